@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs the Debian (12, bookworm) packages the TSA needs to build, test and run its local
+# stack.
+#
+#   deploy/deps.sh               apt-get update + apt-get install -y (non-interactive)
+#   deploy/deps.sh --if-missing  check quickly first; do nothing when everything is there
+#
+# Not root: uses sudo when available, else prints what to install and fails.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential pkg-config
+    libfcgi-dev
+    libgnutls28-dev gnutls-bin
+    libtasn1-6-dev libtasn1-bin
+    libxml2-dev
+    libpq-dev postgresql
+    libp11-kit-dev p11-kit softhsm2
+    check libsubunit-dev
+    nginx openssl curl wrk
+    clang libclang-rt-14-dev
+    xmlsec1 osslsigncode
+    procps iproute2
+)
+
+# Commands and pkg-config modules whose presence means "the packages are installed".
+COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx wrk curl openssl clang)
+PC_MODULES=(fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1 check)
+
+missing() {
+    local c m=()
+    for c in "${COMMANDS[@]}"; do
+        command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || m+=("command:$c")
+    done
+    if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+        m+=("command:initdb")
+    fi
+    if ! compgen -G '/usr/lib/softhsm/libsofthsm2.so' >/dev/null &&
+       ! compgen -G '/usr/lib/*/softhsm/libsofthsm2.so' >/dev/null; then
+        m+=("file:libsofthsm2.so")
+    fi
+    if command -v pkg-config >/dev/null 2>&1; then
+        if ! pkg-config --exists "${PC_MODULES[@]}"; then
+            for c in "${PC_MODULES[@]}"; do
+                pkg-config --exists "$c" || m+=("pkg-config:$c")
+            done
+        fi
+    fi
+    printf '%s\n' "${m[@]}"
+}
+
+if [[ ${1:-} == --if-missing ]]; then
+    what=$(missing)
+    if [[ -z $what ]]; then
+        exit 0
+    fi
+    echo "deps.sh: missing: $(echo $what)" >&2
+elif [[ $# -gt 0 ]]; then
+    echo "usage: $0 [--if-missing]" >&2
+    exit 2
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+APT=(apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+if [[ $(id -u) -eq 0 ]]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo env DEBIAN_FRONTEND=noninteractive)
+else
+    echo "deps.sh: not root and no sudo; install these packages as root:" >&2
+    echo "  apt-get install -y ${PACKAGES[*]}" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing: ${PACKAGES[*]}" >&2
+"${SUDO[@]}" apt-get -q update
+"${SUDO[@]}" "${APT[@]}" install --no-install-recommends "${PACKAGES[@]}"
+
+# The Debian postgresql package creates and starts a system cluster (main) on port 5432; the
+# local stack runs its own private cluster and does not need it, but it is left alone here.
+
+if [[ ${1:-} == --if-missing ]]; then
+    what=$(missing)
+    if [[ -n $what ]]; then
+        echo "deps.sh: still missing after install: $(echo $what)" >&2
+        exit 1
+    fi
+fi
