@@ -1,0 +1,117 @@
+# The time-stamping authority: build, local stack, tests, benchmark, fuzzing.
+# A plain Makefile with an explicit source list; every library through pkg-config.
+
+CC       ?= cc
+PKGS     := fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1
+BUILD    := build
+VAR      ?= var
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef \
+            -Wvla -Wnull-dereference -Wimplicit-fallthrough
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fno-strict-overflow
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD) \
+             $(shell pkg-config --cflags $(PKGS))
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+
+ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),1)
+SANITIZE := address,undefined
+endif
+CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+HARDEN   := -fPIE
+endif
+
+# The library shared by every program and by the tests.
+LIB_SRC  := src/util/log.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
+            src/asn1/der.c src/asn1/asn1.c \
+            src/proto/request.c src/proto/rfc3161.c \
+            src/tst/tstinfo.c src/tst/cms.c src/tst/verify.c \
+            src/sign/signer.c \
+            src/policy/filters.c src/policy/policy.c \
+            src/store/db.c src/store/config.c src/store/tokens.c \
+            src/fcgi/handler.c
+ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
+
+PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsactl $(BUILD)/tsa-bench-sign
+
+all: $(PROGS)
+
+$(ASN1_TAB): src/asn1/tsa.asn
+	@mkdir -p $(dir $@)
+	asn1Parser -o $@ -n tsa_asn1_tab $<
+
+$(BUILD)/tsa_asn1_tab.o: $(ASN1_TAB)
+	$(CC) $(filter-out -Wmissing-prototypes -Wundef,$(ALL_CFLAGS)) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h) | $(ASN1_TAB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtsa.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) | $(ASN1_TAB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
+
+# The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
+FUZZ_TARGETS := rfc3161
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
+
+$(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	deploy/deps.sh
+
+# Quietly calls `make deps` first when a needed command or library is missing.
+need-deps:
+	@deploy/deps.sh --if-missing
+
+check: need-deps
+	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY)
+	tests/run-all.sh
+
+run: need-deps all
+	deploy/stack/stack.sh run
+
+start: need-deps all
+	deploy/stack/stack.sh start
+
+stop:
+	deploy/stack/stack.sh stop
+
+bench: need-deps all
+	tests/bench/bench.sh
+
+# libFuzzer (clang) runs, each bounded in time: FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: need-deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps need-deps check run start stop bench fuzz clean

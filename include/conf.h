@@ -1,0 +1,37 @@
+/*
+ * conf.h - the only local configuration of the worker and of tsactl (tsa.conf): how to reach
+ * PostgreSQL, the PKCS#11 module and where the PIN comes from.  Everything else lives in the
+ * database.  Format: `key = value` lines, `#` comments, no quoting.
+ */
+#ifndef TSA_CONF_H
+#define TSA_CONF_H
+
+#include <stddef.h>
+
+#define CONF_MAX_ENV	8
+
+struct tsa_conf {
+	char	*database;		/* libpq conninfo string */
+	char	*pkcs11_module;		/* path of the PKCS#11 module */
+	char	*pkcs11_env[CONF_MAX_ENV];	/* NAME=VALUE set before the module loads */
+	size_t	 n_pkcs11_env;
+	char	*pin_file;		/* file holding the token's user PIN */
+	char	*pin_env;		/* or: environment variable holding it */
+	char	*listen;		/* unix:PATH or HOST:PORT */
+	int	 workers;		/* worker processes */
+	size_t	 max_body;		/* request body cap, bytes */
+	long	 max_requests;		/* recycle a worker after this many (0: never) */
+};
+
+/* Which file to read: the --conf argument, else $TSA_CONF, else /etc/tsa/tsa.conf. */
+const char	*conf_path(const char *arg);
+/* Reads path into *conf (zeroed first). Returns 0, or -1 with a message in err. */
+int		 conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen);
+/* Sets the pkcs11_env variables in this process's environment. */
+void		 conf_apply_env(const struct tsa_conf *conf);
+/* Reads the PIN (from pin_file or pin_env) into buf, NUL-terminated. Returns 0 or -1. */
+int		 conf_read_pin(const struct tsa_conf *conf, char *buf, size_t buflen,
+		    char *err, size_t errlen);
+void		 conf_free(struct tsa_conf *conf);
+
+#endif

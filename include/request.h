@@ -1,0 +1,77 @@
+/*
+ * request.h - the one neutral request every protocol codec decodes into, the refusal every
+ * step may produce, and the web-server context the worker passes along.  Filters and the
+ * issuer see only this, never a protocol's own structures.
+ */
+#ifndef TSA_REQUEST_H
+#define TSA_REQUEST_H
+
+#include <stddef.h>
+
+#include "hashalg.h"
+#include "tsa_limits.h"
+
+enum tsa_protocol {
+	TSA_PROTO_RFC3161,
+	TSA_PROTO_SOAP,
+	TSA_PROTO_AUTHENTICODE,
+};
+
+/* PKIFailureInfo bit numbers (RFC 3161 2.4.2); the other protocols map from them. */
+enum tsa_fail {
+	TSA_FAIL_BAD_ALG = 0,
+	TSA_FAIL_BAD_REQUEST = 2,
+	TSA_FAIL_BAD_DATA_FORMAT = 5,
+	TSA_FAIL_TIME_NOT_AVAILABLE = 14,
+	TSA_FAIL_UNACCEPTED_POLICY = 15,
+	TSA_FAIL_UNACCEPTED_EXTENSION = 16,
+	TSA_FAIL_ADD_INFO_NOT_AVAILABLE = 17,
+	TSA_FAIL_SYSTEM_FAILURE = 25,
+};
+
+/* Why a request is not granted.  text is static and safe to show a client; detail is for the
+ * log and the events table only. */
+struct tsa_refusal {
+	enum tsa_fail	 fail;
+	int		 http_status;	/* non-zero: answer with this HTTP status instead */
+	const char	*text;
+	char		 detail[256];
+};
+
+struct tsa_extension {
+	char	oid[TSA_MAX_OID_TEXT];
+	int	critical;
+};
+
+struct tsa_request {
+	enum tsa_protocol	 protocol;
+	char			 hash_oid[TSA_MAX_OID_TEXT];
+	const struct hash_alg	*hash;		/* NULL: an algorithm we do not know */
+	unsigned char		 imprint[TSA_MAX_IMPRINT];
+	size_t			 imprint_len;
+	int			 has_nonce;
+	unsigned char		 nonce[TSA_MAX_NONCE];	/* INTEGER contents, minimal */
+	size_t			 nonce_len;
+	int			 has_req_policy;
+	char			 req_policy[TSA_MAX_OID_TEXT];
+	int			 cert_req;
+	size_t			 n_ext;
+	struct tsa_extension	 ext[TSA_MAX_EXTENSIONS];
+};
+
+/* What the web server told us about the request (FastCGI params); strings may be NULL. */
+struct tsa_client {
+	const char	*service;	/* TSA_SERVICE, else SCRIPT_NAME */
+	const char	*remote_addr;
+	const char	*tls_verify;	/* SSL_CLIENT_VERIFY */
+	const char	*tls_subject;	/* SSL_CLIENT_S_DN */
+	const char	*tls_issuer;	/* SSL_CLIENT_I_DN */
+	const char	*tls_cert;	/* SSL_CLIENT_CERT (PEM) */
+};
+
+const char	*tsa_protocol_name(enum tsa_protocol p);
+/* Fills ref; detail is printf-formatted (may be NULL). */
+void		 tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text,
+		    const char *detail, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * signer.h - a signing key on a PKCS#11 token (GnuTLS over p11-kit) with its certificate
+ * chain, checked before use: RFC 3161 2.3 (critical extendedKeyUsage of id-kp-timeStamping
+ * only), validity, and that the key matches the certificate.
+ *
+ * Ownership: signer_free() frees what signer_load() filled; it accepts NULL.
+ * PKCS#11 is per process: pkcs11_setup() runs after fork, in each worker.
+ */
+#ifndef TSA_SIGNER_H
+#define TSA_SIGNER_H
+
+#include <stddef.h>
+#include <time.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/abstract.h>
+
+#include "conf.h"
+#include "hashalg.h"
+#include "tsa_limits.h"
+
+struct der_blob {
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct signer {
+	long			 id;
+	char			*name;
+	char			*uri;			/* PKCS#11 URI of the private key */
+	gnutls_x509_crt_t	 cert;
+	struct der_blob		 cert_der;
+	struct der_blob		 chain_der[TSA_MAX_CHAIN];	/* issuers, leaf excluded */
+	size_t			 n_chain;
+	struct der_blob		 issuer_dn;		/* raw DER Name of the issuer */
+	struct der_blob		 subject_dn;		/* raw DER Name of the subject */
+	struct der_blob		 serial;		/* certificate serial, INTEGER contents */
+	gnutls_privkey_t	 key;
+	gnutls_pk_algorithm_t	 pk;
+	gnutls_sign_algorithm_t	 sign_algo;
+	const struct hash_alg	*digest;		/* digest of the CMS signature */
+	int			 pss;
+	char			*refused;	/* why it may not sign; NULL when usable */
+};
+
+/* Initialises PKCS#11 in this process with conf's module and PIN. 0, or -1 with err. */
+int	pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen);
+void	pkcs11_teardown(void);
+
+/*
+ * Fills s from a signers row: certificate PEM (leaf first, then chain), PKCS#11 URI, scheme
+ * ('auto' or 'rsa-pss') and digest name.  Checks the certificate (signer_check_cert) and, when
+ * open_key is set, opens the key and proves it matches the certificate with a test signature.
+ * A signer that fails a check is still returned (0) with s->refused saying why; -1 only when
+ * the row itself is unreadable (err says why).
+ */
+int	signer_load(struct signer *s, long id, const char *name, const char *uri,
+	    const char *cert_pem, const char *chain_pem, const char *scheme, const char *digest,
+	    int open_key, char *err, size_t errlen);
+/* RFC 3161 2.3 and validity at `when`. 0, or -1 with err. */
+int	signer_check_cert(gnutls_x509_crt_t cert, time_t when, char *err, size_t errlen);
+/* Signs data with the signer's key and scheme. 0 with a gnutls-allocated sig, or -1. */
+int	signer_sign(const struct signer *s, const unsigned char *data, size_t len,
+	    gnutls_datum_t *sig);
+/* The CMS signatureAlgorithm for this signer: OID and DER parameters (NULL/0 when absent). */
+void	signer_cms_algorithm(const struct signer *s, const char **oid,
+	    const unsigned char **params, size_t *params_len);
+void	signer_free(struct signer *s);
+
+#endif

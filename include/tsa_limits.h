@@ -1,0 +1,43 @@
+/*
+ * tsa_limits.h - every cap on untrusted input and on configuration, in one place.
+ * Each is checked before anything grows; each says why it is what it is.
+ */
+#ifndef TSA_LIMITS_H
+#define TSA_LIMITS_H
+
+/* Request body: an RFC 3161 query is under 300 bytes, a SOAP request under 2 KB; 64 KiB
+ * leaves room and is what the web server configs in deploy/ allow (client_max_body_size). */
+#define TSA_MAX_BODY_DEFAULT	65536
+/* The most an operator may configure: beyond this a body is never a timestamp request. */
+#define TSA_MAX_BODY_CEILING	(1024 * 1024)
+/* DER nesting: a TimeStampReq nests 4 deep; 16 covers CMS tokens being verified. */
+#define TSA_MAX_DER_DEPTH	16
+/* Nonce: RFC 3161 suggests 64 bits; OpenSSL sends 64, Java 64, Windows 128; 32 octets is
+ * generous and keeps the echo small. */
+#define TSA_MAX_NONCE		32
+/* Longest digest we know (SHA-512, SHA3-512). */
+#define TSA_MAX_IMPRINT		64
+/* Request extensions: none are defined for common clients; 8 is plenty to refuse politely. */
+#define TSA_MAX_EXTENSIONS	8
+/* Dotted-decimal OID text: 64 arcs of up to 10 digits would exceed this; real OIDs are < 64. */
+#define TSA_MAX_OID_TEXT	128
+/* Serial numbers: RFC 3161 2.4.2 allows up to 160 bits. */
+#define TSA_SERIAL_MIN		8
+#define TSA_SERIAL_MAX		20
+/* Serial collisions retried before the request is refused (a second one is already ~2^-80). */
+#define TSA_SERIAL_RETRIES	3
+/* Configuration: policies per service, filters per policy, certificates per signer chain. */
+#define TSA_MAX_POLICIES	64
+#define TSA_MAX_FILTERS		32
+#define TSA_MAX_FILTER_PARAMS	64
+#define TSA_MAX_CHAIN		8
+/* A certificate or a PEM bundle in the database: real ones are a few KB. */
+#define TSA_MAX_PEM		(256 * 1024)
+/* A token or response the verifier reads from a file. */
+#define TSA_MAX_TOKEN_FILE	(1024 * 1024)
+/* One line of tsa.conf. */
+#define TSA_MAX_CONF_LINE	4096
+/* genTime fractional digits (accuracy filter): 0 to 6, microseconds being the clock's grain. */
+#define TSA_MAX_TIME_DIGITS	6
+
+#endif

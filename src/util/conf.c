@@ -1,0 +1,225 @@
+/*
+ * conf.c - reads tsa.conf (see conf.h).  Input: a file the operator wrote, trusted but checked:
+ * unknown keys and bad values are errors, never ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "tsa_limits.h"
+
+const char *
+conf_path(const char *arg)
+{
+	const char *env;
+
+	if (arg != NULL)
+		return arg;
+	if ((env = getenv("TSA_CONF")) != NULL && *env != '\0')
+		return env;
+	return "/etc/tsa/tsa.conf";
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+set_string(char **dst, const char *v)
+{
+	free(*dst);
+	return (*dst = strdup(v)) == NULL ? -1 : 0;
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+int
+conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
+{
+	char line[TSA_MAX_CONF_LINE];
+	FILE *f;
+	int lineno = 0, rc = -1;
+	long n;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->workers = 4;
+	conf->max_body = TSA_MAX_BODY_DEFAULT;
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *k, *v, *eq;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			goto out;
+		}
+		if ((eq = strchr(line, '#')) != NULL)
+			*eq = '\0';
+		k = trim(line);
+		if (*k == '\0')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if (strcmp(k, "database") == 0) {
+			if (set_string(&conf->database, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "pkcs11_module") == 0) {
+			if (set_string(&conf->pkcs11_module, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "pkcs11_env") == 0) {
+			if (strchr(v, '=') == NULL || conf->n_pkcs11_env == CONF_MAX_ENV) {
+				snprintf(err, errlen, "%s:%d: pkcs11_env wants NAME=VALUE (at most %d)",
+				    path, lineno, CONF_MAX_ENV);
+				goto out;
+			}
+			if ((conf->pkcs11_env[conf->n_pkcs11_env++] = strdup(v)) == NULL)
+				goto oom;
+		} else if (strcmp(k, "pin_file") == 0) {
+			if (set_string(&conf->pin_file, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "pin_env") == 0) {
+			if (set_string(&conf->pin_env, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "listen") == 0) {
+			if (set_string(&conf->listen, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "workers") == 0) {
+			if (parse_long(v, 1, 256, &n) == -1) {
+				snprintf(err, errlen, "%s:%d: workers must be 1 to 256", path, lineno);
+				goto out;
+			}
+			conf->workers = (int)n;
+		} else if (strcmp(k, "max_body") == 0) {
+			if (parse_long(v, 1024, TSA_MAX_BODY_CEILING, &n) == -1) {
+				snprintf(err, errlen, "%s:%d: max_body must be 1024 to %d", path,
+				    lineno, TSA_MAX_BODY_CEILING);
+				goto out;
+			}
+			conf->max_body = (size_t)n;
+		} else if (strcmp(k, "max_requests") == 0) {
+			if (parse_long(v, 0, 1000000000L, &conf->max_requests) == -1) {
+				snprintf(err, errlen, "%s:%d: bad max_requests", path, lineno);
+				goto out;
+			}
+		} else {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, k);
+			goto out;
+		}
+	}
+	if (conf->database == NULL) {
+		snprintf(err, errlen, "%s: 'database' is required", path);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	fclose(f);
+	if (rc == -1)
+		conf_free(conf);
+	return rc;
+}
+
+void
+conf_apply_env(const struct tsa_conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->n_pkcs11_env; i++) {
+		char name[256];
+		const char *eq = strchr(conf->pkcs11_env[i], '=');
+		size_t nl = (size_t)(eq - conf->pkcs11_env[i]);
+
+		if (nl == 0 || nl >= sizeof(name))
+			continue;
+		memcpy(name, conf->pkcs11_env[i], nl);
+		name[nl] = '\0';
+		setenv(name, eq + 1, 1);
+	}
+}
+
+int
+conf_read_pin(const struct tsa_conf *conf, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	FILE *f;
+	size_t n;
+
+	if (conf->pin_env != NULL) {
+		const char *v = getenv(conf->pin_env);
+
+		if (v == NULL || strlen(v) >= buflen) {
+			snprintf(err, errlen, "PIN variable %s unset or too long", conf->pin_env);
+			return -1;
+		}
+		memcpy(buf, v, strlen(v) + 1);
+		return 0;
+	}
+	if (conf->pin_file == NULL) {
+		snprintf(err, errlen, "neither pin_file nor pin_env is configured");
+		return -1;
+	}
+	if ((f = fopen(conf->pin_file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", conf->pin_file, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, buflen - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "%s: empty PIN", conf->pin_file);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conf_free(struct tsa_conf *conf)
+{
+	size_t i;
+
+	if (conf == NULL)
+		return;
+	free(conf->database);
+	free(conf->pkcs11_module);
+	for (i = 0; i < conf->n_pkcs11_env; i++)
+		free(conf->pkcs11_env[i]);
+	free(conf->pin_file);
+	free(conf->pin_env);
+	free(conf->listen);
+	memset(conf, 0, sizeof(*conf));
+}
