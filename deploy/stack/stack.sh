@@ -1,0 +1,713 @@
+#!/usr/bin/env bash
+# The local stack: SoftHSM2 token, demo PKI, private PostgreSQL cluster, tsa-fcgi workers and
+# nginx in front, all on loopback, all state under $TSA_VAR.
+#
+#   stack.sh start     bring everything up in the background; returns when /tsa answers
+#   stack.sh stop      stop everything (idempotent)
+#   stack.sh restart   stop, then start (picks up a rebuilt tsa-fcgi)
+#   stack.sh run       start, print URLs and example commands, wait for Ctrl-C/SIGTERM, stop
+#   stack.sh status    what runs, and the URLs
+#   stack.sh pg-stop | pg-start   helpers (used by the tests): stop/start PostgreSQL only
+#
+# Environment:
+#   TSA_VAR         state directory (default: var/ at the project root)
+#   TSA_HTTP_PORT   HTTP port on 127.0.0.1 (default 8080)
+#   TSA_HTTPS_PORT  HTTPS port on 127.0.0.1 (default 8443; reserved for a later issue)
+#   TSA_WORKERS     tsa-fcgi worker processes (default 4)
+#   TSA_KEY         rsa2048 (default) | rsa3072 | p256 | p384: the TSA key on the token
+#   TSA_SCHEME      auto (default) | rsa-pss
+#   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+TSA_VAR=${TSA_VAR:-$ROOT/var}
+TSA_HTTP_PORT=${TSA_HTTP_PORT:-8080}
+TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
+TSA_WORKERS=${TSA_WORKERS:-4}
+TSA_KEY=${TSA_KEY:-rsa2048}
+TSA_SCHEME=${TSA_SCHEME:-auto}
+TSA_BUILD=${TSA_BUILD:-$ROOT/build}
+MAX_BODY=65536
+
+log()  { printf 'stack: %s\n' "$*" >&2; }
+die()  { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+TSA_VAR=$(realpath -m -- "$TSA_VAR")
+TSA_BUILD=$(realpath -m -- "$TSA_BUILD")
+
+case $TSA_KEY in
+    rsa2048) KEY_GEN=(--generate-privkey=rsa --bits=2048);         KEY_ID=01 ;;
+    rsa3072) KEY_GEN=(--generate-privkey=rsa --bits=3072);         KEY_ID=02 ;;
+    p256)    KEY_GEN=(--generate-privkey=ecdsa --curve=secp256r1); KEY_ID=03 ;;
+    p384)    KEY_GEN=(--generate-privkey=ecdsa --curve=secp384r1); KEY_ID=04 ;;
+    *) die "TSA_KEY must be rsa2048, rsa3072, p256 or p384 (got '$TSA_KEY')" ;;
+esac
+case $TSA_SCHEME in
+    auto) ;;
+    rsa-pss) [[ $TSA_KEY == rsa* ]] || die "TSA_SCHEME=rsa-pss needs an RSA key (TSA_KEY=$TSA_KEY)" ;;
+    *) die "TSA_SCHEME must be auto or rsa-pss (got '$TSA_SCHEME')" ;;
+esac
+for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS"; do
+    [[ $p =~ ^[0-9]+$ ]] || die "TSA_HTTP_PORT, TSA_HTTPS_PORT and TSA_WORKERS must be numbers"
+done
+
+# ---- paths -------------------------------------------------------------------------------------
+HSM_DIR=$TSA_VAR/softhsm
+export SOFTHSM2_CONF=$HSM_DIR/softhsm2.conf
+PIN_FILE=$HSM_DIR/pin
+PKI=$TSA_VAR/pki
+PG_DIR=$TSA_VAR/pg
+PGDATA=$PG_DIR/data
+PG_RUN=$PG_DIR/run
+PG_LOG=$PG_DIR/log
+RUN=$TSA_VAR/run
+LOGDIR=$TSA_VAR/log
+NGX=$TSA_VAR/nginx
+CONF=$TSA_VAR/tsa.conf
+SOCKET=$RUN/tsa.sock
+WORKER_PID=$RUN/tsa-fcgi.pid
+WORKER_LOG=$LOGDIR/tsa-fcgi.log
+TSA_URL=http://127.0.0.1:$TSA_HTTP_PORT/tsa
+VS_URL=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
+
+IS_ROOT=0
+[[ $(id -u) -eq 0 ]] && IS_ROOT=1
+
+# A unix socket path must fit in sun_path (108 bytes with the terminating NUL).
+for s in "$SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
+    (( ${#s} <= 107 )) || die "TSA_VAR is too deep: the socket path $s is longer than 107 bytes"
+done
+
+find_module() {
+    local m
+    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
+        [[ -e $m ]] && { echo "$m"; return 0; }
+    done
+    return 1
+}
+
+find_pgbin() {
+    # The highest PostgreSQL major version installed (Debian: /usr/lib/postgresql/N/bin).
+    local d
+    d=$(for d in /usr/lib/postgresql/*/bin; do [[ -x $d/initdb ]] && echo "$d"; done | sort -V | tail -n1 || true)
+    if [[ -z $d ]] && command -v pg_config >/dev/null 2>&1; then
+        d=$(pg_config --bindir)
+        [[ -x $d/initdb ]] || d=
+    fi
+    [[ -n $d ]] && echo "$d"
+}
+
+# Random hex of N bytes.
+randhex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# Is the process PID alive and is its command line containing WORD?
+alive() {
+    local pid=$1 word=$2
+    [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$word"
+}
+
+readpid() { [[ -s $1 ]] && tr -dc '0-9' <"$1" || true; }
+
+port_in_use() {
+    [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+}
+
+# ---- a. SoftHSM2 -----------------------------------------------------------------------------
+MODULE=
+softhsm_setup() {
+    MODULE=$(find_module) || die "libsofthsm2.so not found (install softhsm2: deploy/deps.sh)"
+    mkdir -p "$HSM_DIR/tokens"
+    chmod 700 "$HSM_DIR"
+    local conf
+    conf=$(printf '%s\n' \
+        "# Written by deploy/stack/stack.sh" \
+        "directories.tokendir = $HSM_DIR/tokens" \
+        "objectstore.backend = file" \
+        "log.level = ERROR" \
+        "slots.removable = false")
+    [[ -f $SOFTHSM2_CONF && $(<"$SOFTHSM2_CONF") == "$conf" ]] || echo "$conf" >"$SOFTHSM2_CONF"
+
+    if softhsm2-util --show-slots 2>/dev/null | grep -Eq '^[[:space:]]*Label:[[:space:]]+tsa[[:space:]]*$'; then
+        if [[ -s $PIN_FILE ]]; then
+            return 0
+        fi
+        log "token 'tsa' exists but $PIN_FILE is missing: re-initialising the token"
+        rm -rf "$HSM_DIR/tokens"
+        mkdir -p "$HSM_DIR/tokens"
+    fi
+    log "initialising SoftHSM2 token 'tsa'"
+    local so_pin pin
+    so_pin=$(randhex 16)
+    pin=$(randhex 16)
+    (umask 077; printf '%s\n' "$pin" >"$PIN_FILE")
+    chmod 600 "$PIN_FILE"
+    softhsm2-util --init-token --free --label tsa --so-pin "$so_pin" --pin "$pin" >/dev/null ||
+        die "softhsm2-util --init-token failed"
+}
+
+p11() {
+    GNUTLS_PIN=$(tr -d '\r\n' <"$PIN_FILE") p11tool --provider "$MODULE" "$@"
+}
+
+# ---- b. demo PKI -----------------------------------------------------------------------------
+# Software keys (the two CAs, the client and administrator certificates): PKCS#8 PEM, 0600.
+gen_soft_key() {
+    (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null) ||
+        die "openssl genpkey failed for $1"
+}
+
+yesterday() { date -u -d yesterday '+%Y-%m-%d %H:%M:%S'; }
+
+# issue CERT_OUT TEMPLATE_TEXT (--load-privkey KEY | --load-pubkey PUB) CA_CERT CA_KEY
+issue() {
+    local out=$1 tmpl=$2 keyopt=$3 key=$4 ca=$5 cakey=$6 t
+    t=$(mktemp "$PKI/.tmpl.XXXXXX")
+    printf '%s\n' "$tmpl" >"$t"
+    if ! certtool --generate-certificate "$keyopt" "$key" --load-ca-certificate "$ca" \
+            --load-ca-privkey "$cakey" --template "$t" --outfile "$out.tmp" >/dev/null 2>"$t.err"; then
+        cat "$t.err" >&2; rm -f "$t" "$t.err" "$out.tmp"
+        die "certtool failed to issue $out"
+    fi
+    rm -f "$t" "$t.err"
+    mv "$out.tmp" "$out"
+}
+
+self_signed() {
+    local out=$1 tmpl=$2 key=$3 t
+    t=$(mktemp "$PKI/.tmpl.XXXXXX")
+    printf '%s\n' "$tmpl" >"$t"
+    if ! certtool --generate-self-signed --load-privkey "$key" --template "$t" \
+            --outfile "$out.tmp" >/dev/null 2>"$t.err"; then
+        cat "$t.err" >&2; rm -f "$t" "$t.err" "$out.tmp"
+        die "certtool failed to make $out"
+    fi
+    rm -f "$t" "$t.err"
+    mv "$out.tmp" "$out"
+}
+
+# Does CERT chain to CA, not expire within 30 days?
+cert_ok() {
+    local cert=$1 ca=$2
+    [[ -s $cert && -s $ca ]] || return 1
+    openssl verify -CAfile "$ca" "$cert" >/dev/null 2>&1 || return 1
+    openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null 2>&1
+}
+
+pubkey_fp() { openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | openssl dgst -sha256 -r | cut -d' ' -f1; }
+cert_pubkey_fp() { openssl x509 -in "$1" -noout -pubkey 2>/dev/null | openssl pkey -pubin -outform DER 2>/dev/null | openssl dgst -sha256 -r | cut -d' ' -f1; }
+
+pki_setup() {
+    mkdir -p "$PKI"
+    chmod 755 "$PKI"
+    local now_minus_1d
+    now_minus_1d=$(yesterday)
+
+    # Root CA of the TSA chain.
+    if ! [[ -s $PKI/ca.pem && -s $PKI/ca.key ]] || ! cert_ok "$PKI/ca.pem" "$PKI/ca.pem"; then
+        log "making the demo root CA ($PKI/ca.pem)"
+        gen_soft_key "$PKI/ca.key"
+        self_signed "$PKI/ca.pem" "$(printf '%s\n' \
+            'cn = "TSA demo root CA"' 'organization = "TSA demo"' \
+            "activation_date = \"$now_minus_1d\"" 'expiration_days = 3650' \
+            'ca' 'path_len = 1' 'cert_signing_key' 'crl_signing_key')" "$PKI/ca.key"
+    fi
+
+    # The TSA key, generated on the token (never extractable), one object per key type.
+    local label=tsa-$TSA_KEY pub=$PKI/tsa-$TSA_KEY.pub.pem cert=$PKI/tsa-$TSA_KEY.pem
+    if p11 --login --list-privkeys "pkcs11:token=tsa;object=$label;type=private" 2>/dev/null |
+            grep -q 'type=private'; then
+        p11 --login --export-pubkey "pkcs11:token=tsa;object=$label;type=public" \
+            --outfile "$pub.tmp" >/dev/null 2>&1 || die "p11tool could not export the public key of $label"
+        mv "$pub.tmp" "$pub"
+    else
+        log "generating the TSA key $label on the token (${KEY_GEN[*]})"
+        p11 --login "${KEY_GEN[@]}" --label "$label" --id "$KEY_ID" --outfile "$pub.tmp" \
+            "pkcs11:token=tsa" >/dev/null 2>"$pub.err" || { cat "$pub.err" >&2; die "p11tool key generation failed"; }
+        rm -f "$pub.err"
+        mv "$pub.tmp" "$pub"
+    fi
+    if ! cert_ok "$cert" "$PKI/ca.pem" || [[ $(pubkey_fp "$pub") != "$(cert_pubkey_fp "$cert")" ]]; then
+        log "issuing the TSA certificate $cert"
+        # certtool's time_stamping_key would write a non-critical extendedKeyUsage; RFC 3161
+        # (2.3) wants it critical, so the extension is written by hand: SEQUENCE { id-kp-timeStamping }.
+        issue "$cert" "$(printf '%s\n' \
+            "cn = \"TSA demo time-stamping unit ($TSA_KEY)\"" 'organization = "TSA demo"' \
+            "activation_date = \"$now_minus_1d\"" 'expiration_days = 1095' \
+            'signing_key' 'non_repudiation' \
+            'add_critical_extension = "2.5.29.37 0x300a06082b06010505070308"')" \
+            --load-pubkey "$pub" "$PKI/ca.pem" "$PKI/ca.key"
+        openssl x509 -in "$cert" -noout -text | grep -q 'Extended Key Usage: critical' ||
+            die "$cert: extendedKeyUsage is not critical"
+    fi
+    cmp -s "$cert" "$PKI/tsa.pem" || cp "$cert" "$PKI/tsa.pem"
+    cat "$PKI/tsa.pem" "$PKI/ca.pem" >"$PKI/chain.pem.tmp"
+    cmp -s "$PKI/chain.pem.tmp" "$PKI/chain.pem" && rm -f "$PKI/chain.pem.tmp" || mv "$PKI/chain.pem.tmp" "$PKI/chain.pem"
+
+    # The client CA and its certificates, for the mutual-TLS endpoint and the administrator.
+    if ! [[ -s $PKI/client-ca.pem && -s $PKI/client-ca.key ]] || ! cert_ok "$PKI/client-ca.pem" "$PKI/client-ca.pem"; then
+        log "making the demo client CA ($PKI/client-ca.pem)"
+        gen_soft_key "$PKI/client-ca.key"
+        self_signed "$PKI/client-ca.pem" "$(printf '%s\n' \
+            'cn = "TSA demo client CA"' 'organization = "TSA demo"' \
+            "activation_date = \"$now_minus_1d\"" 'expiration_days = 3650' \
+            'ca' 'path_len = 0' 'cert_signing_key' 'crl_signing_key')" "$PKI/client-ca.key"
+    fi
+    local who cn
+    for who in client admin; do
+        [[ $who == client ]] && cn="TSA demo client" || cn="TSA demo administrator"
+        if ! [[ -s $PKI/$who.key ]] || ! cert_ok "$PKI/$who.pem" "$PKI/client-ca.pem"; then
+            log "issuing $PKI/$who.pem"
+            [[ -s $PKI/$who.key ]] || gen_soft_key "$PKI/$who.key"
+            issue "$PKI/$who.pem" "$(printf '%s\n' \
+                "cn = \"$cn\"" 'organization = "TSA demo"' \
+                "activation_date = \"$now_minus_1d\"" 'expiration_days = 1095' \
+                'signing_key' 'tls_www_client')" \
+                --load-privkey "$PKI/$who.key" "$PKI/client-ca.pem" "$PKI/client-ca.key"
+        fi
+    done
+}
+
+# ---- c. PostgreSQL ---------------------------------------------------------------------------
+PGBIN=
+as_pg() {
+    if (( IS_ROOT )); then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Every directory from / down to DIR must be traversable by the postgres user.
+check_traversable() {
+    local dir=$1 d=
+    local IFS=/
+    for part in $dir; do
+        [[ -z $part ]] && continue
+        d=$d/$part
+        runuser -u postgres -- test -x "$d" ||
+            die "$d is not traversable by the postgres user (initdb and postgres refuse to run as root, so the stack runs them as postgres): chmod o+x $d, or set TSA_VAR to a directory under a traversable path"
+    done
+}
+
+pg_prepare() {
+    PGBIN=$(find_pgbin) || true
+    [[ -n $PGBIN ]] || die "PostgreSQL server binaries not found (install postgresql: deploy/deps.sh)"
+    mkdir -p "$PGDATA" "$PG_RUN" "$PG_LOG"
+    if (( IS_ROOT )); then
+        id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (package postgresql)"
+        chmod o+x "$TSA_VAR"
+        chmod 755 "$PG_DIR"
+        chown postgres: "$PG_DIR" "$PG_RUN" "$PG_LOG"
+        [[ $(stat -c %U "$PGDATA") == postgres ]] || chown -R postgres: "$PGDATA"
+        check_traversable "$PG_RUN"
+    fi
+    chmod 700 "$PGDATA"
+}
+
+pg_running() {
+    [[ -f $PGDATA/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+}
+
+pg_start() {
+    pg_prepare
+    if [[ ! -f $PGDATA/PG_VERSION ]]; then
+        log "initdb $PGDATA"
+        as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust -U tsa -E UTF8 --locale=C \
+            >"$PG_LOG/initdb.log" 2>&1 || { cat "$PG_LOG/initdb.log" >&2; die "initdb failed"; }
+    fi
+    local extra
+    extra=$(printf '%s\n' \
+        "# Written by deploy/stack/stack.sh at every start; included from postgresql.conf." \
+        "listen_addresses = ''" \
+        "unix_socket_directories = '$PG_RUN'" \
+        "unix_socket_permissions = 0777" \
+        "synchronous_commit = on" \
+        "fsync = on" \
+        "max_connections = 200" \
+        "logging_collector = off" \
+        "log_min_messages = warning" \
+        "log_line_prefix = '%m [%p] %q%u@%d '")
+    if [[ ! -f $PGDATA/tsa-stack.conf || $(<"$PGDATA/tsa-stack.conf") != "$extra" ]]; then
+        as_pg tee "$PGDATA/tsa-stack.conf" <<<"$extra" >/dev/null
+    fi
+    grep -q "^include_if_exists = 'tsa-stack.conf'" "$PGDATA/postgresql.conf" ||
+        as_pg tee -a "$PGDATA/postgresql.conf" <<<"include_if_exists = 'tsa-stack.conf'" >/dev/null
+    if ! pg_running; then
+        log "starting PostgreSQL (socket in $PG_RUN)"
+        # Its own session: a Ctrl-C in the terminal reaches the stack script, which stops it.
+        local pfx=()
+        (( IS_ROOT )) && pfx=(runuser -u postgres --)
+        setsid -w "${pfx[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG/postgresql.log" -w -t 60 start \
+            >/dev/null || { tail -n 20 "$PG_LOG/postgresql.log" >&2; die "PostgreSQL did not start"; }
+    fi
+}
+
+pg_stop() {
+    PGBIN=$(find_pgbin) || true
+    [[ -n $PGBIN && -f $PGDATA/PG_VERSION ]] || return 0
+    if pg_running; then
+        log "stopping PostgreSQL"
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+    fi
+}
+
+psql_tsa() {
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -U tsa "$@"
+}
+
+pg_create_db() {
+    if [[ $(psql_tsa -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tsa'") != 1 ]]; then
+        log "creating database tsa"
+        psql_tsa -d postgres -c "CREATE DATABASE tsa" >/dev/null
+    fi
+}
+
+# ---- d. tsa.conf, migrate, seed ----------------------------------------------------------------
+write_conf() {
+    mkdir -p "$RUN" "$LOGDIR"
+    local conf
+    conf=$(printf '%s\n' \
+        "# Written by deploy/stack/stack.sh; read by tsa-fcgi and tsactl." \
+        "database = host=$PG_RUN dbname=tsa user=tsa" \
+        "pkcs11_module = $MODULE" \
+        "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \
+        "pin_file = $PIN_FILE" \
+        "listen = unix:$SOCKET" \
+        "workers = $TSA_WORKERS" \
+        "max_body = $MAX_BODY")
+    [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"
+}
+
+need_binaries() {
+    local b
+    for b in tsa-fcgi tsactl; do
+        [[ -x $TSA_BUILD/$b ]] || die "$TSA_BUILD/$b is missing: run 'make all' first"
+    done
+}
+
+# SQL text literal by dollar quoting (PEM never contains the tag).
+dq() { printf '$pem$%s$pem$' "$1"; }
+
+seed() {
+    local sql=$RUN/seed.sql f k ca
+    ca=$(<"$PKI/ca.pem")
+    {
+        echo "-- Written by deploy/stack/stack.sh: the demo configuration (idempotent)."
+        # One signer per key type the stack made; the scheme is set for the current one only.
+        for f in "$PKI"/tsa-*.pem; do
+            [[ $f == *.pub.pem ]] && continue
+            k=${f##*/tsa-}; k=${k%.pem}
+            case $k in rsa2048|rsa3072|p256|p384) ;; *) continue ;; esac
+            if [[ $k == "$TSA_KEY" ]]; then
+                echo "INSERT INTO signers (name, pkcs11_uri, certificate, chain, scheme)"
+                echo "  VALUES ('demo-$k', 'pkcs11:token=tsa;object=tsa-$k;type=private', $(dq "$(<"$f")"$'\n'), $(dq "$ca"$'\n'), '$TSA_SCHEME')"
+                echo "  ON CONFLICT (name) DO UPDATE SET pkcs11_uri = EXCLUDED.pkcs11_uri,"
+                echo "    certificate = EXCLUDED.certificate, chain = EXCLUDED.chain, scheme = EXCLUDED.scheme;"
+            else
+                echo "INSERT INTO signers (name, pkcs11_uri, certificate, chain)"
+                echo "  VALUES ('demo-$k', 'pkcs11:token=tsa;object=tsa-$k;type=private', $(dq "$(<"$f")"$'\n'), $(dq "$ca"$'\n'))"
+                echo "  ON CONFLICT (name) DO UPDATE SET pkcs11_uri = EXCLUDED.pkcs11_uri,"
+                echo "    certificate = EXCLUDED.certificate, chain = EXCLUDED.chain;"
+            fi
+        done
+        cat <<EOF
+INSERT INTO services (name, description) VALUES
+  ('tsa', 'demo: RFC 3161, SOAP and Authenticode, open on loopback'),
+  ('verificationserver', 'demo: the SI-TSA path /verificationserver/timestamp')
+  ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description;
+
+INSERT INTO policies (service_id, position, name, match_protocol, match_req_policy, policy_oid, signer_id)
+  SELECT s.id, 1, 'default', NULL, NULL, v.oid, (SELECT id FROM signers WHERE name = 'demo-$TSA_KEY')
+    FROM services s JOIN (VALUES ('tsa', '1.3.6.1.4.1.57264.1.1'),
+                                 ('verificationserver', '1.3.6.1.4.1.57264.1.2')) AS v (service, oid)
+      ON s.name = v.service
+  ON CONFLICT (service_id, position) DO UPDATE SET name = EXCLUDED.name,
+    match_protocol = EXCLUDED.match_protocol, match_req_policy = EXCLUDED.match_req_policy,
+    policy_oid = EXCLUDED.policy_oid, signer_id = EXCLUDED.signer_id;
+
+DELETE FROM policy_filters WHERE policy_id IN
+  (SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id
+    WHERE s.name IN ('tsa', 'verificationserver') AND p.position = 1);
+
+INSERT INTO policy_filters (policy_id, position, filter, params)
+  SELECT p.id, f.position, f.filter, f.params::jsonb
+    FROM policies p JOIN services s ON s.id = p.service_id AND p.position = 1
+    JOIN (VALUES
+      ('tsa', 1, 'hash-algorithms', '{"accept": ["sha224", "sha256", "sha384", "sha512", "sha3-256", "sha3-384", "sha3-512"]}'),
+      ('tsa', 2, 'accuracy', '{"seconds": 1, "digits": 3}'),
+      ('tsa', 3, 'cert-id', '{"version": 2, "issuer_serial": true}'),
+      ('tsa', 4, 'cert-chain', '{"include": "chain"}'),
+      ('verificationserver', 1, 'hash-algorithms', '{"accept": ["sha1", "sha256", "sha384", "sha512"]}'),
+      ('verificationserver', 2, 'accuracy', '{"seconds": 1, "digits": 3}'),
+      ('verificationserver', 3, 'cert-id', '{"version": 2, "issuer_serial": true}')
+    ) AS f (service, position, filter, params) ON f.service = s.name;
+EOF
+    } >"$sql"
+    psql_tsa -d tsa --single-transaction -f "$sql" >/dev/null || die "seeding the demo configuration failed ($sql)"
+}
+
+# ---- e. the worker -------------------------------------------------------------------------------
+worker_start() {
+    local pid
+    pid=$(readpid "$WORKER_PID")
+    if alive "$pid" tsa-fcgi; then
+        return 0
+    fi
+    rm -f "$WORKER_PID" "$SOCKET"
+    if (( IS_ROOT )); then
+        chmod o+x "$TSA_VAR" "$RUN"   # nginx workers (nobody) reach the socket through these
+    fi
+    log "starting tsa-fcgi ($TSA_WORKERS workers, $SOCKET)"
+    printf '\n==== %s stack.sh: starting tsa-fcgi\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$WORKER_LOG"
+    # Its own session (setsid without fork: $! is tsa-fcgi itself); stdout joins the log too.
+    setsid "$TSA_BUILD/tsa-fcgi" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" >"$WORKER_PID"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$WORKER_LOG" >&2
+            rm -f "$WORKER_PID"
+            die "tsa-fcgi exited at startup (log: $WORKER_LOG)"
+        fi
+        [[ -S $SOCKET ]] && return 0
+        sleep 0.1
+    done
+    tail -n 30 "$WORKER_LOG" >&2
+    die "tsa-fcgi did not create $SOCKET within 10 s (log: $WORKER_LOG)"
+}
+
+worker_stop() {
+    local pid i
+    pid=$(readpid "$WORKER_PID")
+    if alive "$pid" tsa-fcgi; then
+        log "stopping tsa-fcgi (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "tsa-fcgi did not stop within 10 s: SIGKILL to its process group"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$WORKER_PID"
+}
+
+# ---- f. nginx --------------------------------------------------------------------------------
+nginx_conf() {
+    mkdir -p "$NGX/logs" "$NGX/tmp"
+    local t user=
+    if (( IS_ROOT )); then
+        user="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+    fi
+    t=$(<"$HERE/nginx.conf.in")
+    t=${t//@TSA_VAR@/$TSA_VAR}
+    t=${t//@HTTP_PORT@/$TSA_HTTP_PORT}
+    t=${t//@HTTPS_PORT@/$TSA_HTTPS_PORT}
+    t=${t//@USER@/$user}
+    t=${t//@SOCKET@/$SOCKET}
+    t=${t//@MAX_BODY@/$MAX_BODY}
+    printf '%s\n' "$t" >"$NGX/nginx.conf.new"
+    if cmp -s "$NGX/nginx.conf.new" "$NGX/nginx.conf"; then
+        rm -f "$NGX/nginx.conf.new"
+        return 1
+    fi
+    mv "$NGX/nginx.conf.new" "$NGX/nginx.conf"
+    return 0
+}
+
+NGINX=(nginx -p "$NGX/" -e logs/error.log -c nginx.conf)
+
+nginx_start() {
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || die "nginx not found (deploy/deps.sh)"
+    PATH=$PATH:/usr/sbin
+    local changed=0 pid
+    nginx_conf && changed=1
+    "${NGINX[@]}" -t -q 2>"$NGX/logs/test.err" || { cat "$NGX/logs/test.err" >&2; die "nginx -t failed"; }
+    pid=$(readpid "$NGX/nginx.pid")
+    if alive "$pid" nginx; then
+        if (( changed )); then
+            log "reloading nginx (configuration changed)"
+            "${NGINX[@]}" -s reload
+        fi
+        return 0
+    fi
+    port_in_use "$TSA_HTTP_PORT" && die "127.0.0.1:$TSA_HTTP_PORT is already in use (set TSA_HTTP_PORT)"
+    log "starting nginx on 127.0.0.1:$TSA_HTTP_PORT"
+    "${NGINX[@]}" </dev/null || { tail -n 20 "$NGX/logs/error.log" >&2; die "nginx did not start"; }
+}
+
+nginx_stop() {
+    local pid i
+    pid=$(readpid "$NGX/nginx.pid")
+    if alive "$pid" nginx; then
+        log "stopping nginx (pid $pid)"
+        kill -QUIT "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    rm -f "$NGX/nginx.pid"
+}
+
+# ---- readiness -------------------------------------------------------------------------------
+ready_check() {
+    local q=$RUN/ready.tsq code= i
+    if [[ ! -s $q ]]; then
+        printf 'stack ready check\n' >"$RUN/ready.txt"
+        openssl ts -query -data "$RUN/ready.txt" -sha256 -cert -out "$q" 2>/dev/null || die "openssl ts -query failed"
+    fi
+    for ((i = 0; i < 60; i++)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+            -H 'Content-Type: application/timestamp-query' --data-binary @"$q" "$TSA_URL" || true)
+        [[ $code == 200 ]] && return 0
+        sleep 0.5
+    done
+    log "not ready after 30 s: POST $TSA_URL answered HTTP '${code:-none}'"
+    log "---- tail of $WORKER_LOG"
+    tail -n 30 "$WORKER_LOG" >&2 || true
+    log "---- tail of $NGX/logs/error.log"
+    tail -n 10 "$NGX/logs/error.log" >&2 || true
+    die "the stack does not answer (it is left running for inspection; 'stack.sh stop' stops it)"
+}
+
+# ---- commands ----------------------------------------------------------------------------------
+cmd_start() {
+    softhsm_setup
+    pki_setup
+    pg_start
+    pg_create_db
+    need_binaries
+    write_conf
+    "$TSA_BUILD/tsactl" --conf "$CONF" migrate >"$LOGDIR/migrate.log" 2>&1 ||
+        { cat "$LOGDIR/migrate.log" >&2; die "tsactl migrate failed"; }
+    seed
+    worker_start
+    nginx_start
+    ready_check
+    log "up: $TSA_URL"
+}
+
+cmd_stop() {
+    nginx_stop
+    worker_stop
+    pg_stop
+}
+
+rel() {
+    # Show PATH relative to the current directory when it is below it.
+    local p=$1
+    [[ $p == "$PWD"/* ]] && p=${p#"$PWD"/}
+    printf '%s' "$p"
+}
+
+print_urls() {
+    cat <<EOF
+URLs
+  RFC 3161 (service tsa):                   $TSA_URL
+  SI-TSA path (service verificationserver): $VS_URL
+  HTTPS with client certificates:           https://127.0.0.1:$TSA_HTTPS_PORT/   (coming with a later issue)
+EOF
+}
+
+print_examples() {
+    local ca pki
+    ca=$(rel "$PKI/ca.pem")
+    pki=$(rel "$PKI")
+    cat <<EOF
+
+Try it
+  echo 'hello, time' > hello.txt
+
+  # a timestamp request, through nginx, and the reply printed:
+  openssl ts -query -data hello.txt -sha256 -cert \\
+    | curl -sS --data-binary @- -H 'Content-Type: application/timestamp-query' $TSA_URL \\
+    | openssl ts -reply -in - -text
+
+  # the same, keeping the reply, then verified against the demo root:
+  openssl ts -query -data hello.txt -sha256 -cert -out hello.tsq
+  curl -sS --data-binary @hello.tsq -H 'Content-Type: application/timestamp-query' $TSA_URL -o hello.tsr
+  openssl ts -verify -data hello.txt -in hello.tsr -CAfile $ca
+  $(rel "$TSA_BUILD")/tsactl --conf $(rel "$CONF") verify hello.tsr --ca $ca --data hello.txt
+
+  # Authenticode and RFC 3161 timestamps on a signed PE file (coming with a later issue):
+  osslsigncode sign -certs CODESIGN.pem -key CODESIGN.key -t $TSA_URL -in app.exe -out app-signed.exe
+  osslsigncode sign -certs CODESIGN.pem -key CODESIGN.key -ts $TSA_URL -in app.exe -out app-signed.exe
+
+Files: $pki/ca.pem (root), $pki/tsa.pem, $pki/chain.pem, $pki/client.pem + client.key,
+       $pki/admin.pem + admin.key, $(rel "$CONF"); logs in $(rel "$LOGDIR") and $(rel "$NGX/logs")
+EOF
+}
+
+cmd_status() {
+    local pid rc=0
+    PGBIN=$(find_pgbin) || true
+    if [[ -n $PGBIN ]] && pg_running; then
+        echo "postgres:  running (socket in $PG_RUN)"
+    else
+        echo "postgres:  stopped"; rc=3
+    fi
+    pid=$(readpid "$WORKER_PID")
+    if alive "$pid" tsa-fcgi; then
+        echo "tsa-fcgi:  running (pid $pid, workers: $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' '))"
+    else
+        echo "tsa-fcgi:  stopped"; rc=3
+    fi
+    pid=$(readpid "$NGX/nginx.pid")
+    if alive "$pid" nginx; then
+        echo "nginx:     running (pid $pid, 127.0.0.1:$TSA_HTTP_PORT)"
+    else
+        echo "nginx:     stopped"; rc=3
+    fi
+    echo "state:     $TSA_VAR"
+    print_urls
+    return $rc
+}
+
+cmd_run() {
+    cmd_start
+    trap 'trap - EXIT; echo; log "stopping"; cmd_stop; exit 0' INT TERM
+    trap 'cmd_stop' EXIT
+    echo
+    print_urls
+    print_examples
+    echo
+    echo "Running; Ctrl-C stops the stack."
+    local warned=0 pid
+    while :; do
+        sleep 2 &
+        wait $! || true
+        pid=$(readpid "$WORKER_PID")
+        if (( ! warned )) && ! alive "$pid" tsa-fcgi; then
+            log "tsa-fcgi is no longer running; tail of $WORKER_LOG:"
+            tail -n 20 "$WORKER_LOG" >&2 || true
+            warned=1
+        fi
+    done
+}
+
+# Sourced (tests, debugging): only the definitions.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
+case ${1:-} in
+    start)    cmd_start ;;
+    stop)     cmd_stop ;;
+    restart)  cmd_stop; cmd_start ;;
+    run)      cmd_run ;;
+    status)   cmd_status ;;
+    pg-stop)  PGBIN=$(find_pgbin) || true; pg_stop ;;
+    pg-start) pg_start ;;
+    *) echo "usage: $0 start|stop|restart|run|status|pg-stop|pg-start" >&2; exit 2 ;;
+esac
