@@ -1,0 +1,120 @@
+# Helpers for the end-to-end tests; sourced by tests/e2e/run.sh.
+# shellcheck shell=bash
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+STACK=$ROOT/deploy/stack/stack.sh
+BUILD=${TSA_BUILD:-$ROOT/build}
+CT_QUERY='Content-Type: application/timestamp-query'
+shopt -s extglob
+
+PASSED=0
+FAILED=0
+
+# ---- reporting -------------------------------------------------------------------------------
+# run_case NAME COMMAND...: runs COMMAND in a subshell, its output into a log file; the case
+# fails when COMMAND fails; `bad WHY` ends it with a reason.  E2E_ONLY (a glob) selects cases.
+run_case() {
+    local name=$1 log why rc
+    shift
+    if [[ -n ${E2E_ONLY:-} && $name != $E2E_ONLY ]]; then
+        return 0
+    fi
+    log=$WORK/log/${name//\//_}.log
+    why=$( ( "$@" ) 3>&1 >"$log" 2>&1 ) && rc=0 || rc=$?
+    if (( rc == 0 )); then
+        echo "PASS $name"
+        PASSED=$((PASSED + 1))
+    else
+        [[ -n $why ]] || why="exit status $rc (log: $log)"
+        echo "FAIL $name: $why"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+bad() {
+    printf '%s' "$*" >&3
+    exit 1
+}
+
+# A fresh directory for one case.
+casedir() { mktemp -d "$WORK/case.XXXXXX"; }
+
+# ---- ports -----------------------------------------------------------------------------------
+port_free() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
+
+# free_port [EXCEPT...]: a random loopback TCP port nothing listens on.
+free_port() {
+    local p i e ok
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 30000))
+        ok=1
+        for e in "$@"; do [[ $p == "$e" ]] && ok=0; done
+        if (( ok )) && port_free "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# ---- bytes -----------------------------------------------------------------------------------
+hex_of() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+
+# hex_to_file HEX FILE
+hex_to_file() {
+    local hex=$1 out=$2 esc
+    esc=$(sed 's/../\\x&/g' <<<"$hex")
+    # shellcheck disable=SC2059
+    printf "$esc" >"$out"
+}
+
+randhex() { od -An -N"$1" -v -tx1 /dev/urandom | tr -d ' \n'; }
+
+# der_len N: the DER length octets (hex) for N content bytes.
+der_len() {
+    local n=$1
+    if (( n < 128 )); then printf '%02x' "$n"
+    elif (( n < 256 )); then printf '81%02x' "$n"
+    else printf '82%04x' "$n"
+    fi
+}
+
+# der TAG CONTENT: one TLV (all hex).
+der() { printf '%s%s%s' "$1" "$(der_len $((${#2} / 2)))" "$2"; }
+
+# ---- HTTP and tools --------------------------------------------------------------------------
+# post URL INFILE OUTFILE [CONTENT-TYPE]: prints "CODE CONTENT_TYPE".
+post() {
+    curl -sS --max-time 30 -o "$3" -w '%{http_code} %{content_type}' \
+        -H "Content-Type: ${4:-application/timestamp-query}" --data-binary @"$2" "$1"
+}
+
+reply_text() { openssl ts -reply -in "$1" -text 2>&1; }
+
+tsactl() { "$BUILD/tsactl" --conf "$TSA_VAR/tsa.conf" "$@"; }
+
+# digest ALG FILE: the hex digest.
+digest() { openssl dgst "-$1" -r "$2" | cut -d' ' -f1; }
+
+# One line of a text, for the reasons printed by FAIL.
+oneline() { tr '\n' ' ' | sed 's/  */ /g; s/ $//' | cut -c1-300; }
+
+# expect_rejected REPLYFILE "failure text"...: the reply is a rejection with one of the texts
+# and carries no token.
+expect_rejected() {
+    local r=$1 text
+    shift
+    text=$(reply_text "$r") || bad "openssl cannot parse the reply: $(oneline <<<"$text")"
+    grep -q '^Status: Rejected' <<<"$text" ||
+        bad "not rejected: $(grep -E '^(Status|Failure)' <<<"$text" | oneline)"
+    local t found=0
+    for t in "$@"; do
+        grep -qF "Failure info: $t" <<<"$text" && found=1
+    done
+    (( found )) || bad "failure info is not '$*': $(grep -E '^(Status|Failure)' <<<"$text" | oneline)"
+    # No TimeStampToken: OpenSSL prints "TST info: Not included." and the body holds no
+    # id-signedData (1.2.840.113549.1.7.2).
+    grep -A1 '^TST info:' <<<"$text" | grep -q 'Not included' || bad "a rejection carries a token"
+    [[ $(hex_of "$r") != *06092a864886f70d010702* ]] || bad "a rejection carries signed data"
+}
