@@ -48,6 +48,9 @@ $(ASN1_TAB): src/asn1/tsa.asn
 $(BUILD)/tsa_asn1_tab.o: $(ASN1_TAB)
 	$(CC) $(filter-out -Wmissing-prototypes -Wundef,$(ALL_CFLAGS)) -c -o $@ $<
 
+$(BUILD)/migrations.o: $(BUILD)/migrations.c include/migrations.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/%.o: %.c $(wildcard include/*.h) | $(ASN1_TAB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -58,7 +61,10 @@ $(BUILD)/libtsa.a: $(LIB_OBJ)
 $(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/libtsa.a
+$(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
+	src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql)) > $@
+
+$(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a

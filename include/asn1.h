@@ -39,6 +39,9 @@ int	tsa_asn1_decode(const char *type, const unsigned char *p, size_t len, asn1_n
 	    const char **why);
 /* DER of node (or of its field when field is not NULL/""), malloc'd. Returns 0 or -1. */
 int	tsa_asn1_encode(asn1_node node, const char *field, unsigned char **out, size_t *outlen);
+/* DER of a single value of a simple type ("TSA.ObjectIdentifier", "TSA.OctetString"...). */
+int	tsa_asn1_encode_value(const char *type, const void *val, size_t len, unsigned char **out,
+	    size_t *outlen);
 /* Dotted OID text of field. Returns 0, 1 when absent, -1 on error or when out is too small. */
 int	tsa_asn1_read_oid(asn1_node node, const char *field, char *out, size_t outlen);
 /* Raw value of field (OCTET STRING, INTEGER, ANY...). 0, 1 when absent, -1 (too long, error). */

@@ -47,6 +47,7 @@ struct tsa_request {
 	enum tsa_protocol	 protocol;
 	char			 hash_oid[TSA_MAX_OID_TEXT];
 	const struct hash_alg	*hash;		/* NULL: an algorithm we do not know */
+	int			 hash_null_params;	/* parameters NULL (else absent): echoed */
 	unsigned char		 imprint[TSA_MAX_IMPRINT];
 	size_t			 imprint_len;
 	int			 has_nonce;

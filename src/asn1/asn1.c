@@ -100,6 +100,21 @@ tsa_asn1_encode(asn1_node node, const char *field, unsigned char **out, size_t *
 }
 
 int
+tsa_asn1_encode_value(const char *type, const void *val, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	asn1_node n = NULL;
+	int rc = -1;
+
+	if (tsa_asn1_new(type, &n) == -1)
+		return -1;
+	if (tsa_asn1_write(n, "", val, len) == 0)
+		rc = tsa_asn1_encode(n, NULL, out, outlen);
+	asn1_delete_structure(&n);
+	return rc;
+}
+
+int
 tsa_asn1_read_oid(asn1_node node, const char *field, char *out, size_t outlen)
 {
 	int len = (int)outlen, rc;

@@ -108,8 +108,10 @@ rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *req,
 	case 1:
 		break;
 	case 0:
-		if (blen == 2 && buf[0] == 0x05 && buf[1] == 0x00)
+		if (blen == 2 && buf[0] == 0x05 && buf[1] == 0x00) {
+			req->hash_null_params = 1;
 			break;
+		}
 		/* FALLTHROUGH */
 	default:
 		tsa_refuse(ref, TSA_FAIL_BAD_ALG, "unsupported hash algorithm",

@@ -1,0 +1,45 @@
+/*
+ * handler.h - one worker's state and the request pipeline, apart from FastCGI so that tests
+ * can drive it: HTTP checks, protocol detection, service and policy, filter chain, token,
+ * record, answer.
+ */
+#ifndef TSA_HANDLER_H
+#define TSA_HANDLER_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "store.h"
+
+struct worker {
+	const struct tsa_conf	*conf;
+	struct db		 db;
+	struct tsa_config	*config;	/* last good configuration; NULL until loaded */
+};
+
+struct http_request {
+	const char		*method;
+	const char		*content_type;
+	const unsigned char	*body;
+	size_t			 body_len;
+	int			 body_too_large;	/* past conf->max_body: answer 413 */
+	struct tsa_client	 client;
+};
+
+/* body is malloc'd (or NULL), the caller's to free. */
+struct http_response {
+	int		 status;
+	const char	*content_type;
+	unsigned char	*body;
+	size_t		 body_len;
+};
+
+/* Connects to the database and loads the configuration (retried later if it is down). */
+int	worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t errlen);
+void	worker_handle(struct worker *w, const struct http_request *req,
+	    struct http_response *resp);
+void	worker_free(struct worker *w);
+/* Reason phrase for the HTTP statuses the worker uses. */
+const char *http_reason(int status);
+
+#endif

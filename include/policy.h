@@ -1,0 +1,104 @@
+/*
+ * policy.h - services, their ordered policies, each policy's filter chain, and the options the
+ * chain shapes (Nexus Timestamp Server's model; tsa-protocols.md section 3).  The whole
+ * configuration is loaded from PostgreSQL (store/config.c) into one struct tsa_config that a
+ * worker swaps whole, never half-applied.
+ *
+ * Ownership: config_free() frees a configuration and everything in it; it accepts NULL.
+ */
+#ifndef TSA_POLICY_H
+#define TSA_POLICY_H
+
+#include <stddef.h>
+
+#include "request.h"
+#include "signer.h"
+#include "tst.h"
+
+/* What the filter chain decides for one request; defaults in tsa_opts_defaults(). */
+struct tsa_opts {
+	unsigned		 hash_accept;	/* bit i: hash_table()[i] accepted */
+	int			 policy_any;	/* any requested policy OID is accepted */
+	const char * const	*policy_accept;	/* other requested OIDs accepted */
+	size_t			 n_policy_accept;
+	const char * const	*ext_accept;	/* request extension OIDs accepted */
+	size_t			 n_ext_accept;
+	unsigned		 acc_seconds, acc_millis, acc_micros;
+	int			 digits;
+	int			 ordering;
+	int			 tsa_name;	/* 0 none, 1 the signer's subject, 2 tsa_name_der */
+	const unsigned char	*tsa_name_der;
+	size_t			 tsa_name_len;
+	int			 ess_version;
+	const struct hash_alg	*ess_hash;
+	int			 ess_issuer_serial;
+	enum cms_certs		 certs;		/* what certReq=true includes */
+	int			 signing_time;
+	int			 status_text;	/* statusString in rejections */
+	size_t			 serial_bytes;
+};
+
+/* A filter's parameters, flattened from jsonb: arrays give one entry per element. */
+struct filter_param {
+	const char	*key;
+	const char	*value;
+};
+
+struct filter_def {
+	const char	*name;
+	/* Checks params and builds the filter's state. 0, or -1 with err. */
+	int		(*parse)(const struct filter_param *params, size_t n, void **state,
+			    char *err, size_t errlen);
+	/* Shapes opts or refuses (ref). 0 to go on, -1 refused. */
+	int		(*run)(const void *state, const struct tsa_request *req,
+			    const struct tsa_client *client, struct tsa_opts *opts,
+			    struct tsa_refusal *ref);
+	void		(*free)(void *state);
+};
+
+struct filter_inst {
+	const struct filter_def	*def;
+	void			*state;
+};
+
+struct policy {
+	long			 id;
+	char			*name;
+	int			 match_protocol;	/* -1: any */
+	char			*match_req_policy;	/* NULL: any */
+	char			*policy_oid;
+	const struct signer	*signer;
+	struct filter_inst	 filters[TSA_MAX_FILTERS];
+	size_t			 n_filters;
+};
+
+struct service {
+	long		 id;
+	char		*name;
+	struct policy	*policies;
+	size_t		 n_policies;
+};
+
+struct tsa_config {
+	struct service	*services;
+	size_t		 n_services;
+	struct signer	*signers;
+	size_t		 n_signers;
+};
+
+const struct filter_def	*filter_by_name(const char *name);
+/* Builds a filter instance from its name and parameters. 0, or -1 with err. */
+int	 filter_build(const char *name, const struct filter_param *params, size_t n,
+	    struct filter_inst *out, char *err, size_t errlen);
+
+void	 tsa_opts_defaults(struct tsa_opts *opts);
+const struct service *config_service(const struct tsa_config *c, const char *name);
+/* The first policy of the service whose match rules fit, or NULL. */
+const struct policy *policy_select(const struct service *svc, const struct tsa_request *req);
+/* Runs the policy's filter chain, then the request checks of RFC 3161 2.4.1 against the
+ * options it produced.  0 with opts filled, or -1 with ref filled. */
+int	 policy_apply(const struct policy *pol, const struct tsa_request *req,
+	    const struct tsa_client *client, struct tsa_opts *opts, struct tsa_refusal *ref);
+void	 config_free(struct tsa_config *c);
+
+#endif

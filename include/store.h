@@ -1,0 +1,63 @@
+/*
+ * store.h - PostgreSQL: one connection per worker, reused across requests and re-established
+ * by itself; the configuration loaded whole; issued tokens and events recorded.
+ *
+ * Ownership: db_close() frees what db_init() set up; config_load() hands over a new
+ * struct tsa_config, freed with config_free().
+ */
+#ifndef TSA_STORE_H
+#define TSA_STORE_H
+
+#include <time.h>
+#include <libpq-fe.h>
+
+#include "policy.h"
+
+struct db {
+	PGconn		*conn;
+	char		*conninfo;
+	struct timespec	 next_try;	/* no reconnect attempt before this */
+	int		 prepared;	/* statements prepared on this connection */
+};
+
+int	 db_init(struct db *db, const char *conninfo);
+/* The live connection, reconnecting (at most every 500 ms) when it is gone; NULL if down. */
+PGconn	*db_conn(struct db *db);
+/* Tells the pool a command failed: a broken connection is dropped for the next db_conn(). */
+void	 db_failed(struct db *db, const PGresult *res);
+void	 db_close(struct db *db);
+
+/*
+ * Reads services, policies, filters and signers in one snapshot and builds a configuration;
+ * with open_keys, each signer a policy uses has its key opened and checked.  0 with *out, or
+ * -1 with err (nothing is half-built).
+ */
+int	 config_load(struct db *db, int open_keys, struct tsa_config **out, char *err,
+	    size_t errlen);
+
+struct token_record {
+	const unsigned char	*serial;
+	size_t			 serial_len;
+	struct timespec		 gen_time;	/* as in the token (truncated to its digits) */
+	long			 service_id, policy_id;
+	const char		*service;
+	const char		*policy_oid;
+	enum tsa_protocol	 protocol;
+	const char		*hash_alg;
+	const unsigned char	*imprint;
+	size_t			 imprint_len;
+	const unsigned char	*nonce;		/* NULL: none */
+	size_t			 nonce_len;
+	const char		*requester;	/* an IP address, or NULL */
+	const char		*client_identity;
+	const unsigned char	*token;
+	size_t			 token_len;
+};
+
+/* Inserts and commits the row.  0 committed, 1 the serial exists already, -1 database error. */
+int	 tokens_record(struct db *db, const struct token_record *t);
+/* Best effort: an event row (refusals, key and configuration problems). 0 or -1. */
+int	 events_record(struct db *db, const char *severity, const char *kind,
+	    const char *service, const char *requester, const char *detail);
+
+#endif

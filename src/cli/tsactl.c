@@ -1,0 +1,401 @@
+/*
+ * tsactl - administration of the time-stamping authority: schema migrations, status of the
+ * database and the signers, looking up issued tokens, verifying tokens.
+ * Input: the command line and tsa.conf (the operator's), token files (untrusted: verify puts
+ * them through the same strict DER gate as the worker).
+ *
+ * usage: tsactl [--conf FILE] VERB ...   (see usage() below)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <libpq-fe.h>
+
+#include "asn1.h"
+#include "bytes.h"
+#include "conf.h"
+#include "log.h"
+#include "migrations.h"
+#include "store.h"
+#include "verify.h"
+
+static struct tsa_conf conf;
+static const char *conf_file;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tsactl [--conf FILE] VERB ...\n"
+	    "  migrate                         apply the schema migrations (idempotent)\n"
+	    "  status                          database, migrations and signers (key and certificate)\n"
+	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
+	    "  token find --imprint HEX        issued tokens for a message imprint\n"
+	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
+	    "                                  verify an RFC 3161 response or token\n"
+	    "The configuration is --conf FILE, else $TSA_CONF, else /etc/tsa/tsa.conf.\n");
+	exit(64);
+}
+
+static void
+load_conf(void)
+{
+	char err[512];
+
+	if (conf_load(conf_path(conf_file), &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "tsactl: %s\n", err);
+		exit(78);
+	}
+}
+
+static PGconn *
+connect_db(void)
+{
+	PGconn *c;
+
+	load_conf();
+	c = PQconnectdb(conf.database);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "tsactl: database unreachable: %s", PQerrorMessage(c));
+		PQfinish(c);
+		exit(69);
+	}
+	return c;
+}
+
+static int
+exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		fprintf(stderr, "tsactl: %s", PQerrorMessage(c));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* Each migration in its own transaction, under an advisory lock so that two concurrent
+ * `tsactl migrate` runs do not race. */
+static int
+cmd_migrate(int argc, char **argv)
+{
+	PGconn *c;
+	size_t i;
+	int applied = 0;
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	c = connect_db();
+	if (exec_ok(c, "SET client_min_messages = warning") == -1 ||
+	    exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+	    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") == -1)
+		goto fail;
+	for (i = 0; i < n_migrations; i++) {
+		char version[16];
+		const char *params[2] = { version, migrations[i].name };
+		PGresult *r;
+		int done;
+
+		snprintf(version, sizeof(version), "%d", migrations[i].version);
+		if (exec_ok(c, "BEGIN") == -1 ||
+		    exec_ok(c, "SELECT pg_advisory_xact_lock(3161)") == -1)
+			goto fail;
+		r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1::integer",
+		    1, NULL, params, NULL, NULL, 0);
+		done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		PQclear(r);
+		if (done) {
+			exec_ok(c, "COMMIT");
+			continue;
+		}
+		if (exec_ok(c, migrations[i].sql) == -1)
+			goto fail;
+		r = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES "
+		    "($1::integer, $2)", 2, NULL, params, NULL, NULL, 0);
+		done = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!done || exec_ok(c, "COMMIT") == -1)
+			goto fail;
+		printf("applied %s\n", migrations[i].name);
+		applied++;
+	}
+	printf("schema up to date (%zu migrations, %d applied now)\n", n_migrations, applied);
+	PQfinish(c);
+	return 0;
+fail:
+	fprintf(stderr, "tsactl: migration failed; nothing of it was applied\n");
+	PQfinish(c);
+	return 1;
+}
+
+static void
+print_time(const char *label, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
+	printf("%s%s", label, buf);
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	struct tsa_config *cfg = NULL;
+	struct db db;
+	PGresult *r;
+	char err[512];
+	size_t i;
+	int bad = 0;
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	load_conf();
+	if (db_init(&db, conf.database) == -1 || db_conn(&db) == NULL) {
+		printf("database: UNREACHABLE (%s)\n", conf.database);
+		return 1;
+	}
+	r = PQexec(db.conn, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		printf("database: reachable, schema version %s (%zu known to this tsactl)\n",
+		    PQgetvalue(r, 0, 0), n_migrations);
+	else {
+		printf("database: reachable, schema NOT migrated (run tsactl migrate)\n");
+		bad = 1;
+	}
+	PQclear(r);
+	if (pkcs11_setup(&conf, err, sizeof(err)) == -1) {
+		printf("pkcs11: UNAVAILABLE: %s\n", err);
+		bad = 1;
+	} else
+		printf("pkcs11: module %s loaded\n", conf.pkcs11_module);
+	if (!bad && config_load(&db, 1, &cfg, err, sizeof(err)) == -1) {
+		printf("configuration: INVALID: %s\n", err);
+		bad = 1;
+	}
+	for (i = 0; cfg != NULL && i < cfg->n_signers; i++) {
+		const struct signer *s = &cfg->signers[i];
+		char dn[512];
+		size_t dnlen = sizeof(dn);
+
+		if (gnutls_x509_crt_get_dn(s->cert, dn, &dnlen) < 0)
+			snprintf(dn, sizeof(dn), "?");
+		printf("signer %s: %s\n  subject: %s\n", s->name,
+		    s->refused ? "REFUSED" : s->key ? "ok (key opened, matches the certificate)" :
+		    "ok (certificate; key not used by any policy, not opened)", dn);
+		print_time("  valid: ", gnutls_x509_crt_get_activation_time(s->cert));
+		print_time(" to ", gnutls_x509_crt_get_expiration_time(s->cert));
+		printf("\n  key: %s\n", s->uri);
+		if (s->refused) {
+			printf("  why: %s\n", s->refused);
+			bad = 1;
+		}
+	}
+	if (cfg != NULL)
+		printf("services: %zu\n", cfg->n_services);
+	config_free(cfg);
+	db_close(&db);
+	return bad;
+}
+
+/* Decimal text of a serial given as decimal or 0xHEX. */
+static int
+serial_arg(const char *arg, char *dec, size_t declen)
+{
+	unsigned char b[TSA_SERIAL_MAX + 1];
+	size_t n;
+
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X')) {
+		if (hex_decode(arg, b, sizeof(b), &n) == -1)
+			return -1;
+		return bytes_to_decimal(b, n, dec, declen);
+	}
+	if (decimal_to_bytes(arg, b, sizeof(b), &n) == -1)
+		return -1;
+	return bytes_to_decimal(b, n, dec, declen);
+}
+
+static const char *TOKEN_COLUMNS =
+    "SELECT serial, to_char(gen_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " service, policy_oid, protocol, hash_alg, encode(imprint, 'hex'),"
+    " coalesce(encode(nonce, 'hex'), '-'), coalesce(host(requester), '-'),"
+    " coalesce(client_identity, '-'), length(token), token FROM issued_tokens";
+
+static void
+print_token_row(PGresult *r, int i)
+{
+	unsigned char be[TSA_SERIAL_MAX + 1];
+	char hex[2 * sizeof(be) + 1];
+	size_t n;
+
+	hex[0] = '\0';
+	if (decimal_to_bytes(PQgetvalue(r, i, 0), be, sizeof(be), &n) == 0)
+		hex_encode(be, n, hex, sizeof(hex));
+	printf("serial:    %s (0x%s)\ngenTime:   %s\nservice:   %s\npolicy:    %s\n"
+	    "protocol:  %s\nimprint:   %s %s\nnonce:     %s\nrequester: %s\nclient:    %s\n"
+	    "token:     %s bytes\n", PQgetvalue(r, i, 0), hex, PQgetvalue(r, i, 1),
+	    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+	    PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8), PQgetvalue(r, i, 9),
+	    PQgetvalue(r, i, 10));
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	char sql[1024], dec[64];
+	const char *param, *out = NULL;
+	PGconn *c;
+	PGresult *r;
+	int i, rc = 1;
+
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[0], "show") == 0) {
+		if (argc == 4 && strcmp(argv[2], "--out") == 0)
+			out = argv[3];
+		else if (argc != 2)
+			usage();
+		if (serial_arg(argv[1], dec, sizeof(dec)) == -1) {
+			fprintf(stderr, "tsactl: '%s' is not a serial number\n", argv[1]);
+			return 64;
+		}
+		param = dec;
+		snprintf(sql, sizeof(sql), "%s WHERE serial = $1::numeric", TOKEN_COLUMNS);
+	} else if (strcmp(argv[0], "find") == 0 && argc == 3 &&
+	    strcmp(argv[1], "--imprint") == 0) {
+		unsigned char b[TSA_MAX_IMPRINT];
+		size_t n;
+
+		if (hex_decode(argv[2], b, sizeof(b), &n) == -1) {
+			fprintf(stderr, "tsactl: '%s' is not a hex imprint\n", argv[2]);
+			return 64;
+		}
+		param = argv[2][1] == 'x' || argv[2][1] == 'X' ? argv[2] + 2 : argv[2];
+		snprintf(sql, sizeof(sql), "%s WHERE imprint = decode(lower($1), 'hex')"
+		    " ORDER BY gen_time LIMIT 1000", TOKEN_COLUMNS);
+	} else
+		usage();
+	c = connect_db();
+	r = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "tsactl: %s", PQerrorMessage(c));
+		goto out;
+	}
+	if (PQntuples(r) == 0) {
+		fprintf(stderr, "tsactl: no such token\n");
+		goto out;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		if (i > 0)
+			printf("\n");
+		print_token_row(r, i);
+	}
+	if (out != NULL) {
+		size_t n;
+		unsigned char *der = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 11),
+		    &n);
+		FILE *f = fopen(out, "wb");
+
+		if (der == NULL || f == NULL || fwrite(der, 1, n, f) != n) {
+			fprintf(stderr, "tsactl: cannot write %s\n", out);
+			if (f != NULL)
+				fclose(f);
+			PQfreemem(der);
+			goto out;
+		}
+		fclose(f);
+		PQfreemem(der);
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	struct verify_opts o;
+	struct verify_result res;
+	unsigned char *der = NULL, *data = NULL;
+	size_t len, data_len = 0;
+	char err[512];
+	int i, rc;
+
+	if (argc < 1)
+		usage();
+	memset(&o, 0, sizeof(o));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+			o.ca_file = argv[++i];
+		else if (strcmp(argv[i], "--untrusted") == 0 && i + 1 < argc)
+			o.untrusted_file = argv[++i];
+		else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+			if (file_read(argv[++i], 1UL << 30, &data, &data_len) == -1) {
+				fprintf(stderr, "tsactl: cannot read %s\n", argv[i]);
+				return 66;
+			}
+		} else
+			usage();
+	}
+	if (file_read(argv[0], TSA_MAX_TOKEN_FILE, &der, &len) == -1) {
+		fprintf(stderr, "tsactl: cannot read %s (or larger than %d bytes)\n", argv[0],
+		    TSA_MAX_TOKEN_FILE);
+		free(data);
+		return 66;
+	}
+	o.data = data;
+	o.data_len = data_len;
+	memset(&res, 0, sizeof(res));
+	rc = tst_verify(der, len, &o, &res, err, sizeof(err));
+	tst_verify_print(stdout, &res);
+	if (rc == 0)
+		printf("verification: OK\n");
+	else
+		printf("verification: FAILED: %s\n", err);
+	free(der);
+	free(data);
+	return rc == 0 ? 0 : 1;
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+} verbs[] = {
+	{ "migrate",	cmd_migrate },
+	{ "status",	cmd_status },
+	{ "token",	cmd_token },
+	{ "verify",	cmd_verify },
+};
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	int rc;
+
+	log_init("tsactl");
+	argc--, argv++;
+	if (argc >= 2 && strcmp(argv[0], "--conf") == 0) {
+		conf_file = argv[1];
+		argc -= 2, argv += 2;
+	}
+	if (argc < 1)
+		usage();
+	if (tsa_asn1_init() == -1)
+		return 70;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, argv[0]) == 0) {
+			rc = verbs[i].fn(argc - 1, argv + 1);
+			conf_free(&conf);
+			return rc;
+		}
+	usage();
+	return 64;
+}

@@ -1,0 +1,328 @@
+/*
+ * handler.c - the request pipeline of a worker (see handler.h).
+ * Input: the FastCGI params and body the web server passed on, untrusted.  Every bad input
+ * ends in the protocol's own refusal (a TimeStampResp rejection for RFC 3161) or an HTTP
+ * status; a token leaves only after its row is committed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <gnutls/crypto.h>
+
+#include "asn1.h"
+#include "handler.h"
+#include "log.h"
+#include "rfc3161.h"
+#include "tst.h"
+
+/* One entry per protocol: the content types that select it, its parser and its encoder. */
+struct protocol_def {
+	enum tsa_protocol	 proto;
+	const char		*content_types[3];
+	const char		*reply_type;
+	int			(*parse)(const unsigned char *, size_t, struct tsa_request *,
+				    struct tsa_refusal *);
+	int			(*encode)(const unsigned char *, size_t,
+				    const struct tsa_refusal *, int, unsigned char **, size_t *);
+};
+
+static const struct protocol_def protocols[] = {
+	{ TSA_PROTO_RFC3161,
+	  { "application/timestamp-query", "application/timestamp-request", NULL },
+	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_encode },
+};
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200:	return "OK";
+	case 400:	return "Bad Request";
+	case 403:	return "Forbidden";
+	case 404:	return "Not Found";
+	case 405:	return "Method Not Allowed";
+	case 413:	return "Payload Too Large";
+	case 415:	return "Unsupported Media Type";
+	case 503:	return "Service Unavailable";
+	default:	return "Internal Server Error";
+	}
+}
+
+static void
+plain(struct http_response *resp, int status, const char *text)
+{
+	size_t n = strlen(text);
+
+	resp->status = status;
+	resp->content_type = "text/plain; charset=utf-8";
+	resp->body = malloc(n + 1);
+	if (resp->body != NULL) {
+		memcpy(resp->body, text, n);
+		resp->body[n] = '\n';
+		resp->body_len = n + 1;
+	}
+}
+
+/* Compares a Content-Type header's media type (parameters ignored) with want. */
+static int
+media_type_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (ct == NULL || strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static const struct protocol_def *
+detect(const char *content_type)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		for (j = 0; protocols[i].content_types[j] != NULL; j++)
+			if (media_type_is(content_type, protocols[i].content_types[j]))
+				return &protocols[i];
+	return NULL;
+}
+
+int
+worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t errlen)
+{
+	memset(w, 0, sizeof(*w));
+	w->conf = conf;
+	if (db_init(&w->db, conf->database) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (config_load(&w->db, 1, &w->config, err, errlen) == -1)
+		log_msg(LOG_WARNING, "configuration not loaded yet: %s", err);
+	return 0;
+}
+
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	config_free(w->config);
+	db_close(&w->db);
+}
+
+static int
+ensure_config(struct worker *w)
+{
+	char err[512];
+
+	if (w->config != NULL)
+		return 0;
+	if (config_load(&w->db, 1, &w->config, err, sizeof(err)) == -1) {
+		log_msg(LOG_WARNING, "configuration not loaded: %s", err);
+		return -1;
+	}
+	log_msg(LOG_INFO, "configuration loaded");
+	return 0;
+}
+
+/* A positive serial of exactly n octets: the first is 0x40..0x7F, so the INTEGER is minimal,
+ * positive and never grows a leading zero (uts-server's trap); 8n-2 random bits. */
+static int
+make_serial(unsigned char *serial, size_t n)
+{
+	if (gnutls_rnd(GNUTLS_RND_NONCE, serial, n) < 0)
+		return -1;
+	serial[0] = (unsigned char)((serial[0] & 0x3f) | 0x40);
+	return 0;
+}
+
+/* The current time truncated to the token's precision, so the row and the token agree. */
+static void
+token_time(struct timespec *t, int digits)
+{
+	long div = 1000000000L;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, t);
+	for (i = 0; i < digits; i++)
+		div /= 10;
+	t->tv_nsec -= t->tv_nsec % div;
+}
+
+/*
+ * Builds, signs and records one token; the row is committed before this returns 0 with the
+ * token in *out.  A serial collision is retried with a new serial; a database failure
+ * refuses the request and no token leaves.
+ */
+static int
+issue(struct worker *w, const struct service *svc, const struct policy *pol,
+    const struct tsa_request *req, const struct tsa_client *client, const struct tsa_opts *o,
+    unsigned char **out, size_t *outlen, struct tsa_refusal *ref)
+{
+	const struct signer *s = pol->signer;
+	unsigned char serial[TSA_SERIAL_MAX], *tst = NULL, *token = NULL;
+	size_t tst_len, token_len;
+	int attempt, rc;
+
+	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
+		struct tst_params tp = {
+			.policy_oid = pol->policy_oid, .req = req,
+			.serial = serial, .serial_len = o->serial_bytes,
+			.digits = o->digits, .acc_seconds = o->acc_seconds,
+			.acc_millis = o->acc_millis, .acc_micros = o->acc_micros,
+			.ordering = o->ordering,
+			.tsa_name = o->tsa_name == 1 ? s->subject_dn.data :
+			    o->tsa_name == 2 ? o->tsa_name_der : NULL,
+			.tsa_name_len = o->tsa_name == 1 ? s->subject_dn.len : o->tsa_name_len,
+		};
+		struct cms_params cp = {
+			.signer = s, .content_type = OID_CT_TSTINFO,
+			.ess_version = o->ess_version, .ess_hash = o->ess_hash,
+			.ess_issuer_serial = o->ess_issuer_serial,
+			.certs = req->cert_req ? o->certs : CMS_CERTS_NONE,
+		};
+		struct token_record rec;
+
+		token_time(&tp.gen_time, o->digits);
+		cp.signing_time = o->signing_time ? &tp.gen_time : NULL;
+		if (make_serial(serial, o->serial_bytes) == -1 ||
+		    tstinfo_encode(&tp, &tst, &tst_len) == -1)
+			goto fail;
+		cp.content = tst;
+		cp.content_len = tst_len;
+		if (cms_sign(&cp, &token, &token_len) == -1)
+			goto fail;
+		memset(&rec, 0, sizeof(rec));
+		rec.serial = serial;
+		rec.serial_len = o->serial_bytes;
+		rec.gen_time = tp.gen_time;
+		rec.service_id = svc->id;
+		rec.policy_id = pol->id;
+		rec.service = svc->name;
+		rec.policy_oid = pol->policy_oid;
+		rec.protocol = req->protocol;
+		rec.hash_alg = req->hash->name;
+		rec.imprint = req->imprint;
+		rec.imprint_len = req->imprint_len;
+		rec.nonce = req->has_nonce ? req->nonce : NULL;
+		rec.nonce_len = req->nonce_len;
+		rec.requester = client->remote_addr;
+		rec.client_identity = client->tls_subject;
+		rec.token = token;
+		rec.token_len = token_len;
+		rc = tokens_record(&w->db, &rec);
+		free(tst);
+		tst = NULL;
+		if (rc == 0) {
+			*out = token;
+			*outlen = token_len;
+			return 0;
+		}
+		free(token);
+		token = NULL;
+		if (rc == -1) {
+			tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the token cannot be recorded now",
+			    "database unavailable: token not recorded, not answered");
+			return -1;
+		}
+		log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
+	}
+fail:
+	free(tst);
+	free(token);
+	tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+	    "token construction or signature failed");
+	return -1;
+}
+
+/* Runs the pipeline for one parsed request: the token in *token, or -1 with ref. */
+static int
+process(struct worker *w, const struct tsa_request *req, const struct tsa_client *client,
+    struct tsa_opts *o, unsigned char **token, size_t *token_len, struct tsa_refusal *ref)
+{
+	const struct service *svc;
+	const struct policy *pol;
+
+	if (ensure_config(w) == -1) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
+		    "configuration not loaded (database unreachable?)");
+		return -1;
+	}
+	if ((svc = config_service(w->config, client->service)) == NULL) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "no such time-stamping service", NULL);
+		ref->http_status = 404;
+		return -1;
+	}
+	if ((pol = policy_select(svc, req)) == NULL) {
+		if (req->has_req_policy)
+			tsa_refuse(ref, TSA_FAIL_UNACCEPTED_POLICY, "requested policy not accepted",
+			    "no policy of service %s matches", svc->name);
+		else
+			tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "request not accepted",
+			    "no policy of service %s matches", svc->name);
+		return -1;
+	}
+	if (policy_apply(pol, req, client, o, ref) == -1)
+		return -1;
+	if (pol->signer->refused != NULL) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
+		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
+		return -1;
+	}
+	return issue(w, svc, pol, req, client, o, token, token_len, ref);
+}
+
+void
+worker_handle(struct worker *w, const struct http_request *hr, struct http_response *resp)
+{
+	const struct protocol_def *proto;
+	struct tsa_request req;
+	struct tsa_refusal ref;
+	struct tsa_opts o;
+	unsigned char *token = NULL;
+	size_t token_len = 0;
+	int granted = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	tsa_opts_defaults(&o);
+	if (hr->method == NULL || strcmp(hr->method, "POST") != 0) {
+		plain(resp, 405, "time-stamp requests are POSTed");
+		return;
+	}
+	if (hr->body_too_large) {
+		plain(resp, 413, "request body too large");
+		return;
+	}
+	if ((proto = detect(hr->content_type)) == NULL) {
+		plain(resp, 415, "unsupported content type; send application/timestamp-query");
+		return;
+	}
+	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
+	    process(w, &req, &hr->client, &o, &token, &token_len, &ref) == 0)
+		granted = 1;
+	if (!granted) {
+		log_msg(LOG_INFO, "refused: service=%s from=%s failInfo=%d: %s (%s)",
+		    hr->client.service ? hr->client.service : "-",
+		    hr->client.remote_addr ? hr->client.remote_addr : "-", (int)ref.fail,
+		    ref.text, ref.detail);
+		if (ref.http_status != 0) {
+			plain(resp, ref.http_status, ref.text);
+			return;
+		}
+	}
+	resp->status = 200;
+	resp->content_type = proto->reply_type;
+	if (proto->encode(token, token_len, granted ? NULL : &ref, !granted && o.status_text,
+	    &resp->body, &resp->body_len) == -1) {
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		log_msg(LOG_ERR, "cannot encode the answer");
+		plain(resp, 500, "internal error");
+	}
+	free(token);
+}

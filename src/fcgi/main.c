@@ -1,0 +1,329 @@
+/*
+ * main.c - tsa-fcgi: the FastCGI worker.  A supervisor process opens (or inherits) the
+ * listening socket and keeps N worker processes running; each worker has its own PKCS#11
+ * session and PostgreSQL connection, reused across requests.
+ * Input: FastCGI records from the web server (parsed by libfcgi); the params and body are
+ * bounded here before the pipeline (handler.c) sees them.
+ *
+ * usage: tsa-fcgi [--conf FILE] [--listen unix:PATH | HOST:PORT] [--workers N]
+ * Without --listen (and no `listen` in tsa.conf) the socket is inherited: systemd socket
+ * activation (LISTEN_FDS) or fd 0 as spawn-fcgi and web servers pass it.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "handler.h"
+#include "log.h"
+#include "signer.h"
+#include "asn1.h"
+
+static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t child_exited;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+on_child(int sig)
+{
+	(void)sig;
+	child_exited = 1;
+}
+
+static void
+set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked accept() must return so that the worker can stop. */
+	sigaction(sig, &sa, NULL);
+}
+
+static int
+open_listener(const char *spec)
+{
+	const char *env = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	mode_t old;
+	int fd;
+
+	if (spec == NULL) {
+		/* systemd socket activation hands the socket over as fd 3. */
+		if (env != NULL && atoi(env) >= 1 && pid != NULL && atol(pid) == (long)getpid())
+			return 3;
+		return 0;
+	}
+	if (strncmp(spec, "unix:", 5) == 0) {
+		spec += 5;
+		unlink(spec);
+		/* The web server's user connects: the socket is rw for all; guard the directory. */
+		old = umask(0);
+		fd = FCGX_OpenSocket(spec, 1024);
+		umask(old);
+	} else
+		fd = FCGX_OpenSocket(spec, 1024);
+	if (fd < 0)
+		log_msg(LOG_ERR, "cannot listen on %s: %s", spec, strerror(errno));
+	return fd;
+}
+
+/* Reads the body into buf (capacity cap+1) and fills the request from the params. */
+static void
+read_request(FCGX_Request *fr, unsigned char *buf, size_t cap, struct http_request *hr)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	const char *svc = FCGX_GetParam("TSA_SERVICE", fr->envp);
+	size_t want = cap + 1;
+	int n;
+
+	memset(hr, 0, sizeof(*hr));
+	hr->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	hr->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	if (svc == NULL || *svc == '\0') {
+		/* Fallback: the location's path, without its leading slash. */
+		svc = FCGX_GetParam("SCRIPT_NAME", fr->envp);
+		if (svc != NULL && *svc == '/')
+			svc++;
+	}
+	hr->client.service = svc;
+	hr->client.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	hr->client.tls_verify = FCGX_GetParam("SSL_CLIENT_VERIFY", fr->envp);
+	hr->client.tls_subject = FCGX_GetParam("SSL_CLIENT_S_DN", fr->envp);
+	hr->client.tls_issuer = FCGX_GetParam("SSL_CLIENT_I_DN", fr->envp);
+	hr->client.tls_cert = FCGX_GetParam("SSL_CLIENT_CERT", fr->envp);
+	if (hr->method == NULL || strcmp(hr->method, "POST") != 0)
+		return;
+	if (cl != NULL && *cl != '\0') {
+		char *end;
+		unsigned long long v = strtoull(cl, &end, 10);
+
+		if (*end != '\0' || v > cap) {
+			hr->body_too_large = 1;
+			return;
+		}
+		want = (size_t)v;
+	}
+	n = FCGX_GetStr((char *)buf, (int)want, fr->in);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > cap) {
+		hr->body_too_large = 1;
+		return;
+	}
+	hr->body = buf;
+	hr->body_len = (size_t)n;
+}
+
+static void
+write_response(FCGX_Request *fr, const struct http_response *resp)
+{
+	/* libfcgi's printf knows no %zu. */
+	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
+	    resp->status, http_reason(resp->status), resp->content_type,
+	    (unsigned long)resp->body_len,
+	    resp->status == 405 ? "Allow: POST\r\n" : "");
+	if (resp->body_len > 0)
+		FCGX_PutStr((const char *)resp->body, (int)resp->body_len, fr->out);
+}
+
+static int
+worker_main(int listen_fd, const struct tsa_conf *conf)
+{
+	struct worker w;
+	FCGX_Request fr;
+	unsigned char *buf;
+	char err[512];
+	long served = 0;
+
+	set_handler(SIGTERM, on_stop);
+	set_handler(SIGINT, on_stop);
+	set_handler(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (tsa_asn1_init() == -1)
+		return 70;
+	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "PKCS#11: %s", err);
+		return 78;
+	}
+	if (worker_init(&w, conf, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 70;
+	}
+	if ((buf = malloc(conf->max_body + 1)) == NULL)
+		return 70;
+	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stopping) {
+		struct http_request hr;
+		struct http_response resp;
+
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (stopping)
+				break;
+			continue;
+		}
+		read_request(&fr, buf, conf->max_body, &hr);
+		worker_handle(&w, &hr, &resp);
+		write_response(&fr, &resp);
+		free(resp.body);
+		FCGX_Finish_r(&fr);
+		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
+			log_msg(LOG_INFO, "recycling after %ld requests", served);
+			break;
+		}
+	}
+	FCGX_Free(&fr, 1);
+	free(buf);
+	worker_free(&w);
+	pkcs11_teardown();
+	return 0;
+}
+
+static pid_t
+spawn(int listen_fd, const struct tsa_conf *conf)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		log_init("tsa-worker");
+		_exit(worker_main(listen_fd, conf));
+	}
+	if (pid < 0)
+		log_msg(LOG_ERR, "fork: %s", strerror(errno));
+	return pid;
+}
+
+/* The supervisor: replaces a worker that dies (after a pause if it dies at once, so a
+ * broken configuration does not spin), forwards SIGTERM and waits for in-flight requests. */
+static int
+supervise(int listen_fd, const struct tsa_conf *conf)
+{
+	pid_t *pids;
+	time_t *started;
+	int i, n = conf->workers, alive;
+	sigset_t block, old;
+
+	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL ||
+	    (started = calloc((size_t)n, sizeof(*started))) == NULL)
+		return 70;
+	set_handler(SIGTERM, on_stop);
+	set_handler(SIGINT, on_stop);
+	set_handler(SIGCHLD, on_child);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (i = 0; i < n; i++) {
+		pids[i] = spawn(listen_fd, conf);
+		started[i] = time(NULL);
+	}
+	log_msg(LOG_INFO, "%d workers started", n);
+	while (!stopping) {
+		pid_t pid;
+		int status;
+
+		sigsuspend(&old);
+		child_exited = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < n && pids[i] != pid; i++)
+				;
+			if (i == n)
+				continue;
+			if (WIFSIGNALED(status))
+				log_msg(LOG_ERR, "worker %d killed by signal %d", (int)pid,
+				    WTERMSIG(status));
+			else if (WEXITSTATUS(status) != 0)
+				log_msg(LOG_ERR, "worker %d exited with %d", (int)pid,
+				    WEXITSTATUS(status));
+			pids[i] = 0;
+			if (stopping)
+				continue;
+			if (time(NULL) - started[i] < 1)
+				sleep(1);
+			pids[i] = spawn(listen_fd, conf);
+			started[i] = time(NULL);
+		}
+	}
+	log_msg(LOG_INFO, "stopping: waiting for the workers to finish their requests");
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (alive = 0, i = 0; i < n; i++)
+		if (pids[i] > 0)
+			alive++;
+	for (i = 0; alive > 0 && i < 100; i++) {
+		while (alive > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			alive--;
+		if (alive > 0)
+			usleep(100000);
+	}
+	if (alive > 0) {
+		log_msg(LOG_WARNING, "%d workers did not stop in 10 s: killing them", alive);
+		for (i = 0; i < n; i++)
+			if (pids[i] > 0)
+				kill(pids[i], SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
+	}
+	free(pids);
+	free(started);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tsa-fcgi [--conf FILE] [--listen unix:PATH|HOST:PORT] "
+	    "[--workers N]\n");
+	exit(64);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_arg = NULL, *listen_arg = NULL;
+	struct tsa_conf conf;
+	char err[512];
+	int i, fd, workers = 0, rc;
+
+	log_init("tsa-fcgi");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
+			conf_arg = argv[++i];
+		else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen_arg = argv[++i];
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			workers = atoi(argv[++i]);
+		else
+			usage();
+	}
+	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 78;
+	}
+	if (workers > 0 && workers <= 256)
+		conf.workers = workers;
+	if (FCGX_Init() != 0) {
+		log_msg(LOG_ERR, "FastCGI library initialisation failed");
+		return 70;
+	}
+	if ((fd = open_listener(listen_arg != NULL ? listen_arg : conf.listen)) < 0)
+		return 71;
+	rc = supervise(fd, &conf);
+	conf_free(&conf);
+	return rc;
+}

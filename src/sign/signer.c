@@ -1,0 +1,399 @@
+/*
+ * signer.c - signing keys on a PKCS#11 token through GnuTLS and p11-kit, with the checks
+ * RFC 3161 2.3 puts on a TSA certificate (see signer.h).
+ * Input: certificates and URIs from the signers table (operator data, checked, not trusted),
+ * the PIN from the file or variable tsa.conf names.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <gnutls/pkcs11.h>
+
+#include "asn1.h"
+#include "log.h"
+#include "signer.h"
+
+/*
+ * The PIN stays in locked memory for the life of the process: a token that drops its session
+ * (reported in the field, tsa-protocols.md section 5) needs it again to log back in.  It is
+ * wiped in pkcs11_teardown() and never logged.
+ */
+static char pin[256];
+static int pin_set;
+
+static int
+pin_callback(void *userdata, int attempt, const char *token_url, const char *token_label,
+    unsigned int flags, char *buf, size_t buflen)
+{
+	size_t n = strlen(pin);
+
+	(void)userdata; (void)token_url; (void)flags;
+	/* Never retry a wrong PIN: that would walk the token towards its lockout. */
+	if (attempt > 0 || !pin_set || n >= buflen) {
+		log_msg(LOG_ERR, "PKCS#11 login to token '%s' failed: PIN refused or missing",
+		    token_label);
+		return -1;
+	}
+	memcpy(buf, pin, n + 1);
+	return 0;
+}
+
+int
+pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen)
+{
+	int rc;
+
+	if (conf->pkcs11_module == NULL) {
+		snprintf(err, errlen, "tsa.conf: pkcs11_module is not set");
+		return -1;
+	}
+	conf_apply_env(conf);
+	if ((rc = gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL)) < 0 ||
+	    (rc = gnutls_pkcs11_add_provider(conf->pkcs11_module, NULL)) < 0) {
+		snprintf(err, errlen, "PKCS#11 module %s: %s", conf->pkcs11_module,
+		    gnutls_strerror(rc));
+		return -1;
+	}
+	(void)mlock(pin, sizeof(pin));
+	if (conf_read_pin(conf, pin, sizeof(pin), err, errlen) == -1)
+		return -1;
+	pin_set = 1;
+	gnutls_pkcs11_set_pin_function(pin_callback, NULL);
+	return 0;
+}
+
+void
+pkcs11_teardown(void)
+{
+	explicit_bzero(pin, sizeof(pin));
+	pin_set = 0;
+	gnutls_pkcs11_deinit();
+}
+
+static int
+blob_set(struct der_blob *b, const void *p, size_t len)
+{
+	if ((b->data = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	memcpy(b->data, p, len);
+	b->len = len;
+	return 0;
+}
+
+static int
+blob_from_datum(struct der_blob *b, gnutls_datum_t *d)
+{
+	int rc = blob_set(b, d->data, d->size);
+
+	gnutls_free(d->data);
+	d->data = NULL;
+	return rc;
+}
+
+int
+signer_check_cert(gnutls_x509_crt_t cert, time_t when, char *err, size_t errlen)
+{
+	char oid[128];
+	unsigned critical = 0, idx, count = 0;
+	int timestamping = 0;
+	time_t from, until;
+
+	for (idx = 0;; idx++) {
+		size_t size = sizeof(oid);
+		unsigned crit = 0;
+		int rc = gnutls_x509_crt_get_key_purpose_oid(cert, idx, oid, &size, &crit);
+
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc < 0) {
+			snprintf(err, errlen, "unreadable extendedKeyUsage: %s",
+			    gnutls_strerror(rc));
+			return -1;
+		}
+		count++;
+		critical = crit;
+		if (strcmp(oid, OID_KP_TIMESTAMPING) == 0)
+			timestamping = 1;
+	}
+	if (count != 1 || !timestamping) {
+		snprintf(err, errlen, "RFC 3161 2.3: extendedKeyUsage must hold id-kp-timeStamping "
+		    "only (the certificate has %u purposes%s)", count,
+		    timestamping ? "" : ", none of them timeStamping");
+		return -1;
+	}
+	if (!critical) {
+		snprintf(err, errlen, "RFC 3161 2.3: extendedKeyUsage must be critical");
+		return -1;
+	}
+	from = gnutls_x509_crt_get_activation_time(cert);
+	until = gnutls_x509_crt_get_expiration_time(cert);
+	if (from == (time_t)-1 || until == (time_t)-1 || when < from || when > until) {
+		snprintf(err, errlen, "certificate not valid at %lld (valid %lld to %lld)",
+		    (long long)when, (long long)from, (long long)until);
+		return -1;
+	}
+	return 0;
+}
+
+/* Picks the GnuTLS signature algorithm from the key type, scheme and digest. */
+static int
+choose_algorithm(struct signer *s, const char *scheme, char *err, size_t errlen)
+{
+	gnutls_digest_algorithm_t d = s->digest->gnutls;
+
+	s->pss = strcmp(scheme, "rsa-pss") == 0;
+	switch (s->pk) {
+	case GNUTLS_PK_RSA:
+		if (!s->pss) {
+			s->sign_algo = gnutls_pk_to_sign(GNUTLS_PK_RSA, d);
+			break;
+		}
+		s->sign_algo = d == GNUTLS_DIG_SHA256 ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 :
+		    d == GNUTLS_DIG_SHA384 ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 :
+		    GNUTLS_SIGN_RSA_PSS_RSAE_SHA512;
+		break;
+	case GNUTLS_PK_ECDSA:
+		if (s->pss) {
+			snprintf(err, errlen, "scheme rsa-pss asked for an EC key");
+			return -1;
+		}
+		s->sign_algo = gnutls_pk_to_sign(GNUTLS_PK_ECDSA, d);
+		break;
+	default:
+		snprintf(err, errlen, "unsupported key type %s", gnutls_pk_get_name(s->pk));
+		return -1;
+	}
+	if (s->sign_algo == GNUTLS_SIGN_UNKNOWN) {
+		snprintf(err, errlen, "no signature algorithm for %s with %s",
+		    gnutls_pk_get_name(s->pk), s->digest->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the key and proves it belongs to the certificate with a test signature. */
+static int
+open_key(struct signer *s, const char *scheme, char *err, size_t errlen)
+{
+	static const unsigned char probe[] = "tsa signer key check";
+	gnutls_datum_t data = { (unsigned char *)(uintptr_t)probe, sizeof(probe) };
+	gnutls_datum_t sig = { NULL, 0 };
+	gnutls_pubkey_t pub = NULL;
+	unsigned bits;
+	int rc, ret = -1;
+
+	if ((rc = gnutls_privkey_init(&s->key)) < 0 ||
+	    (rc = gnutls_privkey_import_url(s->key, s->uri, 0)) < 0) {
+		snprintf(err, errlen, "cannot open key %s: %s", s->uri, gnutls_strerror(rc));
+		goto out;
+	}
+	s->pk = (gnutls_pk_algorithm_t)gnutls_privkey_get_pk_algorithm(s->key, &bits);
+	if (choose_algorithm(s, scheme, err, errlen) == -1)
+		goto out;
+	if ((rc = gnutls_pubkey_init(&pub)) < 0 ||
+	    (rc = gnutls_pubkey_import_x509(pub, s->cert, 0)) < 0) {
+		snprintf(err, errlen, "certificate public key: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	if ((rc = signer_sign(s, data.data, data.size, &sig)) < 0) {
+		snprintf(err, errlen, "test signature with %s failed", s->uri);
+		goto out;
+	}
+	if ((rc = gnutls_pubkey_verify_data2(pub, s->sign_algo, 0, &data, &sig)) < 0) {
+		snprintf(err, errlen, "the key %s does not match the certificate", s->uri);
+		goto out;
+	}
+	ret = 0;
+out:
+	gnutls_free(sig.data);
+	gnutls_pubkey_deinit(pub);
+	return ret;
+}
+
+static int
+load_chain(struct signer *s, const char *pem, int leaf, char *err, size_t errlen)
+{
+	gnutls_datum_t in = { (unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem) };
+	gnutls_x509_crt_t *certs = NULL;
+	unsigned n = 0, i;
+	int rc, ret = -1;
+
+	if (in.size == 0 && !leaf)
+		return 0;
+	if (in.size > TSA_MAX_PEM) {
+		snprintf(err, errlen, "certificate PEM larger than %d bytes", TSA_MAX_PEM);
+		return -1;
+	}
+	rc = gnutls_x509_crt_list_import2(&certs, &n, &in, GNUTLS_X509_FMT_PEM, 0);
+	if (rc < 0 || n == 0) {
+		snprintf(err, errlen, "unreadable certificate PEM: %s",
+		    rc < 0 ? gnutls_strerror(rc) : "empty");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		gnutls_datum_t d;
+		struct der_blob *b;
+
+		if (leaf && i == 0) {
+			s->cert = certs[0];
+			certs[0] = NULL;
+			b = &s->cert_der;
+		} else if (s->n_chain == TSA_MAX_CHAIN) {
+			snprintf(err, errlen, "more than %d chain certificates", TSA_MAX_CHAIN);
+			goto out;
+		} else
+			b = &s->chain_der[s->n_chain++];
+		if (gnutls_x509_crt_export2(leaf && i == 0 ? s->cert : certs[i],
+		    GNUTLS_X509_FMT_DER, &d) < 0 || blob_from_datum(b, &d) == -1) {
+			snprintf(err, errlen, "cannot export certificate");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		if (certs[i] != NULL)
+			gnutls_x509_crt_deinit(certs[i]);
+	gnutls_free(certs);
+	return ret;
+}
+
+int
+signer_load(struct signer *s, long id, const char *name, const char *uri, const char *cert_pem,
+    const char *chain_pem, const char *scheme, const char *digest, int open, char *err,
+    size_t errlen)
+{
+	unsigned char serial[64];
+	size_t serial_len = sizeof(serial);
+	gnutls_datum_t d;
+	char why[512];
+
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	if ((s->name = strdup(name)) == NULL || (s->uri = strdup(uri)) == NULL)
+		goto fail;
+	if ((s->digest = hash_by_name(digest)) == NULL) {
+		snprintf(err, errlen, "signer %s: unknown digest '%s'", name, digest);
+		goto fail;
+	}
+	if (load_chain(s, cert_pem, 1, err, errlen) == -1 ||
+	    load_chain(s, chain_pem, 0, err, errlen) == -1)
+		goto fail;
+	if (gnutls_x509_crt_get_raw_issuer_dn(s->cert, &d) < 0 ||
+	    blob_from_datum(&s->issuer_dn, &d) == -1 ||
+	    gnutls_x509_crt_get_raw_dn(s->cert, &d) < 0 ||
+	    blob_from_datum(&s->subject_dn, &d) == -1 ||
+	    gnutls_x509_crt_get_serial(s->cert, serial, &serial_len) < 0 ||
+	    blob_set(&s->serial, serial, serial_len) == -1) {
+		snprintf(err, errlen, "signer %s: cannot read the certificate's names", name);
+		goto fail;
+	}
+	why[0] = '\0';
+	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == 0 && open)
+		(void)open_key(s, scheme, why, sizeof(why));
+	if (why[0] != '\0' && (s->refused = strdup(why)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	signer_free(s);
+	return -1;
+}
+
+int
+signer_sign(const struct signer *s, const unsigned char *data, size_t len, gnutls_datum_t *sig)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
+	int rc;
+
+	if (s->key == NULL)
+		return -1;
+	rc = gnutls_privkey_sign_data2(s->key, s->sign_algo, 0, &d, sig);
+	if (rc < 0) {
+		log_msg(LOG_ERR, "signer %s: signature failed: %s", s->name, gnutls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 4055 3.1 RSASSA-PSS-params for SHA-2 with MGF1 of the same hash and a salt of the
+ * hash's length, the parameters GnuTLS signs with.  Built by hand: a fixed 54-byte shape. */
+static size_t
+pss_params(const struct hash_alg *h, unsigned char *out)
+{
+	static const unsigned char mgf1[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	    0x01, 0x01, 0x08 };
+	unsigned char alg[15] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	    0x04, 0x02, 0x00, 0x05, 0x00 };
+	size_t n = 0;
+
+	alg[12] = h->gnutls == GNUTLS_DIG_SHA256 ? 1 : h->gnutls == GNUTLS_DIG_SHA384 ? 2 : 3;
+	out[n++] = 0x30; out[n++] = 0x34;
+	out[n++] = 0xa0; out[n++] = 0x0f;
+	memcpy(out + n, alg, sizeof(alg)); n += sizeof(alg);
+	out[n++] = 0xa1; out[n++] = 0x1c; out[n++] = 0x30; out[n++] = 0x1a;
+	memcpy(out + n, mgf1, sizeof(mgf1)); n += sizeof(mgf1);
+	memcpy(out + n, alg, sizeof(alg)); n += sizeof(alg);
+	out[n++] = 0xa2; out[n++] = 0x03; out[n++] = 0x02; out[n++] = 0x01;
+	out[n++] = (unsigned char)h->len;
+	return n;
+}
+
+void
+signer_cms_algorithm(const struct signer *s, const char **oid, const unsigned char **params,
+    size_t *params_len)
+{
+	static const unsigned char null_params[] = { 0x05, 0x00 };
+	static unsigned char pss[3][64];
+	static size_t pss_len[3];
+	size_t i;
+
+	*params = NULL;
+	*params_len = 0;
+	if (s->pk == GNUTLS_PK_ECDSA) {
+		*oid = s->digest->gnutls == GNUTLS_DIG_SHA256 ? "1.2.840.10045.4.3.2" :
+		    s->digest->gnutls == GNUTLS_DIG_SHA384 ? "1.2.840.10045.4.3.3" :
+		    "1.2.840.10045.4.3.4";
+		return;
+	}
+	if (!s->pss) {
+		/* rsaEncryption with NULL, as OpenSSL's TSA writes it (RFC 3370 3.2). */
+		*oid = OID_RSA_ENCRYPTION;
+		*params = null_params;
+		*params_len = sizeof(null_params);
+		return;
+	}
+	i = s->digest->gnutls == GNUTLS_DIG_SHA256 ? 0 :
+	    s->digest->gnutls == GNUTLS_DIG_SHA384 ? 1 : 2;
+	if (pss_len[i] == 0)
+		pss_len[i] = pss_params(s->digest, pss[i]);
+	*oid = OID_RSASSA_PSS;
+	*params = pss[i];
+	*params_len = pss_len[i];
+}
+
+void
+signer_free(struct signer *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->name);
+	free(s->uri);
+	free(s->refused);
+	if (s->cert != NULL)
+		gnutls_x509_crt_deinit(s->cert);
+	free(s->cert_der.data);
+	for (i = 0; i < s->n_chain; i++)
+		free(s->chain_der[i].data);
+	free(s->issuer_dn.data);
+	free(s->subject_dn.data);
+	free(s->serial.data);
+	if (s->key != NULL)
+		gnutls_privkey_deinit(s->key);
+	memset(s, 0, sizeof(*s));
+}

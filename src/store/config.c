@@ -1,0 +1,229 @@
+/*
+ * config.c - loads the whole configuration (signers, services, policies, filter chains) from
+ * one database snapshot into a struct tsa_config (see store.h).  Every name and parameter is
+ * checked here; one bad row fails the whole load, so a worker never runs half a configuration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+static const char *SQL_SIGNERS =
+    "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest,"
+    " id IN (SELECT signer_id FROM policies) FROM signers ORDER BY id";
+static const char *SQL_SERVICES =
+    "SELECT id, name FROM services ORDER BY id";
+static const char *SQL_POLICIES =
+    "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id"
+    " FROM policies ORDER BY service_id, position";
+/* Filter parameters flattened: one row per scalar, one per array element, in order. */
+static const char *SQL_FILTERS =
+    "SELECT f.policy_id, f.id, f.filter, e.key, v.value"
+    " FROM policy_filters f"
+    " LEFT JOIN LATERAL jsonb_each(f.params) e ON true"
+    " LEFT JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(e.value)"
+    "   WHEN 'array' THEN e.value ELSE jsonb_build_array(e.value) END)"
+    "   WITH ORDINALITY v(value, ord) ON true"
+    " ORDER BY f.policy_id, f.position, e.key, v.ord";
+
+static PGresult *
+query(PGconn *c, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "configuration query failed: %s", PQerrorMessage(c));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int
+load_signers(struct tsa_config *cfg, PGresult *r, int open_keys, char *err, size_t errlen)
+{
+	int i, n = PQntuples(r);
+
+	if ((cfg->signers = calloc((size_t)n + 1, sizeof(*cfg->signers))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int used = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+
+		if (signer_load(&cfg->signers[i], atol(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
+		    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), open_keys && used, err,
+		    errlen) == -1)
+			return -1;
+		cfg->n_signers++;
+		if (cfg->signers[i].refused != NULL && used)
+			log_msg(LOG_ERR, "signer %s refused: %s", cfg->signers[i].name,
+			    cfg->signers[i].refused);
+	}
+	return 0;
+}
+
+static const struct signer *
+find_signer(const struct tsa_config *cfg, long id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_signers; i++)
+		if (cfg->signers[i].id == id)
+			return &cfg->signers[i];
+	return NULL;
+}
+
+static int
+protocol_of(const char *s)
+{
+	if (strcmp(s, "rfc3161") == 0)
+		return TSA_PROTO_RFC3161;
+	if (strcmp(s, "soap") == 0)
+		return TSA_PROTO_SOAP;
+	if (strcmp(s, "authenticode") == 0)
+		return TSA_PROTO_AUTHENTICODE;
+	return -2;
+}
+
+static int
+load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err, size_t errlen)
+{
+	int i, j, ns = PQntuples(svcs), np = PQntuples(pols);
+
+	if ((cfg->services = calloc((size_t)ns + 1, sizeof(*cfg->services))) == NULL)
+		return -1;
+	for (i = 0; i < ns; i++) {
+		struct service *s = &cfg->services[cfg->n_services++];
+
+		s->id = atol(PQgetvalue(svcs, i, 0));
+		if ((s->name = strdup(PQgetvalue(svcs, i, 1))) == NULL ||
+		    (s->policies = calloc(TSA_MAX_POLICIES, sizeof(*s->policies))) == NULL)
+			return -1;
+		for (j = 0; j < np; j++) {
+			struct policy *p;
+
+			if (atol(PQgetvalue(pols, j, 1)) != s->id)
+				continue;
+			if (s->n_policies == TSA_MAX_POLICIES) {
+				snprintf(err, errlen, "service %s: more than %d policies", s->name,
+				    TSA_MAX_POLICIES);
+				return -1;
+			}
+			p = &s->policies[s->n_policies++];
+			p->id = atol(PQgetvalue(pols, j, 0));
+			p->match_protocol = PQgetisnull(pols, j, 3) ? -1 :
+			    protocol_of(PQgetvalue(pols, j, 3));
+			if ((p->name = strdup(PQgetvalue(pols, j, 2))) == NULL ||
+			    (p->policy_oid = strdup(PQgetvalue(pols, j, 5))) == NULL ||
+			    (!PQgetisnull(pols, j, 4) && (p->match_req_policy =
+			    strdup(PQgetvalue(pols, j, 4))) == NULL))
+				return -1;
+			if ((p->signer = find_signer(cfg, atol(PQgetvalue(pols, j, 6)))) == NULL ||
+			    p->match_protocol == -2) {
+				snprintf(err, errlen, "policy %s/%s: bad signer or protocol",
+				    s->name, p->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static struct policy *
+find_policy(struct tsa_config *cfg, long id)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_services; i++)
+		for (j = 0; j < cfg->services[i].n_policies; j++)
+			if (cfg->services[i].policies[j].id == id)
+				return &cfg->services[i].policies[j];
+	return NULL;
+}
+
+/* Rows come grouped by policy, then filter; each group of rows becomes one filter. */
+static int
+load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
+{
+	struct filter_param params[TSA_MAX_FILTER_PARAMS];
+	int i = 0, n = PQntuples(r);
+
+	while (i < n) {
+		const char *fid = PQgetvalue(r, i, 1), *name = PQgetvalue(r, i, 2);
+		struct policy *p = find_policy(cfg, atol(PQgetvalue(r, i, 0)));
+		char why[384];
+		size_t np = 0;
+
+		for (; i < n && strcmp(PQgetvalue(r, i, 1), fid) == 0; i++) {
+			if (PQgetisnull(r, i, 3))
+				continue;	/* empty params */
+			if (np == TSA_MAX_FILTER_PARAMS) {
+				snprintf(err, errlen, "filter %s: too many parameters", name);
+				return -1;
+			}
+			params[np].key = PQgetvalue(r, i, 3);
+			params[np].value = PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4);
+			np++;
+		}
+		if (p == NULL)
+			continue;
+		if (p->n_filters == TSA_MAX_FILTERS) {
+			snprintf(err, errlen, "policy %s: more than %d filters", p->name,
+			    TSA_MAX_FILTERS);
+			return -1;
+		}
+		if (filter_build(name, params, np, &p->filters[p->n_filters], why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "policy %s: %s", p->name, why);
+			return -1;
+		}
+		p->n_filters++;
+	}
+	return 0;
+}
+
+int
+config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, size_t errlen)
+{
+	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *r;
+	struct tsa_config *cfg = NULL;
+	PGconn *c;
+	int rc = -1;
+
+	err[0] = '\0';
+	if ((c = db_conn(db)) == NULL) {
+		snprintf(err, errlen, "database unreachable");
+		return -1;
+	}
+	r = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	PQclear(r);
+	if ((signers = query(c, SQL_SIGNERS, err, errlen)) == NULL ||
+	    (svcs = query(c, SQL_SERVICES, err, errlen)) == NULL ||
+	    (pols = query(c, SQL_POLICIES, err, errlen)) == NULL ||
+	    (filters = query(c, SQL_FILTERS, err, errlen)) == NULL)
+		goto out;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    load_signers(cfg, signers, open_keys, err, errlen) == -1 ||
+	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
+	    load_filters(cfg, filters, err, errlen) == -1)
+		goto out;
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+out:
+	r = PQexec(c, "COMMIT");
+	PQclear(r);
+	if (rc == -1) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "out of memory loading the configuration");
+		db_failed(db, NULL);
+	}
+	config_free(cfg);
+	PQclear(signers);
+	PQclear(svcs);
+	PQclear(pols);
+	PQclear(filters);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * db.c - the worker's PostgreSQL connection (see store.h).  Statements are prepared once per
+ * connection; a lost connection is dropped and re-established on a later request, so a
+ * database restart needs no worker restart.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+int
+db_init(struct db *db, const char *conninfo)
+{
+	memset(db, 0, sizeof(*db));
+	return (db->conninfo = strdup(conninfo)) == NULL ? -1 : 0;
+}
+
+static int
+prepare(PGconn *c)
+{
+	static const struct {
+		const char *name, *sql;
+	} stmts[] = {
+		{ "insert_token",
+		  "INSERT INTO issued_tokens (serial, gen_time, service_id, policy_id, service,"
+		  " policy_oid, protocol, hash_alg, imprint, nonce, requester, client_identity,"
+		  " token) VALUES ($1::numeric, $2::timestamptz, $3::integer, $4::integer, $5,"
+		  " $6, $7, $8, $9::bytea, $10::bytea, $11::inet, $12, $13::bytea)" },
+		{ "insert_event",
+		  "INSERT INTO events (severity, kind, service, requester, detail)"
+		  " VALUES ($1, $2, $3, $4::inet, $5)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		PGresult *r = PQprepare(c, stmts[i].name, stmts[i].sql, 0, NULL);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_msg(LOG_ERR, "prepare %s: %s", stmts[i].name, PQerrorMessage(c));
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+PGconn *
+db_conn(struct db *db)
+{
+	struct timespec now;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return db->conn;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < db->next_try.tv_sec || (now.tv_sec == db->next_try.tv_sec &&
+	    now.tv_nsec < db->next_try.tv_nsec))
+		return NULL;
+	db->next_try = now;
+	db->next_try.tv_nsec += 500000000L;
+	if (db->next_try.tv_nsec >= 1000000000L) {
+		db->next_try.tv_sec++;
+		db->next_try.tv_nsec -= 1000000000L;
+	}
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->prepared = 0;
+	db->conn = PQconnectdb(db->conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_msg(LOG_WARNING, "database unreachable: %s", PQerrorMessage(db->conn));
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return NULL;
+	}
+	if (prepare(db->conn) == -1) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return NULL;
+	}
+	db->prepared = 1;
+	log_msg(LOG_INFO, "database connected");
+	return db->conn;
+}
+
+void
+db_failed(struct db *db, const PGresult *res)
+{
+	(void)res;
+	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
+		log_msg(LOG_WARNING, "database connection lost: %s", PQerrorMessage(db->conn));
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	memset(db, 0, sizeof(*db));
+}

@@ -1,0 +1,101 @@
+/*
+ * tokens.c - recording issued tokens and events (see store.h).  A token row is inserted and
+ * committed (autocommit, synchronous_commit as the server has it) before the worker answers.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "log.h"
+#include "store.h"
+
+/* Only a well-formed address goes into the inet column; anything else would fail the row. */
+static const char *
+valid_addr(const char *a)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (a == NULL)
+		return NULL;
+	if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+		return a;
+	return NULL;
+}
+
+int
+tokens_record(struct db *db, const struct token_record *t)
+{
+	char serial[64], when[48], sid[24], pid[24];
+	const char *values[13];
+	int lengths[13] = { 0 }, formats[13] = { 0 };
+	struct tm tm;
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	if ((c = db_conn(db)) == NULL)
+		return -1;
+	if (bytes_to_decimal(t->serial, t->serial_len, serial, sizeof(serial)) == -1 ||
+	    gmtime_r(&t->gen_time.tv_sec, &tm) == NULL)
+		return -1;
+	snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    t->gen_time.tv_nsec / 1000);
+	snprintf(sid, sizeof(sid), "%ld", t->service_id);
+	snprintf(pid, sizeof(pid), "%ld", t->policy_id);
+	values[0] = serial;
+	values[1] = when;
+	values[2] = sid;
+	values[3] = pid;
+	values[4] = t->service;
+	values[5] = t->policy_oid;
+	values[6] = tsa_protocol_name(t->protocol);
+	values[7] = t->hash_alg;
+	values[8] = (const char *)t->imprint;
+	lengths[8] = (int)t->imprint_len;
+	formats[8] = 1;
+	values[9] = (const char *)t->nonce;
+	lengths[9] = (int)t->nonce_len;
+	formats[9] = 1;
+	values[10] = valid_addr(t->requester);
+	values[11] = t->client_identity;
+	values[12] = (const char *)t->token;
+	lengths[12] = (int)t->token_len;
+	formats[12] = 1;
+	r = PQexecPrepared(c, "insert_token", 13, values, lengths, formats, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		rc = 0;
+	else {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		if (state != NULL && strcmp(state, "23505") == 0) {
+			rc = 1;	/* unique_violation: the serial exists */
+		} else {
+			log_msg(LOG_ERR, "recording token %s: %s", serial, PQerrorMessage(c));
+			db_failed(db, r);
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+events_record(struct db *db, const char *severity, const char *kind, const char *service,
+    const char *requester, const char *detail)
+{
+	const char *values[5] = { severity, kind, service, valid_addr(requester), detail };
+	PGconn *c;
+	PGresult *r;
+	int rc = -1;
+
+	if ((c = db_conn(db)) == NULL)
+		return -1;
+	r = PQexecPrepared(c, "insert_event", 5, values, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		rc = 0;
+	else
+		db_failed(db, r);
+	PQclear(r);
+	return rc;
+}
