@@ -91,6 +91,9 @@ db_failed(struct db *db, const PGresult *res)
 		log_msg(LOG_WARNING, "database connection lost: %s", PQerrorMessage(db->conn));
 		PQfinish(db->conn);
 		db->conn = NULL;
+		/* A server restart drops every idle connection: try a new one at once. */
+		db->next_try.tv_sec = 0;
+		db->next_try.tv_nsec = 0;
 	}
 }
 

@@ -32,7 +32,7 @@ tokens_record(struct db *db, const struct token_record *t)
 	struct tm tm;
 	PGconn *c;
 	PGresult *r;
-	int rc = -1;
+	int rc = -1, attempt;
 
 	if ((c = db_conn(db)) == NULL)
 		return -1;
@@ -63,20 +63,35 @@ tokens_record(struct db *db, const struct token_record *t)
 	values[12] = (const char *)t->token;
 	lengths[12] = (int)t->token_len;
 	formats[12] = 1;
-	r = PQexecPrepared(c, "insert_token", 13, values, lengths, formats, 0);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK)
-		rc = 0;
-	else {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	/*
+	 * A connection found dead (the server restarted since the last request) is replaced and
+	 * the insert tried once more.  Should the lost connection have committed the row after
+	 * all, the retry meets the serial and the caller signs anew: a row may then exist for a
+	 * token never answered, never the reverse.
+	 */
+	for (attempt = 0; attempt < 2 && rc == -1; attempt++) {
+		const char *state;
+		int lost;
 
-		if (state != NULL && strcmp(state, "23505") == 0) {
+		if (attempt > 0 && (c = db_conn(db)) == NULL)
+			break;
+		r = PQexecPrepared(c, "insert_token", 13, values, lengths, formats, 0);
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			rc = 0;
+		else if (state != NULL && strcmp(state, "23505") == 0) {
 			rc = 1;	/* unique_violation: the serial exists */
 		} else {
+			lost = PQstatus(c) != CONNECTION_OK;
 			log_msg(LOG_ERR, "recording token %s: %s", serial, PQerrorMessage(c));
 			db_failed(db, r);
+			if (!lost) {
+				PQclear(r);
+				break;
+			}
 		}
+		PQclear(r);
 	}
-	PQclear(r);
 	return rc;
 }
 
