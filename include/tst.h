@@ -43,6 +43,11 @@ struct cms_params {
 	const struct timespec	*signing_time;	/* NULL: no signingTime attribute */
 };
 
+/*
+ * A random serial of exactly n octets (TSA_SERIAL_MIN..MAX) whose INTEGER encoding is positive
+ * and minimal: the first octet is 0x40..0x7F, leaving 8n-2 random bits.  0 or -1.
+ */
+int	serial_generate(unsigned char *serial, size_t n);
 /* GeneralizedTime text (RFC 3161 2.4.2: UTC, no trailing zeros) of t truncated to digits. */
 int	gentime_format(const struct timespec *t, int digits, char *out, size_t outlen);
 /* DER TSTInfo. 0 or -1. */

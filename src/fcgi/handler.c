@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <gnutls/crypto.h>
 
 #include "asn1.h"
 #include "handler.h"
@@ -129,17 +128,6 @@ ensure_config(struct worker *w)
 	return 0;
 }
 
-/* A positive serial of exactly n octets: the first is 0x40..0x7F, so the INTEGER is minimal,
- * positive and never grows a leading zero (uts-server's trap); 8n-2 random bits. */
-static int
-make_serial(unsigned char *serial, size_t n)
-{
-	if (gnutls_rnd(GNUTLS_RND_NONCE, serial, n) < 0)
-		return -1;
-	serial[0] = (unsigned char)((serial[0] & 0x3f) | 0x40);
-	return 0;
-}
-
 /* The current time truncated to the token's precision, so the row and the token agree. */
 static void
 token_time(struct timespec *t, int digits)
@@ -189,7 +177,7 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 
 		token_time(&tp.gen_time, o->digits);
 		cp.signing_time = o->signing_time ? &tp.gen_time : NULL;
-		if (make_serial(serial, o->serial_bytes) == -1 ||
+		if (serial_generate(serial, o->serial_bytes) == -1 ||
 		    tstinfo_encode(&tp, &tst, &tst_len) == -1)
 			goto fail;
 		cp.content = tst;
