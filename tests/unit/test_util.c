@@ -1,0 +1,654 @@
+/*
+ * test_util.c - unit tests of the small utilities: src/util/bytes.c (hex, the decimal form of
+ * big-endian integers up to and past 160 bits, file_read), src/util/conf.c (tsa.conf and the
+ * PIN) and src/util/hashalg.c (the digest table, checked against GnuTLS's own view of each
+ * algorithm).  Temporary files go to a fresh directory under $TMPDIR (default /tmp).
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gnutls/crypto.h>
+
+#include "bytes.h"
+#include "conf.h"
+#include "hashalg.h"
+#include "tsa_limits.h"
+
+#define B(...)	((const unsigned char[]){ __VA_ARGS__ })
+#define N(...)	sizeof((const unsigned char[]){ __VA_ARGS__ })
+#define BYTES(...)	B(__VA_ARGS__), N(__VA_ARGS__)
+
+static char tmpdir[256];
+
+static void
+tmp_setup(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tsa-test-util.XXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+tmp_teardown(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+/* Writes text (len bytes) to tmpdir/name; returns the path in a static buffer. */
+static const char *
+write_file(const char *name, const char *text, size_t len)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+static const char *
+write_text(const char *name, const char *text)
+{
+	return write_file(name, text, strlen(text));
+}
+
+/* ---- hex ------------------------------------------------------------------------------------ */
+
+START_TEST(hex_known_answers)
+{
+	unsigned char out[8];
+	char text[16];
+	size_t n;
+
+	ck_assert_int_eq(hex_encode(BYTES(0x00, 0x01, 0xab, 0xff), text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "0001abff");
+	ck_assert_int_eq(hex_encode(B(0), 0, text, 1), 0);
+	ck_assert_str_eq(text, "");
+	/* 2 * len + 1 is needed, exactly. */
+	ck_assert_int_eq(hex_encode(BYTES(0x12, 0x34), text, 5), 0);
+	ck_assert_str_eq(text, "1234");
+	ck_assert_int_eq(hex_encode(BYTES(0x12, 0x34), text, 4), -1);
+
+	ck_assert_int_eq(hex_decode("0001ABff", out, sizeof(out), &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, B(0x00, 0x01, 0xab, 0xff), 4);
+	ck_assert_int_eq(hex_decode("0x0a0B", out, sizeof(out), &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_mem_eq(out, B(0x0a, 0x0b), 2);
+	ck_assert_int_eq(hex_decode("0X7f", out, sizeof(out), &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0], 0x7f);
+	/* Exactly max octets fit. */
+	ck_assert_int_eq(hex_decode("0102030405060708", out, 8, &n), 0);
+	ck_assert_uint_eq(n, 8);
+}
+END_TEST
+
+START_TEST(hex_refusals)
+{
+	unsigned char out[4];
+	size_t n = 99;
+
+	ck_assert_int_eq(hex_decode("", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("0x", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("abc", out, sizeof(out), &n), -1);		/* odd */
+	ck_assert_int_eq(hex_decode("zz", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("0g", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("12 4", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("-1", out, sizeof(out), &n), -1);
+	ck_assert_int_eq(hex_decode("0102030405", out, 4, &n), -1);		/* too long */
+	/* out-parameters untouched on failure */
+	ck_assert_uint_eq(n, 99);
+}
+END_TEST
+
+START_TEST(hex_round_trip)
+{
+	unsigned char in[64], back[64];
+	char text[129];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 37 + 11);
+	for (i = 1; i <= sizeof(in); i++) {
+		ck_assert_int_eq(hex_encode(in, i, text, sizeof(text)), 0);
+		ck_assert_uint_eq(strlen(text), 2 * i);
+		ck_assert_int_eq(hex_decode(text, back, sizeof(back), &n), 0);
+		ck_assert_uint_eq(n, i);
+		ck_assert_mem_eq(back, in, i);
+	}
+}
+END_TEST
+
+/* ---- decimal ------------------------------------------------------------------------------- */
+
+static void
+dec_is(const unsigned char *p, size_t len, const char *want)
+{
+	char out[200];
+
+	ck_assert_int_eq(bytes_to_decimal(p, len, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, want);
+}
+
+/* 2^159, 2^160 - 1 and 2^160: the edges of RFC 3161's 160-bit serial numbers. */
+#define TWO_159		"730750818665451459101842416358141509827966271488"
+#define TWO_160_M1	"1461501637330902918203684832716283019655932542975"
+#define TWO_160		"1461501637330902918203684832716283019655932542976"
+
+START_TEST(decimal_known_answers)
+{
+	unsigned char big[21];
+
+	dec_is(B(0), 0, "0");
+	dec_is(BYTES(0x00), "0");
+	dec_is(BYTES(0x00, 0x00, 0x00), "0");
+	dec_is(BYTES(0x01), "1");
+	dec_is(BYTES(0xff), "255");
+	dec_is(BYTES(0x01, 0x00), "256");
+	dec_is(BYTES(0x00, 0x00, 0x30, 0x39), "12345");
+	dec_is(BYTES(0x01, 0, 0, 0, 0, 0, 0, 0, 0), "18446744073709551616");	/* 2^64 */
+	memset(big, 0, sizeof(big));
+	big[0] = 0x80;
+	dec_is(big, 20, TWO_159);
+	memset(big, 0xff, 20);
+	dec_is(big, 20, TWO_160_M1);
+	memset(big, 0, sizeof(big));
+	big[0] = 0x01;
+	dec_is(big, 21, TWO_160);
+	dec_is(BYTES(0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
+	    0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67), "6495562832581790663061892574634853316331521383");
+}
+END_TEST
+
+START_TEST(decimal_to_bytes_known_answers)
+{
+	unsigned char out[64], want[21];
+	size_t n = 0;
+
+	ck_assert_int_eq(decimal_to_bytes("0", out, 20, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0], 0);
+	ck_assert_int_eq(decimal_to_bytes("000", out, 20, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0], 0);
+	ck_assert_int_eq(decimal_to_bytes("255", out, 20, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0], 0xff);
+	ck_assert_int_eq(decimal_to_bytes("256", out, 20, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_mem_eq(out, B(0x01, 0x00), 2);
+	ck_assert_int_eq(decimal_to_bytes("000123", out, 20, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0], 123);
+
+	memset(want, 0, sizeof(want));
+	want[0] = 0x80;
+	ck_assert_int_eq(decimal_to_bytes(TWO_159, out, 20, &n), 0);
+	ck_assert_uint_eq(n, 20);
+	ck_assert_mem_eq(out, want, 20);
+	memset(want, 0xff, 20);
+	ck_assert_int_eq(decimal_to_bytes(TWO_160_M1, out, 20, &n), 0);
+	ck_assert_uint_eq(n, 20);
+	ck_assert_mem_eq(out, want, 20);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x01;
+	ck_assert_int_eq(decimal_to_bytes(TWO_160, out, 21, &n), 0);
+	ck_assert_uint_eq(n, 21);
+	ck_assert_mem_eq(out, want, 21);
+	ck_assert_int_eq(decimal_to_bytes(TWO_160, out, 64, &n), 0);
+	ck_assert_uint_eq(n, 21);
+}
+END_TEST
+
+START_TEST(decimal_refusals)
+{
+	unsigned char out[64];
+	char text[8];
+	size_t n = 99;
+
+	ck_assert_int_eq(decimal_to_bytes("", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("12a", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("-1", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("+1", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes(" 1", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("1 ", out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("0x10", out, 20, &n), -1);
+	/* Too big for max octets: 2^160 in 20, 256 in 1. */
+	ck_assert_int_eq(decimal_to_bytes(TWO_160, out, 20, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("256", out, 1, &n), -1);
+	ck_assert_int_eq(decimal_to_bytes("1", out, 65, &n), -1);	/* max past its accumulator */
+	ck_assert_uint_eq(n, 99);
+
+	/* bytes_to_decimal: an output too small, an input past 64 octets. */
+	ck_assert_int_eq(bytes_to_decimal(BYTES(0x30, 0x39), text, 5), -1);	/* "12345" */
+	ck_assert_int_eq(bytes_to_decimal(BYTES(0x30, 0x39), text, 6), 0);
+	ck_assert_str_eq(text, "12345");
+	ck_assert_int_eq(bytes_to_decimal(out, 65, text, sizeof(text)), -1);
+	ck_assert_int_eq(bytes_to_decimal(B(0), 0, text, 1), -1);		/* "0" needs 2 */
+}
+END_TEST
+
+START_TEST(decimal_round_trips)
+{
+	unsigned char in[20], back[20];
+	char text[64];
+	unsigned seed = 12345;
+	size_t i, len, n, start;
+
+	/* 160-bit values of every length, and values with leading zero octets. */
+	for (i = 0; i < 2000; i++) {
+		size_t k;
+
+		len = 1 + i % 20;
+		for (k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			in[k] = (unsigned char)(seed >> 16);
+		}
+		if (i % 7 == 0)
+			in[0] = 0;
+		ck_assert_int_eq(bytes_to_decimal(in, len, text, sizeof(text)), 0);
+		ck_assert_int_eq(decimal_to_bytes(text, back, sizeof(back), &n), 0);
+		/* back is the minimal form: in without its leading zero octets (one for 0). */
+		for (start = 0; start + 1 < len && in[start] == 0; start++)
+			;
+		ck_assert_uint_eq(n, len - start);
+		ck_assert_mem_eq(back, in + start, n);
+	}
+}
+END_TEST
+
+/* ---- file_read ---------------------------------------------------------------------------- */
+
+START_TEST(file_read_limits)
+{
+	unsigned char *p = NULL;
+	const char *path;
+	size_t n = 0;
+
+	path = write_text("ten", "0123456789");
+	ck_assert_int_eq(file_read(path, 10, &p, &n), 0);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_mem_eq(p, "0123456789", 10);
+	free(p);
+	p = NULL;
+	errno = 0;
+	ck_assert_int_eq(file_read(path, 9, &p, &n), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_ptr_null(p);
+	path = write_text("empty", "");
+	ck_assert_int_eq(file_read(path, 10, &p, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(p);
+	ck_assert_int_eq(file_read("/nonexistent/tsa/file", 10, &p, &n), -1);
+}
+END_TEST
+
+/* ---- conf ---------------------------------------------------------------------------------- */
+
+static const char *
+conf_text(const char *text)
+{
+	return write_text("tsa.conf", text);
+}
+
+/* conf_load must refuse text with an error containing want. */
+static void
+conf_refused(const char *text, const char *want)
+{
+	struct tsa_conf c;
+	char err[512];
+
+	err[0] = '\0';
+	ck_assert_msg(conf_load(conf_text(text), &c, err, sizeof(err)) == -1,
+	    "accepted, expected: %s", want);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' does not say '%s'", err, want);
+	/* Nothing is left allocated (conf_free is idempotent on the zeroed result). */
+	ck_assert_ptr_null(c.database);
+	conf_free(&c);
+}
+
+START_TEST(conf_all_keys)
+{
+	struct tsa_conf c;
+	char err[512] = "";
+
+	ck_assert_int_eq(conf_load(conf_text(
+	    "# tsa.conf\n"
+	    "\n"
+	    "database = host=/run/pg dbname=tsa user=tsa   \n"
+	    "   pkcs11_module=/usr/lib/softhsm/libsofthsm2.so\n"
+	    "pkcs11_env = SOFTHSM2_CONF=/etc/softhsm2.conf # a comment\n"
+	    "pkcs11_env = OTHER=a=b\n"
+	    "pin_file = /etc/tsa/pin\n"
+	    "pin_env = TSA_PIN\n"
+	    "listen = unix:/run/tsa/fcgi.sock\n"
+	    "workers = 8\n"
+	    "max_body = 1024\n"
+	    "max_requests = 100000\n"), &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.database, "host=/run/pg dbname=tsa user=tsa");
+	ck_assert_str_eq(c.pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so");
+	ck_assert_uint_eq(c.n_pkcs11_env, 2);
+	ck_assert_str_eq(c.pkcs11_env[0], "SOFTHSM2_CONF=/etc/softhsm2.conf");
+	ck_assert_str_eq(c.pkcs11_env[1], "OTHER=a=b");
+	ck_assert_str_eq(c.pin_file, "/etc/tsa/pin");
+	ck_assert_str_eq(c.pin_env, "TSA_PIN");
+	ck_assert_str_eq(c.listen, "unix:/run/tsa/fcgi.sock");
+	ck_assert_int_eq(c.workers, 8);
+	ck_assert_uint_eq(c.max_body, 1024);
+	ck_assert_int_eq(c.max_requests, 100000);
+
+	/* conf_apply_env sets NAME=VALUE, the value holding '=' as it is. */
+	unsetenv("OTHER");
+	conf_apply_env(&c);
+	ck_assert_str_eq(getenv("OTHER"), "a=b");
+	ck_assert_str_eq(getenv("SOFTHSM2_CONF"), "/etc/softhsm2.conf");
+	conf_free(&c);
+	ck_assert_ptr_null(c.database);
+	conf_free(&c);
+	conf_free(NULL);
+}
+END_TEST
+
+START_TEST(conf_defaults_and_limits)
+{
+	struct tsa_conf c;
+	char err[512] = "";
+
+	ck_assert_int_eq(conf_load(conf_text("database=dbname=tsa\n"), &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.workers, 4);
+	ck_assert_uint_eq(c.max_body, TSA_MAX_BODY_DEFAULT);
+	ck_assert_int_eq(c.max_requests, 0);
+	ck_assert_ptr_null(c.pkcs11_module);
+	ck_assert_ptr_null(c.pin_file);
+	conf_free(&c);
+	/* The edges of every range, accepted; a later line wins; no newline at the end. */
+	ck_assert_int_eq(conf_load(conf_text("database = a\ndatabase = b\nworkers = 1\n"
+	    "workers = 256\nmax_body = 1048576\nmax_requests = 0\nmax_requests=1000000000"),
+	    &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.database, "b");
+	ck_assert_int_eq(c.workers, 256);
+	ck_assert_uint_eq(c.max_body, TSA_MAX_BODY_CEILING);
+	ck_assert_int_eq(c.max_requests, 1000000000L);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(conf_refusals)
+{
+	conf_refused("database = x\nfoo = bar\n", "tsa.conf:2: unknown key 'foo'");
+	conf_refused("database = x\nDatabase = y\n", "unknown key 'Database'");
+	conf_refused("database = x\njust words\n", ":2: expected key = value");
+	conf_refused("workers = 4\n", "'database' is required");
+	conf_refused("# nothing\n", "'database' is required");
+	conf_refused("database = x\nworkers = 0\n", "workers must be 1 to 256");
+	conf_refused("database = x\nworkers = 257\n", "workers must be 1 to 256");
+	conf_refused("database = x\nworkers = 4x\n", "workers must be 1 to 256");
+	conf_refused("database = x\nworkers =\n", "workers must be 1 to 256");
+	conf_refused("database = x\nworkers = 99999999999999999999\n", "workers must be");
+	conf_refused("database = x\nmax_body = 1023\n", "max_body must be 1024 to 1048576");
+	conf_refused("database = x\nmax_body = 1048577\n", "max_body must be 1024 to 1048576");
+	conf_refused("database = x\nmax_requests = -1\n", "bad max_requests");
+	conf_refused("database = x\nmax_requests = many\n", "bad max_requests");
+	conf_refused("database = x\npkcs11_env = NOEQUALS\n", "pkcs11_env wants NAME=VALUE");
+	conf_refused("database = x\npkcs11_env = A=1\npkcs11_env = A=2\npkcs11_env = A=3\n"
+	    "pkcs11_env = A=4\npkcs11_env = A=5\npkcs11_env = A=6\npkcs11_env = A=7\n"
+	    "pkcs11_env = A=8\npkcs11_env = A=9\n", ":10: pkcs11_env wants NAME=VALUE (at most 8)");
+}
+END_TEST
+
+START_TEST(conf_long_line)
+{
+	char text[TSA_MAX_CONF_LINE + 64];
+	struct tsa_conf c;
+	char err[512];
+	size_t n;
+
+	/* A line that fills the buffer (4095 characters and its newline): refused. */
+	n = (size_t)snprintf(text, sizeof(text), "database = ");
+	memset(text + n, 'x', TSA_MAX_CONF_LINE - 1 - n);
+	n = TSA_MAX_CONF_LINE - 1;
+	text[n++] = '\n';
+	text[n] = '\0';
+	conf_refused(text, "tsa.conf:1: line too long");
+	/* One character shorter fits. */
+	text[n - 2] = '\n';
+	text[n - 1] = '\0';
+	err[0] = '\0';
+	ck_assert_int_eq(conf_load(conf_text(text), &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(c.database), TSA_MAX_CONF_LINE - 2 - strlen("database = "));
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(conf_missing_file)
+{
+	struct tsa_conf c;
+	char err[512] = "";
+
+	ck_assert_int_eq(conf_load("/nonexistent/tsa.conf", &c, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/tsa.conf"));
+}
+END_TEST
+
+START_TEST(conf_path_order)
+{
+	unsetenv("TSA_CONF");
+	ck_assert_str_eq(conf_path(NULL), "/etc/tsa/tsa.conf");
+	setenv("TSA_CONF", "", 1);
+	ck_assert_str_eq(conf_path(NULL), "/etc/tsa/tsa.conf");
+	setenv("TSA_CONF", "/srv/tsa.conf", 1);
+	ck_assert_str_eq(conf_path(NULL), "/srv/tsa.conf");
+	ck_assert_str_eq(conf_path("given.conf"), "given.conf");
+	unsetenv("TSA_CONF");
+}
+END_TEST
+
+START_TEST(pin_from_file)
+{
+	struct tsa_conf c;
+	char pin[64], err[256];
+
+	memset(&c, 0, sizeof(c));
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234abcd\n");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
+	ck_assert_str_eq(pin, "1234abcd");
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234\r\n");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
+	ck_assert_str_eq(pin, "1234");
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "no-newline");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
+	ck_assert_str_eq(pin, "no-newline");
+	/* A PIN that just fits (buflen - 1 characters). */
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234567");
+	ck_assert_int_eq(conf_read_pin(&c, pin, 8, err, sizeof(err)), 0);
+	ck_assert_str_eq(pin, "1234567");
+
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "\n");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty PIN"));
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	c.pin_file = (char *)(uintptr_t)"/nonexistent/pin";
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/pin"));
+	c.pin_file = NULL;
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "neither pin_file nor pin_env"));
+}
+END_TEST
+
+START_TEST(pin_from_env)
+{
+	struct tsa_conf c;
+	char pin[8], err[256];
+
+	memset(&c, 0, sizeof(c));
+	c.pin_env = (char *)(uintptr_t)"TSA_TEST_PIN";
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "from-file\n");
+	setenv("TSA_TEST_PIN", "4321", 1);
+	/* The variable wins over the file. */
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
+	ck_assert_str_eq(pin, "4321");
+	setenv("TSA_TEST_PIN", "12345678", 1);	/* 8 characters: no room for the NUL */
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "TSA_TEST_PIN"));
+	unsetenv("TSA_TEST_PIN");
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+}
+END_TEST
+
+/*
+ * EXPECTED TO FAIL until src/util/conf.c is fixed (reported): conf_read_pin reads at most
+ * buflen - 1 bytes of pin_file and returns 0 with the PIN cut short, where a PIN from pin_env
+ * that long is refused.  The truncated PIN is then offered to the token: a wrong login, one
+ * step towards its lockout (which signer.c's pin_callback takes care never to walk).
+ */
+START_TEST(BUG_pin_file_too_long_is_refused)
+{
+	struct tsa_conf c;
+	char pin[8], err[256];
+
+	memset(&c, 0, sizeof(c));
+	c.pin_file = (char *)(uintptr_t)write_text("pin", "123456789012\n");
+	err[0] = '\0';
+	ck_assert_msg(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)) == -1,
+	    "a 12-character PIN read into 8 bytes was accepted as '%s'", pin);
+}
+END_TEST
+
+/* ---- hashalg ---------------------------------------------------------------------------- */
+
+START_TEST(hash_table_consistent)
+{
+	static const struct {
+		const char	*name, *oid;
+		size_t		 len;
+	} known[] = {
+		{ "sha1", "1.3.14.3.2.26", 20 },
+		{ "sha224", "2.16.840.1.101.3.4.2.4", 28 },
+		{ "sha256", "2.16.840.1.101.3.4.2.1", 32 },
+		{ "sha384", "2.16.840.1.101.3.4.2.2", 48 },
+		{ "sha512", "2.16.840.1.101.3.4.2.3", 64 },
+		{ "sha3-256", "2.16.840.1.101.3.4.2.8", 32 },
+		{ "sha3-384", "2.16.840.1.101.3.4.2.9", 48 },
+		{ "sha3-512", "2.16.840.1.101.3.4.2.10", 64 },
+	};
+	const struct hash_alg *t;
+	size_t n, i, j;
+
+	t = hash_table(&n);
+	ck_assert_uint_eq(n, sizeof(known) / sizeof(known[0]));
+	/* The filters keep one bit per entry in an unsigned. */
+	ck_assert_uint_le(n, sizeof(unsigned) * 8);
+	for (i = 0; i < n; i++) {
+		const char *goid;
+
+		ck_assert_str_eq(t[i].name, known[i].name);
+		ck_assert_str_eq(t[i].oid, known[i].oid);
+		ck_assert_uint_eq(t[i].len, known[i].len);
+		ck_assert_uint_le(t[i].len, TSA_MAX_IMPRINT);
+		ck_assert_ptr_eq(hash_by_name(t[i].name), &t[i]);
+		ck_assert_ptr_eq(hash_by_oid(t[i].oid), &t[i]);
+		ck_assert_ptr_eq(hash_by_gnutls(t[i].gnutls), &t[i]);
+		/* GnuTLS agrees on the length and the OID. */
+		ck_assert_uint_eq(gnutls_hash_get_len(t[i].gnutls), t[i].len);
+		goid = gnutls_digest_get_oid(t[i].gnutls);
+		ck_assert_ptr_nonnull(goid);
+		ck_assert_str_eq(goid, t[i].oid);
+		/* XML-DSig names SHA-1 and SHA-2, not SHA-3. */
+		if (strncmp(t[i].name, "sha3-", 5) == 0)
+			ck_assert_ptr_null(t[i].xmldsig_uri);
+		else
+			ck_assert_ptr_nonnull(t[i].xmldsig_uri);
+		for (j = 0; j < i; j++) {
+			ck_assert_str_ne(t[i].name, t[j].name);
+			ck_assert_str_ne(t[i].oid, t[j].oid);
+			ck_assert_int_ne(t[i].gnutls, t[j].gnutls);
+		}
+	}
+	ck_assert_str_eq(hash_by_name("sha256")->xmldsig_uri,
+	    "http://www.w3.org/2001/04/xmlenc#sha256");
+	ck_assert_str_eq(hash_by_name("sha1")->xmldsig_uri, "http://www.w3.org/2000/09/xmldsig#sha1");
+}
+END_TEST
+
+START_TEST(hash_unknown)
+{
+	ck_assert_ptr_null(hash_by_name("md5"));
+	ck_assert_ptr_null(hash_by_name(""));
+	ck_assert_ptr_null(hash_by_name("SHA256"));		/* names are lower case */
+	ck_assert_ptr_null(hash_by_name("sha-256"));
+	ck_assert_ptr_null(hash_by_oid("1.2.840.113549.2.5"));	/* md5 */
+	ck_assert_ptr_null(hash_by_oid("2.16.840.1.101.3.4.2"));	/* a prefix */
+	ck_assert_ptr_null(hash_by_oid("2.16.840.1.101.3.4.2.1.0"));
+	ck_assert_ptr_null(hash_by_oid(""));
+	ck_assert_ptr_null(hash_by_gnutls(GNUTLS_DIG_MD5));
+	ck_assert_ptr_null(hash_by_gnutls(GNUTLS_DIG_UNKNOWN));
+}
+END_TEST
+
+static Suite *
+util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("bytes");
+
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, hex_known_answers);
+	tcase_add_test(tc, hex_refusals);
+	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, decimal_known_answers);
+	tcase_add_test(tc, decimal_to_bytes_known_answers);
+	tcase_add_test(tc, decimal_refusals);
+	tcase_add_test(tc, decimal_round_trips);
+	tcase_add_test(tc, file_read_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("conf");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, conf_all_keys);
+	tcase_add_test(tc, conf_defaults_and_limits);
+	tcase_add_test(tc, conf_refusals);
+	tcase_add_test(tc, conf_long_line);
+	tcase_add_test(tc, conf_missing_file);
+	tcase_add_test(tc, conf_path_order);
+	tcase_add_test(tc, pin_from_file);
+	tcase_add_test(tc, pin_from_env);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hashalg");
+	tcase_add_test(tc, hash_table_consistent);
+	tcase_add_test(tc, hash_unknown);
+	suite_add_tcase(s, tc);
+
+	/* Tests of reported bugs in src/: they fail until the code is fixed. */
+	tc = tcase_create("known-bugs");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, BUG_pin_file_too_long_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
