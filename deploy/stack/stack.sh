@@ -32,6 +32,10 @@ TSA_SCHEME=${TSA_SCHEME:-auto}
 TSA_BUILD=${TSA_BUILD:-$ROOT/build}
 MAX_BODY=65536
 
+# The daemons started here must not inherit a caller's pipes (a caller reading one, e.g. a
+# $(...) capture, would wait for them forever).
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+
 log()  { printf 'stack: %s\n' "$*" >&2; }
 die()  { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
@@ -514,12 +518,18 @@ nginx_conf() {
     t=${t//@SOCKET@/$SOCKET}
     t=${t//@MAX_BODY@/$MAX_BODY}
     printf '%s\n' "$t" >"$NGX/nginx.conf.new"
+    local changed=1
     if cmp -s "$NGX/nginx.conf.new" "$NGX/nginx.conf"; then
         rm -f "$NGX/nginx.conf.new"
-        return 1
+        changed=0
+    else
+        mv "$NGX/nginx.conf.new" "$NGX/nginx.conf"
     fi
-    mv "$NGX/nginx.conf.new" "$NGX/nginx.conf"
-    return 0
+    if ! cmp -s "$HERE/fastcgi_params" "$NGX/fastcgi_params"; then
+        cp "$HERE/fastcgi_params" "$NGX/fastcgi_params"
+        changed=1
+    fi
+    (( changed ))
 }
 
 NGINX=(nginx -p "$NGX/" -e logs/error.log -c nginx.conf)
@@ -632,9 +642,9 @@ Try it
   echo 'hello, time' > hello.txt
 
   # a timestamp request, through nginx, and the reply printed:
-  openssl ts -query -data hello.txt -sha256 -cert \\
+  openssl ts -query -data hello.txt -sha256 -cert 2>/dev/null \\
     | curl -sS --data-binary @- -H 'Content-Type: application/timestamp-query' $TSA_URL \\
-    | openssl ts -reply -in - -text
+    | openssl ts -reply -in /dev/stdin -text
 
   # the same, keeping the reply, then verified against the demo root:
   openssl ts -query -data hello.txt -sha256 -cert -out hello.tsq

@@ -14,7 +14,7 @@ db_down() {
     local d out
     d=$(casedir)
     worker_pids >"$WORK/db.pids"
-    out=$("$STACK" pg-stop 2>&1) || bad "stack.sh pg-stop: $(oneline <<<"$out")"
+    out=$("$STACK" pg-stop 2>&1 3>&-) || bad "stack.sh pg-stop: $(oneline <<<"$out")"
     head -c 100 /dev/urandom >"$d/data"
     openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" || bad "openssl ts -query failed"
     out=$(post "$TSA_URL" "$d/q.tsq" "$d/r.tsr") || bad "curl failed: $out"
@@ -25,7 +25,7 @@ db_down() {
 db_back() {
     local d out i text=
     d=$(casedir)
-    out=$("$STACK" pg-start 2>&1) || bad "stack.sh pg-start: $(oneline <<<"$out")"
+    out=$("$STACK" pg-start 2>&1 3>&-) || bad "stack.sh pg-start: $(oneline <<<"$out")"
     head -c 100 /dev/urandom >"$d/data"
     openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" || bad "openssl ts -query failed"
     for ((i = 0; i < 20; i++)); do
