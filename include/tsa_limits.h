@@ -10,8 +10,12 @@
 #define TSA_MAX_BODY_DEFAULT	65536
 /* The most an operator may configure: beyond this a body is never a timestamp request. */
 #define TSA_MAX_BODY_CEILING	(1024 * 1024)
-/* DER nesting: a TimeStampReq nests 4 deep; 16 covers CMS tokens being verified. */
-#define TSA_MAX_DER_DEPTH	16
+/* DER nesting: a TimeStampReq nests 4 deep; a response whose ESS issuerSerial carries a
+ * directoryName reaches 18 (OpenSSL's and ours); 24 leaves room, nothing real goes deeper. */
+#define TSA_MAX_DER_DEPTH	24
+/* Elements of a SET or SEQUENCE OF walked in a token being verified (signed attributes,
+ * digestAlgorithms, GeneralNames): libtasn1 finds element N in O(N), so the walk is capped. */
+#define TSA_MAX_SET_ELEMENTS	16
 /* Nonce: RFC 3161 suggests 64 bits; OpenSSL sends 64, Java 64, Windows 128; 32 octets is
  * generous and keeps the echo small. */
 #define TSA_MAX_NONCE		32

@@ -33,14 +33,6 @@
 #include "tsa_limits.h"
 #include "verify.h"
 
-/*
- * Elements of the SET OF / SEQUENCE OF values walked one by one (signed attributes,
- * digestAlgorithms, GeneralNames): a token has 3 to 6 signed attributes and one digest
- * algorithm.  libtasn1 finds element N in O(N), so an unbounded count would be quadratic.
- * (To move into tsa_limits.h as TSA_MAX_SET_ELEMENTS.)
- */
-#define VERIFY_MAX_SET		16
-
 struct vctx {
 	const struct verify_opts *o;
 	struct verify_result	*r;
@@ -366,7 +358,7 @@ check_signed_data(struct vctx *c, const unsigned char *tok, size_t toklen)
 		fail(c, "RFC 5652 5.2: eContent is not an OCTET STRING");
 		goto out;
 	}
-	if (count_elements(c, c->sdn, "signerInfos", "signerInfos", VERIFY_MAX_SET, &n) == -1)
+	if (count_elements(c, c->sdn, "signerInfos", "signerInfos", TSA_MAX_SET_ELEMENTS, &n) == -1)
 		goto out;
 	if (n != 1) {
 		fail(c, "RFC 3161 2.4.2: a token holds exactly one SignerInfo (this one has %d)", n);
@@ -380,7 +372,7 @@ check_signed_data(struct vctx *c, const unsigned char *tok, size_t toklen)
 	if (params_absent_or_null(c, c->sdn, c->sd, c->sd_len,
 	    "signerInfos.?1.digestAlgorithm.parameters", "digestAlgorithm") == -1)
 		goto out;
-	if (count_elements(c, c->sdn, "digestAlgorithms", "digestAlgorithms", VERIFY_MAX_SET,
+	if (count_elements(c, c->sdn, "digestAlgorithms", "digestAlgorithms", TSA_MAX_SET_ELEMENTS,
 	    &n) == -1)
 		goto out;
 	for (i = 1; i <= n && !listed; i++) {
@@ -859,7 +851,7 @@ check_ess(struct vctx *c, int version, int idx)
 			goto out;
 		}
 		if (gnutls_x509_crt_get_raw_issuer_dn(c->signer, &issuer) < 0 ||
-		    count_elements(c, n, "certs.?1.issuerSerial.issuer", what, VERIFY_MAX_SET,
+		    count_elements(c, n, "certs.?1.issuerSerial.issuer", what, TSA_MAX_SET_ELEMENTS,
 		    &count) == -1)
 			goto out;
 		for (i = 1; i <= count && !found; i++) {
@@ -920,7 +912,7 @@ check_signed_attrs(struct vctx *c)
 		return fail(c, "RFC 5652 5.3: signedAttrs must be present when eContentType "
 		    "is not id-data");
 	if (count_elements(c, c->sdn, "signerInfos.?1.signedAttrs", "signedAttrs",
-	    VERIFY_MAX_SET, &count) == -1)
+	    TSA_MAX_SET_ELEMENTS, &count) == -1)
 		return -1;
 	for (i = 1; i <= count; i++) {
 		snprintf(field, sizeof(field), "signerInfos.?1.signedAttrs.?%d.attrType", i);
