@@ -2,6 +2,7 @@
 # A plain Makefile with an explicit source list; every library through pkg-config.
 
 CC       ?= cc
+comma    := ,
 PKGS     := fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1
 BUILD    := build
 VAR      ?= var
@@ -17,11 +18,10 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 
 ifneq ($(SANITIZE),)
-ifeq ($(SANITIZE),1)
-SANITIZE := address,undefined
-endif
-CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=$(SANITIZE)
+SANITIZERS := $(if $(filter 1 yes,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
+override CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZERS) \
+                   -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZERS)
 HARDEN   := -fPIE
 endif
 
@@ -45,13 +45,21 @@ $(ASN1_TAB): src/asn1/tsa.asn
 	@mkdir -p $(dir $@)
 	asn1Parser -o $@ -n tsa_asn1_tab $<
 
-$(BUILD)/tsa_asn1_tab.o: $(ASN1_TAB)
+$(BUILD)/tsa_asn1_tab.o: $(ASN1_TAB) $(FLAGS_STAMP)
 	$(CC) $(filter-out -Wmissing-prototypes -Wundef,$(ALL_CFLAGS)) -c -o $@ $<
 
-$(BUILD)/migrations.o: $(BUILD)/migrations.c include/migrations.h
+$(BUILD)/migrations.o: $(BUILD)/migrations.c include/migrations.h $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h) | $(ASN1_TAB)
+# Objects are rebuilt when the flags change (a SANITIZE build after a plain one, say).
+FLAGS_ID    := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
+FLAGS_STAMP := $(BUILD)/.flags-$(FLAGS_ID)
+$(FLAGS_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.flags-*
+	@touch $@
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -77,7 +85,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) | $(ASN1_TAB)
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 

@@ -88,6 +88,28 @@ tlv_read(const unsigned char *p, size_t len, struct tlv *t, const char **why)
 	return 0;
 }
 
+/* X.690 11.7 and 11.8: seconds present, 'Z', a '.' (never ',') before a fraction that ends
+ * in a non-zero digit. */
+static int
+time_valid(const unsigned char *v, size_t n, int generalized)
+{
+	size_t digits = generalized ? 14 : 12, i;
+
+	if (n < digits + 1 || v[n - 1] != 'Z')
+		return 0;
+	for (i = 0; i < digits; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	if (n == digits + 1)
+		return 1;
+	if (!generalized || v[digits] != '.' || n < digits + 3 || v[n - 2] == '0')
+		return 0;
+	for (i = digits + 1; i < n - 1; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* Rules for universal primitive types whose encoding DER makes unique. */
 static int
 check_universal(const struct tlv *t, const char **why)
@@ -151,17 +173,10 @@ check_universal(const struct tlv *t, const char **why)
 		break;
 	case 23:	/* UTCTime */
 	case 24:	/* GeneralizedTime */
-		if (t->constructed || n == 0 || v[n - 1] != 'Z') {
-			*why = "X.690 11.7, 11.8: time must be primitive and end in Z";
+		if (t->constructed || !time_valid(v, n, t->tag == 24)) {
+			*why = "X.690 11.7, 11.8: time must be primitive, YYMMDDHHMMSSZ (UTCTime) or "
+			    "YYYYMMDDHHMMSS[.f]Z with no trailing zero (GeneralizedTime)";
 			return -1;
-		}
-		if (t->tag == 24) {
-			const unsigned char *dot = memchr(v, '.', n);
-
-			if (dot != NULL && (v[n - 2] == '0' || v[n - 2] == '.')) {
-				*why = "X.690 11.7.3: no trailing zeros in fractional seconds";
-				return -1;
-			}
 		}
 		break;
 	case 0:		/* end-of-contents: only in indefinite forms */

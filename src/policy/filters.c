@@ -294,7 +294,6 @@ accuracy_fill(const struct filter_param *params, size_t n, struct opt_state *s, 
 	size_t i;
 	unsigned d;
 
-	s->set = SET_ACCURACY;
 	for (i = 0; i < n; i++) {
 		const struct filter_param *p = &params[i];
 		int rc;
@@ -313,6 +312,15 @@ accuracy_fill(const struct filter_param *params, size_t n, struct opt_state *s, 
 			return unknown_key(p, "seconds, millis, micros, digits", err, errlen);
 		if (rc == -1)
 			return -1;
+		if (p->key[0] != 'd')
+			s->set |= SET_ACCURACY;
+	}
+	/* ETSI EN 319 421 7.7.2: every token states its accuracy; zero would state nothing. */
+	if ((s->set & SET_ACCURACY) && s->opts.acc_seconds == 0 && s->opts.acc_millis == 0 &&
+	    s->opts.acc_micros == 0) {
+		snprintf(err, errlen, "an accuracy of zero states nothing; leave seconds, millis "
+		    "and micros out to keep the default of 1 s");
+		return -1;
 	}
 	return 0;
 }
@@ -427,6 +435,10 @@ tsa_name_fill(const struct filter_param *params, size_t n, struct opt_state *s, 
 			return unknown_key(&params[i], "name", err, errlen);
 		if (strcmp(params[i].value, "subject") == 0)
 			continue;
+		if (params[i].value[0] == '\0') {
+			snprintf(err, errlen, "'name' must be \"subject\" or a distinguished name");
+			return -1;
+		}
 		if (dn_to_der(params[i].value, &der, &len, err, errlen) == -1)
 			return -1;
 		free((void *)(uintptr_t)s->opts.tsa_name_der);

@@ -66,11 +66,27 @@ parse_extensions(asn1_node n, const unsigned char *der, size_t len, struct tsa_r
 	return 0;
 }
 
+/* libtasn1 decodes a SEQUENCE that lacks mandatory fields; the RFC does not. */
+static int
+mandatory_present(asn1_node n)
+{
+	static const char *fields[] = { "version", "messageImprint.hashAlgorithm.algorithm",
+	    "messageImprint.hashedMessage" };
+	unsigned char buf[TSA_MAX_IMPRINT + 1];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (tsa_asn1_read(n, fields[i], buf, sizeof(buf), &len) == 1)
+			return 0;
+	return 1;
+}
+
 int
-rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *req,
+rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *out,
     struct tsa_refusal *ref)
 {
 	unsigned char buf[TSA_MAX_IMPRINT + 1];
+	struct tsa_request r, *req = &r;
 	asn1_node n = NULL;
 	const char *why;
 	size_t blen;
@@ -82,6 +98,11 @@ rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *req,
 		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "the request is not a DER TimeStampReq",
 		    "%s", why);
 		return -1;
+	}
+	if (!mandatory_present(n)) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "the request is not a DER TimeStampReq",
+		    "RFC 3161 2.4.1: version and messageImprint are mandatory");
+		goto out;
 	}
 	/* RFC 3161 2.4.1: version INTEGER { v1(1) }. */
 	if (tsa_asn1_read(n, "version", buf, sizeof(buf), &blen) != 0 ||
@@ -153,6 +174,7 @@ rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *req,
 		goto out;
 	if (parse_extensions(n, p, len, req, ref) == -1)
 		goto out;
+	*out = r;
 	rc = 0;
 out:
 	asn1_delete_structure(&n);

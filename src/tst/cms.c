@@ -53,8 +53,8 @@ ess_value(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	    tsa_asn1_write(n, "policies", NULL, 0) == -1)
 		goto out;
 	/* RFC 5035 5.4.1.1: hashAlgorithm DEFAULT id-sha256, so DER omits it for SHA-256. */
-	if (p->ess_version == 2 && tsa_asn1_write(n, "certs.?1.hashAlgorithm",
-	    h->gnutls == GNUTLS_DIG_SHA256 ? NULL : "NEW", 0) == -1)
+	if (p->ess_version == 2 && h->gnutls == GNUTLS_DIG_SHA256 &&
+	    tsa_asn1_write(n, "certs.?1.hashAlgorithm", NULL, 0) == -1)
 		goto out;
 	if (p->ess_version == 2 && h->gnutls != GNUTLS_DIG_SHA256 &&
 	    (tsa_asn1_write(n, "certs.?1.hashAlgorithm.algorithm", h->oid, 0) == -1 ||

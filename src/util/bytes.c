@@ -47,6 +47,9 @@ hex_decode(const char *hex, unsigned char *out, size_t max, size_t *outlen)
 	n = strlen(hex);
 	if (n == 0 || n % 2 != 0 || n / 2 > max)
 		return -1;
+	for (i = 0; i < n; i++)
+		if (hexval((unsigned char)hex[i]) < 0)
+			return -1;
 	for (i = 0; i < n / 2; i++) {
 		int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
 

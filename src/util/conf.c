@@ -196,6 +196,13 @@ conf_read_pin(const struct tsa_conf *conf, char *buf, size_t buflen, char *err, 
 		return -1;
 	}
 	n = fread(buf, 1, buflen - 1, f);
+	if (n == buflen - 1 && fgetc(f) != EOF) {
+		/* Never offer a cut PIN: each wrong one walks the token towards its lockout. */
+		fclose(f);
+		explicit_bzero(buf, buflen);
+		snprintf(err, errlen, "%s: PIN longer than %zu bytes", conf->pin_file, buflen - 2);
+		return -1;
+	}
 	fclose(f);
 	buf[n] = '\0';
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))

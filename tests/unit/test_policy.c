@@ -122,7 +122,8 @@ START_TEST(filters_accept_documented_params)
 	ok("extensions", P0);
 	ok("accuracy", P("seconds", "1", "millis", "0", "micros", "0", "digits", "3"));
 	ok("accuracy", P("seconds", "3600", "millis", "999", "micros", "999", "digits", "6"));
-	ok("accuracy", P("seconds", "0", "digits", "0"));
+	ok("accuracy", P("seconds", "0", "millis", "500", "digits", "0"));
+	ok("accuracy", P("digits", "3"));
 	ok("accuracy", P0);
 	ok("ordering", P("enabled", "false"));
 	ok("ordering", P("enabled", "true"));
@@ -148,6 +149,8 @@ START_TEST(filters_refuse_unknown_keys)
 	bad("policy-oid", P("oid", "1.2.3"), "unknown parameter 'oid'");
 	bad("extensions", P("accept", "1.2.3", "reject", "1.2.4"), "unknown parameter 'reject'");
 	bad("accuracy", P("seconds", "1", "nanos", "5"), "unknown parameter 'nanos'");
+	bad("accuracy", P("seconds", "0", "digits", "0"), "an accuracy of zero states nothing");
+	bad("tsa-name", P("name", ""), "'name' must be");
 	bad("ordering", P("enable", "true"), "unknown parameter 'enable'");
 	bad("tsa-name", P("dn", "CN=x"), "unknown parameter 'dn'");
 	bad("cert-id", P("issuerSerial", "true"), "unknown parameter 'issuerSerial'");

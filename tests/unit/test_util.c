@@ -510,12 +510,10 @@ START_TEST(pin_from_env)
 END_TEST
 
 /*
- * EXPECTED TO FAIL until src/util/conf.c is fixed (reported): conf_read_pin reads at most
- * buflen - 1 bytes of pin_file and returns 0 with the PIN cut short, where a PIN from pin_env
- * that long is refused.  The truncated PIN is then offered to the token: a wrong login, one
- * step towards its lockout (which signer.c's pin_callback takes care never to walk).
+ * conf_read_pin refuses a pin_file longer than the buffer, as it refuses such a pin_env: a cut
+ * PIN offered to the token would be a wrong login, one step towards its lockout.
  */
-START_TEST(BUG_pin_file_too_long_is_refused)
+START_TEST(pin_file_too_long_is_refused)
 {
 	struct tsa_conf c;
 	char pin[8], err[256];
@@ -633,10 +631,10 @@ util_suite(void)
 	tcase_add_test(tc, hash_unknown);
 	suite_add_tcase(s, tc);
 
-	/* Tests of reported bugs in src/: they fail until the code is fixed. */
-	tc = tcase_create("known-bugs");
+	/* Bugs found by these tests, fixed: kept as regressions. */
+	tc = tcase_create("regressions");
 	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_test(tc, BUG_pin_file_too_long_is_refused);
+	tcase_add_test(tc, pin_file_too_long_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
