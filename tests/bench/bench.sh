@@ -5,9 +5,10 @@
 #      measured while the stack is up but idle;
 #   2. end-to-end RFC 3161 tokens per second through nginx and the tsa-fcgi workers, each token
 #      recorded in PostgreSQL (wrk on loopback, one fixed `openssl ts -query -sha256 -cert`);
-# then the ratio, wrk's latency percentiles, and proof that the answers were real: the rows
-# added to issued_tokens against wrk's request count, no non-2xx answer, one reply checked with
-# `openssl ts -reply` and `openssl ts -verify`, and synchronous_commit shown to be on.
+# then the ratio, wrk's latency percentiles, the CPU share of each part of the stack, and proof
+# that the answers were real: the rows added to issued_tokens against wrk's request count (a
+# rejection is an HTTP 200 answer too, so only the rows tell), no non-2xx answer, one reply
+# checked with `openssl ts -reply` and `openssl ts -verify`, and synchronous_commit shown on.
 #
 # Environment (all optional):
 #   BENCH_KEYS     key types, space separated (default "rsa2048 p256"; also rsa3072, p384)
@@ -231,8 +232,12 @@ bench_key() {
             say "FAIL: $non2xx non-2xx answers and $errs socket errors"
             FAILURES=$((FAILURES + 1))
         fi
+        # An RFC 3161 rejection travels as HTTP 200, so wrk cannot tell it from a token: the
+        # rows are what prove that every answer was a recorded token.
         if (( inflight < 0 || inflight > BENCH_CONNS )); then
             say "FAIL: rows recorded ($rows) do not match the answers ($reqs) within the $BENCH_CONNS connections in flight"
+            say "the workers' errors (rejections are HTTP 200 answers):"
+            grep -E ' (error|warning): ' "$TSA_VAR/log/tsa-fcgi.log" 2>/dev/null | tail -n 5 | sed 's/^/    /' || true
             FAILURES=$((FAILURES + 1))
         fi
         # One more, by hand: granted, and a token that verifies against the demo root.
