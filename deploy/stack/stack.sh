@@ -574,27 +574,51 @@ nginx_stop() {
 
 # ---- readiness -------------------------------------------------------------------------------
 ready_check() {
-    local q=$RUN/ready.tsq code= i
+    local q=$RUN/ready.tsq code= i status=
     if [[ ! -s $q ]]; then
         printf 'stack ready check\n' >"$RUN/ready.txt"
         openssl ts -query -data "$RUN/ready.txt" -sha256 -cert -out "$q" 2>/dev/null || die "openssl ts -query failed"
     fi
+    # Ready: /tsa answers HTTP 200.  Within the same 30 s, wait for a granted token too; a
+    # stack that answers but refuses (no signer, ...) gets a loud warning, not a failure.
     for ((i = 0; i < 60; i++)); do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+        code=$(curl -s -o "$RUN/ready.tsr" -w '%{http_code}' --max-time 5 -X POST \
             -H 'Content-Type: application/timestamp-query' --data-binary @"$q" "$TSA_URL" || true)
-        [[ $code == 200 ]] && return 0
+        if [[ $code == 200 ]]; then
+            status=$(openssl ts -reply -in "$RUN/ready.tsr" -text 2>/dev/null | grep -E '^(Status|Failure info):' | tr '\n' ' ')
+            [[ $status == *"Status: Granted"* ]] && return 0
+        fi
         sleep 0.5
     done
+    if [[ $code == 200 ]]; then
+        log "WARNING: $TSA_URL answers, but does not grant tokens: ${status:-unreadable reply}"
+        log "---- tail of $WORKER_LOG"
+        tail -n 20 "$WORKER_LOG" >&2 || true
+        return 0
+    fi
     log "not ready after 30 s: POST $TSA_URL answered HTTP '${code:-none}'"
     log "---- tail of $WORKER_LOG"
     tail -n 30 "$WORKER_LOG" >&2 || true
     log "---- tail of $NGX/logs/error.log"
     tail -n 10 "$NGX/logs/error.log" >&2 || true
-    die "the stack does not answer (it is left running for inspection; 'stack.sh stop' stops it)"
+    die "the stack does not answer"
 }
 
 # ---- commands ----------------------------------------------------------------------------------
+# A failed start stops whatever runs (logs and state stay in $TSA_VAR), so that callers which
+# only stop a stack they saw start do not leak processes.
+start_failed() {
+    local rc=$?
+    trap - EXIT
+    if (( rc != 0 )); then
+        log "start failed: stopping what runs (logs stay in $TSA_VAR)"
+        cmd_stop || true
+    fi
+    exit "$rc"
+}
+
 cmd_start() {
+    trap start_failed EXIT
     softhsm_setup
     pki_setup
     pg_start
@@ -607,6 +631,7 @@ cmd_start() {
     worker_start
     nginx_start
     ready_check
+    trap - EXIT
     log "up: $TSA_URL"
 }
 
