@@ -159,7 +159,7 @@ FAILURES=0
 bench_key() {
     local key=$1 http https out uri raw_line raw=- e2e=- ratio=- p50=- p90=- p99=- rows=- reqs=-
     local before after wrk_line non2xx errs inflight sync fsync cpu
-    local reply text
+    local reply text failures_before=$FAILURES status
 
     TSA_VAR=$(mktemp -d /tmp/tsa-bench.XXXXXX) || die "mktemp failed"
     chmod 755 "$TSA_VAR"   # traversable by the postgres user and nginx's workers under root
@@ -255,12 +255,14 @@ bench_key() {
             FAILURES=$((FAILURES + 1))
         fi
     fi
+    status=ok
+    (( FAILURES == failures_before )) || status=INVALID
     if [[ $raw != - && $e2e != - ]]; then
         ratio=$(awk -v a="$e2e" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')
-        say "$key: raw $raw sig/s, end to end $e2e tokens/s, ratio $ratio"
+        say "$key: raw $raw sig/s, end to end $e2e tokens/s, ratio $ratio ($status)"
     fi
-    SUMMARY+=("$(printf '%-8s %10s %12s %6s %8s %8s %8s %9s %9s' "$key" "$raw" "$e2e" "$ratio" \
-        "$p50" "$p90" "$p99" "$reqs" "$rows")")
+    SUMMARY+=("$(printf '%-8s %10s %12s %6s %8s %8s %8s %9s %9s  %s' "$key" "$raw" "$e2e" "$ratio" \
+        "$p50" "$p90" "$p99" "$reqs" "$rows" "$status")")
     stop_stack
 }
 
@@ -271,7 +273,8 @@ done
 
 echo
 echo "Summary (RFC 3161 over HTTP on loopback; scheme $SCHEME, digest sha256, $BENCH_WORKERS workers, $BENCH_CONNS connections, ${BENCH_SECONDS}s; $(nproc) CPUs)"
-printf '%-8s %10s %12s %6s %8s %8s %8s %9s %9s\n' key 'raw sig/s' 'e2e tok/s' ratio 'p50 ms' 'p90 ms' 'p99 ms' answers rows
+printf '%-8s %10s %12s %6s %8s %8s %8s %9s %9s  %s\n' key 'raw sig/s' 'e2e tok/s' ratio 'p50 ms' 'p90 ms' \
+    'p99 ms' answers rows checks
 for line in "${SUMMARY[@]}"; do
     echo "$line"
 done
