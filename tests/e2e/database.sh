@@ -38,8 +38,7 @@ db_back() {
     done
     grep -q '^Status: Granted' <<<"$text" ||
         bad "no token 10 s after PostgreSQL came back: HTTP '$out' $(grep -E '^(Status|Failure)' <<<"$text" | oneline)"
-    openssl ts -verify -data "$d/data" -in "$d/r.tsr" -CAfile "$TSA_VAR/pki/ca.pem" >/dev/null 2>&1 ||
-        bad "the token after the outage does not verify"
+    ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" cert
     local before after
     before=$(<"$WORK/db.pids")
     after=$(worker_pids)

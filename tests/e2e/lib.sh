@@ -118,3 +118,32 @@ expect_rejected() {
     grep -A1 '^TST info:' <<<"$text" | grep -q 'Not included' || bad "a rejection carries a token"
     [[ $(hex_of "$r") != *06092a864886f70d010702* ]] || bad "a rejection carries signed data"
 }
+
+# ossl_verify DATA REPLY QUERY cert|no-cert: OpenSSL's verification of a granted reply: the
+# signature, the chain to the demo root with the critical timeStamping EKU, the imprint and
+# (with QUERY) the nonce.  `openssl ts -verify` (PKCS7_signatureVerify) cannot check RSASSA-PSS
+# signatures (openssl/openssl#7904), so with TSA_SCHEME=rsa-pss the signature and chain go
+# through `openssl cms -verify -purpose timestampsign` and the imprint is compared by hand.
+ossl_verify() {
+    local data=$1 reply=$2 query=$3 cert=$4 out untrusted=()
+    [[ $cert == cert ]] || untrusted=(-untrusted "$TSA_VAR/pki/tsa.pem")
+    if [[ ${TSA_SCHEME:-auto} != rsa-pss ]]; then
+        out=$(openssl ts -verify -data "$data" -in "$reply" -CAfile "$TSA_VAR/pki/ca.pem" "${untrusted[@]}" 2>&1) ||
+            bad "openssl ts -verify -data: $(oneline <<<"$out")"
+        if [[ -n $query ]]; then
+            out=$(openssl ts -verify -queryfile "$query" -in "$reply" -CAfile "$TSA_VAR/pki/ca.pem" "${untrusted[@]}" 2>&1) ||
+                bad "openssl ts -verify -queryfile: $(oneline <<<"$out")"
+        fi
+        return 0
+    fi
+    local dir=${reply%/*} certfile=() text alg want got
+    [[ $cert == cert ]] || certfile=(-certfile "$TSA_VAR/pki/tsa.pem")
+    openssl ts -reply -in "$reply" -token_out -out "$dir/pss-token.der" 2>/dev/null || bad "openssl ts -reply -token_out failed"
+    out=$(openssl cms -verify -inform DER -in "$dir/pss-token.der" -CAfile "$TSA_VAR/pki/ca.pem" \
+        "${certfile[@]}" -purpose timestampsign -out /dev/null 2>&1) || bad "openssl cms -verify: $(oneline <<<"$out")"
+    text=$(reply_text "$reply")
+    alg=$(sed -n 's/^Hash Algorithm: //p' <<<"$text")
+    want=$(digest "$alg" "$data")
+    got=$(sed -n '/^Message data:/,/^Serial number:/p' <<<"$text" | grep -E '^ +[0-9a-f]{4} - ' | cut -c12-58 | tr -d ' \n-')
+    [[ -n $want && $got == "$want" ]] || bad "imprint in the token ($got) is not the data's $alg ($want)"
+}

@@ -42,12 +42,7 @@ granted() {
         (( ncerts == 0 )) || bad "certReq false but the token carries $ncerts certificates"
     fi
 
-    local untrusted=()
-    [[ $cert == cert ]] || untrusted=(-untrusted "$TSA_VAR/pki/tsa.pem")
-    out=$(openssl ts -verify -data "$d/data" -in "$d/r.tsr" -CAfile "$TSA_VAR/pki/ca.pem" "${untrusted[@]}" 2>&1) ||
-        bad "openssl ts -verify -data: $(oneline <<<"$out")"
-    out=$(openssl ts -verify -queryfile "$d/q.tsq" -in "$d/r.tsr" -CAfile "$TSA_VAR/pki/ca.pem" "${untrusted[@]}" 2>&1) ||
-        bad "openssl ts -verify -queryfile: $(oneline <<<"$out")"
+    ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" "$cert"
 
     # tsactl: the same, --untrusted when the token carries no certificate.
     local tsactl_untrusted=()
