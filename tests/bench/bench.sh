@@ -98,7 +98,7 @@ cpu_ticks() {
     echo "wrk $(( ${14} + ${15} ))"
     for f in /proc/[0-9]*/stat; do
         # The name is in parentheses and may hold spaces; the fields after it count from 3.
-        IFS= read -r rest <"$f" 2>/dev/null || continue
+        { IFS= read -r rest <"$f"; } 2>/dev/null || continue   # it may have exited
         pid=${f#/proc/}; pid=${pid%/stat}
         rest=${rest##*) }
         # shellcheck disable=SC2086
