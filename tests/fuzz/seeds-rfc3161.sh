@@ -32,8 +32,11 @@ der() { printf '%s%s%s' "$1" "$(der_len $((${#2} / 2)))" "$2"; }
 seq_() { der 30 "$(printf '%s' "$@")"; }
 hexrep() { local i s=; for ((i = 0; i < $2; i++)); do s+=$1; done; printf '%s' "$s"; }
 put() {
-    local name=$1 hex=$2
-    printf '%s' "$hex" | xxd -r -p >"$OUT/$name"
+    local name=$1 hex=$2 esc
+    # shellcheck disable=SC2001
+    esc=$(sed 's/../\\x&/g' <<<"$hex")
+    # shellcheck disable=SC2059
+    printf "$esc" >"$OUT/$name"
 }
 
 # OIDs, encoded.
@@ -154,11 +157,12 @@ put high-tag-form "3f10${GOOD:2}"
 put eoc-inside "$(seq_ $V1 "$(mi $SHA256 32)" 0000)"
 put nesting-deep "$(x=0500; for ((i = 0; i < 40; i++)); do x=$(seq_ "$x"); done; printf '%s' "$x")"
 put nesting-17-in-imprint "$(x=0500; for ((i = 0; i < 17; i++)); do x=$(seq_ "$x"); done; seq_ $V1 "$(mi $SHA256 32 "$x")")"
+put nesting-25-in-imprint "$(x=0500; for ((i = 0; i < 25; i++)); do x=$(seq_ "$x"); done; seq_ $V1 "$(mi $SHA256 32 "$x")")"
 put not-a-sequence "$(imprint 32)"
 put one-byte 30
 put empty-sequence 3000
 : >"$OUT/empty"
-put utf8-text "$(printf 'POST /tsa HTTP/1.1' | xxd -p | tr -d '\n')"
+put utf8-text "$(printf 'POST /tsa HTTP/1.1' | od -An -v -tx1 | tr -d ' \n')"
 
 n=$(find "$OUT" -maxdepth 1 -type f ! -name '.*' | wc -l)
 printf 'seeds-rfc3161: %s files in %s\n' "$n" "$OUT"
