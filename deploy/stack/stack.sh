@@ -491,12 +491,13 @@ worker_stop() {
     if alive "$pid" tsa-fcgi; then
         log "stopping tsa-fcgi (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
+        # tsa-fcgi gives its workers 10 s to finish their requests, then kills them itself.
+        for ((i = 0; i < 150; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then
-            log "tsa-fcgi did not stop within 10 s: SIGKILL to its process group"
+            log "tsa-fcgi did not stop within 15 s: SIGKILL to its process group"
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
         fi
     fi
