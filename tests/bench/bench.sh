@@ -136,12 +136,36 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 # ---- one key type ------------------------------------------------------------------------------
 TSA_VAR=
 STACK_UP=0
+STACK_ENV=()   # what deploy/stack/stack.sh needs to find this stack again: start and stop alike
+
+# Processes whose command line names this stack's state directory (tsa-fcgi, nginx, postgres).
+stack_pids() {
+    local f pid
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}; pid=${pid%/cmdline}
+        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+        { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qF -- "$TSA_VAR/" && echo "$pid"
+    done
+    return 0
+}
+
 stop_stack() {
+    local left p
+    [[ -n $TSA_VAR ]] || return 0
     if (( STACK_UP )); then
-        "$STACK" stop >>"$TSA_VAR/bench/stack.log" 2>&1 || say "stopping the stack failed (see $TSA_VAR/bench/stack.log)"
+        env "${STACK_ENV[@]}" "$STACK" stop >>"$TSA_VAR/bench/stack.log" 2>&1 ||
+            say "stopping the stack failed (see $TSA_VAR/bench/stack.log)"
         STACK_UP=0
+        # Nothing of this stack may outlive it: whatever still runs from its directory is ours.
+        left=$(stack_pids)
+        if [[ -n $left ]]; then
+            say "still running after 'stack.sh stop', terminated: $(tr '\n' ' ' <<<"$left")"
+            for p in $left; do kill -TERM "$p" 2>/dev/null || true; done
+            sleep 2
+            for p in $(stack_pids); do kill -KILL "$p" 2>/dev/null || true; done
+        fi
     fi
-    if [[ -n $TSA_VAR && -d $TSA_VAR ]]; then
+    if [[ -d $TSA_VAR ]]; then
         if [[ ${KEEP:-0} == 1 ]]; then
             say "state kept in $TSA_VAR"
         else
@@ -169,9 +193,9 @@ bench_key() {
 
     echo
     say "==== $key: stack in $TSA_VAR on 127.0.0.1:$http ($BENCH_WORKERS workers, scheme $SCHEME)"
-    if ! TSA_VAR=$TSA_VAR TSA_HTTP_PORT=$http TSA_HTTPS_PORT=$https TSA_KEY=$key \
-            TSA_WORKERS=$BENCH_WORKERS TSA_SCHEME=$SCHEME TSA_BUILD=$BUILD \
-            "$STACK" start >"$out/stack.log" 2>&1; then
+    STACK_ENV=(TSA_VAR="$TSA_VAR" TSA_HTTP_PORT="$http" TSA_HTTPS_PORT="$https" TSA_KEY="$key"
+               TSA_WORKERS="$BENCH_WORKERS" TSA_SCHEME="$SCHEME" TSA_BUILD="$BUILD")
+    if ! env "${STACK_ENV[@]}" "$STACK" start >"$out/stack.log" 2>&1; then
         STACK_UP=1
         sed 's/^/    /' "$out/stack.log" | tail -n 30
         die "the stack for $key did not start"
