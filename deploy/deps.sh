@@ -54,7 +54,7 @@ if [[ ${1:-} == --if-missing ]]; then
     if [[ -z $what ]]; then
         exit 0
     fi
-    echo "deps.sh: missing: $(echo $what)" >&2
+    echo "deps.sh: missing: ${what//$'\n'/ }" >&2
 elif [[ $# -gt 0 ]]; then
     echo "usage: $0 [--if-missing]" >&2
     exit 2
@@ -83,7 +83,7 @@ echo "deps.sh: installing: ${PACKAGES[*]}" >&2
 if [[ ${1:-} == --if-missing ]]; then
     what=$(missing)
     if [[ -n $what ]]; then
-        echo "deps.sh: still missing after install: $(echo $what)" >&2
+        echo "deps.sh: still missing after install: ${what//$'\n'/ }" >&2
         exit 1
     fi
 fi

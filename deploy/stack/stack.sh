@@ -249,7 +249,11 @@ pki_setup() {
     fi
     cmp -s "$cert" "$PKI/tsa.pem" || cp "$cert" "$PKI/tsa.pem"
     cat "$PKI/tsa.pem" "$PKI/ca.pem" >"$PKI/chain.pem.tmp"
-    cmp -s "$PKI/chain.pem.tmp" "$PKI/chain.pem" && rm -f "$PKI/chain.pem.tmp" || mv "$PKI/chain.pem.tmp" "$PKI/chain.pem"
+    if cmp -s "$PKI/chain.pem.tmp" "$PKI/chain.pem"; then
+        rm -f "$PKI/chain.pem.tmp"
+    else
+        mv "$PKI/chain.pem.tmp" "$PKI/chain.pem"
+    fi
 
     # The client CA and its certificates, for the mutual-TLS endpoint and the administrator.
     if ! [[ -s $PKI/client-ca.pem && -s $PKI/client-ca.key ]] || ! cert_ok "$PKI/client-ca.pem" "$PKI/client-ca.pem"; then
@@ -279,7 +283,8 @@ pki_setup() {
 PGBIN=
 as_pg() {
     if (( IS_ROOT )); then
-        runuser -u postgres -- "$@"
+        # From /: the caller's directory may not be readable by postgres.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -345,8 +350,8 @@ pg_start() {
         # Its own session: a Ctrl-C in the terminal reaches the stack script, which stops it.
         local pfx=()
         (( IS_ROOT )) && pfx=(runuser -u postgres --)
-        setsid -w "${pfx[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG/postgresql.log" -w -t 60 start \
-            >/dev/null || { tail -n 20 "$PG_LOG/postgresql.log" >&2; die "PostgreSQL did not start"; }
+        (cd / && setsid -w "${pfx[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG/postgresql.log" -w -t 60 start \
+            >/dev/null) || { tail -n 20 "$PG_LOG/postgresql.log" >&2; die "PostgreSQL did not start"; }
     fi
 }
 
@@ -575,7 +580,7 @@ nginx_stop() {
 
 # ---- readiness -------------------------------------------------------------------------------
 ready_check() {
-    local q=$RUN/ready.tsq code= i status=
+    local q=$RUN/ready.tsq code='' i status=''
     if [[ ! -s $q ]]; then
         printf 'stack ready check\n' >"$RUN/ready.txt"
         openssl ts -query -data "$RUN/ready.txt" -sha256 -cert -out "$q" 2>/dev/null || die "openssl ts -query failed"

@@ -5,7 +5,6 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 STACK=$ROOT/deploy/stack/stack.sh
 BUILD=${TSA_BUILD:-$ROOT/build}
-CT_QUERY='Content-Type: application/timestamp-query'
 shopt -s extglob
 
 PASSED=0
