@@ -6,7 +6,7 @@
 #   stack.sh stop      stop everything (idempotent)
 #   stack.sh restart   stop, then start (picks up a rebuilt tsa-fcgi)
 #   stack.sh run       start, print URLs and example commands, wait for Ctrl-C/SIGTERM, stop
-#   stack.sh status    what runs, and the URLs
+#   stack.sh status    what runs, and the URLs (exit status 3 when something is stopped)
 #   stack.sh pg-stop | pg-start   helpers (used by the tests): stop/start PostgreSQL only
 #
 # Environment:
