@@ -67,7 +67,7 @@ struct policy {
 	int			 match_protocol;	/* -1: any */
 	char			*match_req_policy;	/* NULL: any */
 	char			*policy_oid;
-	const struct signer	*signer;
+	struct signer		*signer;
 	struct filter_inst	 filters[TSA_MAX_FILTERS];
 	size_t			 n_filters;
 };

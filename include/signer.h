@@ -40,7 +40,11 @@ struct signer {
 	gnutls_sign_algorithm_t	 sign_algo;
 	const struct hash_alg	*digest;		/* digest of the CMS signature */
 	int			 pss;
+	char			 scheme[16];
 	char			*refused;	/* why it may not sign; NULL when usable */
+	int			 key_pending;	/* refused only because the key did not open:
+						   retried, at most once a second */
+	time_t			 key_retry_at;
 };
 
 /* Initialises PKCS#11 in this process with conf's module and PIN. 0, or -1 with err. */
@@ -57,6 +61,11 @@ void	pkcs11_teardown(void);
 int	signer_load(struct signer *s, long id, const char *name, const char *uri,
 	    const char *cert_pem, const char *chain_pem, const char *scheme, const char *digest,
 	    int open_key, char *err, size_t errlen);
+/*
+ * 0 when the signer may sign now.  A key that failed to open (a busy or restarting token)
+ * is tried again, at most once a second; a refused certificate stays refused.  -1 otherwise.
+ */
+int	signer_ensure_key(struct signer *s);
 /* RFC 3161 2.3 and validity at `when`. 0, or -1 with err. */
 int	signer_check_cert(gnutls_x509_crt_t cert, time_t when, char *err, size_t errlen);
 /* Signs data with the signer's key and scheme. 0 with a gnutls-allocated sig, or -1. */

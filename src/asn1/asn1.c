@@ -124,6 +124,10 @@ tsa_asn1_read_oid(asn1_node node, const char *field, char *out, size_t outlen)
 		return 1;
 	if (rc != ASN1_SUCCESS || len <= 0 || (size_t)len > outlen || out[len - 1] != '\0')
 		return -1;
+	/* libtasn1 cuts an OID's text at 127 characters without a word: take that length as
+	 * too long rather than read a different OID. */
+	if (strlen(out) >= 127 || strlen(out) + 1 >= outlen)
+		return -1;
 	return 0;
 }
 

@@ -256,7 +256,7 @@ process(struct worker *w, const struct tsa_request *req, const struct tsa_client
 	}
 	if (policy_apply(pol, req, client, o, ref) == -1)
 		return -1;
-	if (pol->signer->refused != NULL) {
+	if (signer_ensure_key(pol->signer) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
 		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
 		return -1;

@@ -41,8 +41,17 @@ parse_extensions(asn1_node n, const unsigned char *der, size_t len, struct tsa_r
 {
 	int count = 0, i;
 
-	if (asn1_number_of_elements(n, "extensions", &count) != ASN1_SUCCESS)
+	const unsigned char *span;
+	size_t span_len;
+
+	if (tsa_asn1_span(n, der, len, "extensions", &span, &span_len) != 0)
 		return 0;	/* absent */
+	if (asn1_number_of_elements(n, "extensions", &count) != ASN1_SUCCESS || count == 0) {
+		/* libtasn1 does not enforce SIZE (1..MAX). */
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "malformed request",
+		    "RFC 3161 2.4.1: extensions, when present, hold at least one");
+		return -1;
+	}
 	if (count > TSA_MAX_EXTENSIONS) {
 		tsa_refuse(ref, TSA_FAIL_UNACCEPTED_EXTENSION, "extensions not accepted",
 		    "%d extensions, more than %d", count, TSA_MAX_EXTENSIONS);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <gnutls/pkcs11.h>
 
 #include "asn1.h"
@@ -173,6 +174,14 @@ choose_algorithm(struct signer *s, const char *scheme, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+close_key(struct signer *s)
+{
+	if (s->key != NULL)
+		gnutls_privkey_deinit(s->key);
+	s->key = NULL;
+}
+
 /* Opens the key and proves it belongs to the certificate with a test signature. */
 static int
 open_key(struct signer *s, const char *scheme, char *err, size_t errlen)
@@ -290,9 +299,24 @@ signer_load(struct signer *s, long id, const char *name, const char *uri, const 
 		snprintf(err, errlen, "signer %s: cannot read the certificate's names", name);
 		goto fail;
 	}
+	snprintf(s->scheme, sizeof(s->scheme), "%s", scheme);
 	why[0] = '\0';
-	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == 0 && open)
-		(void)open_key(s, scheme, why, sizeof(why));
+	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == 0 && open) {
+		int attempt;
+
+		/* Workers starting together can find SoftHSM2's file store busy: try again. */
+		for (attempt = 0; attempt < 3; attempt++) {
+			why[0] = '\0';
+			if (open_key(s, scheme, why, sizeof(why)) == 0)
+				break;
+			close_key(s);
+			usleep(100000u << attempt);
+		}
+		if (why[0] != '\0') {
+			s->key_pending = 1;
+			s->key_retry_at = time(NULL) + 1;
+		}
+	}
 	if (why[0] != '\0' && (s->refused = strdup(why)) == NULL)
 		goto fail;
 	return 0;
@@ -301,6 +325,30 @@ fail:
 		snprintf(err, errlen, "out of memory");
 	signer_free(s);
 	return -1;
+}
+
+int
+signer_ensure_key(struct signer *s)
+{
+	char why[512];
+	time_t now;
+
+	if (s->refused == NULL)
+		return 0;
+	if (!s->key_pending || (now = time(NULL)) < s->key_retry_at)
+		return -1;
+	why[0] = '\0';
+	if (open_key(s, s->scheme, why, sizeof(why)) == -1) {
+		close_key(s);
+		s->key_retry_at = now + 1;
+		log_msg(LOG_ERR, "signer %s: key still unavailable: %s", s->name, why);
+		return -1;
+	}
+	free(s->refused);
+	s->refused = NULL;
+	s->key_pending = 0;
+	log_msg(LOG_INFO, "signer %s: key opened", s->name);
+	return 0;
 }
 
 int

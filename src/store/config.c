@@ -64,7 +64,7 @@ load_signers(struct tsa_config *cfg, PGresult *r, int open_keys, char *err, size
 	return 0;
 }
 
-static const struct signer *
+static struct signer *
 find_signer(const struct tsa_config *cfg, long id)
 {
 	size_t i;
