@@ -619,6 +619,44 @@ START_TEST(encode_granted)
 }
 END_TEST
 
+/* libtasn1 does not enforce Extensions SIZE (1..MAX): an empty [0] is refused by the codec. */
+START_TEST(empty_extensions_refused)
+{
+	static const unsigned char q[] = {
+		0x30, 0x38, 0x02, 0x01, 0x01, 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
+		0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20, 0x58, 0x91, 0xb5, 0xb5,
+		0x22, 0xd5, 0xdf, 0x08, 0x6d, 0x0f, 0xf0, 0xb1, 0x10, 0xfb, 0xd9, 0xd2, 0x1b, 0xb4,
+		0xfc, 0x71, 0x63, 0xaf, 0x34, 0xd0, 0x82, 0x86, 0xa2, 0xe8, 0x46, 0xf6, 0xbe, 0x03,
+		0xa0, 0x00,
+	};
+
+	refused(q, sizeof(q), TSA_FAIL_BAD_DATA_FORMAT, "at least one");
+}
+END_TEST
+
+/* libtasn1 cuts an OID's text at 127 characters: an 81-arc reqPolicy must not be read as a
+ * shorter, different OID. */
+START_TEST(overlong_oid_refused)
+{
+	unsigned char q[256];
+	size_t n = 0, i;
+
+	q[n++] = 0x30; q[n++] = 0x81; q[n++] = 0xd8;
+	memcpy(q + n, "\x02\x01\x01\x30\x2f\x30\x0b\x06\x09\x60\x86\x48\x01\x65\x03\x04"
+	    "\x02\x01\x04\x20", 20);
+	n += 20;
+	memset(q + n, 0xab, 32);
+	n += 32;
+	q[n++] = 0x06; q[n++] = 0x81; q[n++] = 0xa1; q[n++] = 0x2a;
+	for (i = 0; i < 80; i++) {
+		q[n++] = 0x81;
+		q[n++] = 0x01;
+	}
+	ck_assert_uint_eq(n, 219);
+	refused(q, n, TSA_FAIL_UNACCEPTED_POLICY, "overlong reqPolicy");
+}
+END_TEST
+
 static Suite *
 rfc3161_suite(void)
 {
@@ -651,6 +689,8 @@ rfc3161_suite(void)
 
 	/* Bugs found by these tests, fixed: kept as regressions. */
 	tc = tcase_create("regressions");
+	tcase_add_test(tc, empty_extensions_refused);
+	tcase_add_test(tc, overlong_oid_refused);
 	tcase_add_test(tc, empty_sequence_is_bad_data_format);
 	suite_add_tcase(s, tc);
 	return s;
