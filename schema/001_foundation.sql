@@ -68,10 +68,13 @@ CREATE TABLE issued_tokens (
     token           bytea NOT NULL,
     recorded_at     timestamptz NOT NULL DEFAULT now()
 );
--- Tokens are signatures and random serials: compressing them costs CPU and saves nothing.
+-- Tokens are signatures and random serials: compressing them costs CPU and saves nothing, and
+-- a token with its chain (3 to 5 KB) stays in the row instead of a TOAST table.
 ALTER TABLE issued_tokens ALTER COLUMN token SET STORAGE EXTERNAL;
+ALTER TABLE issued_tokens SET (toast_tuple_target = 8160);
 CREATE INDEX issued_tokens_imprint ON issued_tokens (imprint);
-CREATE INDEX issued_tokens_gen_time ON issued_tokens (gen_time);
+-- Rows arrive in time order: a BRIN index finds time ranges at almost no cost per insert.
+CREATE INDEX issued_tokens_gen_time ON issued_tokens USING brin (gen_time);
 
 -- Refusals, key and clock events, configuration problems.
 CREATE TABLE events (
