@@ -147,11 +147,15 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	unsigned char *buf;
 	char err[512];
 	long served = 0;
+	sigset_t none;
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);
 	set_handler(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The supervisor forks with these signals blocked: a worker must receive them. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (tsa_asn1_init() == -1)
 		return 70;
 	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {
