@@ -41,8 +41,10 @@ command -v "$CC_FUZZ" >/dev/null 2>&1 || die "$CC_FUZZ is missing (deploy/deps.s
 declare -A SOURCES=(
     [rfc3161]="src/util/log.c src/util/hashalg.c src/asn1/der.c src/asn1/asn1.c
                src/proto/request.c src/proto/rfc3161.c"
+    [verify]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+              src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c"
 )
-PKGS=(gnutls libtasn1)
+PKGS=(gnutls libtasn1 p11-kit-1)
 
 OUT=build/fuzz
 OBJ=$OUT/obj
