@@ -131,8 +131,13 @@ signer_check_cert(gnutls_x509_crt_t cert, time_t when, char *err, size_t errlen)
 	from = gnutls_x509_crt_get_activation_time(cert);
 	until = gnutls_x509_crt_get_expiration_time(cert);
 	if (from == (time_t)-1 || until == (time_t)-1 || when < from || when > until) {
-		snprintf(err, errlen, "certificate not valid at %lld (valid %lld to %lld)",
-		    (long long)when, (long long)from, (long long)until);
+		char w[32], f[32], u[32];
+		struct tm tm;
+
+		strftime(w, sizeof(w), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&when, &tm));
+		strftime(f, sizeof(f), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&from, &tm));
+		strftime(u, sizeof(u), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&until, &tm));
+		snprintf(err, errlen, "certificate not valid at %s (valid from %s to %s)", w, f, u);
 		return -1;
 	}
 	return 0;
