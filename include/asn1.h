@@ -25,6 +25,7 @@
 #define OID_RSASSA_PSS		"1.2.840.113549.1.1.10"
 #define OID_MGF1		"1.2.840.113549.1.1.8"
 #define OID_KP_TIMESTAMPING	"1.3.6.1.5.5.7.3.8"
+#define OID_PE_QC_STATEMENTS	"1.3.6.1.5.5.7.1.3"
 
 /* Builds the module's tree once per process. Returns 0, or -1 (a build defect). */
 int	tsa_asn1_init(void);

@@ -15,6 +15,8 @@ struct worker {
 	const struct tsa_conf	*conf;
 	struct db		 db;
 	struct tsa_config	*config;	/* last good configuration; NULL until loaded */
+	time_t			 version_checked;	/* last config_version comparison */
+	long long		 refused_version;	/* last version refused at load */
 };
 
 struct http_request {

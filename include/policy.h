@@ -15,6 +15,23 @@
 #include "signer.h"
 #include "tst.h"
 
+/* What issued_tokens keeps beyond the index row (serial, time, policy, imprint, client). */
+enum archive_mode {
+	ARCHIVE_INDEX,		/* nothing more */
+	ARCHIVE_TOKEN,		/* the token (the default) */
+	ARCHIVE_REQUEST,	/* the token and the request */
+};
+
+struct clock_gate;
+
+/* A client certificate registered for a service (table clients). */
+struct registered_client {
+	char			*name;
+	unsigned char		 fingerprint[32];	/* SHA-256 of the DER */
+	struct der_blob		 issuer_der;
+	struct der_blob		 serial;
+};
+
 /* What the filter chain decides for one request; defaults in tsa_opts_defaults(). */
 struct tsa_opts {
 	unsigned		 hash_accept;	/* bit i: hash_table()[i] accepted */
@@ -36,6 +53,10 @@ struct tsa_opts {
 	int			 signing_time;
 	int			 status_text;	/* statusString in rejections */
 	size_t			 serial_bytes;
+	const struct clock_gate	*clock;		/* NULL: no time-quality gate */
+	int			 qualified;	/* qcStatements esi4-qtstStatement-1 */
+	enum archive_mode	 archive;
+	const char		*policy_default;	/* TSTInfo policy instead of the row's */
 };
 
 /* A filter's parameters, flattened from jsonb: arrays give one entry per element. */
@@ -66,6 +87,8 @@ struct policy {
 	char			*name;
 	int			 match_protocol;	/* -1: any */
 	char			*match_req_policy;	/* NULL: any */
+	int			 match_client_cert;	/* -1: any, 0: none, 1: verified */
+	char			*match_client;		/* registered client name; NULL: any */
 	char			*policy_oid;
 	struct signer		*signer;
 	struct filter_inst	 filters[TSA_MAX_FILTERS];
@@ -73,13 +96,16 @@ struct policy {
 };
 
 struct service {
-	long		 id;
-	char		*name;
-	struct policy	*policies;
-	size_t		 n_policies;
+	long			 id;
+	char			*name;
+	struct policy		*policies;
+	size_t			 n_policies;
+	struct registered_client *clients;
+	size_t			 n_clients;
 };
 
 struct tsa_config {
+	long long	 version;		/* config_version.version it was read at */
 	struct service	*services;
 	size_t		 n_services;
 	struct signer	*signers;
@@ -93,8 +119,11 @@ int	 filter_build(const char *name, const struct filter_param *params, size_t n,
 
 void	 tsa_opts_defaults(struct tsa_opts *opts);
 const struct service *config_service(const struct tsa_config *c, const char *name);
+/* Reads the web server's certificate params into client->cert_verified and ->registered. */
+void	 client_identify(const struct service *svc, struct tsa_client *client);
 /* The first policy of the service whose match rules fit, or NULL. */
-const struct policy *policy_select(const struct service *svc, const struct tsa_request *req);
+const struct policy *policy_select(const struct service *svc, const struct tsa_request *req,
+	    const struct tsa_client *client);
 /* Runs the policy's filter chain, then the request checks of RFC 3161 2.4.1 against the
  * options it produced.  0 with opts filled, or -1 with ref filled. */
 int	 policy_apply(const struct policy *pol, const struct tsa_request *req,

@@ -67,7 +67,10 @@ struct tsa_client {
 	const char	*tls_verify;	/* SSL_CLIENT_VERIFY */
 	const char	*tls_subject;	/* SSL_CLIENT_S_DN */
 	const char	*tls_issuer;	/* SSL_CLIENT_I_DN */
-	const char	*tls_cert;	/* SSL_CLIENT_CERT (PEM) */
+	const char	*tls_cert;	/* SSL_CLIENT_CERT (PEM, or URL-escaped PEM) */
+	/* Worked out by the worker (policy/clients.c) before a policy is chosen: */
+	int		 cert_verified;	/* the web server verified a certificate we could read */
+	const char	*registered;	/* its name in clients for this service, or NULL */
 };
 
 const char	*tsa_protocol_name(enum tsa_protocol p);

@@ -18,6 +18,7 @@ struct db {
 	char		*conninfo;
 	struct timespec	 next_try;	/* no reconnect attempt before this */
 	int		 prepared;	/* statements prepared on this connection */
+	int		 fresh;		/* connected since the last db_config_changed() */
 };
 
 int	 db_init(struct db *db, const char *conninfo);
@@ -26,6 +27,14 @@ PGconn	*db_conn(struct db *db);
 /* Tells the pool a command failed: a broken connection is dropped for the next db_conn(). */
 void	 db_failed(struct db *db, const PGresult *res);
 void	 db_close(struct db *db);
+/*
+ * 1 when the configuration may have changed since the last call: a notification on the
+ * channel tsa_config arrived, or the connection is new (notifications may have been missed).
+ * Never blocks.
+ */
+int	 db_config_changed(struct db *db);
+/* config_version.version, or -1 when the database cannot say. */
+long long db_config_version(struct db *db);
 
 /*
  * Reads services, policies, filters and signers in one snapshot and builds a configuration;
@@ -50,8 +59,10 @@ struct token_record {
 	size_t			 nonce_len;
 	const char		*requester;	/* an IP address, or NULL */
 	const char		*client_identity;
-	const unsigned char	*token;
+	const unsigned char	*token;		/* NULL: archive keeps the index row only */
 	size_t			 token_len;
+	const unsigned char	*request;	/* NULL unless archive keeps requests */
+	size_t			 request_len;
 };
 
 /* Inserts and commits the row.  0 committed, 1 the serial exists already, -1 database error. */

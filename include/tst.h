@@ -23,6 +23,7 @@ struct tst_params {
 	int			 ordering;
 	const unsigned char	*tsa_name;	/* DER Name for tsa [0] directoryName, or NULL */
 	size_t			 tsa_name_len;
+	int			 qualified;	/* EN 319 422 qcStatements extension */
 };
 
 enum cms_certs {

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "asn1.h"
+#include "clock.h"
 #include "handler.h"
 #include "log.h"
 #include "rfc3161.h"
@@ -101,6 +102,8 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 	}
 	if (config_load(&w->db, 1, &w->config, err, errlen) == -1)
 		log_msg(LOG_WARNING, "configuration not loaded yet: %s", err);
+	w->version_checked = time(NULL);
+	db_config_changed(&w->db);	/* what was announced before this load is in it */
 	return 0;
 }
 
@@ -113,18 +116,43 @@ worker_free(struct worker *w)
 	db_close(&w->db);
 }
 
+/*
+ * Keeps the configuration current: loaded when missing, reloaded whole when a notification
+ * says it changed or, once a second, when config_version moved on.  A configuration that does
+ * not load is refused with an event, and the last good one stays in force.  0 when there is a
+ * configuration to serve with.
+ */
 static int
-ensure_config(struct worker *w)
+refresh_config(struct worker *w)
 {
+	struct tsa_config *fresh = NULL;
 	char err[512];
+	long long v;
+	time_t now = time(NULL);
+	int changed = db_config_changed(&w->db);
 
-	if (w->config != NULL)
-		return 0;
-	if (config_load(&w->db, 1, &w->config, err, sizeof(err)) == -1) {
-		log_msg(LOG_WARNING, "configuration not loaded: %s", err);
-		return -1;
+	if (!changed && w->config != NULL && now != w->version_checked) {
+		w->version_checked = now;
+		v = db_config_version(&w->db);
+		changed = v != -1 && v != w->config->version && v != w->refused_version;
 	}
-	log_msg(LOG_INFO, "configuration loaded");
+	if (!changed && w->config != NULL)
+		return 0;
+	if (config_load(&w->db, 1, &fresh, err, sizeof(err)) == -1) {
+		v = db_config_version(&w->db);
+		if (v != -1 && v != w->refused_version) {
+			w->refused_version = v;
+			log_msg(LOG_ERR, "configuration version %lld refused, %s: %s", v,
+			    w->config ? "keeping the last good one" : "none to serve with", err);
+			events_record(&w->db, "error", "config-refused", NULL, NULL, err);
+		}
+		return w->config != NULL ? 0 : -1;
+	}
+	if (w->config != NULL && fresh->version != w->config->version)
+		log_msg(LOG_INFO, "configuration version %lld loaded", fresh->version);
+	config_free(w->config);
+	w->config = fresh;
+	w->version_checked = now;
 	return 0;
 }
 
@@ -149,8 +177,11 @@ token_time(struct timespec *t, int digits)
 static int
 issue(struct worker *w, const struct service *svc, const struct policy *pol,
     const struct tsa_request *req, const struct tsa_client *client, const struct tsa_opts *o,
-    unsigned char **out, size_t *outlen, struct tsa_refusal *ref)
+    const unsigned char *raw, size_t raw_len, unsigned char **out, size_t *outlen,
+    struct tsa_refusal *ref)
 {
+	const char *policy_oid = o->policy_default != NULL && !req->has_req_policy ?
+	    o->policy_default : req->has_req_policy ? req->req_policy : pol->policy_oid;
 	const struct signer *s = pol->signer;
 	unsigned char serial[TSA_SERIAL_MAX], *tst = NULL, *token = NULL;
 	size_t tst_len, token_len;
@@ -158,7 +189,7 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 
 	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
 		struct tst_params tp = {
-			.policy_oid = pol->policy_oid, .req = req,
+			.policy_oid = policy_oid, .req = req,
 			.serial = serial, .serial_len = o->serial_bytes,
 			.digits = o->digits, .acc_seconds = o->acc_seconds,
 			.acc_millis = o->acc_millis, .acc_micros = o->acc_micros,
@@ -166,6 +197,7 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 			.tsa_name = o->tsa_name == 1 ? s->subject_dn.data :
 			    o->tsa_name == 2 ? o->tsa_name_der : NULL,
 			.tsa_name_len = o->tsa_name == 1 ? s->subject_dn.len : o->tsa_name_len,
+			.qualified = o->qualified,
 		};
 		struct cms_params cp = {
 			.signer = s, .content_type = OID_CT_TSTINFO,
@@ -191,7 +223,7 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 		rec.service_id = svc->id;
 		rec.policy_id = pol->id;
 		rec.service = svc->name;
-		rec.policy_oid = pol->policy_oid;
+		rec.policy_oid = policy_oid;
 		rec.protocol = req->protocol;
 		rec.hash_alg = req->hash->name;
 		rec.imprint = req->imprint;
@@ -199,9 +231,16 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 		rec.nonce = req->has_nonce ? req->nonce : NULL;
 		rec.nonce_len = req->nonce_len;
 		rec.requester = client->remote_addr;
-		rec.client_identity = client->tls_subject;
-		rec.token = token;
-		rec.token_len = token_len;
+		rec.client_identity = client->registered ? client->registered :
+		    client->tls_subject;
+		if (o->archive != ARCHIVE_INDEX) {
+			rec.token = token;
+			rec.token_len = token_len;
+		}
+		if (o->archive == ARCHIVE_REQUEST) {
+			rec.request = raw;
+			rec.request_len = raw_len;
+		}
 		rc = tokens_record(&w->db, &rec);
 		free(tst);
 		tst = NULL;
@@ -229,13 +268,14 @@ fail:
 
 /* Runs the pipeline for one parsed request: the token in *token, or -1 with ref. */
 static int
-process(struct worker *w, const struct tsa_request *req, const struct tsa_client *client,
-    struct tsa_opts *o, unsigned char **token, size_t *token_len, struct tsa_refusal *ref)
+process(struct worker *w, const struct tsa_request *req, struct tsa_client *client,
+    const struct http_request *hr, struct tsa_opts *o, unsigned char **token,
+    size_t *token_len, struct tsa_refusal *ref)
 {
 	const struct service *svc;
 	const struct policy *pol;
 
-	if (ensure_config(w) == -1) {
+	if (refresh_config(w) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "configuration not loaded (database unreachable?)");
 		return -1;
@@ -245,7 +285,8 @@ process(struct worker *w, const struct tsa_request *req, const struct tsa_client
 		ref->http_status = 404;
 		return -1;
 	}
-	if ((pol = policy_select(svc, req)) == NULL) {
+	client_identify(svc, client);
+	if ((pol = policy_select(svc, req, client)) == NULL) {
 		if (req->has_req_policy)
 			tsa_refuse(ref, TSA_FAIL_UNACCEPTED_POLICY, "requested policy not accepted",
 			    "no policy of service %s matches", svc->name);
@@ -261,13 +302,32 @@ process(struct worker *w, const struct tsa_request *req, const struct tsa_client
 		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
 		return -1;
 	}
-	return issue(w, svc, pol, req, client, o, token, token_len, ref);
+	return issue(w, svc, pol, req, client, o, hr->body, hr->body_len, token, token_len, ref);
+}
+
+/* Refusals of clients (403) and changes of clock synchronisation, as events. */
+static void
+record_events(struct worker *w, const struct tsa_client *client, const struct tsa_refusal *ref)
+{
+	const char *kind;
+	char detail[256];
+
+	if (clock_take_event(&kind, detail, sizeof(detail)))
+		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
+		    kind, client->service, NULL, detail);
+	if (ref == NULL)
+		return;
+	/* Clock refusals are not recorded one by one: the loss of sync is, once. */
+	if (ref->http_status == 403)
+		events_record(&w->db, "warning", "client-refused", client->service,
+		    client->remote_addr, ref->detail);
 }
 
 void
 worker_handle(struct worker *w, const struct http_request *hr, struct http_response *resp)
 {
 	const struct protocol_def *proto;
+	struct tsa_client client;
 	struct tsa_request req;
 	struct tsa_refusal ref;
 	struct tsa_opts o;
@@ -289,9 +349,11 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 		plain(resp, 415, "unsupported content type; send application/timestamp-query");
 		return;
 	}
+	client = hr->client;
 	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
-	    process(w, &req, &hr->client, &o, &token, &token_len, &ref) == 0)
+	    process(w, &req, &client, hr, &o, &token, &token_len, &ref) == 0)
 		granted = 1;
+	record_events(w, &client, granted ? NULL : &ref);
 	if (!granted) {
 		log_msg(LOG_INFO, "refused: service=%s from=%s failInfo=%d: %s (%s)",
 		    hr->client.service ? hr->client.service : "-",

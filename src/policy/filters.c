@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "clock.h"
 #include "policy.h"
 
 /* ---- parameter helpers --------------------------------------------------------------- */
@@ -78,6 +81,7 @@ unknown_key(const struct filter_param *p, const char *known, char *err, size_t e
 
 /* A list of OIDs (the state), optionally with the single word "any". */
 struct oid_list {
+	char	*def;		/* policy-oid's default */
 	int	 any;
 	size_t	 n;
 	char	*oid[TSA_MAX_FILTER_PARAMS];
@@ -93,6 +97,7 @@ oid_list_free(void *state)
 		return;
 	for (i = 0; i < l->n; i++)
 		free(l->oid[i]);
+	free(l->def);
 	free(l);
 }
 
@@ -139,7 +144,8 @@ struct opt_state {
 enum {
 	SET_HASH = 1 << 0, SET_ACCURACY = 1 << 1, SET_DIGITS = 1 << 2, SET_ORDERING = 1 << 3,
 	SET_TSA_NAME = 1 << 4, SET_ESS = 1 << 5, SET_CERTS = 1 << 6, SET_SIGNING_TIME = 1 << 7,
-	SET_STATUS_TEXT = 1 << 8, SET_SERIAL = 1 << 9,
+	SET_STATUS_TEXT = 1 << 8, SET_SERIAL = 1 << 9, SET_QUALIFIED = 1 << 10,
+	SET_ARCHIVE = 1 << 11,
 };
 
 static int
@@ -179,6 +185,10 @@ opt_run(const void *state, const struct tsa_request *req, const struct tsa_clien
 		o->status_text = v->status_text;
 	if (s->set & SET_SERIAL)
 		o->serial_bytes = v->serial_bytes;
+	if (s->set & SET_QUALIFIED)
+		o->qualified = v->qualified;
+	if (s->set & SET_ARCHIVE)
+		o->archive = v->archive;
 	return 0;
 }
 
@@ -246,12 +256,38 @@ hash_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t 
 	return opt_parse(p, n, st, err, errlen, hash_fill);
 }
 
-/* policy-oid {"accept": ["1.2.3", ...] | "any"}: requested policies accepted beside the
- * policy's own OID. */
+/* policy-oid {"default": "1.2.3", "accept": ["1.2.3", ...] | "any"}: the TSTInfo policy when
+ * the request names none (else the policy row's OID), and the requested policies accepted
+ * beside it. */
 static int
-policy_oid_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+policy_oid_parse(const struct filter_param *params, size_t n, void **st, char *err,
+    size_t errlen)
 {
-	return oid_list_parse(p, n, 1, st, err, errlen);
+	struct filter_param accept[TSA_MAX_FILTER_PARAMS] = { { NULL, NULL } };
+	struct oid_list *l;
+	const char *def = NULL;
+	size_t i, na = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(params[i].key, "default") == 0) {
+			if (!oid_valid(params[i].value)) {
+				snprintf(err, errlen, "'default' must be an OID in dotted form");
+				return -1;
+			}
+			def = params[i].value;
+		} else if (strcmp(params[i].key, "accept") == 0)
+			accept[na++] = params[i];
+		else
+			return unknown_key(&params[i], "default, accept", err, errlen);
+	}
+	if (oid_list_parse(accept, na, 1, st, err, errlen) == -1)
+		return -1;
+	l = *st;
+	if (def != NULL && (l->def = strdup(def)) == NULL) {
+		oid_list_free(l);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -264,6 +300,8 @@ policy_oid_run(const void *state, const struct tsa_request *req,
 	o->policy_any = l->any;
 	o->policy_accept = (const char * const *)l->oid;
 	o->n_policy_accept = l->n;
+	if (l->def != NULL)
+		o->policy_default = l->def;
 	return 0;
 }
 
@@ -554,6 +592,281 @@ serial_parse(const struct filter_param *p, size_t n, void **st, char *err, size_
 	return opt_parse(p, n, st, err, errlen, serial_fill);
 }
 
+/* qualified {"enabled": true}: the qcStatements extension of EN 319 422 in TSTInfo. */
+static int
+qualified_fill(const struct filter_param *p, size_t n, struct opt_state *s, char *err,
+    size_t errlen)
+{
+	return bool_fill(p, n, s, err, errlen, "enabled", SET_QUALIFIED, &s->opts.qualified);
+}
+
+static int
+qualified_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+{
+	return opt_parse(p, n, st, err, errlen, qualified_fill);
+}
+
+/* archive {"store": "index" | "token" | "request"} */
+static int
+archive_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
+    size_t errlen)
+{
+	size_t i;
+
+	s->set = SET_ARCHIVE;
+	s->opts.archive = ARCHIVE_TOKEN;
+	for (i = 0; i < n; i++) {
+		const char *v = params[i].value;
+
+		if (strcmp(params[i].key, "store") != 0)
+			return unknown_key(&params[i], "store", err, errlen);
+		if (strcmp(v, "index") == 0)
+			s->opts.archive = ARCHIVE_INDEX;
+		else if (strcmp(v, "token") == 0)
+			s->opts.archive = ARCHIVE_TOKEN;
+		else if (strcmp(v, "request") == 0)
+			s->opts.archive = ARCHIVE_REQUEST;
+		else {
+			snprintf(err, errlen, "'store' must be index, token or request, not '%s'", v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+archive_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+{
+	return opt_parse(p, n, st, err, errlen, archive_fill);
+}
+
+/* clock {"leap": "none" | "pause" | "stop", "max_error_ms": N, "status_file": PATH} */
+static void
+clock_free(void *state)
+{
+	struct clock_gate *g = state;
+
+	if (g == NULL)
+		return;
+	free(g->status_file);
+	free(g);
+}
+
+static int
+clock_parse(const struct filter_param *params, size_t n, void **state, char *err,
+    size_t errlen)
+{
+	struct clock_gate *g;
+	unsigned ms;
+	size_t i;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -1;
+	g->leap_mode = CLOCK_LEAP_PAUSE;
+	for (i = 0; i < n; i++) {
+		const struct filter_param *p = &params[i];
+
+		if (strcmp(p->key, "leap") == 0) {
+			if (strcmp(p->value, "none") == 0)
+				g->leap_mode = CLOCK_LEAP_NONE;
+			else if (strcmp(p->value, "pause") == 0)
+				g->leap_mode = CLOCK_LEAP_PAUSE;
+			else if (strcmp(p->value, "stop") == 0)
+				g->leap_mode = CLOCK_LEAP_STOP;
+			else {
+				snprintf(err, errlen, "'leap' must be none, pause or stop, not '%s'",
+				    p->value);
+				goto fail;
+			}
+		} else if (strcmp(p->key, "max_error_ms") == 0) {
+			if (param_uint(p, 1, 1000, &ms, err, errlen) == -1)
+				goto fail;
+			g->max_error_us = (long)ms * 1000;
+		} else if (strcmp(p->key, "status_file") == 0) {
+			if (p->value[0] != '/') {
+				snprintf(err, errlen, "'status_file' must be an absolute path");
+				goto fail;
+			}
+			free(g->status_file);
+			if ((g->status_file = strdup(p->value)) == NULL)
+				goto fail;
+		} else {
+			unknown_key(p, "leap, max_error_ms, status_file", err, errlen);
+			goto fail;
+		}
+	}
+	*state = g;
+	return 0;
+fail:
+	clock_free(g);
+	return -1;
+}
+
+static int
+clock_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
+    struct tsa_opts *o, struct tsa_refusal *ref)
+{
+	(void)req; (void)client; (void)ref;
+	o->clock = state;	/* checked after the chain, against the final accuracy */
+	return 0;
+}
+
+/* client-auth {}: a certificate the web server verified, registered for this service. */
+static int
+client_auth_parse(const struct filter_param *params, size_t n, void **state, char *err,
+    size_t errlen)
+{
+	if (n > 0)
+		return unknown_key(&params[0], "none", err, errlen);
+	*state = NULL;
+	return 0;
+}
+
+static int
+client_auth_run(const void *state, const struct tsa_request *req,
+    const struct tsa_client *client, struct tsa_opts *o, struct tsa_refusal *ref)
+{
+	(void)state; (void)req; (void)o;
+	if (!client->cert_verified) {
+		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "a verified client certificate is required",
+		    "client-auth: no certificate verified by the web server");
+		ref->http_status = 403;
+		return -1;
+	}
+	if (client->registered == NULL) {
+		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "client not authorised for this service",
+		    "client-auth: certificate of '%s' not registered for this service",
+		    client->tls_subject ? client->tls_subject : "?");
+		ref->http_status = 403;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+nothing_free(void *state)
+{
+	(void)state;
+}
+
+/* ip-allow {"allow": ["127.0.0.0/8", "::1/128", ...]} on REMOTE_ADDR. */
+struct cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];
+	unsigned	prefix;
+};
+
+struct cidr_list {
+	size_t		n;
+	struct cidr	net[TSA_MAX_FILTER_PARAMS];
+};
+
+static int
+cidr_parse(const char *text, struct cidr *c)
+{
+	char buf[64], *slash;
+	unsigned max;
+
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	c->prefix = max;
+	if (slash != NULL) {
+		char *end;
+		unsigned long v = strtoul(slash + 1, &end, 10);
+
+		if (slash[1] == '\0' || *end != '\0' || v > max)
+			return -1;
+		c->prefix = (unsigned)v;
+	}
+	return 0;
+}
+
+static int
+ip_allow_parse(const struct filter_param *params, size_t n, void **state, char *err,
+    size_t errlen)
+{
+	struct cidr_list *l;
+	size_t i;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(params[i].key, "allow") != 0) {
+			unknown_key(&params[i], "allow", err, errlen);
+			goto fail;
+		}
+		if (cidr_parse(params[i].value, &l->net[l->n]) == -1) {
+			snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address or CIDR block",
+			    params[i].value);
+			goto fail;
+		}
+		l->n++;
+	}
+	if (l->n == 0) {
+		snprintf(err, errlen, "'allow' must name at least one address or block");
+		goto fail;
+	}
+	*state = l;
+	return 0;
+fail:
+	free(l);
+	return -1;
+}
+
+static int
+prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return 0;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+static int
+ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
+    struct tsa_opts *o, struct tsa_refusal *ref)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const struct cidr_list *l = state;
+	unsigned char a[16];
+	int family = 0;
+	size_t i;
+
+	(void)req; (void)o;
+	if (client->remote_addr != NULL) {
+		if (inet_pton(AF_INET, client->remote_addr, a) == 1)
+			family = AF_INET;
+		else if (inet_pton(AF_INET6, client->remote_addr, a) == 1) {
+			family = AF_INET6;
+			if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+				memmove(a, a + 12, 4);	/* ::ffff:a.b.c.d is IPv4 */
+				family = AF_INET;
+			}
+		}
+	}
+	for (i = 0; family != 0 && i < l->n; i++)
+		if (l->net[i].family == family && prefix_match(a, l->net[i].addr, l->net[i].prefix))
+			return 0;
+	tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "address not allowed",
+	    "ip-allow: %s is not in the allow list",
+	    client->remote_addr ? client->remote_addr : "(no address)");
+	ref->http_status = 403;
+	return -1;
+}
+
 static const struct filter_def filters[] = {
 	{ "hash-algorithms",	hash_parse,		opt_run,	opt_free },
 	{ "policy-oid",		policy_oid_parse,	policy_oid_run,	oid_list_free },
@@ -566,6 +879,11 @@ static const struct filter_def filters[] = {
 	{ "signing-time",	signing_time_parse,	opt_run,	opt_free },
 	{ "status-text",	status_text_parse,	opt_run,	opt_free },
 	{ "serial",		serial_parse,		opt_run,	opt_free },
+	{ "qualified",		qualified_parse,	opt_run,	opt_free },
+	{ "archive",		archive_parse,		opt_run,	opt_free },
+	{ "clock",		clock_parse,		clock_run,	clock_free },
+	{ "client-auth",	client_auth_parse,	client_auth_run, nothing_free },
+	{ "ip-allow",		ip_allow_parse,		ip_allow_run,	free },
 };
 
 const struct filter_def *

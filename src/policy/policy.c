@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "policy.h"
 
 /*
@@ -32,6 +33,7 @@ tsa_opts_defaults(struct tsa_opts *o)
 	o->certs = CMS_CERTS_SIGNER;
 	o->status_text = 1;
 	o->serial_bytes = TSA_SERIAL_MAX;
+	o->archive = ARCHIVE_TOKEN;
 }
 
 const struct service *
@@ -48,7 +50,8 @@ config_service(const struct tsa_config *c, const char *name)
 }
 
 const struct policy *
-policy_select(const struct service *svc, const struct tsa_request *req)
+policy_select(const struct service *svc, const struct tsa_request *req,
+    const struct tsa_client *client)
 {
 	size_t i;
 
@@ -59,6 +62,11 @@ policy_select(const struct service *svc, const struct tsa_request *req)
 			continue;
 		if (p->match_req_policy != NULL && (!req->has_req_policy ||
 		    strcmp(p->match_req_policy, req->req_policy) != 0))
+			continue;
+		if (p->match_client_cert != -1 && p->match_client_cert != client->cert_verified)
+			continue;
+		if (p->match_client != NULL && (client->registered == NULL ||
+		    strcmp(p->match_client, client->registered) != 0))
 			continue;
 		return p;
 	}
@@ -108,6 +116,10 @@ policy_apply(const struct policy *pol, const struct tsa_request *req,
 			    pol->name);
 			return -1;
 		}
+	/* Last, against the accuracy the token will state (EN 319 421 7.7.2). */
+	if (o->clock != NULL && clock_check(o->clock, o->acc_seconds * 1000000UL +
+	    o->acc_millis * 1000UL + o->acc_micros, ref) == -1)
+		return -1;
 	return 0;
 }
 
@@ -120,6 +132,7 @@ policy_free(struct policy *p)
 		p->filters[i].def->free(p->filters[i].state);
 	free(p->name);
 	free(p->match_req_policy);
+	free(p->match_client);
 	free(p->policy_oid);
 }
 
@@ -135,6 +148,12 @@ config_free(struct tsa_config *c)
 			policy_free(&c->services[i].policies[j]);
 		free(c->services[i].policies);
 		free(c->services[i].name);
+		for (j = 0; j < c->services[i].n_clients; j++) {
+			free(c->services[i].clients[j].name);
+			free(c->services[i].clients[j].issuer_der.data);
+			free(c->services[i].clients[j].serial.data);
+		}
+		free(c->services[i].clients);
 	}
 	free(c->services);
 	for (i = 0; i < c->n_signers; i++)

@@ -16,8 +16,13 @@ static const char *SQL_SIGNERS =
 static const char *SQL_SERVICES =
     "SELECT id, name FROM services ORDER BY id";
 static const char *SQL_POLICIES =
-    "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id"
-    " FROM policies ORDER BY service_id, position";
+    "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id,"
+    " match_client_cert, match_client FROM policies ORDER BY service_id, position";
+static const char *SQL_CLIENTS =
+    "SELECT service_id, name, fingerprint_sha256, issuer_der, serial FROM clients"
+    " ORDER BY service_id, id";
+static const char *SQL_VERSION =
+    "SELECT version FROM config_version";
 /* Filter parameters flattened: one row per scalar, one per array element, in order. */
 static const char *SQL_FILTERS =
     "SELECT f.policy_id, f.id, f.filter, e.key, v.value"
@@ -115,6 +120,11 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 			p->id = atol(PQgetvalue(pols, j, 0));
 			p->match_protocol = PQgetisnull(pols, j, 3) ? -1 :
 			    protocol_of(PQgetvalue(pols, j, 3));
+			p->match_client_cert = PQgetisnull(pols, j, 7) ? -1 :
+			    strcmp(PQgetvalue(pols, j, 7), "t") == 0;
+			if (!PQgetisnull(pols, j, 8) &&
+			    (p->match_client = strdup(PQgetvalue(pols, j, 8))) == NULL)
+				return -1;
 			if ((p->name = strdup(PQgetvalue(pols, j, 2))) == NULL ||
 			    (p->policy_oid = strdup(PQgetvalue(pols, j, 5))) == NULL ||
 			    (!PQgetisnull(pols, j, 4) && (p->match_req_policy =
@@ -126,6 +136,59 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 				    s->name, p->name);
 				return -1;
 			}
+		}
+	}
+	return 0;
+}
+
+/* bytea in text form (\x...) into a blob. */
+static int
+bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len,
+    struct der_blob *b)
+{
+	size_t n;
+	unsigned char *v = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
+	int rc = -1;
+
+	if (v == NULL)
+		return -1;
+	if (fixed != NULL) {
+		if (n == fixed_len) {
+			memcpy(fixed, v, n);
+			rc = 0;
+		}
+	} else if ((b->data = malloc(n > 0 ? n : 1)) != NULL) {
+		memcpy(b->data, v, n);
+		b->len = n;
+		rc = 0;
+	}
+	PQfreemem(v);
+	return rc;
+}
+
+static int
+load_clients(struct tsa_config *cfg, PGresult *r)
+{
+	size_t i;
+	int j, n = PQntuples(r);
+
+	for (i = 0; i < cfg->n_services; i++) {
+		struct service *s = &cfg->services[i];
+
+		for (j = 0; j < n; j++) {
+			struct registered_client *c;
+
+			if (atol(PQgetvalue(r, j, 0)) != s->id)
+				continue;
+			if (s->clients == NULL &&
+			    (s->clients = calloc((size_t)n, sizeof(*s->clients))) == NULL)
+				return -1;
+			c = &s->clients[s->n_clients++];
+			if ((c->name = strdup(PQgetvalue(r, j, 1))) == NULL ||
+			    bytea_blob(r, j, 2, c->fingerprint, sizeof(c->fingerprint), NULL) == -1 ||
+			    bytea_blob(r, j, 3, NULL, 0, &c->issuer_der) == -1 ||
+			    bytea_blob(r, j, 4, NULL, 0, &c->serial) == -1)
+				return -1;
 		}
 	}
 	return 0;
@@ -187,7 +250,8 @@ load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 int
 config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, size_t errlen)
 {
-	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *r;
+	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *clients = NULL;
+	PGresult *version = NULL, *r;
 	struct tsa_config *cfg = NULL;
 	PGconn *c;
 	int rc = -1;
@@ -202,13 +266,17 @@ config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, si
 	if ((signers = query(c, SQL_SIGNERS, err, errlen)) == NULL ||
 	    (svcs = query(c, SQL_SERVICES, err, errlen)) == NULL ||
 	    (pols = query(c, SQL_POLICIES, err, errlen)) == NULL ||
-	    (filters = query(c, SQL_FILTERS, err, errlen)) == NULL)
+	    (filters = query(c, SQL_FILTERS, err, errlen)) == NULL ||
+	    (clients = query(c, SQL_CLIENTS, err, errlen)) == NULL ||
+	    (version = query(c, SQL_VERSION, err, errlen)) == NULL)
 		goto out;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    load_signers(cfg, signers, open_keys, err, errlen) == -1 ||
 	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
-	    load_filters(cfg, filters, err, errlen) == -1)
+	    load_filters(cfg, filters, err, errlen) == -1 ||
+	    load_clients(cfg, clients) == -1)
 		goto out;
+	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
@@ -225,5 +293,7 @@ out:
 	PQclear(svcs);
 	PQclear(pols);
 	PQclear(filters);
+	PQclear(clients);
+	PQclear(version);
 	return rc;
 }

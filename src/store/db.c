@@ -25,8 +25,11 @@ prepare(PGconn *c)
 		{ "insert_token",
 		  "INSERT INTO issued_tokens (serial, gen_time, service_id, policy_id, service,"
 		  " policy_oid, protocol, hash_alg, imprint, nonce, requester, client_identity,"
-		  " token) VALUES ($1::numeric, $2::timestamptz, $3::integer, $4::integer, $5,"
-		  " $6, $7, $8, $9::bytea, $10::bytea, $11::inet, $12, $13::bytea)" },
+		  " token, request) VALUES ($1::numeric, $2::timestamptz, $3::integer,"
+		  " $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea, $11::inet, $12,"
+		  " $13::bytea, $14::bytea)" },
+		{ "config_version",
+		  "SELECT version FROM config_version" },
 		{ "insert_event",
 		  "INSERT INTO events (severity, kind, service, requester, detail)"
 		  " VALUES ($1, $2, $3, $4::inet, $5)" },
@@ -79,6 +82,9 @@ db_conn(struct db *db)
 		return NULL;
 	}
 	db->prepared = 1;
+	db->fresh = 1;
+	/* Configuration changes are announced on this channel (schema 002's trigger). */
+	PQclear(PQexec(db->conn, "LISTEN tsa_config"));
 	log_msg(LOG_INFO, "database connected");
 	return db->conn;
 }
@@ -95,6 +101,44 @@ db_failed(struct db *db, const PGresult *res)
 		db->next_try.tv_sec = 0;
 		db->next_try.tv_nsec = 0;
 	}
+}
+
+int
+db_config_changed(struct db *db)
+{
+	PGnotify *n;
+	int changed = db->fresh;
+
+	db->fresh = 0;
+	if (db->conn == NULL)
+		return changed;
+	if (PQconsumeInput(db->conn) == 0) {
+		db_failed(db, NULL);
+		return changed;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		changed = 1;
+		PQfreemem(n);
+	}
+	return changed;
+}
+
+long long
+db_config_version(struct db *db)
+{
+	PGconn *c = db_conn(db);
+	PGresult *r;
+	long long v = -1;
+
+	if (c == NULL)
+		return -1;
+	r = PQexecPrepared(c, "config_version", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = atoll(PQgetvalue(r, 0, 0));
+	else
+		db_failed(db, r);
+	PQclear(r);
+	return v;
 }
 
 void

@@ -27,8 +27,8 @@ int
 tokens_record(struct db *db, const struct token_record *t)
 {
 	char serial[64], when[48], sid[24], pid[24];
-	const char *values[13];
-	int lengths[13] = { 0 }, formats[13] = { 0 };
+	const char *values[14];
+	int lengths[14] = { 0 }, formats[14] = { 0 };
 	struct tm tm;
 	PGconn *c;
 	PGresult *r;
@@ -63,6 +63,9 @@ tokens_record(struct db *db, const struct token_record *t)
 	values[12] = (const char *)t->token;
 	lengths[12] = (int)t->token_len;
 	formats[12] = 1;
+	values[13] = (const char *)t->request;
+	lengths[13] = (int)t->request_len;
+	formats[13] = 1;
 	/*
 	 * A connection found dead (the server restarted since the last request) is replaced and
 	 * the insert tried once more.  Should the lost connection have committed the row after
@@ -75,7 +78,7 @@ tokens_record(struct db *db, const struct token_record *t)
 
 		if (attempt > 0 && (c = db_conn(db)) == NULL)
 			break;
-		r = PQexecPrepared(c, "insert_token", 13, values, lengths, formats, 0);
+		r = PQexecPrepared(c, "insert_token", 14, values, lengths, formats, 0);
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK)
 			rc = 0;

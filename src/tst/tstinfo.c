@@ -47,6 +47,13 @@ write_uint(asn1_node n, const char *field, unsigned v)
 	return tsa_asn1_write(n, field, text, 0);
 }
 
+/*
+ * EN 319 422 9.1: QCStatements holding esi4-qtstStatement-1, id-etsi-tsts-EuQCompliance
+ * (0.4.0.19422.1.1): SEQUENCE { SEQUENCE { OID } }, a constant.
+ */
+static const unsigned char qc_statements[] = { 0x30, 0x0b, 0x30, 0x09, 0x06, 0x07, 0x04, 0x00,
+    0x81, 0x97, 0x5e, 0x01, 0x01 };
+
 int
 tstinfo_encode(const struct tst_params *p, unsigned char **out, size_t *outlen)
 {
@@ -89,7 +96,14 @@ tstinfo_encode(const struct tst_params *p, unsigned char **out, size_t *outlen)
 			goto out;
 	} else if (tsa_asn1_write(n, "tsa", NULL, 0) == -1)
 		goto out;
-	if (tsa_asn1_write(n, "extensions", NULL, 0) == -1)
+	if (!p->qualified) {
+		if (tsa_asn1_write(n, "extensions", NULL, 0) == -1)
+			goto out;
+	} else if (tsa_asn1_write(n, "extensions", "NEW", 1) == -1 ||
+	    tsa_asn1_write(n, "extensions.?1.extnID", OID_PE_QC_STATEMENTS, 0) == -1 ||
+	    tsa_asn1_write(n, "extensions.?1.critical", "FALSE", 1) == -1 ||
+	    tsa_asn1_write(n, "extensions.?1.extnValue", qc_statements,
+	    sizeof(qc_statements)) == -1)
 		goto out;
 	rc = tsa_asn1_encode(n, NULL, out, outlen);
 out:

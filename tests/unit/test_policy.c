@@ -277,6 +277,7 @@ pol_init(struct policy *p)
 	p->id = 1;
 	p->name = pol_name;
 	p->match_protocol = -1;
+	p->match_client_cert = -1;
 	p->policy_oid = pol_oid;
 }
 
@@ -632,6 +633,7 @@ START_TEST(select_by_protocol_and_policy)
 	char n0[] = "soap-only", n1[] = "rfc3161-other", n2[] = "any", oid[] = OTHER_OID;
 	struct policy pols[3];
 	struct service svc = { .id = 1, .name = NULL, .policies = pols, .n_policies = 3 };
+	struct tsa_client anon = { .service = NULL };
 	struct tsa_request r;
 
 	pol_init(&pols[0]);
@@ -645,28 +647,56 @@ START_TEST(select_by_protocol_and_policy)
 	pols[2].name = n2;
 
 	req_init(&r, "sha256");
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[2]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[2]);
 	req_policy(&r, OTHER_OID);
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[1]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[1]);
 	req_policy(&r, OWN_OID);
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[2]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[2]);
 	r.protocol = TSA_PROTO_SOAP;
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[0]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[0]);
 	r.protocol = TSA_PROTO_AUTHENTICODE;
 	r.has_req_policy = 0;
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[2]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[2]);
 	/* The first that fits wins: with "any" first, it takes everything. */
 	svc.policies = &pols[2];
 	svc.n_policies = 1;
-	ck_assert_ptr_eq(policy_select(&svc, &r), &pols[2]);
+	ck_assert_ptr_eq(policy_select(&svc, &r, &anon), &pols[2]);
 	/* Nothing fits: NULL. */
 	svc.policies = pols;
 	svc.n_policies = 2;
-	ck_assert_ptr_null(policy_select(&svc, &r));
+	ck_assert_ptr_null(policy_select(&svc, &r, &anon));
 	r.protocol = TSA_PROTO_RFC3161;
-	ck_assert_ptr_null(policy_select(&svc, &r));		/* no reqPolicy */
+	ck_assert_ptr_null(policy_select(&svc, &r, &anon));		/* no reqPolicy */
 	svc.n_policies = 0;
-	ck_assert_ptr_null(policy_select(&svc, &r));
+	ck_assert_ptr_null(policy_select(&svc, &r, &anon));
+}
+END_TEST
+
+START_TEST(select_by_client)
+{
+	char n0[] = "registered-alice", n1[] = "any-verified", n2[] = "no-cert", alice[] = "alice";
+	struct policy pols[3];
+	struct service svc = { .id = 1, .name = NULL, .policies = pols, .n_policies = 3 };
+	struct tsa_client c = { .service = NULL };
+	struct tsa_request r;
+
+	pol_init(&pols[0]);
+	pols[0].name = n0;
+	pols[0].match_client = alice;
+	pol_init(&pols[1]);
+	pols[1].name = n1;
+	pols[1].match_client_cert = 1;
+	pol_init(&pols[2]);
+	pols[2].name = n2;
+	pols[2].match_client_cert = 0;
+	req_init(&r, "sha256");
+	ck_assert_ptr_eq(policy_select(&svc, &r, &c), &pols[2]);
+	c.cert_verified = 1;
+	ck_assert_ptr_eq(policy_select(&svc, &r, &c), &pols[1]);
+	c.registered = "bob";
+	ck_assert_ptr_eq(policy_select(&svc, &r, &c), &pols[1]);
+	c.registered = "alice";
+	ck_assert_ptr_eq(policy_select(&svc, &r, &c), &pols[0]);
 }
 END_TEST
 
@@ -734,6 +764,7 @@ policy_suite(void)
 
 	tc = tcase_create("select");
 	tcase_add_test(tc, select_by_protocol_and_policy);
+	tcase_add_test(tc, select_by_client);
 	tcase_add_test(tc, service_lookup_and_free);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,90 @@
+/*
+ * clients.c - who the client is: the certificate the web server verified (SSL_CLIENT_VERIFY
+ * SUCCESS and SSL_CLIENT_CERT), matched against the certificates registered for the service
+ * by SHA-256 fingerprint, or by issuer and serial.
+ * Input: FastCGI params set by the web server from the TLS handshake.  The certificate is
+ * parsed by GnuTLS, bounded in size; nginx passes it URL-escaped ($ssl_client_escaped_cert),
+ * Apache and lighttpd as plain PEM.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "policy.h"
+
+/* A client certificate chain passed by a web server stays well under this. */
+#define CLIENT_CERT_MAX	16384
+
+static int
+hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes into out; plain PEM passes through unchanged. Returns the length or -1. */
+static int
+unescape(const char *in, char *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; *in != '\0'; in++) {
+		if (n + 1 >= max)
+			return -1;
+		if (in[0] == '%' && hexval((unsigned char)in[1]) >= 0 &&
+		    hexval((unsigned char)in[2]) >= 0) {
+			out[n++] = (char)(hexval((unsigned char)in[1]) << 4 |
+			    hexval((unsigned char)in[2]));
+			in += 2;
+		} else
+			out[n++] = *in;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+void
+client_identify(const struct service *svc, struct tsa_client *client)
+{
+	static char pem[CLIENT_CERT_MAX];
+	unsigned char fp[32], serial[64];
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t in, raw = { NULL, 0 }, issuer = { NULL, 0 };
+	size_t serial_len = sizeof(serial), i;
+	int len;
+
+	client->cert_verified = 0;
+	client->registered = NULL;
+	if (client->tls_verify == NULL || strcmp(client->tls_verify, "SUCCESS") != 0 ||
+	    client->tls_cert == NULL || client->tls_cert[0] == '\0')
+		return;
+	if ((len = unescape(client->tls_cert, pem, sizeof(pem))) <= 0)
+		return;
+	in.data = (unsigned char *)pem;
+	in.size = (unsigned)len;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &raw) < 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, raw.data, raw.size, fp) < 0 ||
+	    gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) < 0 ||
+	    gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0)
+		goto out;
+	client->cert_verified = 1;
+	for (i = 0; svc != NULL && i < svc->n_clients; i++) {
+		const struct registered_client *rc = &svc->clients[i];
+
+		if (memcmp(rc->fingerprint, fp, sizeof(fp)) == 0 ||
+		    (rc->issuer_der.len == issuer.size && rc->serial.len == serial_len &&
+		    memcmp(rc->issuer_der.data, issuer.data, issuer.size) == 0 &&
+		    memcmp(rc->serial.data, serial, serial_len) == 0)) {
+			client->registered = rc->name;
+			break;
+		}
+	}
+out:
+	gnutls_free(raw.data);
+	gnutls_free(issuer.data);
+	gnutls_x509_crt_deinit(crt);
+}
