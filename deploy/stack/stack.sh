@@ -401,9 +401,29 @@ need_binaries() {
 # SQL text literal by dollar quoting (PEM never contains the tag).
 dq() { printf '$pem$%s$pem$' "$1"; }
 
+# The clock filter's source.  A TSA must not issue on an unsynchronised clock, and a
+# development machine or a container often has one (the kernel reports STA_UNSYNC): then the
+# demo's clock gate reads $TSA_VAR/clock.status, a stand-in saying "synchronised", and says so
+# loudly.  TSA_CLOCK=kernel forces the kernel's own status; TSA_CLOCK=file forces the file.
+clock_params() {
+    local mode=${TSA_CLOCK:-auto}
+    if [[ $mode == auto ]]; then
+        if "$TSA_BUILD/tsa-fcgi" --clock-status >/dev/null 2>&1; then mode=kernel; else mode=file; fi
+    fi
+    if [[ $mode == kernel ]]; then
+        printf '{"leap": "pause"}'
+        return
+    fi
+    [[ -f $TSA_VAR/clock.status ]] || printf 'unsync=0\nesterror_us=1000\nmaxerror_us=100000\nleap=none\n' >"$TSA_VAR/clock.status"
+    log "WARNING: the kernel clock is not synchronised (or TSA_CLOCK=file): the demo's clock gate"
+    log "         reads $TSA_VAR/clock.status instead. A real TSA runs chrony or ntpd."
+    printf '{"leap": "pause", "status_file": "%s"}' "$TSA_VAR/clock.status"
+}
+
 seed() {
-    local sql=$RUN/seed.sql f k ca
+    local sql=$RUN/seed.sql f k ca clock
     ca=$(<"$PKI/ca.pem")
+    clock=$(clock_params)
     {
         echo "-- Written by deploy/stack/stack.sh: the demo configuration (idempotent)."
         # One signer per key type the stack made; the scheme is set for the current one only.
@@ -446,13 +466,16 @@ INSERT INTO policy_filters (policy_id, position, filter, params)
   SELECT p.id, f.position, f.filter, f.params::jsonb
     FROM policies p JOIN services s ON s.id = p.service_id AND p.position = 1
     JOIN (VALUES
-      ('tsa', 1, 'hash-algorithms', '{"accept": ["sha224", "sha256", "sha384", "sha512", "sha3-256", "sha3-384", "sha3-512"]}'),
-      ('tsa', 2, 'accuracy', '{"seconds": 1, "digits": 3}'),
-      ('tsa', 3, 'cert-id', '{"version": 2, "issuer_serial": true}'),
-      ('tsa', 4, 'cert-chain', '{"include": "chain"}'),
-      ('verificationserver', 1, 'hash-algorithms', '{"accept": ["sha1", "sha256", "sha384", "sha512"]}'),
-      ('verificationserver', 2, 'accuracy', '{"seconds": 1, "digits": 3}'),
-      ('verificationserver', 3, 'cert-id', '{"version": 2, "issuer_serial": true}')
+      ('tsa', 1, 'ip-allow', '{"allow": ["127.0.0.0/8", "::1/128"]}'),
+      ('tsa', 2, 'clock', '$clock'),
+      ('tsa', 3, 'hash-algorithms', '{"accept": ["sha224", "sha256", "sha384", "sha512", "sha3-256", "sha3-384", "sha3-512"]}'),
+      ('tsa', 4, 'accuracy', '{"seconds": 1, "digits": 3}'),
+      ('tsa', 5, 'cert-id', '{"version": 2, "issuer_serial": true}'),
+      ('tsa', 6, 'cert-chain', '{"include": "chain"}'),
+      ('verificationserver', 1, 'clock', '$clock'),
+      ('verificationserver', 2, 'hash-algorithms', '{"accept": ["sha1", "sha256", "sha384", "sha512"]}'),
+      ('verificationserver', 3, 'accuracy', '{"seconds": 1, "digits": 3}'),
+      ('verificationserver', 4, 'cert-id', '{"version": 2, "issuer_serial": true}')
     ) AS f (service, position, filter, params) ON f.service = s.name;
 EOF
     } >"$sql"

@@ -6,6 +6,8 @@
  * bounded here before the pipeline (handler.c) sees them.
  *
  * usage: tsa-fcgi [--conf FILE] [--listen unix:PATH | HOST:PORT] [--workers N]
+ *        tsa-fcgi --clock-status   (the kernel's clock synchronisation, as the clock filter
+ *                                   sees it; exit 0 when synchronised)
  * Without --listen (and no `listen` in tsa.conf) the socket is inherited: systemd socket
  * activation (LISTEN_FDS) or fd 0 as spawn-fcgi and web servers pass it.
  */
@@ -23,6 +25,7 @@
 #include "log.h"
 #include "signer.h"
 #include "asn1.h"
+#include "clock.h"
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_exited;
@@ -288,6 +291,21 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 	return 0;
 }
 
+static int
+clock_status(void)
+{
+	struct clock_status st;
+
+	if (clock_read(NULL, &st) == -1) {
+		fprintf(stderr, "tsa-fcgi: cannot read the kernel clock status\n");
+		return 2;
+	}
+	printf("unsync=%d\nesterror_us=%ld\nmaxerror_us=%ld\nleap=%s\n", st.unsync,
+	    st.esterror_us, st.maxerror_us, st.leap > 0 ? "insert" : st.leap < 0 ? "delete" :
+	    "none");
+	return st.unsync ? 1 : 0;
+}
+
 static void
 usage(void)
 {
@@ -312,6 +330,8 @@ main(int argc, char **argv)
 			listen_arg = argv[++i];
 		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
 			workers = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--clock-status") == 0 && argc == 2)
+			return clock_status();
 		else
 			usage();
 	}
