@@ -14,6 +14,9 @@
 #include <string.h>
 #include <gnutls/x509.h>
 
+#include <unistd.h>
+
+#include "clock.h"
 #include "policy.h"
 
 #define OWN_OID		"1.3.6.1.4.1.4146.99.1"
@@ -88,7 +91,7 @@ START_TEST(filters_known)
 {
 	static const char *const names[] = { "hash-algorithms", "policy-oid", "extensions",
 	    "accuracy", "ordering", "tsa-name", "cert-id", "cert-chain", "signing-time",
-	    "status-text", "serial" };
+	    "status-text", "serial", "qualified", "archive", "clock", "client-auth", "ip-allow" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -626,6 +629,200 @@ START_TEST(apply_options)
 }
 END_TEST
 
+/* ---- the filters of issue 3: parameters ------------------------------------------------- */
+
+START_TEST(new_filters_params)
+{
+	ok("qualified", P("enabled", "true"));
+	ok("archive", P("store", "index"));
+	ok("archive", P("store", "request"));
+	ok("clock", P0);
+	ok("clock", P("leap", "stop", "max_error_ms", "100", "status_file", "/tmp/x"));
+	ok("client-auth", P0);
+	ok("ip-allow", P("allow", "127.0.0.0/8", "allow", "::1/128", "allow", "192.0.2.7"));
+	ok("policy-oid", P("default", OWN_OID, "accept", "any"));
+	bad("archive", P("store", "all"), "'store' must be index, token or request");
+	bad("clock", P("leap", "smear"), "'leap' must be none, pause or stop");
+	bad("clock", P("max_error_ms", "0"), "'max_error_ms' must be");
+	bad("clock", P("status_file", "relative"), "absolute path");
+	bad("clock", P("source", "gps"), "unknown parameter 'source'");
+	bad("client-auth", P("require", "true"), "unknown parameter 'require'");
+	bad("ip-allow", P0, "at least one");
+	bad("ip-allow", P("allow", "10.0.0.0/33"), "not an IPv4 or IPv6");
+	bad("ip-allow", P("allow", "::1/129"), "not an IPv4 or IPv6");
+	bad("ip-allow", P("allow", "10.0.0.0/"), "not an IPv4 or IPv6");
+	bad("ip-allow", P("allow", "example.org"), "not an IPv4 or IPv6");
+	bad("policy-oid", P("default", "1.x"), "'default' must be an OID");
+}
+END_TEST
+
+/* Runs the policy with a client; returns policy_apply's result, refusal in *ref. */
+static int
+apply_with(const struct policy *p, const struct tsa_client *c, struct tsa_opts *o,
+    struct tsa_refusal *ref)
+{
+	struct tsa_request r;
+
+	req_init(&r, "sha256");
+	memset(ref, 0, sizeof(*ref));
+	return policy_apply(p, &r, c, o, ref);
+}
+
+START_TEST(apply_ip_allow)
+{
+	static const struct {
+		const char *addr;
+		int ok;
+	} cases[] = {
+		{ "10.1.2.3", 1 }, { "10.127.255.255", 1 }, { "10.128.0.0", 0 },
+		{ "192.0.2.7", 1 }, { "192.0.2.8", 0 }, { "::ffff:10.0.0.1", 1 },
+		{ "2001:db8::1", 1 }, { "2001:db9::1", 0 }, { "::1", 0 }, { "garbage", 0 },
+		{ NULL, 0 },
+	};
+	struct policy p;
+	struct tsa_opts o;
+	struct tsa_refusal ref;
+	size_t i;
+
+	pol_init(&p);
+	pol_add(&p, "ip-allow", P("allow", "10.0.0.0/9", "allow", "192.0.2.7",
+	    "allow", "2001:db8::/32"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tsa_client c = { .remote_addr = cases[i].addr };
+		int rc = apply_with(&p, &c, &o, &ref);
+
+		ck_assert_msg(rc == (cases[i].ok ? 0 : -1), "%s", cases[i].addr ? cases[i].addr :
+		    "(none)");
+		if (rc == -1)
+			ck_assert_int_eq(ref.http_status, 403);
+	}
+	pol_free(&p);
+}
+END_TEST
+
+START_TEST(apply_client_auth)
+{
+	struct policy p;
+	struct tsa_opts o;
+	struct tsa_refusal ref;
+	struct tsa_client c = { .remote_addr = "127.0.0.1" };
+
+	pol_init(&p);
+	pol_add(&p, "client-auth", P0);
+	ck_assert_int_eq(apply_with(&p, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.http_status, 403);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "no certificate"));
+	c.cert_verified = 1;
+	ck_assert_int_eq(apply_with(&p, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.http_status, 403);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "not registered"));
+	c.registered = "alice";
+	ck_assert_int_eq(apply_with(&p, &c, &o, &ref), 0);
+	pol_free(&p);
+}
+END_TEST
+
+static char clock_file[64];
+
+static void
+clock_write(const char *text)
+{
+	FILE *f = fopen(clock_file, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(apply_clock)
+{
+	struct policy pause, stop, tight;
+	struct tsa_opts o;
+	struct tsa_refusal ref;
+	struct tsa_client c = { .remote_addr = "127.0.0.1" };
+	const char *kind;
+	char detail[256];
+	int fd;
+
+	snprintf(clock_file, sizeof(clock_file), "/tmp/tsa-test-clock-XXXXXX");
+	ck_assert_int_ge(fd = mkstemp(clock_file), 0);
+	close(fd);
+	pol_init(&pause);
+	pol_add(&pause, "clock", P("leap", "pause", "status_file", clock_file));
+	pol_init(&stop);
+	pol_add(&stop, "clock", P("leap", "stop", "status_file", clock_file));
+	pol_init(&tight);
+	pol_add(&tight, "accuracy", P("millis", "10"));
+	pol_add(&tight, "clock", P("status_file", clock_file));
+
+	clock_write("unsync=0\nesterror_us=500\nmaxerror_us=900\nleap=none\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), 0);
+	ck_assert_int_eq(apply_with(&tight, &c, &o, &ref), 0);
+	(void)clock_take_event(&kind, detail, sizeof(detail));
+	/* Unsynchronised: timeNotAvailable, and one loss event. */
+	clock_write("unsync=1\nesterror_us=500\nmaxerror_us=900\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_TIME_NOT_AVAILABLE);
+	ck_assert_int_eq(clock_take_event(&kind, detail, sizeof(detail)), 1);
+	ck_assert_str_eq(kind, "clock-sync-lost");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	ck_assert_int_eq(clock_take_event(&kind, detail, sizeof(detail)), 0);
+	/* Error beyond the stated accuracy (10 ms) but within 1 s. */
+	clock_write("unsync=0\nesterror_us=20000\nmaxerror_us=20000\n");
+	ck_assert_int_eq(apply_with(&tight, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_TIME_NOT_AVAILABLE);
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), 0);
+	ck_assert_int_eq(clock_take_event(&kind, detail, sizeof(detail)), 1);
+	ck_assert_str_eq(kind, "clock-sync-recovered");
+	/* Leap second: pause refuses within 2 s of midnight, stop within 60 s. */
+	clock_write("unsync=0\nleap=insert\nseconds_to_midnight=1\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "leap second"));
+	clock_write("unsync=0\nleap=delete\nseconds_to_midnight=30\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), 0);
+	ck_assert_int_eq(apply_with(&stop, &c, &o, &ref), -1);
+	clock_write("unsync=0\nleap=insert\nseconds_to_midnight=86399\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	clock_write("unsync=0\nleap=none\nseconds_to_midnight=1\n");
+	ck_assert_int_eq(apply_with(&stop, &c, &o, &ref), 0);
+	/* A malformed or missing status is no time source. */
+	clock_write("unsync=maybe\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	clock_write("leap=sometimes\n");
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	unlink(clock_file);
+	ck_assert_int_eq(apply_with(&pause, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_TIME_NOT_AVAILABLE);
+	pol_free(&pause);
+	pol_free(&stop);
+	pol_free(&tight);
+}
+END_TEST
+
+START_TEST(apply_issue3_options)
+{
+	struct policy p;
+	struct tsa_opts o;
+	struct tsa_request r;
+
+	pol_init(&p);
+	req_init(&r, "sha256");
+	applies(&p, &r, &o);
+	ck_assert_int_eq(o.archive, ARCHIVE_TOKEN);
+	ck_assert_int_eq(o.qualified, 0);
+	ck_assert_ptr_null(o.policy_default);
+	ck_assert_ptr_null(o.clock);
+	pol_add(&p, "qualified", P("enabled", "true"));
+	pol_add(&p, "archive", P("store", "request"));
+	pol_add(&p, "policy-oid", P("default", OTHER_OID));
+	applies(&p, &r, &o);
+	ck_assert_int_eq(o.archive, ARCHIVE_REQUEST);
+	ck_assert_int_eq(o.qualified, 1);
+	ck_assert_str_eq(o.policy_default, OTHER_OID);
+	pol_free(&p);
+}
+END_TEST
+
 /* ---- policy_select, config_service -------------------------------------------------------- */
 
 START_TEST(select_by_protocol_and_policy)
@@ -765,6 +962,11 @@ policy_suite(void)
 	tc = tcase_create("select");
 	tcase_add_test(tc, select_by_protocol_and_policy);
 	tcase_add_test(tc, select_by_client);
+	tcase_add_test(tc, new_filters_params);
+	tcase_add_test(tc, apply_ip_allow);
+	tcase_add_test(tc, apply_client_auth);
+	tcase_add_test(tc, apply_clock);
+	tcase_add_test(tc, apply_issue3_options);
 	tcase_add_test(tc, service_lookup_and_free);
 	suite_add_tcase(s, tc);
 	return s;

@@ -548,6 +548,33 @@ tstinfo_is(const struct tst_params *p, const unsigned char *want, size_t want_le
 	free(out);
 }
 
+/* EN 319 422 9.1: the qualified statement, a non-critical qcStatements extension [1]. */
+START_TEST(tstinfo_qualified_extension)
+{
+	static const unsigned char ext[] = {
+		0xa1, 0x1b,					/* extensions [1] IMPLICIT */
+		0x30, 0x19,					/* Extension */
+		0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x03,	/* qcStatements */
+		0x04, 0x0d,					/* extnValue, no critical */
+		0x30, 0x0b, 0x30, 0x09, 0x06, 0x07, 0x04, 0x00, 0x81, 0x97, 0x5e, 0x01, 0x01,
+	};
+	struct tsa_request r;
+	struct tst_params p;
+	unsigned char *out = NULL;
+	const char *why;
+	size_t len = 0;
+
+	base_params(&p, &r);
+	p.qualified = 1;
+	ck_assert_int_eq(tstinfo_encode(&p, &out, &len), 0);
+	ck_assert_msg(der_check(out, len, &why) == 0, "not DER: %s", why);
+	/* The extension closes the TSTInfo. */
+	ck_assert_uint_gt(len, sizeof(ext));
+	ck_assert(memcmp(out + len - sizeof(ext), ext, sizeof(ext)) == 0);
+	free(out);
+}
+END_TEST
+
 START_TEST(tstinfo_known_answer)
 {
 	struct tsa_request r;
@@ -1538,6 +1565,7 @@ tst_suite(void)
 	tcase_add_test(tc, gentime_known_answers);
 	tcase_add_test(tc, gentime_refusals);
 	tcase_add_test(tc, tstinfo_known_answer);
+	tcase_add_test(tc, tstinfo_qualified_extension);
 	tcase_add_test(tc, tstinfo_variants);
 	tcase_add_test(tc, tstinfo_refusals);
 	suite_add_tcase(s, tc);
