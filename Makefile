@@ -72,7 +72,8 @@ $(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
 $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 	src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql)) > $@
 
-$(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/migrations.o $(BUILD)/libtsa.a
+$(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
+                 $(BUILD)/src/cli/admin.o $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a

@@ -1,10 +1,14 @@
 /*
  * tsactl - administration of the time-stamping authority: schema migrations, status of the
- * database and the signers, looking up issued tokens, verifying tokens.
+ * database and the signers, services, policies and their filter chains, looking up issued
+ * tokens, verifying tokens.  This file holds the command line, the verb table and the verbs
+ * that read what the worker wrote (status, token, verify); the configuration verbs are in
+ * admin.c (service, policy, filter), their shared parts in cli.c and output.c (see admin.h
+ * for the exit statuses).
  * Input: the command line and tsa.conf (the operator's), token files (untrusted: verify puts
  * them through the same strict DER gate as the worker).
  *
- * usage: tsactl [--conf FILE] VERB ...   (see usage() below)
+ * usage: tsactl [--conf FILE] [--json] VERB ...   (see usage() below)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include <time.h>
 #include <libpq-fe.h>
 
+#include "admin.h"
 #include "asn1.h"
 #include "bytes.h"
 #include "conf.h"
@@ -20,48 +25,29 @@
 #include "store.h"
 #include "verify.h"
 
-static struct tsa_conf conf;
-static const char *conf_file;
-
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tsactl [--conf FILE] VERB ...\n"
+	    "usage: tsactl [--conf FILE] [--json] VERB ...\n"
 	    "  migrate                         apply the schema migrations (idempotent)\n"
 	    "  status                          database, migrations and signers (key and certificate)\n"
+	    "  service list | add NAME [--description TEXT] | remove NAME\n"
+	    "  policy list [SERVICE] | show SERVICE POLICY | remove SERVICE POLICY\n"
+	    "  policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
+	    "      [--protocol rfc3161|soap|authenticode] [--req-policy OID]\n"
+	    "      [--client-cert yes|no] [--client NAME]\n"
+	    "  filter list SERVICE POLICY | add SERVICE POLICY FILTER [JSON] [--position N]\n"
+	    "  filter remove SERVICE POLICY --position N | set SERVICE POLICY --position N JSON\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
 	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
 	    "                                  verify an RFC 3161 response or token\n"
-	    "The configuration is --conf FILE, else $TSA_CONF, else /etc/tsa/tsa.conf.\n");
-	exit(64);
-}
-
-static void
-load_conf(void)
-{
-	char err[512];
-
-	if (conf_load(conf_path(conf_file), &conf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "tsactl: %s\n", err);
-		exit(78);
-	}
-}
-
-static PGconn *
-connect_db(void)
-{
-	PGconn *c;
-
-	load_conf();
-	c = PQconnectdb(conf.database);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "tsactl: database unreachable: %s", PQerrorMessage(c));
-		PQfinish(c);
-		exit(69);
-	}
-	return c;
+	    "--json: JSON on standard output (all but migrate, status, token, verify).\n"
+	    "The configuration is --conf FILE, else $TSA_CONF, else /etc/tsa/tsa.conf.\n"
+	    "Exit status: 0 done, 1 failed or not found, 64 usage, 65 bad data, 66 unreadable\n"
+	    "input file, 69 database or token unreachable, 78 tsa.conf.\n");
+	exit(EX_USAGE);
 }
 
 static int
@@ -88,7 +74,7 @@ cmd_migrate(int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		usage();
-	c = connect_db();
+	c = cli_connect();
 	if (exec_ok(c, "SET client_min_messages = warning") == -1 ||
 	    exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
 	    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") == -1)
@@ -155,9 +141,9 @@ cmd_status(int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		usage();
-	load_conf();
-	if (db_init(&db, conf.database) == -1 || db_conn(&db) == NULL) {
-		printf("database: UNREACHABLE (%s)\n", conf.database);
+	cli_load_conf();
+	if (db_init(&db, cli_conf.database) == -1 || db_conn(&db) == NULL) {
+		printf("database: UNREACHABLE (%s)\n", cli_conf.database);
 		return 1;
 	}
 	r = PQexec(db.conn, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations");
@@ -169,11 +155,11 @@ cmd_status(int argc, char **argv)
 		bad = 1;
 	}
 	PQclear(r);
-	if (pkcs11_setup(&conf, err, sizeof(err)) == -1) {
+	if (pkcs11_setup(&cli_conf, err, sizeof(err)) == -1) {
 		printf("pkcs11: UNAVAILABLE: %s\n", err);
 		bad = 1;
 	} else
-		printf("pkcs11: module %s loaded\n", conf.pkcs11_module);
+		printf("pkcs11: module %s loaded\n", cli_conf.pkcs11_module);
 	if (!bad && config_load(&db, 1, &cfg, err, sizeof(err)) == -1) {
 		printf("configuration: INVALID: %s\n", err);
 		bad = 1;
@@ -280,7 +266,7 @@ cmd_token(int argc, char **argv)
 		    " ORDER BY gen_time LIMIT 1000", TOKEN_COLUMNS);
 	} else
 		usage();
-	c = connect_db();
+	c = cli_connect();
 	r = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "tsactl: %s", PQerrorMessage(c));
@@ -367,23 +353,35 @@ cmd_verify(int argc, char **argv)
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
+	int		 json;		/* --json supported */
 } verbs[] = {
-	{ "migrate",	cmd_migrate },
-	{ "status",	cmd_status },
-	{ "token",	cmd_token },
-	{ "verify",	cmd_verify },
+	{ "migrate",	cmd_migrate,	0 },
+	{ "status",	cmd_status,	0 },
+	{ "service",	cmd_service,	1 },
+	{ "policy",	cmd_policy,	1 },
+	{ "filter",	cmd_filter,	1 },
+	{ "token",	cmd_token,	0 },
+	{ "verify",	cmd_verify,	0 },
 };
 
 int
 main(int argc, char **argv)
 {
 	size_t i;
-	int rc;
+	int j, n, rc;
 
 	log_init("tsactl");
+	/* --json anywhere; --conf FILE before the verb. */
+	for (j = 1, n = 1; j < argc; j++)
+		if (strcmp(argv[j], "--json") == 0)
+			cli_json = 1;
+		else
+			argv[n++] = argv[j];
+	argc = n;
+	argv[argc] = NULL;
 	argc--, argv++;
 	if (argc >= 2 && strcmp(argv[0], "--conf") == 0) {
-		conf_file = argv[1];
+		cli_conf_file = argv[1];
 		argc -= 2, argv += 2;
 	}
 	if (argc < 1)
@@ -392,10 +390,15 @@ main(int argc, char **argv)
 		return 70;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(verbs[i].name, argv[0]) == 0) {
+			if (cli_json && !verbs[i].json) {
+				cli_err("--json is not supported by %s", argv[0]);
+				usage();
+			}
 			rc = verbs[i].fn(argc - 1, argv + 1);
-			conf_free(&conf);
+			conf_free(&cli_conf);
 			return rc;
 		}
+	cli_err("unknown verb '%s'", argv[0]);
 	usage();
-	return 64;
+	return EX_USAGE;
 }

@@ -1,0 +1,818 @@
+/*
+ * admin.c - tsactl's configuration verbs: services, their ordered policies and each policy's
+ * ordered filter chain (see admin.h and the README, section "tsactl").
+ * Input: the operator's command line.  Every value is checked before anything is written:
+ * a filter's name and parameters by the worker's own code (filter_build), after PostgreSQL
+ * has flattened the JSON exactly as store/config.c does.
+ * Every write is one transaction: the workers, notified at commit by the config_version
+ * trigger, see a change whole or not at all.  SQL takes user text only as parameters.
+ *
+ * Positions: policies within a service and filters within a policy are numbered from 1.  An
+ * insertion at N moves N and what follows one down, a removal closes the gap.  The unique
+ * (parent, position) constraints are checked row by row, so a shift goes through negative
+ * positions in two statements; the parent row is locked first, so two tsactl runs on the same
+ * service or policy take turns.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "policy.h"
+#include "tsa_limits.h"
+
+/* ---- lookups ------------------------------------------------------------------------------ */
+
+/* The policy's id into pid (policy row locked when lock is set): 0, or an exit status. */
+static int
+find_policy(PGconn *c, const char *service, const char *policy, int lock, char *pid,
+    size_t pidlen)
+{
+	const char *p[2] = { service, policy };
+	char sid[24];
+	PGresult *r;
+	int rc;
+
+	if ((rc = db_service(c, service, 0, sid, sizeof(sid))) != 0)
+		return rc;
+	r = db_run(c, lock ? "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
+	    " WHERE s.name = $1 AND p.name = $2 FOR UPDATE OF p" :
+	    "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
+	    " WHERE s.name = $1 AND p.name = $2", 2, p);
+	if (r == NULL)
+		return db_fail(c, "looking up the policy");
+	if (PQntuples(r) == 0) {
+		cli_err("service '%s' has no policy '%s'", service, policy);
+		PQclear(r);
+		return EX_FAIL;
+	}
+	snprintf(pid, pidlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* ---- ordered children: policies of a service, filters of a policy ------------------------- */
+
+struct ordered {
+	const char	*parent;	/* "service", "policy" */
+	const char	*children;	/* "policies", "filters" */
+	long		 max_count;	/* what the worker loads at most */
+	const char	*sql_span;	/* max(position), count, min(position) for parent $1 */
+	const char	*sql_down;	/* positions >= $2 to -(p+1) */
+	const char	*sql_up;	/* positions > $2 to -(p-1) */
+	const char	*sql_flip;	/* negative positions back */
+};
+
+static const struct ordered POLICIES = {
+	"service", "policies", TSA_MAX_POLICIES,
+	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
+	" FROM policies WHERE service_id = $1::integer",
+	"UPDATE policies SET position = -position - 1"
+	" WHERE service_id = $1::integer AND position >= $2::integer",
+	"UPDATE policies SET position = -position + 1"
+	" WHERE service_id = $1::integer AND position > $2::integer",
+	"UPDATE policies SET position = -position WHERE service_id = $1::integer AND position < 0",
+};
+
+static const struct ordered FILTERS = {
+	"policy", "filters", TSA_MAX_FILTERS,
+	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
+	" FROM policy_filters WHERE policy_id = $1::integer",
+	"UPDATE policy_filters SET position = -position - 1"
+	" WHERE policy_id = $1::integer AND position >= $2::integer",
+	"UPDATE policy_filters SET position = -position + 1"
+	" WHERE policy_id = $1::integer AND position > $2::integer",
+	"UPDATE policy_filters SET position = -position"
+	" WHERE policy_id = $1::integer AND position < 0",
+};
+
+/* Two statements through negative positions: never two rows at one position. */
+static int
+shift(PGconn *c, const struct ordered *o, const char *parent, const char *sql, long at)
+{
+	char pos[24];
+	const char *p[2] = { parent, pos };
+	PGresult *r;
+
+	snprintf(pos, sizeof(pos), "%ld", at);
+	if ((r = db_run(c, sql, 2, p)) == NULL)
+		return db_fail(c, "moving positions");
+	PQclear(r);
+	if ((r = db_run(c, o->sql_flip, 1, p)) == NULL)
+		return db_fail(c, "moving positions");
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Where a new child goes: the requested position (1 to the last + 1), its successors moved
+ * down, or after the last.  Parent row locked by the caller.  0 with *at, or an exit status.
+ */
+static int
+make_room(PGconn *c, const struct ordered *o, const char *parent, const char *req, long *at)
+{
+	const char *p[1] = { parent };
+	PGresult *r = db_run(c, o->sql_span, 1, p);
+	long max, count, min, n;
+	int rc = 0;
+
+	if (r == NULL)
+		return db_fail(c, "reading positions");
+	max = atol(PQgetvalue(r, 0, 0));
+	count = atol(PQgetvalue(r, 0, 1));
+	min = atol(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	if (count >= o->max_count) {
+		cli_err("the %s has %ld %s already, the most the worker loads", o->parent, count,
+		    o->children);
+		return EX_DATAERR;
+	}
+	if (req == NULL) {
+		*at = max + 1;
+		return 0;
+	}
+	if (!cli_int(req, 1, max + 1, &n)) {
+		cli_err("--position must be a whole number from 1 to %ld, not '%s'", max + 1, req);
+		return EX_DATAERR;
+	}
+	if (min < 1) {
+		cli_err("positions below 1 exist (written by hand?): renumber them from 1 first");
+		return EX_FAIL;
+	}
+	if (n <= max)
+		rc = shift(c, o, parent, o->sql_down, n);
+	*at = n;
+	return rc;
+}
+
+/* After a removal at `at`: what followed moves up one. */
+static int
+close_gap(PGconn *c, const struct ordered *o, const char *parent, long at)
+{
+	return shift(c, o, parent, o->sql_up, at);
+}
+
+/* ---- services ------------------------------------------------------------------------------ */
+
+static const char *SERVICE_USAGE =
+    "service list\n"
+    "       tsactl service add NAME [--description TEXT]\n"
+    "       tsactl service remove NAME\n";
+
+static int
+service_list(int argc, char **argv)
+{
+	PGconn *c;
+	PGresult *r;
+	int rc = 0;
+
+	cli_args(SERVICE_USAGE, argc, argv, NULL, 0, NULL, 0, 0);
+	c = cli_connect();
+	r = db_run(c, "SELECT s.name AS service,"
+	    " (SELECT count(*) FROM policies p WHERE p.service_id = s.id) AS policies,"
+	    " (SELECT count(*) FROM clients k WHERE k.service_id = s.id) AS clients,"
+	    " " SQL_UTC("s.created_at", "created") ", s.description"
+	    " FROM services s ORDER BY s.name", 0, NULL);
+	if (r == NULL)
+		rc = db_fail(c, "listing services");
+	else
+		out_rows(r, 0);
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+service_add(int argc, char **argv)
+{
+	const char *desc = NULL, *p[2];
+	struct cli_opt opts[] = { { "--description", &desc } };
+	char *pos[1], ver[24];
+	PGconn *c;
+	PGresult *r;
+	int rc;
+
+	cli_args(SERVICE_USAGE, argc, argv, opts, 1, pos, 1, 1);
+	if (!cli_name_ok(pos[0])) {
+		cli_err("'%s' is not a service name (1 to 128 printable characters, no spaces)",
+		    pos[0]);
+		return EX_DATAERR;
+	}
+	p[0] = pos[0];
+	p[1] = desc != NULL ? desc : "";
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	r = db_run(c, "INSERT INTO services (name, description) VALUES ($1, $2)"
+	    " ON CONFLICT (name) DO NOTHING RETURNING name AS service, description", 2, p);
+	if (r == NULL)
+		rc = db_fail(c, "adding the service");
+	else if (PQntuples(r) == 0) {
+		cli_err("service '%s' exists already", pos[0]);
+		rc = EX_FAIL;
+	}
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "service %s added", pos[0]);
+	}
+	PQclear(r);
+out:
+	PQfinish(c);
+	return rc;
+}
+
+static int
+service_remove(int argc, char **argv)
+{
+	char *pos[1], sid[24], ver[24];
+	const char *p[1] = { sid };
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(SERVICE_USAGE, argc, argv, NULL, 0, pos, 1, 1);
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = db_service(c, pos[0], 1, sid, sizeof(sid))) == 0) {
+		/* RETURNING sees the rows the cascade is about to remove. */
+		r = db_run(c, "DELETE FROM services s WHERE id = $1::integer RETURNING name AS service,"
+		    " (SELECT count(*) FROM policies p WHERE p.service_id = s.id) AS policies,"
+		    " (SELECT count(*) FROM clients k WHERE k.service_id = s.id) AS clients", 1, p);
+		if (r == NULL)
+			rc = db_fail(c, "removing the service");
+	}
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "service %s removed, with its %s policies and %s clients", pos[0],
+		    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+	}
+	PQclear(r);
+out:
+	PQfinish(c);
+	return rc;
+}
+
+int
+cmd_service(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "list", service_list }, { "add", service_add }, { "remove", service_remove },
+	};
+
+	return cli_dispatch(SERVICE_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+}
+
+/* ---- policies ------------------------------------------------------------------------------ */
+
+static const char *POLICY_USAGE =
+    "policy list [SERVICE]\n"
+    "       tsactl policy show SERVICE POLICY\n"
+    "       tsactl policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
+    "              [--protocol rfc3161|soap|authenticode] [--req-policy OID]\n"
+    "              [--client-cert yes|no] [--client NAME]\n"
+    "       tsactl policy remove SERVICE POLICY\n";
+
+static int
+policy_list(int argc, char **argv)
+{
+	char *pos[1] = { NULL }, sid[24];
+	const char *p[1];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc = 0;
+
+	cli_args(POLICY_USAGE, argc, argv, NULL, 0, pos, 0, 1);
+	p[0] = pos[0];
+	c = cli_connect();
+	if (pos[0] != NULL && (rc = db_service(c, pos[0], 0, sid, sizeof(sid))) != 0)
+		goto out;
+	r = db_run(c, "SELECT s.name AS service, p.position, p.name AS policy, p.policy_oid,"
+	    " g.name AS signer, p.match_protocol, p.match_req_policy, p.match_client_cert,"
+	    " p.match_client,"
+	    " (SELECT count(*) FROM policy_filters f WHERE f.policy_id = p.id) AS filters"
+	    " FROM policies p JOIN services s ON s.id = p.service_id"
+	    " JOIN signers g ON g.id = p.signer_id"
+	    " WHERE $1::text IS NULL OR s.name = $1 ORDER BY s.name, p.position", 1, p);
+	if (r == NULL)
+		rc = db_fail(c, "listing policies");
+	else
+		out_rows(r, 0);
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+policy_show(int argc, char **argv)
+{
+	char *pos[2], pid[24];
+	const char *p[1] = { pid };
+	PGconn *c;
+	PGresult *r = NULL, *f = NULL;
+	int i, rc;
+
+	cli_args(POLICY_USAGE, argc, argv, NULL, 0, pos, 2, 2);
+	c = cli_connect();
+	if ((rc = find_policy(c, pos[0], pos[1], 0, pid, sizeof(pid))) != 0)
+		goto out;
+	r = db_run(c, "SELECT s.name AS service, p.name AS policy, p.position, p.policy_oid,"
+	    " g.name AS signer, p.match_protocol, p.match_req_policy, p.match_client_cert,"
+	    " p.match_client FROM policies p JOIN services s ON s.id = p.service_id"
+	    " JOIN signers g ON g.id = p.signer_id WHERE p.id = $1::integer", 1, p);
+	if (r != NULL)
+		f = db_run(c, "SELECT position, filter, params FROM policy_filters"
+		    " WHERE policy_id = $1::integer ORDER BY position", 1, p);
+	if (r == NULL || f == NULL || PQntuples(r) != 1) {
+		rc = db_fail(c, "reading the policy");
+		goto out;
+	}
+	if (!cli_json) {
+		out_row(r, 0, "any");
+		printf("filters:%s\n", PQntuples(f) == 0 ? " none (the defaults)" : "");
+		if (PQntuples(f) > 0)
+			out_rows(f, 0);
+		goto out;
+	}
+	json_row_open(r, 0);
+	fputs(", \"filters\": [", stdout);
+	for (i = 0; i < PQntuples(f); i++) {
+		fputs(i > 0 ? ",\n  " : "\n  ", stdout);
+		json_row_open(f, i);
+		putchar('}');
+	}
+	fputs(PQntuples(f) > 0 ? "\n]}\n" : "]}\n", stdout);
+out:
+	PQclear(r);
+	PQclear(f);
+	PQfinish(c);
+	return rc;
+}
+
+/* A warning when the worker will refuse the signer's certificate (its key is not opened). */
+static void
+signer_warn(const PGresult *g)
+{
+	struct signer s;
+	char err[512];
+
+	err[0] = '\0';
+	if (signer_load(&s, 0, PQgetvalue(g, 0, 1), PQgetvalue(g, 0, 2), PQgetvalue(g, 0, 3),
+	    PQgetvalue(g, 0, 4), PQgetvalue(g, 0, 5), PQgetvalue(g, 0, 6), 0, err,
+	    sizeof(err)) == -1) {
+		cli_err("warning: signer %s is unreadable: %s", PQgetvalue(g, 0, 1), err);
+		return;
+	}
+	if (s.refused != NULL)
+		cli_err("warning: signer %s is refused (%s): the policy answers systemFailure "
+		    "until it is replaced", s.name, s.refused);
+	signer_free(&s);
+}
+
+struct policy_args {
+	const char	*service, *name, *oid, *signer, *position, *protocol, *req_policy;
+	const char	*client_cert, *client;
+};
+
+static int
+policy_args_check(struct policy_args *a)
+{
+	if (!cli_name_ok(a->name)) {
+		cli_err("'%s' is not a policy name (1 to 128 printable characters, no spaces)",
+		    a->name);
+		return EX_DATAERR;
+	}
+	if (!cli_oid_ok(a->oid)) {
+		cli_err("--oid '%s' is not an OID in dotted form", a->oid);
+		return EX_DATAERR;
+	}
+	if (a->req_policy != NULL && !cli_oid_ok(a->req_policy)) {
+		cli_err("--req-policy '%s' is not an OID in dotted form", a->req_policy);
+		return EX_DATAERR;
+	}
+	if (a->protocol != NULL && strcmp(a->protocol, "rfc3161") != 0 &&
+	    strcmp(a->protocol, "soap") != 0 && strcmp(a->protocol, "authenticode") != 0) {
+		cli_err("--protocol must be rfc3161, soap or authenticode, not '%s'", a->protocol);
+		return EX_DATAERR;
+	}
+	if (a->client_cert != NULL) {
+		if (strcmp(a->client_cert, "yes") == 0)
+			a->client_cert = "true";
+		else if (strcmp(a->client_cert, "no") == 0)
+			a->client_cert = "false";
+		else {
+			cli_err("--client-cert must be yes or no, not '%s'", a->client_cert);
+			return EX_DATAERR;
+		}
+	}
+	if (a->client != NULL && !cli_name_ok(a->client)) {
+		cli_err("--client '%s' is not a client name", a->client);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+/* In the transaction, service locked: the signer row (for signer_warn), and the checks that
+ * the policy name is free and the client registered.  0, or an exit status. */
+static int
+policy_refs(PGconn *c, const struct policy_args *a, const char *sid, PGresult **signer)
+{
+	const char *p[2] = { sid, a->name }, *q[1] = { a->signer }, *k[2] = { sid, a->client };
+	PGresult *r;
+	int n;
+
+	if ((r = db_run(c, "SELECT 1 FROM policies WHERE service_id = $1::integer AND name = $2",
+	    2, p)) == NULL)
+		return db_fail(c, "looking up the policy");
+	n = PQntuples(r);
+	PQclear(r);
+	if (n > 0) {
+		cli_err("service '%s' has a policy '%s' already", a->service, a->name);
+		return EX_FAIL;
+	}
+	if (a->client != NULL) {
+		if ((r = db_run(c, "SELECT 1 FROM clients WHERE service_id = $1::integer"
+		    " AND name = $2", 2, k)) == NULL)
+			return db_fail(c, "looking up the client");
+		n = PQntuples(r);
+		PQclear(r);
+		if (n == 0) {
+			cli_err("service '%s' has no registered client '%s' (tsactl client add)",
+			    a->service, a->client);
+			return EX_FAIL;
+		}
+	}
+	if ((r = db_run(c, "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest"
+	    " FROM signers WHERE name = $1", 1, q)) == NULL)
+		return db_fail(c, "looking up the signer");
+	if (PQntuples(r) == 0) {
+		cli_err("no signer '%s' (tsactl signer list)", a->signer);
+		PQclear(r);
+		return EX_FAIL;
+	}
+	*signer = r;
+	return 0;
+}
+
+static int
+policy_add(int argc, char **argv)
+{
+	struct policy_args a;
+	struct cli_opt opts[] = {
+		{ "--oid", &a.oid }, { "--signer", &a.signer }, { "--position", &a.position },
+		{ "--protocol", &a.protocol }, { "--req-policy", &a.req_policy },
+		{ "--client-cert", &a.client_cert }, { "--client", &a.client },
+	};
+	char *pos[2], sid[24], at_text[24], ver[24];
+	const char *p[9];
+	PGconn *c;
+	PGresult *g = NULL, *r = NULL;
+	long at;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	cli_args(POLICY_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 2, 2);
+	a.service = pos[0];
+	a.name = pos[1];
+	if (a.oid == NULL || a.signer == NULL) {
+		cli_err("policy add needs --oid and --signer");
+		cli_usage(POLICY_USAGE);
+	}
+	if ((rc = policy_args_check(&a)) != 0)
+		return rc;
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = db_service(c, a.service, 1, sid, sizeof(sid))) != 0 ||
+	    (rc = policy_refs(c, &a, sid, &g)) != 0 ||
+	    (rc = make_room(c, &POLICIES, sid, a.position, &at)) != 0)
+		goto end;
+	snprintf(at_text, sizeof(at_text), "%ld", at);
+	p[0] = sid; p[1] = at_text; p[2] = a.name; p[3] = a.protocol; p[4] = a.req_policy;
+	p[5] = a.oid; p[6] = PQgetvalue(g, 0, 0); p[7] = a.client_cert; p[8] = a.client;
+	r = db_run(c, "INSERT INTO policies (service_id, position, name, match_protocol,"
+	    " match_req_policy, policy_oid, signer_id, match_client_cert, match_client)"
+	    " VALUES ($1::integer, $2::integer, $3, $4, $5, $6, $7::integer, $8::boolean, $9)"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS policy, position", 9, p);
+	if (r == NULL)
+		rc = db_fail(c, "adding the policy");
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		signer_warn(g);
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "policy %s added to service %s at position %ld", a.name,
+		    a.service, at);
+	}
+out:
+	PQclear(g);
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+policy_remove(int argc, char **argv)
+{
+	char *pos[2], sid[24], ver[24];
+	const char *p[2] = { sid, NULL };
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(POLICY_USAGE, argc, argv, NULL, 0, pos, 2, 2);
+	p[1] = pos[1];
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = db_service(c, pos[0], 1, sid, sizeof(sid))) != 0)
+		goto end;
+	r = db_run(c, "DELETE FROM policies p WHERE service_id = $1::integer AND name = $2"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS policy, position,"
+	    " (SELECT count(*) FROM policy_filters f WHERE f.policy_id = p.id) AS filters", 2, p);
+	if (r == NULL)
+		rc = db_fail(c, "removing the policy");
+	else if (PQntuples(r) == 0) {
+		cli_err("service '%s' has no policy '%s'", pos[0], pos[1]);
+		rc = EX_FAIL;
+	} else
+		rc = close_gap(c, &POLICIES, sid, atol(PQgetvalue(r, 0, 2)));
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "policy %s removed from service %s, with its %s filters", pos[1],
+		    pos[0], PQgetvalue(r, 0, 3));
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int
+cmd_policy(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "list", policy_list }, { "show", policy_show }, { "add", policy_add },
+		{ "remove", policy_remove },
+	};
+
+	return cli_dispatch(POLICY_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+}
+
+/* ---- filters ------------------------------------------------------------------------------- */
+
+static const char *FILTER_USAGE =
+    "filter list SERVICE POLICY\n"
+    "       tsactl filter add SERVICE POLICY FILTER [JSON] [--position N]\n"
+    "       tsactl filter remove SERVICE POLICY --position N\n"
+    "       tsactl filter set SERVICE POLICY --position N JSON\n";
+
+/* Keep in step with SQL_FILTERS in src/store/config.c: the same flattening, over one value. */
+static const char *SQL_FLATTEN =
+    "SELECT e.key, v.value FROM (SELECT $1::jsonb AS params) f"
+    " LEFT JOIN LATERAL jsonb_each(f.params) e ON true"
+    " LEFT JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(e.value)"
+    "   WHEN 'array' THEN e.value ELSE jsonb_build_array(e.value) END)"
+    "   WITH ORDINALITY v(value, ord) ON true"
+    " ORDER BY e.key, v.ord";
+
+/*
+ * The worker's verdict on a filter and its parameters, before anything is written: PostgreSQL
+ * parses and flattens the JSON as the worker's load does, filter_build() checks the result.
+ * 0, or an exit status (65 with the reason for a bad name, JSON or parameter).
+ */
+static int
+filter_check(PGconn *c, const char *name, const char *json)
+{
+	struct filter_param params[TSA_MAX_FILTER_PARAMS];
+	struct filter_inst inst;
+	const char *p[1] = { json };
+	char err[512];
+	PGresult *r;
+	size_t np = 0;
+	int i, rc = EX_DATAERR;
+
+	if ((r = db_run(c, "SELECT jsonb_typeof($1::jsonb)", 1, p)) == NULL) {
+		/* Class 22 (22P02 invalid_text_representation): the JSON parser said no. */
+		int syntax = strncmp(db_sqlstate(), "22", 2) == 0;
+
+		rc = db_fail(c, syntax ? "the parameters are not valid JSON" :
+		    "checking the parameters");
+		return syntax && rc == EX_FAIL ? EX_DATAERR : rc;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "object") != 0) {
+		cli_err("filter %s: the parameters must be a JSON object, not %s %s", name,
+		    strchr("aeiou", PQgetvalue(r, 0, 0)[0]) ? "an" : "a", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return EX_DATAERR;
+	}
+	PQclear(r);
+	if ((r = db_run(c, SQL_FLATTEN, 1, p)) == NULL)
+		return db_fail(c, "flattening the parameters");
+	for (i = 0; i < PQntuples(r); i++) {
+		if (PQgetisnull(r, i, 0))
+			continue;	/* {} */
+		if (np == TSA_MAX_FILTER_PARAMS) {
+			cli_err("filter %s: too many parameters", name);
+			goto out;
+		}
+		params[np].key = PQgetvalue(r, i, 0);
+		params[np].value = PQgetisnull(r, i, 1) ? "null" : PQgetvalue(r, i, 1);
+		np++;
+	}
+	if (filter_build(name, params, np, &inst, err, sizeof(err)) == -1) {
+		cli_err("%s", err);
+		goto out;
+	}
+	inst.def->free(inst.state);
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}
+
+static int
+filter_list(int argc, char **argv)
+{
+	char *pos[2], pid[24];
+	const char *p[1] = { pid };
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(FILTER_USAGE, argc, argv, NULL, 0, pos, 2, 2);
+	c = cli_connect();
+	if ((rc = find_policy(c, pos[0], pos[1], 0, pid, sizeof(pid))) != 0)
+		goto out;
+	r = db_run(c, "SELECT position, filter, params FROM policy_filters"
+	    " WHERE policy_id = $1::integer ORDER BY position", 1, p);
+	if (r == NULL)
+		rc = db_fail(c, "listing filters");
+	else
+		out_rows(r, 0);
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+filter_add(int argc, char **argv)
+{
+	const char *position = NULL, *json, *p[4];
+	struct cli_opt opts[] = { { "--position", &position } };
+	char *pos[4] = { NULL, NULL, NULL, NULL }, pid[24], at_text[24], ver[24];
+	PGconn *c;
+	PGresult *r = NULL;
+	long at;
+	int rc;
+
+	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 4);
+	json = pos[3] != NULL ? pos[3] : "{}";
+	c = cli_connect();
+	if ((rc = filter_check(c, pos[2], json)) != 0 || (rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0 ||
+	    (rc = make_room(c, &FILTERS, pid, position, &at)) != 0)
+		goto end;
+	snprintf(at_text, sizeof(at_text), "%ld", at);
+	p[0] = pid; p[1] = at_text; p[2] = pos[2]; p[3] = json;
+	r = db_run(c, "INSERT INTO policy_filters (policy_id, position, filter, params)"
+	    " VALUES ($1::integer, $2::integer, $3, $4::jsonb)"
+	    " RETURNING position, filter, params", 4, p);
+	if (r == NULL)
+		rc = db_fail(c, "adding the filter");
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "filter %s added to %s/%s at position %ld", pos[2], pos[0],
+		    pos[1], at);
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+filter_remove(int argc, char **argv)
+{
+	const char *position = NULL, *p[2];
+	struct cli_opt opts[] = { { "--position", &position } };
+	char *pos[2], pid[24], ver[24];
+	PGconn *c;
+	PGresult *r = NULL;
+	long at;
+	int rc;
+
+	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 2, 2);
+	if (position == NULL) {
+		cli_err("filter remove needs --position");
+		cli_usage(FILTER_USAGE);
+	}
+	if (!cli_int(position, 1, INT_MAX, &at)) {
+		cli_err("--position must be a whole number from 1, not '%s'", position);
+		return EX_DATAERR;
+	}
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0)
+		goto end;
+	p[0] = pid;
+	p[1] = position;
+	r = db_run(c, "DELETE FROM policy_filters WHERE policy_id = $1::integer"
+	    " AND position = $2::integer RETURNING position, filter, params", 2, p);
+	if (r == NULL)
+		rc = db_fail(c, "removing the filter");
+	else if (PQntuples(r) == 0) {
+		cli_err("%s/%s has no filter at position %ld", pos[0], pos[1], at);
+		rc = EX_FAIL;
+	} else
+		rc = close_gap(c, &FILTERS, pid, at);
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "filter %s removed from %s/%s (position %ld)",
+		    PQgetvalue(r, 0, 1), pos[0], pos[1], at);
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+filter_set(int argc, char **argv)
+{
+	const char *position = NULL, *p[2];
+	struct cli_opt opts[] = { { "--position", &position } };
+	char *pos[3], pid[24], fid[24], name[128], ver[24];
+	PGconn *c;
+	PGresult *r = NULL;
+	long at;
+	int rc;
+
+	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 3);
+	if (position == NULL) {
+		cli_err("filter set needs --position");
+		cli_usage(FILTER_USAGE);
+	}
+	if (!cli_int(position, 1, INT_MAX, &at)) {
+		cli_err("--position must be a whole number from 1, not '%s'", position);
+		return EX_DATAERR;
+	}
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0)
+		goto end;
+	p[0] = pid;
+	p[1] = position;
+	if ((r = db_run(c, "SELECT id, filter FROM policy_filters WHERE policy_id = $1::integer"
+	    " AND position = $2::integer", 2, p)) == NULL) {
+		rc = db_fail(c, "looking up the filter");
+		goto end;
+	}
+	if (PQntuples(r) == 0) {
+		cli_err("%s/%s has no filter at position %ld", pos[0], pos[1], at);
+		rc = EX_FAIL;
+		goto end;
+	}
+	snprintf(fid, sizeof(fid), "%s", PQgetvalue(r, 0, 0));
+	snprintf(name, sizeof(name), "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	r = NULL;
+	if ((rc = filter_check(c, name, pos[2])) != 0)
+		goto end;
+	p[0] = fid;
+	p[1] = pos[2];
+	if ((r = db_run(c, "UPDATE policy_filters SET params = $2::jsonb WHERE id = $1::integer"
+	    " RETURNING position, filter, params", 2, p)) == NULL)
+		rc = db_fail(c, "setting the parameters");
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "filter %s at %s/%s position %ld set to %s", name, pos[0], pos[1],
+		    at, PQgetvalue(r, 0, 2));
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int
+cmd_filter(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "list", filter_list }, { "add", filter_add }, { "remove", filter_remove },
+		{ "set", filter_set },
+	};
+
+	return cli_dispatch(FILTER_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+}
