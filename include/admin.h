@@ -105,5 +105,6 @@ void	 out_done(const PGresult *r, const char *version, const char *fmt, ...)
 int	 cmd_service(int argc, char **argv);	/* admin.c */
 int	 cmd_policy(int argc, char **argv);
 int	 cmd_filter(int argc, char **argv);
+int	 cmd_client(int argc, char **argv);	/* clients.c */
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * tsactl - administration of the time-stamping authority: schema migrations, status of the
- * database and the signers, services, policies and their filter chains, looking up issued
- * tokens, verifying tokens.  This file holds the command line, the verb table and the verbs
- * that read what the worker wrote (status, token, verify); the configuration verbs are in
- * admin.c (service, policy, filter), their shared parts in cli.c and output.c (see admin.h
- * for the exit statuses).
+ * database and the signers, services, policies and their filter chains, registered clients,
+ * the events log, looking up issued tokens, verifying tokens.  This file holds the command
+ * line, the verb table and the verbs that read what the worker wrote (status, token, events,
+ * verify); the configuration verbs are in admin.c (service, policy, filter) and clients.c
+ * (client), their shared parts in cli.c and output.c (see admin.h for the exit statuses).
  * Input: the command line and tsa.conf (the operator's), token files (untrusted: verify puts
  * them through the same strict DER gate as the worker).
  *
@@ -39,6 +39,8 @@ usage(void)
 	    "      [--client-cert yes|no] [--client NAME]\n"
 	    "  filter list SERVICE POLICY | add SERVICE POLICY FILTER [JSON] [--position N]\n"
 	    "  filter remove SERVICE POLICY --position N | set SERVICE POLICY --position N JSON\n"
+	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
+	    "  events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
 	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
@@ -350,6 +352,89 @@ cmd_verify(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* ---- events ------------------------------------------------------------------------------- */
+
+/* "15m" into seconds (as text); 0 when s is no duration. */
+static int
+duration_seconds(const char *s, char *out, size_t outlen)
+{
+	static const struct { char unit; long secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
+	};
+	size_t i, n = strspn(s, "0123456789");
+	char num[16];
+	long v;
+
+	if (n == 0 || n >= sizeof(num) || s[n] == '\0' || s[n + 1] != '\0')
+		return 0;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s[n] == units[i].unit) {
+			/* At most a century: far from overflowing. */
+			if (!cli_int(num, 0, 3155760000L / units[i].secs, &v))
+				return 0;
+			snprintf(out, outlen, "%ld", v * units[i].secs);
+			return 1;
+		}
+	return 0;
+}
+
+/* The events table, newest first. */
+static int
+cmd_events(int argc, char **argv)
+{
+	static const char *EVENTS_USAGE =
+	    "events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
+	    "       DURATION: a number and s, m, h, d or w (90s, 15m, 2h, 7d, 1w)\n";
+	const char *since = NULL, *limit = NULL, *kind = NULL, *p[4];
+	struct cli_opt opts[] = {
+		{ "--since", &since }, { "--limit", &limit }, { "--kind", &kind },
+	};
+	char secs[24];
+	PGconn *c;
+	PGresult *r;
+	long n;
+	int rc = 0;
+
+	cli_args(EVENTS_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0);
+	if (limit != NULL && !cli_int(limit, 1, 100000, &n)) {
+		cli_err("--limit must be a whole number from 1 to 100000, not '%s'", limit);
+		return EX_DATAERR;
+	}
+	p[0] = NULL;		/* seconds back from now */
+	p[1] = NULL;		/* or a timestamp */
+	p[2] = kind;
+	p[3] = limit != NULL ? limit : "100";
+	if (since != NULL) {
+		if (duration_seconds(since, secs, sizeof(secs)))
+			p[0] = secs;
+		else
+			p[1] = since;
+	}
+	c = cli_connect();
+	r = db_run(c, "SELECT " SQL_UTC("at", "at") ", severity, kind, service,"
+	    " host(requester) AS requester, detail FROM events"
+	    " WHERE ($1::bigint IS NULL OR at >= now() - $1::bigint * interval '1 second')"
+	    " AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)"
+	    " AND ($3::text IS NULL OR kind = $3)"
+	    " ORDER BY at DESC, id DESC LIMIT $4::integer", 4, p);
+	if (r == NULL) {
+		/* Class 22 (data exception): the timestamp did not parse. */
+		if (p[1] != NULL && strncmp(db_sqlstate(), "22", 2) == 0 &&
+		    PQstatus(c) == CONNECTION_OK) {
+			cli_err("--since '%s' is neither a duration (90s, 15m, 2h, 7d, 1w) nor a"
+			    " timestamp (2026-01-31 12:00:00+00)", since);
+			rc = EX_DATAERR;
+		} else
+			rc = db_fail(c, "reading events");
+	} else
+		out_rows(r, 0);
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -360,6 +445,8 @@ static const struct {
 	{ "service",	cmd_service,	1 },
 	{ "policy",	cmd_policy,	1 },
 	{ "filter",	cmd_filter,	1 },
+	{ "client",	cmd_client,	1 },
+	{ "events",	cmd_events,	1 },
 	{ "token",	cmd_token,	0 },
 	{ "verify",	cmd_verify,	0 },
 };
