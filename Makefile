@@ -73,7 +73,7 @@ $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 	src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql)) > $@
 
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
-                 $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o \
+                 $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
                  $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,10 +1,11 @@
 /*
  * tsactl - administration of the time-stamping authority: schema migrations, status of the
- * database and the signers, services, policies and their filter chains, registered clients,
- * the events log, looking up issued tokens, verifying tokens.  This file holds the command
- * line, the verb table and the verbs that read what the worker wrote (status, token, events,
- * verify); the configuration verbs are in admin.c (service, policy, filter) and clients.c
- * (client), their shared parts in cli.c and output.c (see admin.h for the exit statuses).
+ * database and the signers, services, policies and their filter chains, signers and their
+ * keys on the token, registered clients, the events log, looking up issued tokens, verifying
+ * tokens.  This file holds the command line, the verb table and the verbs that read what the
+ * worker wrote (status, token, events, verify); the configuration verbs are in admin.c
+ * (service, policy, filter), clients.c (client) and keys.c (signer), their shared parts in
+ * cli.c and output.c (see admin.h for the exit statuses).
  * Input: the command line and tsa.conf (the operator's), token files (untrusted: verify puts
  * them through the same strict DER gate as the worker).
  *
@@ -39,6 +40,11 @@ usage(void)
 	    "      [--client-cert yes|no] [--client NAME]\n"
 	    "  filter list SERVICE POLICY | add SERVICE POLICY FILTER [JSON] [--position N]\n"
 	    "  filter remove SERVICE POLICY --position N | set SERVICE POLICY --position N JSON\n"
+	    "  signer list | remove NAME\n"
+	    "  signer add NAME --uri PKCS11_URI --cert PEMFILE [--chain PEMFILE]\n"
+	    "      [--scheme auto|rsa-pss] [--digest sha256|sha384|sha512]\n"
+	    "  signer keygen --label LABEL --type rsa2048|rsa3072|ec-p256|ec-p384 --subject DN\n"
+	    "      --csr OUTFILE [--token PKCS11_URI]\n"
 	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
 	    "  events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
@@ -445,6 +451,7 @@ static const struct {
 	{ "service",	cmd_service,	1 },
 	{ "policy",	cmd_policy,	1 },
 	{ "filter",	cmd_filter,	1 },
+	{ "signer",	cmd_signer,	1 },
 	{ "client",	cmd_client,	1 },
 	{ "events",	cmd_events,	1 },
 	{ "token",	cmd_token,	0 },
