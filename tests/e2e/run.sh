@@ -21,6 +21,8 @@ source "$HERE/rfc3161.sh"
 source "$HERE/refusals.sh"
 # shellcheck source=database.sh
 source "$HERE/database.sh"
+# shellcheck source=tsactl.sh
+source "$HERE/tsactl.sh"
 
 E2E_ONLY=${1:-}
 
@@ -61,6 +63,7 @@ fi
 
 cases_rfc3161
 cases_refusals
+cases_tsactl
 cases_database
 
 if (( FAILED > 0 )) && [[ -s $TSA_VAR/log/tsa-fcgi.log ]]; then
