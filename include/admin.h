@@ -82,7 +82,6 @@ int	 cli_int(const char *s, long min, long max, long *out);
 /* Names of services, policies, signers, clients: 1..128 printable bytes, no spaces. */
 int	 cli_name_ok(const char *s);
 /* Dotted-decimal OID, as the filters accept them. */
-int	 cli_oid_ok(const char *s);
 /* Reads a text file (at most max bytes) as a NUL-terminated string; exits 66 on failure.
  * The caller frees. */
 char	*cli_read_text(const char *path, size_t max);

@@ -27,6 +27,8 @@
 #define OID_KP_TIMESTAMPING	"1.3.6.1.5.5.7.3.8"
 #define OID_PE_QC_STATEMENTS	"1.3.6.1.5.5.7.1.3"
 
+/* 1 when s is an OID in dotted form (two arcs or more) that fits TSA_MAX_OID_TEXT. */
+int	tsa_oid_text_valid(const char *s);
 /* Builds the module's tree once per process. Returns 0, or -1 (a build defect). */
 int	tsa_asn1_init(void);
 /* An empty structure of the given type. Returns 0 or -1. */

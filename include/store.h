@@ -37,6 +37,17 @@ int	 db_config_changed(struct db *db);
 long long db_config_version(struct db *db);
 
 /*
+ * How a filter's jsonb parameters (a relation f with a column params) become (key, value)
+ * rows, e.key and v.value: one per scalar, one per array element in order.  The worker's load
+ * and tsactl's check before a write both use it, so both see the same parameters.
+ */
+#define SQL_FLATTEN_PARAMS \
+	" LEFT JOIN LATERAL jsonb_each(f.params) e ON true" \
+	" LEFT JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(e.value)" \
+	"   WHEN 'array' THEN e.value ELSE jsonb_build_array(e.value) END)" \
+	"   WITH ORDINALITY v(value, ord) ON true"
+
+/*
  * Reads services, policies, filters and signers in one snapshot and builds a configuration;
  * with open_keys, each signer a policy uses has its key opened and checked.  0 with *out, or
  * -1 with err (nothing is half-built).

@@ -9,10 +9,32 @@
 #include "asn1.h"
 #include "der.h"
 #include "log.h"
+#include "tsa_limits.h"
 
 extern const asn1_static_node tsa_asn1_tab[];
 
 static asn1_node definitions;
+
+int
+tsa_oid_text_valid(const char *s)
+{
+	size_t n = 0;
+	int dot = 1, arcs = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		if (*s == '.') {
+			if (dot)
+				return 0;
+			dot = 1;
+		} else if (*s >= '0' && *s <= '9') {
+			if (dot)
+				arcs++;
+			dot = 0;
+		} else
+			return 0;
+	}
+	return !dot && arcs >= 2 && n < TSA_MAX_OID_TEXT;
+}
 
 int
 tsa_asn1_init(void)

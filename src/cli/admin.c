@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "admin.h"
+#include "asn1.h"
 #include "policy.h"
+#include "store.h"
 #include "tsa_limits.h"
 
 /* ---- lookups ------------------------------------------------------------------------------ */
@@ -384,11 +386,11 @@ policy_args_check(struct policy_args *a)
 		    a->name);
 		return EX_DATAERR;
 	}
-	if (!cli_oid_ok(a->oid)) {
+	if (!tsa_oid_text_valid(a->oid)) {
 		cli_err("--oid '%s' is not an OID in dotted form", a->oid);
 		return EX_DATAERR;
 	}
-	if (a->req_policy != NULL && !cli_oid_ok(a->req_policy)) {
+	if (a->req_policy != NULL && !tsa_oid_text_valid(a->req_policy)) {
 		cli_err("--req-policy '%s' is not an OID in dotted form", a->req_policy);
 		return EX_DATAERR;
 	}
@@ -571,13 +573,9 @@ static const char *FILTER_USAGE =
     "       tsactl filter remove SERVICE POLICY --position N\n"
     "       tsactl filter set SERVICE POLICY --position N JSON\n";
 
-/* Keep in step with SQL_FILTERS in src/store/config.c: the same flattening, over one value. */
+/* The worker's flattening (store.h), over one value. */
 static const char *SQL_FLATTEN =
-    "SELECT e.key, v.value FROM (SELECT $1::jsonb AS params) f"
-    " LEFT JOIN LATERAL jsonb_each(f.params) e ON true"
-    " LEFT JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(e.value)"
-    "   WHEN 'array' THEN e.value ELSE jsonb_build_array(e.value) END)"
-    "   WITH ORDINALITY v(value, ord) ON true"
+    "SELECT e.key, v.value FROM (SELECT $1::jsonb AS params) f" SQL_FLATTEN_PARAMS
     " ORDER BY e.key, v.ord";
 
 /*

@@ -274,27 +274,6 @@ cli_name_ok(const char *s)
 	return 1;
 }
 
-int
-cli_oid_ok(const char *s)
-{
-	size_t n = 0;
-	int dot = 1, arcs = 0;
-
-	for (; *s != '\0'; s++, n++) {
-		if (*s == '.') {
-			if (dot)
-				return 0;
-			dot = 1;
-		} else if (isdigit((unsigned char)*s)) {
-			if (dot)
-				arcs++;
-			dot = 0;
-		} else
-			return 0;
-	}
-	return !dot && arcs >= 2 && n < TSA_MAX_OID_TEXT;
-}
-
 char *
 cli_read_text(const char *path, size_t max)
 {

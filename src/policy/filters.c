@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 
+#include "asn1.h"
 #include "clock.h"
 #include "policy.h"
 
@@ -49,27 +50,6 @@ param_bool(const struct filter_param *p, int *out, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-oid_valid(const char *s)
-{
-	size_t n = 0;
-	int dot = 1, arcs = 0;
-
-	for (; *s != '\0'; s++, n++) {
-		if (*s == '.') {
-			if (dot)
-				return 0;
-			dot = 1;
-		} else if (isdigit((unsigned char)*s)) {
-			if (dot)
-				arcs++;
-			dot = 0;
-		} else
-			return 0;
-	}
-	return !dot && arcs >= 2 && n < TSA_MAX_OID_TEXT;
 }
 
 static int
@@ -119,7 +99,7 @@ oid_list_parse(const struct filter_param *params, size_t n, int allow_any, void 
 			l->any = 1;
 			continue;
 		}
-		if (!oid_valid(params[i].value)) {
+		if (!tsa_oid_text_valid(params[i].value)) {
 			snprintf(err, errlen, "'%s' is not an OID in dotted form%s",
 			    params[i].value, allow_any ? " (or \"any\")" : "");
 			goto fail;
@@ -270,7 +250,7 @@ policy_oid_parse(const struct filter_param *params, size_t n, void **st, char *e
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(params[i].key, "default") == 0) {
-			if (!oid_valid(params[i].value)) {
+			if (!tsa_oid_text_valid(params[i].value)) {
 				snprintf(err, errlen, "'default' must be an OID in dotted form");
 				return -1;
 			}

@@ -26,11 +26,7 @@ static const char *SQL_VERSION =
 /* Filter parameters flattened: one row per scalar, one per array element, in order. */
 static const char *SQL_FILTERS =
     "SELECT f.policy_id, f.id, f.filter, e.key, v.value"
-    " FROM policy_filters f"
-    " LEFT JOIN LATERAL jsonb_each(f.params) e ON true"
-    " LEFT JOIN LATERAL jsonb_array_elements_text(CASE jsonb_typeof(e.value)"
-    "   WHEN 'array' THEN e.value ELSE jsonb_build_array(e.value) END)"
-    "   WITH ORDINALITY v(value, ord) ON true"
+    " FROM policy_filters f" SQL_FLATTEN_PARAMS
     " ORDER BY f.policy_id, f.position, e.key, v.ord";
 
 static PGresult *
