@@ -15,6 +15,7 @@
 #include "handler.h"
 #include "log.h"
 #include "rfc3161.h"
+#include "token.h"
 #include "tst.h"
 
 /* One entry per protocol: the content types that select it, its parser and its encoder. */
@@ -24,6 +25,7 @@ struct protocol_def {
 	const char		*reply_type;
 	int			(*parse)(const unsigned char *, size_t, struct tsa_request *,
 				    struct tsa_refusal *);
+	int			(*token)(const struct token_job *, unsigned char **, size_t *);
 	int			(*encode)(const unsigned char *, size_t,
 				    const struct tsa_refusal *, int, unsigned char **, size_t *);
 };
@@ -31,7 +33,7 @@ struct protocol_def {
 static const struct protocol_def protocols[] = {
 	{ TSA_PROTO_RFC3161,
 	  { "application/timestamp-query", "application/timestamp-request", NULL },
-	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_encode },
+	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode },
 };
 
 const char *
@@ -170,81 +172,50 @@ token_time(struct timespec *t, int digits)
 }
 
 /*
- * Builds, signs and records one token; the row is committed before this returns 0 with the
- * token in *out.  A serial collision is retried with a new serial; a database failure
- * refuses the request and no token leaves.
+ * Builds, signs and records one token in the request's protocol; the row is committed before
+ * this returns 0 with the token in *out.  A serial collision is retried with a new serial; a
+ * database failure refuses the request and no token leaves.
  */
 static int
-issue(struct worker *w, const struct service *svc, const struct policy *pol,
-    const struct tsa_request *req, const struct tsa_client *client, const struct tsa_opts *o,
-    const unsigned char *raw, size_t raw_len, unsigned char **out, size_t *outlen,
-    struct tsa_refusal *ref)
+issue(struct worker *w, const struct protocol_def *proto, const struct service *svc,
+    const struct policy *pol, const struct tsa_request *req, const struct tsa_client *client,
+    const struct tsa_opts *o, const unsigned char *raw, size_t raw_len, unsigned char **out,
+    size_t *outlen, struct tsa_refusal *ref)
 {
-	const char *policy_oid = o->policy_default != NULL && !req->has_req_policy ?
-	    o->policy_default : req->has_req_policy ? req->req_policy : pol->policy_oid;
-	const struct signer *s = pol->signer;
-	unsigned char serial[TSA_SERIAL_MAX], *tst = NULL, *token = NULL;
-	size_t tst_len, token_len;
+	unsigned char serial[TSA_SERIAL_MAX], *token = NULL;
+	struct token_job job = {
+		.req = req, .opts = o, .signer = pol->signer,
+		/* A requested policy that passed the chain is the one the token states. */
+		.policy_oid = req->has_req_policy ? req->req_policy :
+		    o->policy_default != NULL ? o->policy_default : pol->policy_oid,
+		.serial = serial, .serial_len = o->serial_bytes,
+	};
+	struct token_record rec = {
+		.serial = serial, .serial_len = o->serial_bytes,
+		.service_id = svc->id, .policy_id = pol->id, .service = svc->name,
+		.policy_oid = job.policy_oid, .protocol = req->protocol,
+		.hash_alg = req->hash->name, .imprint = req->imprint,
+		.imprint_len = req->imprint_len,
+		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
+		.requester = client->remote_addr,
+		.client_identity = client->registered ? client->registered : client->tls_subject,
+		.request = o->archive == ARCHIVE_REQUEST ? raw : NULL,
+		.request_len = o->archive == ARCHIVE_REQUEST ? raw_len : 0,
+	};
+	size_t token_len;
 	int attempt, rc;
 
 	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
-		struct tst_params tp = {
-			.policy_oid = policy_oid, .req = req,
-			.serial = serial, .serial_len = o->serial_bytes,
-			.digits = o->digits, .acc_seconds = o->acc_seconds,
-			.acc_millis = o->acc_millis, .acc_micros = o->acc_micros,
-			.ordering = o->ordering,
-			.tsa_name = o->tsa_name == 1 ? s->subject_dn.data :
-			    o->tsa_name == 2 ? o->tsa_name_der : NULL,
-			.tsa_name_len = o->tsa_name == 1 ? s->subject_dn.len : o->tsa_name_len,
-			.qualified = o->qualified,
-		};
-		struct cms_params cp = {
-			.signer = s, .content_type = OID_CT_TSTINFO,
-			.ess_version = o->ess_version, .ess_hash = o->ess_hash,
-			.ess_issuer_serial = o->ess_issuer_serial,
-			.certs = req->cert_req ? o->certs : CMS_CERTS_NONE,
-		};
-		struct token_record rec;
-
-		token_time(&tp.gen_time, o->digits);
-		cp.signing_time = o->signing_time ? &tp.gen_time : NULL;
+		token_time(&job.gen_time, o->digits);
 		if (serial_generate(serial, o->serial_bytes) == -1 ||
-		    tstinfo_encode(&tp, &tst, &tst_len) == -1)
-			goto fail;
-		cp.content = tst;
-		cp.content_len = tst_len;
-		if (cms_sign(&cp, &token, &token_len) == -1)
-			goto fail;
-		memset(&rec, 0, sizeof(rec));
-		rec.serial = serial;
-		rec.serial_len = o->serial_bytes;
-		rec.gen_time = tp.gen_time;
-		rec.service_id = svc->id;
-		rec.policy_id = pol->id;
-		rec.service = svc->name;
-		rec.policy_oid = policy_oid;
-		rec.protocol = req->protocol;
-		rec.hash_alg = req->hash->name;
-		rec.imprint = req->imprint;
-		rec.imprint_len = req->imprint_len;
-		rec.nonce = req->has_nonce ? req->nonce : NULL;
-		rec.nonce_len = req->nonce_len;
-		rec.requester = client->remote_addr;
-		rec.client_identity = client->registered ? client->registered :
-		    client->tls_subject;
+		    proto->token(&job, &token, &token_len) == -1)
+			break;
+		rec.gen_time = job.gen_time;
 		if (o->archive != ARCHIVE_INDEX) {
 			rec.token = token;
 			rec.token_len = token_len;
 		}
-		if (o->archive == ARCHIVE_REQUEST) {
-			rec.request = raw;
-			rec.request_len = raw_len;
-		}
-		rc = tokens_record(&w->db, &rec);
-		free(tst);
-		tst = NULL;
-		if (rc == 0) {
+		if ((rc = tokens_record(&w->db, &rec)) == 0) {
 			*out = token;
 			*outlen = token_len;
 			return 0;
@@ -258,8 +229,6 @@ issue(struct worker *w, const struct service *svc, const struct policy *pol,
 		}
 		log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
 	}
-fail:
-	free(tst);
 	free(token);
 	tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
 	    "token construction or signature failed");
@@ -268,9 +237,9 @@ fail:
 
 /* Runs the pipeline for one parsed request: the token in *token, or -1 with ref. */
 static int
-process(struct worker *w, const struct tsa_request *req, struct tsa_client *client,
-    const struct http_request *hr, struct tsa_opts *o, unsigned char **token,
-    size_t *token_len, struct tsa_refusal *ref)
+process(struct worker *w, const struct protocol_def *proto, const struct tsa_request *req,
+    struct tsa_client *client, const struct http_request *hr, struct tsa_opts *o,
+    unsigned char **token, size_t *token_len, struct tsa_refusal *ref)
 {
 	const struct service *svc;
 	const struct policy *pol;
@@ -302,7 +271,8 @@ process(struct worker *w, const struct tsa_request *req, struct tsa_client *clie
 		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
 		return -1;
 	}
-	return issue(w, svc, pol, req, client, o, hr->body, hr->body_len, token, token_len, ref);
+	return issue(w, proto, svc, pol, req, client, o, hr->body, hr->body_len, token, token_len,
+	    ref);
 }
 
 /* Refusals of clients (403) and changes of clock synchronisation, as events. */
@@ -351,7 +321,7 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 	}
 	client = hr->client;
 	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
-	    process(w, &req, &client, hr, &o, &token, &token_len, &ref) == 0)
+	    process(w, proto, &req, &client, hr, &o, &token, &token_len, &ref) == 0)
 		granted = 1;
 	record_events(w, &client, granted ? NULL : &ref);
 	if (!granted) {
