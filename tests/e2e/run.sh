@@ -21,6 +21,12 @@ source "$HERE/rfc3161.sh"
 source "$HERE/refusals.sh"
 # shellcheck source=database.sh
 source "$HERE/database.sh"
+# shellcheck source=filters.sh
+source "$HERE/filters.sh"
+# shellcheck source=reload.sh
+source "$HERE/reload.sh"
+# shellcheck source=clock.sh
+source "$HERE/clock.sh"
 # shellcheck source=tsactl.sh
 source "$HERE/tsactl.sh"
 
@@ -63,6 +69,9 @@ fi
 
 cases_rfc3161
 cases_refusals
+cases_filters
+cases_reload
+cases_clock
 cases_tsactl
 cases_database
 
