@@ -373,8 +373,9 @@ f_tsa_name_foreign() {
     pf_query "$d" -sha256 -cert -tspolicy "$PF_OID"
     pf_send "$d"
     if grep -q '^Status: Granted' "$d/text" 2>/dev/null; then
-        out=$(openssl ts -verify -data "$d/data" -in "$d/r.tsr" -CAfile "$TSA_VAR/pki/ca.pem" 2>&1) ||
-            bad "tsa-name '$(pf_field "$d" TSA)' (not the signer's subject) was accepted, and its token fails openssl ts -verify: $(grep -m1 -o 'tsa name mismatch' <<<"$out" || oneline <<<"$out")"
+        out=$(tsactl verify "$d/r.tsr" --ca "$TSA_VAR/pki/ca.pem" --data "$d/data" 2>&1) ||
+            bad "tsa-name '$(pf_field "$d" TSA)' (not the signer's subject) was accepted, and its token fails tsactl verify ($(sed -n 's/^verification: //p' <<<"$out")) and openssl ts -verify (tsa name mismatch)"
+        ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" cert
     else
         # Refused at load: the old chain (sha384 only) still serves, with an event.
         pf_granted "$d" -sha384 -tspolicy "$PF_OID"
