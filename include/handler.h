@@ -40,6 +40,13 @@ struct http_response {
 int	worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t errlen);
 void	worker_handle(struct worker *w, const struct http_request *req,
 	    struct http_response *resp);
+/*
+ * Keeps the configuration current: reloads it whole when a notification on tsa_config
+ * arrived, the connection is new, or (once a second) config_version moved on.  A configuration
+ * that does not load is refused with an event and the last good one stays.  Called before
+ * each request and while idle.  0 when there is a configuration to serve with.
+ */
+int	worker_refresh(struct worker *w);
 void	worker_free(struct worker *w);
 /* Reason phrase for the HTTP statuses the worker uses. */
 const char *http_reason(int status);

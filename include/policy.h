@@ -75,6 +75,9 @@ struct filter_def {
 			    const struct tsa_client *client, struct tsa_opts *opts,
 			    struct tsa_refusal *ref);
 	void		(*free)(void *state);
+	/* Optional: checks the state against the policy's signer at load. 0, or -1 with err. */
+	int		(*check)(void *state, const struct signer *signer, char *err,
+			    size_t errlen);
 };
 
 struct filter_inst {

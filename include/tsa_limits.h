@@ -39,6 +39,8 @@
 #define TSA_MAX_PEM		(256 * 1024)
 /* A token or response the verifier reads from a file. */
 #define TSA_MAX_TOKEN_FILE	(1024 * 1024)
+/* Seconds a worker waits on a web server that connected but does not send its request. */
+#define TSA_FCGI_READ_TIMEOUT	10
 /* One line of tsa.conf. */
 #define TSA_MAX_CONF_LINE	4096
 /* genTime fractional digits (accuracy filter): 0 to 6, microseconds being the clock's grain. */

@@ -55,8 +55,10 @@ CREATE TABLE policy_filters (
 CREATE TABLE issued_tokens (
     serial          numeric(49, 0) PRIMARY KEY CHECK (serial > 0),
     gen_time        timestamptz NOT NULL,
-    service_id      integer REFERENCES services (id) ON DELETE SET NULL,
-    policy_id       integer REFERENCES policies (id) ON DELETE SET NULL,
+    -- Ids at issue time, for joins while they last: the archive does not depend on the
+    -- configuration rows (a worker may still serve with a policy just replaced).
+    service_id      integer,
+    policy_id       integer,
     service         text NOT NULL,
     policy_oid      text NOT NULL,
     protocol        text NOT NULL CHECK (protocol IN ('rfc3161', 'soap', 'authenticode')),

@@ -118,14 +118,8 @@ worker_free(struct worker *w)
 	db_close(&w->db);
 }
 
-/*
- * Keeps the configuration current: loaded when missing, reloaded whole when a notification
- * says it changed or, once a second, when config_version moved on.  A configuration that does
- * not load is refused with an event, and the last good one stays in force.  0 when there is a
- * configuration to serve with.
- */
-static int
-refresh_config(struct worker *w)
+int
+worker_refresh(struct worker *w)
 {
 	struct tsa_config *fresh = NULL;
 	char err[512];
@@ -244,7 +238,7 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 	const struct service *svc;
 	const struct policy *pol;
 
-	if (refresh_config(w) == -1) {
+	if (worker_refresh(w) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "configuration not loaded (database unreachable?)");
 		return -1;

@@ -13,6 +13,10 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +146,43 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 		FCGX_PutStr((const char *)resp->body, (int)resp->body_len, fr->out);
 }
 
+/*
+ * Waits for the web server's next connection while following configuration changes: an idle
+ * worker reloads on a notification within the second, so the last good configuration is
+ * always the one it keeps.  The accept is ours (non-blocking, so that a worker that loses the
+ * race to a connection goes back to waiting instead of blocking in accept() deaf to changes);
+ * libfcgi then reads the request from the connection we hand it (FCGX_Request.ipcFd, with
+ * keepConnection set so that FCGX_Accept_r does not close it first).  Returns the connection,
+ * or -1 when the worker is to stop.
+ */
+static int
+wait_connection(int listen_fd, struct worker *w)
+{
+	static const struct timeval slow_peer = { TSA_FCGI_READ_TIMEOUT, 0 };
+
+	while (!stopping) {
+		struct pollfd pf[2] = { { listen_fd, POLLIN, 0 }, { -1, POLLIN, 0 } };
+		int rc, fd;
+
+		pf[1].fd = w->db.conn != NULL ? PQsocket(w->db.conn) : -1;
+		rc = poll(pf, pf[1].fd >= 0 ? 2 : 1, 1000);
+		if (rc < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, "poll: %s", strerror(errno));
+			return -1;
+		}
+		(void)worker_refresh(w);
+		if (rc <= 0 || (pf[0].revents & POLLIN) == 0)
+			continue;
+		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+			/* A web server that connects and says nothing must not hold the worker. */
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slow_peer, sizeof(slow_peer));
+			return fd;
+		}
+		/* EAGAIN: another worker took it. */
+	}
+	return -1;
+}
+
 static int
 worker_main(int listen_fd, const struct tsa_conf *conf)
 {
@@ -172,15 +213,21 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	if ((buf = malloc(conf->max_body + 1)) == NULL)
 		return 70;
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) == -1) {
+		log_msg(LOG_ERR, "listening socket: %s", strerror(errno));
+		return 70;
+	}
 	while (!stopping) {
 		struct http_request hr;
 		struct http_response resp;
+		int fd = wait_connection(listen_fd, &w);
 
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping)
-				break;
-			continue;
-		}
+		if (fd < 0)
+			break;
+		fr.ipcFd = fd;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0)
+			continue;	/* not a FastCGI request: libfcgi closed it */
 		read_request(&fr, buf, conf->max_body, &hr);
 		worker_handle(&w, &hr, &resp);
 		write_response(&fr, &resp);

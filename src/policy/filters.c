@@ -467,6 +467,36 @@ tsa_name_fill(const struct filter_param *params, size_t n, struct opt_state *s, 
 	return 0;
 }
 
+/*
+ * RFC 3161 2.4.2: the tsa name "MUST correspond to one of the subject names included in the
+ * certificate that is to be used to verify the token".  A DN written in the filter must be the
+ * signer's subject (compared as RFC 4514 text); the token then carries the subject's own DER.
+ */
+static int
+tsa_name_check(void *state, const struct signer *signer, char *err, size_t errlen)
+{
+	struct opt_state *s = state;
+	gnutls_datum_t mine = { (unsigned char *)(uintptr_t)s->opts.tsa_name_der,
+	    (unsigned)s->opts.tsa_name_len };
+	gnutls_datum_t theirs = { signer->subject_dn.data, (unsigned)signer->subject_dn.len };
+	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
+	int rc = -1;
+
+	if (s->opts.tsa_name != 2)
+		return 0;
+	if (gnutls_x509_rdn_get2(&mine, &a, 0) >= 0 && gnutls_x509_rdn_get2(&theirs, &b, 0) >= 0 &&
+	    a.size == b.size && memcmp(a.data, b.data, a.size) == 0) {
+		s->opts.tsa_name = 1;
+		rc = 0;
+	} else
+		snprintf(err, errlen, "RFC 3161 2.4.2: the name '%s' is not the subject of "
+		    "signer %s ('%s')", a.data ? (char *)a.data : "?", signer->name,
+		    b.data ? (char *)b.data : "?");
+	gnutls_free(a.data);
+	gnutls_free(b.data);
+	return rc;
+}
+
 static int
 tsa_name_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
 {
@@ -848,22 +878,22 @@ ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_
 }
 
 static const struct filter_def filters[] = {
-	{ "hash-algorithms",	hash_parse,		opt_run,	opt_free },
-	{ "policy-oid",		policy_oid_parse,	policy_oid_run,	oid_list_free },
-	{ "extensions",		extensions_parse,	extensions_run,	oid_list_free },
-	{ "accuracy",		accuracy_parse,		opt_run,	opt_free },
-	{ "ordering",		ordering_parse,		opt_run,	opt_free },
-	{ "tsa-name",		tsa_name_parse,		opt_run,	opt_free },
-	{ "cert-id",		cert_id_parse,		opt_run,	opt_free },
-	{ "cert-chain",		cert_chain_parse,	opt_run,	opt_free },
-	{ "signing-time",	signing_time_parse,	opt_run,	opt_free },
-	{ "status-text",	status_text_parse,	opt_run,	opt_free },
-	{ "serial",		serial_parse,		opt_run,	opt_free },
-	{ "qualified",		qualified_parse,	opt_run,	opt_free },
-	{ "archive",		archive_parse,		opt_run,	opt_free },
-	{ "clock",		clock_parse,		clock_run,	clock_free },
-	{ "client-auth",	client_auth_parse,	client_auth_run, nothing_free },
-	{ "ip-allow",		ip_allow_parse,		ip_allow_run,	free },
+	{ "hash-algorithms",	hash_parse,		opt_run,	opt_free, NULL },
+	{ "policy-oid",		policy_oid_parse,	policy_oid_run,	oid_list_free, NULL },
+	{ "extensions",		extensions_parse,	extensions_run,	oid_list_free, NULL },
+	{ "accuracy",		accuracy_parse,		opt_run,	opt_free, NULL },
+	{ "ordering",		ordering_parse,		opt_run,	opt_free, NULL },
+	{ "tsa-name",		tsa_name_parse,		opt_run,	opt_free, tsa_name_check },
+	{ "cert-id",		cert_id_parse,		opt_run,	opt_free, NULL },
+	{ "cert-chain",		cert_chain_parse,	opt_run,	opt_free, NULL },
+	{ "signing-time",	signing_time_parse,	opt_run,	opt_free, NULL },
+	{ "status-text",	status_text_parse,	opt_run,	opt_free, NULL },
+	{ "serial",		serial_parse,		opt_run,	opt_free, NULL },
+	{ "qualified",		qualified_parse,	opt_run,	opt_free, NULL },
+	{ "archive",		archive_parse,		opt_run,	opt_free, NULL },
+	{ "clock",		clock_parse,		clock_run,	clock_free, NULL },
+	{ "client-auth",	client_auth_parse,	client_auth_run, nothing_free, NULL },
+	{ "ip-allow",		ip_allow_parse,		ip_allow_run,	free, NULL },
 };
 
 const struct filter_def *

@@ -137,6 +137,31 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 	return 0;
 }
 
+/* The checks a filter makes against its policy's signer (filter_def.check). */
+static int
+check_filters(struct tsa_config *cfg, char *err, size_t errlen)
+{
+	size_t i, j, k;
+	char why[384];
+
+	for (i = 0; i < cfg->n_services; i++)
+		for (j = 0; j < cfg->services[i].n_policies; j++) {
+			struct policy *p = &cfg->services[i].policies[j];
+
+			for (k = 0; k < p->n_filters; k++) {
+				const struct filter_def *d = p->filters[k].def;
+
+				if (d->check == NULL ||
+				    d->check(p->filters[k].state, p->signer, why, sizeof(why)) == 0)
+					continue;
+				snprintf(err, errlen, "policy %s: filter %s: %s", p->name, d->name,
+				    why);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 /* bytea in text form (\x...) into a blob. */
 static int
 bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len,
@@ -270,6 +295,7 @@ config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, si
 	    load_signers(cfg, signers, open_keys, err, errlen) == -1 ||
 	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
 	    load_filters(cfg, filters, err, errlen) == -1 ||
+	    check_filters(cfg, err, errlen) == -1 ||
 	    load_clients(cfg, clients) == -1)
 		goto out;
 	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
