@@ -131,9 +131,12 @@ clock_check(const struct clock_gate *g, unsigned long accuracy_us, struct tsa_re
 	window = g->leap_mode == CLOCK_LEAP_PAUSE ? 2 : g->leap_mode == CLOCK_LEAP_STOP ? 60 : 0;
 	if (st.leap != 0 && window > 0 &&
 	    (st.seconds_to_midnight <= window || st.seconds_to_midnight >= 86400 - window)) {
+		int before = st.seconds_to_midnight <= window;
+
 		tsa_refuse(ref, TSA_FAIL_TIME_NOT_AVAILABLE, "time source not available",
-		    "EN 319 421 7.7.2: leap second %s at midnight UTC, %ld s away (leap %s)",
-		    st.leap > 0 ? "inserted" : "deleted", st.seconds_to_midnight,
+		    "EN 319 421 7.7.2: leap second %s at midnight UTC, %ld s %s (leap %s)",
+		    st.leap > 0 ? "inserted" : "deleted", before ? st.seconds_to_midnight :
+		    86400 - st.seconds_to_midnight, before ? "from now" : "ago",
 		    g->leap_mode == CLOCK_LEAP_PAUSE ? "pause" : "stop");
 		return -1;
 	}
