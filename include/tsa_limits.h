@@ -46,4 +46,18 @@
 /* genTime fractional digits (accuracy filter): 0 to 6, microseconds being the clock's grain. */
 #define TSA_MAX_TIME_DIGITS	6
 
+/* SOAP/XML request body: a real request is under 1 KB (2 KB indented); 16 KiB refuses anything
+ * larger before libxml2 sees it, so no text or attribute node can grow beyond it. */
+#define TSA_MAX_SOAP_BODY	16384
+/* XML element nesting: Envelope/Body/service/TimeStampRequest/Digest/DigestMethod is 6 deep;
+ * 16 leaves room for nothing real and stops deep-nesting attacks in the SAX callbacks. */
+#define TSA_MAX_XML_DEPTH	16
+/* SOAP Nonce: decimal digits; clients send 13 to 19, 40 hold 128 bits and fit TSA_MAX_NONCE. */
+#define TSA_MAX_XML_NONCE_DIGITS 40
+/* DigestValue text echoed verbatim: base64 of SHA-512 is 88 characters; 256 allows the line
+ * breaks and spaces xs:base64Binary permits, and no more. */
+#define TSA_MAX_XML_DIGEST_TEXT	256
+/* An Algorithm URI echoed verbatim: the longest we know is 46 characters. */
+#define TSA_MAX_XML_URI		128
+
 #endif
