@@ -43,8 +43,11 @@ declare -A SOURCES=(
                src/proto/request.c src/proto/rfc3161.c"
     [verify]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
               src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c"
+    [soap]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+            src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
+            src/proto/soap.c src/tst/xmltoken.c"
 )
-PKGS=(gnutls libtasn1 p11-kit-1)
+PKGS=(gnutls libtasn1 p11-kit-1 libxml-2.0)
 
 OUT=build/fuzz
 OBJ=$OUT/obj
