@@ -369,7 +369,24 @@ START_TEST(parse_limits)
 	ck_assert_int_eq(parse(big, &req, NULL, &ref), -1);
 	ck_assert_str_eq(ref.text, "request too large");
 	ck_assert_int_eq(soap_refusal_is_fault(&ref), 1);
-	/* A huge attribute within the size cap: schema-invalid or unknown, never accepted. */
+	free(big);
+
+	/* Huge text and attribute nodes within the size cap: refused, never echoed. */
+	n = TSA_MAX_SOAP_BODY - 1024;
+	ck_assert_ptr_nonnull(big = malloc(TSA_MAX_SOAP_BODY));
+	ck_assert_ptr_nonnull(p = malloc(n + 1));
+	memset(p, 'A', n);
+	p[n] = '\0';
+	snprintf(big, TSA_MAX_SOAP_BODY, REQ(SHA1_URI, "%s", ""), p);
+	ck_assert_int_eq(parse(big, &req, NULL, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_BAD_DATA_FORMAT);
+	snprintf(big, TSA_MAX_SOAP_BODY, REQ("%s", SHA1_B64, ""), p);
+	ck_assert_int_eq(parse(big, &req, NULL, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_BAD_ALG);
+	snprintf(big, TSA_MAX_SOAP_BODY, REQ(SHA1_URI, SHA1_B64, "<ts:Nonce>%s</ts:Nonce>"), p);
+	ck_assert_int_eq(parse(big, &req, NULL, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_BAD_REQUEST);
+	free(p);
 	free(big);
 
 	/* UTF-16: NUL bytes refused before libxml2 sees them. */
@@ -840,12 +857,44 @@ START_TEST(token_rsa_sha256)
 	ck_assert_ptr_null(strchr(cut, '\n'));
 	if (G.have_xmlsec) {
 		ck_assert_int_eq(xmlsec_verify(cut, "rsa-sha256", 1), 0);
-		/* Tampered: a changed CreationTime and DigestValue no longer verify. */
-		{
-			char *t = strdup(cut), *at = strstr(t, "20:38:31.605Z");
+		/* Tampered: a changed CreationTime, DigestValue or Nonce, or a moved element, no
+		 * longer verifies. */
+		static const struct {
+			const char *from, *to;
+		} tamper[] = {
+			{ "20:38:31.605Z", "20:38:31.606Z" },
+			{ "<ds:DigestValue>MU/L", "<ds:DigestValue>MV/L" },
+			{ "<ts:Nonce>2376587872813388064<", "<ts:Nonce>2376587872813388065<" },
+			{ "<ts:Accuracy milliseconds=\"999\"/>", "<ts:Accuracy milliseconds=\"998\"/>" },
+		};
+		size_t k;
 
-			at[7] = '6';
-			ck_assert_int_ne(xmlsec_verify(t, "rsa-sha256-tampered", 1), 0);
+		for (k = 0; k < sizeof(tamper) / sizeof(tamper[0]); k++) {
+			char *t = strdup(cut), *at = strstr(t, tamper[k].from);
+
+			ck_assert_ptr_nonnull(at);
+			ck_assert_uint_eq(strlen(tamper[k].from), strlen(tamper[k].to));
+			memcpy(at, tamper[k].to, strlen(tamper[k].to));
+			ck_assert_msg(xmlsec_verify(t, "rsa-sha256-tampered", 1) != 0,
+			    "tampered %s verified", tamper[k].from);
+			free(t);
+		}
+		/* Moved: the Policy after the Digest. */
+		{
+			char *t = strdup(cut), *pol = strstr(t, "<ts:Policy "), *dig, *end;
+			size_t plen, dlen;
+			char tmp[512];
+
+			ck_assert_ptr_nonnull(pol);
+			end = strstr(pol, "/>") + 2;
+			plen = (size_t)(end - pol);
+			dig = end;
+			dlen = (size_t)(strstr(dig, "</ts:Digest>") + strlen("</ts:Digest>") - dig);
+			ck_assert_uint_lt(plen, sizeof(tmp));
+			memcpy(tmp, pol, plen);
+			memmove(pol, dig, dlen);
+			memcpy(pol + dlen, tmp, plen);
+			ck_assert_int_ne(xmlsec_verify(t, "rsa-sha256-moved", 1), 0);
 			free(t);
 		}
 	}
