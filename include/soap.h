@@ -50,6 +50,13 @@ int	soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 int	soap_parse(const unsigned char *p, size_t len, struct tsa_request *req,
 	    struct tsa_refusal *ref);
 
+/*
+ * 1 when the body looks like XML (after an optional UTF-8 byte order mark and whitespace,
+ * '<'), else 0: with the content type (text/xml, application/soap+xml), how the worker tells
+ * a SOAP request from a DER one (which begins 0x30).  Cheap; soap_parse() decides the rest.
+ */
+int	soap_sniff(const unsigned char *p, size_t len);
+
 /* 1 when ref is one of this codec's SOAP Fault refusals (answer HTTP 500), else 0. */
 int	soap_refusal_is_fault(const struct tsa_refusal *ref);
 /* The HTTP status of the answer to ref (NULL: granted): 500 for a Fault, else 200. */

@@ -572,6 +572,18 @@ soap_parse(const unsigned char *p, size_t len, struct tsa_request *req, struct t
 	return soap_parse_echo(p, len, req, NULL, ref);
 }
 
+int
+soap_sniff(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i < len && p[i] == '<';
+}
+
 /* ---- encoding ---------------------------------------------------------------------------- */
 
 struct sbuf {

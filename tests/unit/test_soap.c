@@ -442,6 +442,16 @@ START_TEST(encode_shapes)
 }
 END_TEST
 
+START_TEST(sniff)
+{
+	ck_assert_int_eq(soap_sniff((const unsigned char *)req_compact, strlen(req_compact)), 1);
+	ck_assert_int_eq(soap_sniff((const unsigned char *)"\xef\xbb\xbf \r\n<x/>", 9), 1);
+	ck_assert_int_eq(soap_sniff((const unsigned char *)"\x30\x29\x02\x01\x01", 5), 0);
+	ck_assert_int_eq(soap_sniff((const unsigned char *)"  ", 2), 0);
+	ck_assert_int_eq(soap_sniff((const unsigned char *)"", 0), 0);
+}
+END_TEST
+
 START_TEST(base64_strict)
 {
 	unsigned char out[8];
@@ -1010,6 +1020,7 @@ soap_suite(void)
 	tcase_add_test(tc, schema_embedded_is_current);
 	tcase_add_test(tc, encode_shapes);
 	tcase_add_test(tc, base64_strict);
+	tcase_add_test(tc, sniff);
 	tcase_add_test(tc, fixture_verifies);
 	suite_add_tcase(s, tc);
 
