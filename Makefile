@@ -64,6 +64,9 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The XSDs are embedded in soap.o (.incbin).
+$(BUILD)/src/proto/soap.o: xsd/timestamp.xsd xsd/xmldsig-subset.xsd
+
 $(BUILD)/libtsa.a: $(LIB_OBJ)
 	ar rcs $@ $^
 

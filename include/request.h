@@ -43,6 +43,15 @@ struct tsa_extension {
 	int	critical;
 };
 
+/* Text a protocol echoes character for character (SOAP: the DigestMethod's Algorithm, the
+ * DigestValue with its whitespace, the Nonce); empty for RFC 3161. */
+struct tsa_echo {
+	char	digest_method[TSA_MAX_XML_URI];
+	char	digest_value[TSA_MAX_XML_DIGEST_TEXT];
+	int	has_nonce;
+	char	nonce[TSA_MAX_XML_NONCE_DIGITS + 1];
+};
+
 struct tsa_request {
 	enum tsa_protocol	 protocol;
 	char			 hash_oid[TSA_MAX_OID_TEXT];
@@ -58,6 +67,7 @@ struct tsa_request {
 	int			 cert_req;
 	size_t			 n_ext;
 	struct tsa_extension	 ext[TSA_MAX_EXTENSIONS];
+	struct tsa_echo		 echo;
 };
 
 /* What the web server told us about the request (FastCGI params); strings may be NULL. */

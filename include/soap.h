@@ -19,13 +19,6 @@
 #define SOAP_CONTENT_TYPE_REPLY	"text/xml; charset=utf-8"
 
 /* The request's text that the token echoes character for character. */
-struct soap_echo {
-	char	digest_method[TSA_MAX_XML_URI];		/* the Algorithm attribute */
-	char	digest_value[TSA_MAX_XML_DIGEST_TEXT];	/* DigestValue text, whitespace kept */
-	int	has_nonce;
-	char	nonce[TSA_MAX_XML_NONCE_DIGITS + 1];	/* Nonce text */
-};
-
 /*
  * Compiles the request schema (xsd/timestamp.xsd and xsd/xmldsig-subset.xsd, embedded in the
  * program at build time: nothing is read from disk) once per process.  soap_parse() calls it
@@ -45,8 +38,8 @@ void	soap_cleanup(void);
  * the policy's business.
  */
 int	soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
-	    struct soap_echo *echo, struct tsa_refusal *ref);
-/* soap_parse_echo() without the echo: the protocol table's parse verb. */
+	    struct tsa_echo *echo, struct tsa_refusal *ref);
+/* The protocol table's parse verb: soap_parse_echo() with the echo kept in req->echo. */
 int	soap_parse(const unsigned char *p, size_t len, struct tsa_request *req,
 	    struct tsa_refusal *ref);
 

@@ -19,9 +19,9 @@
  * by default, SHA-1 for the legacy RSA-SHA1 form of SI-TSA) and key type (RSA PKCS#1 v1.5 or
  * ECDSA; RSA-PSS is refused).  Returns 0 with a malloc'd *out, or -1.
  */
-int	soap_token_echo(const struct token_job *job, const struct soap_echo *echo,
+int	soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
 	    unsigned char **out, size_t *outlen);
-/* soap_token_echo(job, NULL, ...): the protocol table's token verb. */
+/* The protocol table's token verb: soap_token_echo() with job->req->echo when it is set. */
 int	soap_token(const struct token_job *job, unsigned char **out, size_t *outlen);
 
 /* Base64 of p without line breaks into a malloc'd NUL-terminated string, or NULL. */

@@ -15,6 +15,8 @@
 #include "handler.h"
 #include "log.h"
 #include "rfc3161.h"
+#include "soap.h"
+#include "xmltoken.h"
 #include "token.h"
 #include "tst.h"
 
@@ -28,12 +30,17 @@ struct protocol_def {
 	int			(*token)(const struct token_job *, unsigned char **, size_t *);
 	int			(*encode)(const unsigned char *, size_t,
 				    const struct tsa_refusal *, int, unsigned char **, size_t *);
+	/* HTTP status of a refusal's answer; NULL: 200, the protocol's own status says it. */
+	int			(*refusal_status)(const struct tsa_refusal *);
 };
 
 static const struct protocol_def protocols[] = {
 	{ TSA_PROTO_RFC3161,
 	  { "application/timestamp-query", "application/timestamp-request", NULL },
-	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode },
+	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode, NULL },
+	{ TSA_PROTO_SOAP,
+	  { "text/xml", "application/soap+xml", NULL },
+	  SOAP_CONTENT_TYPE_REPLY, soap_parse, soap_token, soap_encode, soap_http_status },
 };
 
 const char *
@@ -98,6 +105,10 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 {
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
+	if (soap_init() == -1) {
+		snprintf(err, errlen, "the SOAP request schema does not compile");
+		return -1;
+	}
 	if (db_init(&w->db, conf->database) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -116,6 +127,7 @@ worker_free(struct worker *w)
 		return;
 	config_free(w->config);
 	db_close(&w->db);
+	soap_cleanup();
 }
 
 int
@@ -328,7 +340,7 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 			return;
 		}
 	}
-	resp->status = 200;
+	resp->status = granted || proto->refusal_status == NULL ? 200 : proto->refusal_status(&ref);
 	resp->content_type = proto->reply_type;
 	if (proto->encode(token, token_len, granted ? NULL : &ref, !granted && o.status_text,
 	    &resp->body, &resp->body_len) == -1) {

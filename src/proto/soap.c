@@ -435,7 +435,7 @@ copy_text(char *dst, size_t max, const xmlChar *src)
 
 /* The semantics of a schema-valid TimeStampRequest. 0, or -1 with ref. */
 static int
-read_request(xmlNodePtr tsr, struct tsa_request *req, struct soap_echo *e,
+read_request(xmlNodePtr tsr, struct tsa_request *req, struct tsa_echo *e,
     struct tsa_refusal *ref)
 {
 	const struct hash_alg *table;
@@ -507,11 +507,11 @@ out:
 
 int
 soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
-    struct soap_echo *echo, struct tsa_refusal *ref)
+    struct tsa_echo *echo, struct tsa_refusal *ref)
 {
-	struct soap_echo local;
+	struct tsa_echo local;
 	struct tsa_request r;
-	struct soap_echo *e = echo != NULL ? echo : &local;
+	struct tsa_echo *e = echo != NULL ? echo : &local;
 	xmlNodePtr root, body, svc, tsr;
 	xmlDocPtr doc = NULL;
 	const char *fault;
@@ -569,7 +569,12 @@ out:
 int
 soap_parse(const unsigned char *p, size_t len, struct tsa_request *req, struct tsa_refusal *ref)
 {
-	return soap_parse_echo(p, len, req, NULL, ref);
+	struct tsa_echo e;
+
+	if (soap_parse_echo(p, len, req, &e, ref) == -1)
+		return -1;
+	req->echo = e;
+	return 0;
 }
 
 int

@@ -283,7 +283,7 @@ first_element(xmlNodePtr n, const char *name)
 
 /* The TimeStampInfo and KeyInfo text, and the skeleton around them. NULL on failure. */
 static char *
-skeleton(const struct token_job *job, const struct soap_echo *echo, const char *sig_uri,
+skeleton(const struct token_job *job, const struct tsa_echo *echo, const char *sig_uri,
     const struct hash_alg *ref_hash, const char *hexserial)
 {
 	const struct signer *s = job->signer;
@@ -414,13 +414,13 @@ out:
 }
 
 int
-soap_token_echo(const struct token_job *job, const struct soap_echo *echo,
+soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
     unsigned char **out, size_t *outlen)
 {
 	const struct signer *s = job->signer;
 	const struct hash_alg *ref_hash = s->digest;
 	const char *sig_uri = NULL;
-	struct soap_echo made;
+	struct tsa_echo made;
 	unsigned char dig[TSA_MAX_IMPRINT];
 	char hexserial[2 * TSA_SERIAL_MAX + 8];
 	xmlNodePtr root, si, ref1, ref2, keyinfo, object, sigval;
@@ -518,5 +518,8 @@ out:
 int
 soap_token(const struct token_job *job, unsigned char **out, size_t *outlen)
 {
-	return soap_token_echo(job, NULL, out, outlen);
+	const struct tsa_echo *e = &job->req->echo;
+
+	/* The text as the client sent it, when the request came from soap_parse(). */
+	return soap_token_echo(job, e->digest_method[0] != '\0' ? e : NULL, out, outlen);
 }

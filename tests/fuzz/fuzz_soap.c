@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct soap_echo echo;
+	struct tsa_echo echo;
 
 	memset(&ref, 0, sizeof(ref));
 	if (soap_parse_echo(data, size, &req, &echo, &ref) == -1) {

@@ -103,7 +103,7 @@ static const char req_sha256_no_nonce[] =
     "</soapenv:Envelope>";
 
 static int
-parse(const char *text, struct tsa_request *req, struct soap_echo *echo,
+parse(const char *text, struct tsa_request *req, struct tsa_echo *echo,
     struct tsa_refusal *ref)
 {
 	memset(ref, 0, sizeof(*ref));
@@ -160,7 +160,7 @@ START_TEST(parse_compact)
 {
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct soap_echo e;
+	struct tsa_echo e;
 	unsigned char want[20];
 	size_t n;
 
@@ -189,7 +189,7 @@ START_TEST(parse_indented)
 {
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct soap_echo e;
+	struct tsa_echo e;
 
 	ck_assert_msg(parse(req_indented, &req, &e, &ref) == 0, "%s: %s", ref.text, ref.detail);
 	ck_assert_str_eq(req.hash->name, "sha1");
@@ -208,7 +208,7 @@ START_TEST(parse_sha2)
 	static const size_t lens[] = { 32, 48, 64 };
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct soap_echo e;
+	struct tsa_echo e;
 	unsigned char digest[64];
 	char text[2048], *b;
 	size_t i;
@@ -725,7 +725,7 @@ issue(const struct signer *s, const char *request, unsigned char **token, size_t
 	    0x1b, 0x6b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x56, 0x5c, 0x91 };
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct soap_echo echo;
+	struct tsa_echo echo;
 	struct tsa_opts opts;
 	struct token_job job;
 	unsigned char *resp;
