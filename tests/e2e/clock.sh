@@ -32,7 +32,7 @@ ck_status() {
 }
 
 # ck_events_count SINCE KIND
-ck_events_count() { pf_psql -c "SELECT count(*) FROM events WHERE id > $1 AND kind = '$2'"; }
+ck_events_count() { tsa_psql -c "SELECT count(*) FROM events WHERE id > $1 AND kind = '$2'"; }
 
 # ck_recovered SINCE URL OPTION...: sends pairs of requests (so that each worker gets some)
 # until there are as many clock-sync-recovered events as clock-sync-lost ones since SINCE; at
@@ -70,7 +70,7 @@ ck_gate() {
     pf_refused "$d" "$FI_TIME_NOT_AVAILABLE" -sha256 -tspolicy "$CK_OID"
     ev=$(pf_events "$since" clock-sync-lost)
     [[ $ev == *unsynchronised* ]] || bad "no clock-sync-lost event saying unsynchronised: $(oneline <<<"$ev")"
-    pf_psql -c "SELECT severity || ' ' || service FROM events WHERE id > $since AND kind = 'clock-sync-lost'" |
+    tsa_psql -c "SELECT severity || ' ' || service FROM events WHERE id > $since AND kind = 'clock-sync-lost'" |
         grep -qx 'error tsa' || bad "clock-sync-lost is not an error of service tsa"
     pf_refused "$d" "$FI_TIME_NOT_AVAILABLE" -sha256 -tspolicy "$CK_OID"
 
@@ -165,7 +165,7 @@ ck_demo() {
     local d file since tsa=http://127.0.0.1:$TSA_HTTP_PORT/tsa
     local vs=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
     d=$(casedir)
-    file=$(pf_psql -c "SELECT coalesce(f.params->>'status_file', '') FROM policy_filters f
+    file=$(tsa_psql -c "SELECT coalesce(f.params->>'status_file', '') FROM policy_filters f
         JOIN policies p ON p.id = f.policy_id JOIN services s ON s.id = p.service_id
         WHERE s.name = 'tsa' AND p.name = 'default' AND f.filter = 'clock'")
     if [[ -z $file ]]; then

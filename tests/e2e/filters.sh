@@ -12,16 +12,6 @@ PF_OID=1.3.6.1.4.1.57264.9.1            # t-filters matches requests naming this
 
 # ---- helpers shared with reload.sh and clock.sh ----------------------------------------------
 
-# psql on the stack's socket, unaligned, stopping at the first error.
-pf_psql() {
-    local bin=psql found
-    if ! command -v psql >/dev/null 2>&1; then
-        found=(/usr/lib/postgresql/*/bin/psql)
-        bin=${found[-1]}
-    fi
-    "$bin" -X -q -At -v ON_ERROR_STOP=1 "host=$TSA_VAR/pg/run dbname=tsa user=tsa" "$@"
-}
-
 # pf_chain NAME POSITION MATCH_OID POLICY_OID [FILTER=JSON]...: policy NAME of service tsa at
 # POSITION, matching requests that name MATCH_OID (empty: every request), with the demo's
 # signer and this filter chain, in one transaction.  An existing NAME is updated in place (its
@@ -51,21 +41,21 @@ INSERT INTO policy_filters (policy_id, position, filter, params)
     done
     sql+="
 COMMIT;"
-    out=$(pf_psql <<<"$sql" 2>&1) || bad "cannot set the chain of $name: $(oneline <<<"$out")"
+    out=$(tsa_psql <<<"$sql" 2>&1) || bad "cannot set the chain of $name: $(oneline <<<"$out")"
 }
 
 # pf_drop NAME: removes policy NAME of service tsa (its filters go with it).
 pf_drop() {
-    pf_psql -c "DELETE FROM policies WHERE name = '$1'
+    tsa_psql -c "DELETE FROM policies WHERE name = '$1'
         AND service_id = (SELECT id FROM services WHERE name = 'tsa')" >/dev/null
 }
 
 # The last event id, to look only at what comes after it.
-pf_last_event() { pf_psql -c 'SELECT coalesce(max(id), 0) FROM events'; }
+pf_last_event() { tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events'; }
 
 # pf_events SINCE KIND: the events of KIND after id SINCE, one "requester|detail" a line.
 pf_events() {
-    pf_psql -c "SELECT coalesce(host(requester), '') || '|' || detail FROM events
+    tsa_psql -c "SELECT coalesce(host(requester), '') || '|' || detail FROM events
         WHERE id > $1 AND kind = '$2' ORDER BY id"
 }
 
@@ -147,8 +137,8 @@ eventually() {
 # loaded" (or later) for every worker.  At most 5 s.
 pf_settle() {
     local v master p i ok loaded d url=http://127.0.0.1:$TSA_HTTP_PORT/tsa
-    pf_psql -c 'UPDATE services SET name = name WHERE false' >/dev/null || bad "cannot touch the configuration"
-    v=$(pf_psql -c 'SELECT version FROM config_version') || bad "cannot read config_version"
+    tsa_psql -c 'UPDATE services SET name = name WHERE false' >/dev/null || bad "cannot touch the configuration"
+    v=$(tsa_psql -c 'SELECT version FROM config_version') || bad "cannot read config_version"
     master=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")
     d=$(casedir)
     pf_query "$d" -sha256
@@ -544,7 +534,7 @@ f_qualified() {
 
 # archived DIR: "TOKEN_NULL|REQUEST_HEX" of the issued_tokens row of DIR's token (by imprint).
 archived() {
-    pf_psql -c "SELECT (token IS NULL)::text || '|' || coalesce(encode(request, 'hex'), '')
+    tsa_psql -c "SELECT (token IS NULL)::text || '|' || coalesce(encode(request, 'hex'), '')
         FROM issued_tokens WHERE imprint = decode('$(digest sha256 "$1/data")', 'hex')"
 }
 
@@ -604,7 +594,7 @@ f_ip_allow() {
 
 f_client_auth_cleanup() {
     pf_drop t-filters
-    pf_psql -c "DELETE FROM clients WHERE name = 't-filters-client'" >/dev/null
+    tsa_psql -c "DELETE FROM clients WHERE name = 't-filters-client'" >/dev/null
 }
 
 # A client certificate over plain HTTP: the web server verified nothing, so client-auth
@@ -615,7 +605,7 @@ f_client_auth() {
     d=$(casedir)
     trap f_client_auth_cleanup EXIT
     fp=$(openssl x509 -in "$TSA_VAR/pki/client.pem" -noout -fingerprint -sha256 | sed 's/^.*=//; s/://g')
-    pf_psql -c "INSERT INTO clients (service_id, name, subject, fingerprint_sha256, issuer_der, serial, certificate)
+    tsa_psql -c "INSERT INTO clients (service_id, name, subject, fingerprint_sha256, issuer_der, serial, certificate)
         SELECT id, 't-filters-client', 'CN=TSA demo client', decode('$fp', 'hex'), '\\x00', '\\x01',
                \$c\$$(<"$TSA_VAR/pki/client.pem")\$c\$ FROM services WHERE name = 'tsa'" >/dev/null ||
         bad "cannot register the demo client certificate"

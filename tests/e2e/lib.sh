@@ -93,6 +93,17 @@ reply_text() { openssl ts -reply -in "$1" -text 2>&1; }
 
 tsactl() { "$BUILD/tsactl" --conf "$TSA_VAR/tsa.conf" "$@"; }
 
+# psql on the stack's database (the conninfo of tsa.conf), unaligned, stopping on errors.
+tsa_psql() {
+    local conninfo bin=psql found
+    conninfo=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    if ! command -v psql >/dev/null 2>&1; then
+        found=(/usr/lib/postgresql/*/bin/psql)
+        bin=${found[-1]}
+    fi
+    "$bin" -X -q -At -v ON_ERROR_STOP=1 -d "$conninfo" "$@"
+}
+
 # digest ALG FILE: the hex digest.
 digest() { openssl dgst "-$1" -r "$2" | cut -d' ' -f1; }
 

@@ -109,7 +109,7 @@ rl_live() {
         rl_load_loop "$d" "$n" $((t0 + 6000000)) 600 &
     done
     sleep 2.5
-    pf_psql -c "BEGIN" -c "UPDATE policy_filters SET params = '{\"accept\": [\"sha256\"]}'
+    tsa_psql -c "BEGIN" -c "UPDATE policy_filters SET params = '{\"accept\": [\"sha256\"]}'
         WHERE filter = 'hash-algorithms' AND policy_id = (SELECT id FROM policies WHERE name = 't-reload')" \
         -c "COMMIT" >/dev/null || bad "the change failed"
     commit=$(rl_now)
@@ -225,16 +225,16 @@ rl_bad_params() {
 # signer_id must name a signer), and config_version does not move.
 rl_no_signer() {
     local v out
-    v=$(pf_psql -c 'SELECT version FROM config_version')
-    out=$(pf_psql -c "INSERT INTO policies (service_id, position, name, policy_oid, signer_id)
+    v=$(tsa_psql -c 'SELECT version FROM config_version')
+    out=$(tsa_psql -c "INSERT INTO policies (service_id, position, name, policy_oid, signer_id)
         SELECT id, -2, 't-reload', '$RL_OID', NULL FROM services WHERE name = 'tsa'" 2>&1) &&
         bad "a policy with no signer was inserted"
     [[ $out == *'null value in column "signer_id"'* ]] || bad "no signer: $(oneline <<<"$out")"
-    out=$(pf_psql -c "INSERT INTO policies (service_id, position, name, policy_oid, signer_id)
+    out=$(tsa_psql -c "INSERT INTO policies (service_id, position, name, policy_oid, signer_id)
         SELECT id, -2, 't-reload', '$RL_OID', -1 FROM services WHERE name = 'tsa'" 2>&1) &&
         bad "a policy with signer -1 was inserted"
     [[ $out == *'violates foreign key constraint'* ]] || bad "signer -1: $(oneline <<<"$out")"
-    [[ $(pf_psql -c 'SELECT version FROM config_version') == "$v" ]] || bad "config_version moved"
+    [[ $(tsa_psql -c 'SELECT version FROM config_version') == "$v" ]] || bad "config_version moved"
 }
 
 # A policy replaced (removed and added again, new id) in a transaction that does not load:
@@ -247,7 +247,7 @@ rl_refused_replaced_policy() {
     rl_chain 'hash-algorithms={"accept": ["sha256"]}'
     pf_settle
     rl_serves "$d" sha256 sha384 1
-    pf_psql <<EOF >/dev/null || bad "replacing the policy failed"
+    tsa_psql <<EOF >/dev/null || bad "replacing the policy failed"
 BEGIN;
 DELETE FROM policies WHERE name = 't-reload';
 INSERT INTO policies (service_id, position, name, match_req_policy, policy_oid, signer_id)

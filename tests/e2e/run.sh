@@ -29,6 +29,8 @@ source "$HERE/reload.sh"
 source "$HERE/clock.sh"
 # shellcheck source=tsactl.sh
 source "$HERE/tsactl.sh"
+# shellcheck source=soap.sh
+source "$HERE/soap.sh"
 
 E2E_ONLY=${1:-}
 
@@ -73,6 +75,7 @@ cases_filters
 cases_reload
 cases_clock
 cases_tsactl
+cases_soap
 cases_database
 
 if (( FAILED > 0 )) && [[ -s $TSA_VAR/log/tsa-fcgi.log ]]; then

@@ -5,17 +5,6 @@
 # (the last case checks that).
 # shellcheck shell=bash
 
-# psql on the stack's database, with the conninfo tsa.conf gives tsactl.
-tsa_psql() {
-    local conninfo bin=psql found
-    conninfo=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
-    if ! command -v psql >/dev/null 2>&1; then
-        found=(/usr/lib/postgresql/*/bin/psql)
-        bin=${found[-1]}
-    fi
-    "$bin" -X -q -At -v ON_ERROR_STOP=1 -d "$conninfo" "$@"
-}
-
 config_version() { tsa_psql -c 'SELECT version FROM config_version'; }
 
 # json EXPR: the Python expression EXPR over j, the JSON document on stdin (which must parse);
