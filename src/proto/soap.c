@@ -30,6 +30,7 @@
 #include "bytes.h"
 #include "hashalg.h"
 #include "soap.h"
+#include "strbuf.h"
 #include "xmltoken.h"
 
 #define NS_SOAP11	"http://schemas.xmlsoap.org/soap/envelope/"
@@ -591,69 +592,7 @@ soap_sniff(const unsigned char *p, size_t len)
 
 /* ---- encoding ---------------------------------------------------------------------------- */
 
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (n > SIZE_MAX / 2 - b->len) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *q = realloc(b->p, cap);
-
-		if (q == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* Character data with &, < and > escaped. */
-static void
-sb_text(struct sbuf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':	sb_str(b, "&amp;"); break;
-		case '<':	sb_str(b, "&lt;"); break;
-		case '>':	sb_str(b, "&gt;"); break;
-		default:	sb_add(b, s, 1); break;
-		}
-	}
-}
-
-static int
-sb_done(struct sbuf *b, unsigned char **out, size_t *outlen)
-{
-	if (b->failed || b->p == NULL) {
-		free(b->p);
-		return -1;
-	}
-	*out = (unsigned char *)b->p;
-	*outlen = b->len;
-	return 0;
-}
-
 #define ENVELOPE_OPEN	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
 	"<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" NS_SOAP11 "\"><SOAP-ENV:Body>"
 #define ENVELOPE_CLOSE	"</SOAP-ENV:Body></SOAP-ENV:Envelope>\n"
@@ -665,7 +604,7 @@ soap_encode_fault(const struct tsa_refusal *ref, unsigned char **out, size_t *ou
 
 	sb_str(&b, ENVELOPE_OPEN "<SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode>"
 	    "<faultstring>");
-	sb_text(&b, ref != NULL && ref->text != NULL ? ref->text : "bad request");
+	sb_esc(&b, ref != NULL && ref->text != NULL ? ref->text : "bad request");
 	sb_str(&b, "</faultstring></SOAP-ENV:Fault>" ENVELOPE_CLOSE);
 	return sb_done(&b, out, outlen);
 }
@@ -690,7 +629,7 @@ soap_encode(const unsigned char *token, size_t token_len, const struct tsa_refus
 		sb_str(&b, "rejection</ts:Status>");
 		if (status_text && ref->text != NULL) {
 			sb_str(&b, "<ts:StatusText>");
-			sb_text(&b, ref->text);
+			sb_esc(&b, ref->text);
 			sb_str(&b, "</ts:StatusText>");
 		}
 		sb_str(&b, "<ts:FailInfo>");

@@ -31,6 +31,7 @@
 #include "bytes.h"
 #include "hashalg.h"
 #include "signer.h"
+#include "strbuf.h"
 #include "xmltoken.h"
 
 #define NS_DSIG		"http://www.w3.org/2000/09/xmldsig#"
@@ -135,73 +136,6 @@ xml_b64_decode(const char *text, unsigned char *out, size_t max, size_t *outlen)
 }
 
 /* ---- text ------------------------------------------------------------------------------- */
-
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (n > SIZE_MAX / 2 - b->len) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *q = realloc(b->p, cap);
-
-		if (q == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	if (s == NULL)
-		b->failed = 1;
-	else
-		sb_add(b, s, strlen(s));
-}
-
-/* Text or attribute value with &, <, > and " escaped. */
-static void
-sb_esc(struct sbuf *b, const char *s)
-{
-	if (s == NULL) {
-		b->failed = 1;
-		return;
-	}
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':	sb_str(b, "&amp;"); break;
-		case '<':	sb_str(b, "&lt;"); break;
-		case '>':	sb_str(b, "&gt;"); break;
-		case '"':	sb_str(b, "&quot;"); break;
-		default:	sb_add(b, s, 1); break;
-		}
-	}
-}
-
-/* Takes ownership of s (may be NULL: failure). */
-static void
-sb_own(struct sbuf *b, char *s)
-{
-	sb_str(b, s);
-	free(s);
-}
 
 /* Upper-case hex of the big-endian integer p, without leading zeros ("0" for zero). */
 static void
