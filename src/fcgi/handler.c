@@ -4,7 +4,6 @@
  * ends in the protocol's own refusal (a TimeStampResp rejection for RFC 3161) or an HTTP
  * status; a token leaves only after its row is committed.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +15,12 @@
 #include "log.h"
 #include "rfc3161.h"
 #include "soap.h"
-#include "xmltoken.h"
 #include "token.h"
 #include "tst.h"
+#include "xmltoken.h"
 
-/* One entry per protocol: the content types that select it, its parser and its encoder. */
+/* One entry per protocol: the content types that select it, its parser, its token builder,
+ * its encoder, and how its refusals travel. */
 struct protocol_def {
 	enum tsa_protocol	 proto;
 	const char		*content_types[3];
@@ -322,7 +322,7 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 		return;
 	}
 	if ((proto = detect(hr->content_type)) == NULL) {
-		plain(resp, 415, "unsupported content type; send application/timestamp-query");
+		plain(resp, 415, "unsupported content type: application/timestamp-query (RFC 3161) or text/xml (SOAP)");
 		return;
 	}
 	client = hr->client;
