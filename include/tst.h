@@ -1,6 +1,7 @@
 /*
  * tst.h - building tokens: the RFC 3161 TSTInfo and the CMS SignedData (RFC 5652) that signs
- * it, with the ESS signing-certificate attribute (RFC 2634 / RFC 5035).
+ * it, with the ESS signing-certificate attribute (RFC 2634 / RFC 5035); the same SignedData
+ * over id-data, without ESS, is the Authenticode countersignature.
  * Outputs are malloc'd DER, the caller's to free().
  */
 #ifndef TSA_TST_H
@@ -37,7 +38,8 @@ struct cms_params {
 	const char		*content_type;	/* eContentType OID */
 	const unsigned char	*content;	/* eContent octets */
 	size_t			 content_len;
-	int			 ess_version;	/* 1: signingCertificate, 2: signingCertificateV2 */
+	int			 ess_version;	/* 1: signingCertificate, 2: signingCertificateV2,
+						 * 0: no ESS attribute (Authenticode) */
 	const struct hash_alg	*ess_hash;	/* certHash algorithm for version 2 */
 	int			 ess_issuer_serial;
 	enum cms_certs		 certs;
@@ -53,7 +55,8 @@ int	serial_generate(unsigned char *serial, size_t n);
 int	gentime_format(const struct timespec *t, int digits, char *out, size_t outlen);
 /* DER TSTInfo. 0 or -1. */
 int	tstinfo_encode(const struct tst_params *p, unsigned char **out, size_t *outlen);
-/* DER ContentInfo holding SignedData version 3 over p->content. 0 or -1. */
+/* DER ContentInfo holding SignedData over p->content: version 1 when content_type is id-data,
+ * else 3 (RFC 5652 5.1). 0 or -1. */
 int	cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen);
 
 #endif

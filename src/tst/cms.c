@@ -2,7 +2,8 @@
  * cms.c - CMS SignedData (RFC 5652) over one piece of content, signed by a PKCS#11 signer,
  * with the signed attributes a TSA token needs: contentType, messageDigest, the ESS signing
  * certificate (RFC 2634 ESSCertID or RFC 5035 ESSCertIDv2) and optionally signingTime.
- * SignedData is version 3 (RFC 5652 5.1: eContentType other than id-data); SignerInfo is
+ * SignedData is version 3 (RFC 5652 5.1: eContentType other than id-data), version 1 over
+ * id-data (the Authenticode countersignature, which also has no ESS attribute); SignerInfo is
  * version 1 (issuerAndSerialNumber).  libtasn1 sorts the SET OF values into DER order.
  */
 #include <stdio.h>
@@ -113,8 +114,9 @@ add_signed_attrs(asn1_node n, const struct cms_params *p)
 	    add_attr(n, OID_AA_MESSAGE_DIGEST, v, vlen) == -1)
 		return -1;
 	v = NULL;
-	if (ess_value(p, &v, &vlen) == -1 || add_attr(n, p->ess_version == 1 ?
-	    OID_AA_SIGNING_CERT : OID_AA_SIGNING_CERT_V2, v, vlen) == -1)
+	if (p->ess_version != 0 && (ess_value(p, &v, &vlen) == -1 ||
+	    add_attr(n, p->ess_version == 1 ? OID_AA_SIGNING_CERT : OID_AA_SIGNING_CERT_V2, v,
+	    vlen) == -1))
 		return -1;
 	v = NULL;
 	if (p->signing_time != NULL && (signing_time_value(p->signing_time, &v, &vlen) == -1 ||
@@ -179,7 +181,10 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	if (tsa_asn1_new("TSA.SignedData", &n) == -1)
 		return -1;
 	signer_cms_algorithm(s, &sig_oid, &params, &params_len);
-	if (tsa_asn1_write(n, "version", "3", 0) == -1 ||
+	/* RFC 5652 5.1: version 1 when eContentType is id-data (no attribute certificates,
+	 * SignerInfo version 1), else 3. */
+	if (tsa_asn1_write(n, "version", strcmp(p->content_type, OID_CT_DATA) == 0 ? "1" : "3",
+	    0) == -1 ||
 	    tsa_asn1_write(n, "digestAlgorithms", "NEW", 1) == -1 ||
 	    tsa_asn1_write(n, "digestAlgorithms.?1.algorithm", s->digest->oid, 0) == -1 ||
 	    tsa_asn1_write(n, "digestAlgorithms.?1.parameters", NULL, 0) == -1 ||
