@@ -29,7 +29,7 @@ endif
 LIB_SRC  := src/util/log.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
             src/util/strbuf.c \
             src/asn1/der.c src/asn1/asn1.c \
-            src/proto/request.c src/proto/rfc3161.c src/proto/soap.c \
+            src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c src/tst/verify.c \
             src/tst/xmltoken.c \
             src/sign/signer.c \
@@ -97,7 +97,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) $(FLAGS_STAMP) |
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap
+FUZZ_TARGETS := rfc3161 verify soap authenticode
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

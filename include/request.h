@@ -68,6 +68,11 @@ struct tsa_request {
 	size_t			 n_ext;
 	struct tsa_extension	 ext[TSA_MAX_EXTENSIONS];
 	struct tsa_echo		 echo;
+	/* Authenticode: the signature bytes to countersign (up to TSA_MAX_AUTHENTICODE_SIG,
+	 * more than imprint holds), malloc'd and owned by the request: authenticode_free().
+	 * NULL for the other protocols. */
+	unsigned char		*signature;
+	size_t			 signature_len;
 };
 
 /* What the web server told us about the request (FastCGI params); strings may be NULL. */

@@ -60,4 +60,13 @@
 /* An Algorithm URI echoed verbatim: the longest we know is 46 characters. */
 #define TSA_MAX_XML_URI		128
 
+/* Authenticode: the signature to countersign is an encryptedDigest, 512 octets for RSA-4096;
+ * 1024 holds RSA-8192 and nothing real is larger. */
+#define TSA_MAX_AUTHENTICODE_SIG	1024
+/* Its base64 body: the DER request is the signature plus under 64 octets of structure, so
+ * (1024 + 64) * 4 / 3 with a line break every 64 characters and a NUL is under 1600; 4 KiB. */
+#define TSA_MAX_AUTHENTICODE_BODY	4096
+/* Attributes of the request: none are sent today; a few are read past, more are refused. */
+#define TSA_MAX_AUTHENTICODE_ATTRS	8
+
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "asn1.h"
+#include "authenticode.h"
 #include "clock.h"
 #include "handler.h"
 #include "log.h"
@@ -32,15 +33,25 @@ struct protocol_def {
 				    const struct tsa_refusal *, int, unsigned char **, size_t *);
 	/* HTTP status of a refusal's answer; NULL: 200, the protocol's own status says it. */
 	int			(*refusal_status)(const struct tsa_refusal *);
+	/* The protocol has no status structure: a refusal is that HTTP status in plain text,
+	 * recorded as an event (Authenticode). */
+	int			 http_refusals;
+	/* Releases what a parsed request owns; NULL: nothing. */
+	void			(*free)(struct tsa_request *);
 };
 
 static const struct protocol_def protocols[] = {
 	{ TSA_PROTO_RFC3161,
 	  { "application/timestamp-query", "application/timestamp-request", NULL },
-	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode, NULL },
+	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode, NULL, 0,
+	  NULL },
 	{ TSA_PROTO_SOAP,
 	  { "text/xml", "application/soap+xml", NULL },
-	  SOAP_CONTENT_TYPE_REPLY, soap_parse, soap_token, soap_encode, soap_http_status },
+	  SOAP_CONTENT_TYPE_REPLY, soap_parse, soap_token, soap_encode, soap_http_status, 0, NULL },
+	{ TSA_PROTO_AUTHENTICODE,
+	  { AUTHENTICODE_CONTENT_TYPE, NULL },
+	  AUTHENTICODE_CONTENT_TYPE_REPLY, authenticode_parse, authenticode_token,
+	  authenticode_encode, authenticode_http_status, 1, authenticode_free },
 };
 
 const char *
@@ -281,9 +292,11 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 	    ref);
 }
 
-/* Refusals of clients (403) and changes of clock synchronisation, as events. */
+/* Refusals of clients (403), every refusal of a protocol without a status structure, and
+ * changes of clock synchronisation, as events. */
 static void
-record_events(struct worker *w, const struct tsa_client *client, const struct tsa_refusal *ref)
+record_events(struct worker *w, const struct protocol_def *proto,
+    const struct tsa_client *client, const struct tsa_refusal *ref)
 {
 	const char *kind;
 	char detail[256];
@@ -297,6 +310,14 @@ record_events(struct worker *w, const struct tsa_client *client, const struct ts
 	if (ref->http_status == 403)
 		events_record(&w->db, "warning", "client-refused", client->service,
 		    client->remote_addr, ref->detail);
+	else if (proto->http_refusals) {
+		char text[320];
+
+		snprintf(text, sizeof(text), "%s %d: %s", tsa_protocol_name(proto->proto),
+		    ref->http_status, ref->detail[0] != '\0' ? ref->detail : ref->text);
+		events_record(&w->db, ref->http_status >= 500 ? "error" : "warning",
+		    "request-refused", client->service, client->remote_addr, text);
+	}
 }
 
 void
@@ -322,14 +343,20 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 		return;
 	}
 	if ((proto = detect(hr->content_type)) == NULL) {
-		plain(resp, 415, "unsupported content type: application/timestamp-query (RFC 3161) or text/xml (SOAP)");
+		plain(resp, 415, "unsupported content type: application/timestamp-query (RFC 3161), "
+		    "text/xml (SOAP) or application/octet-stream (Authenticode)");
 		return;
 	}
 	client = hr->client;
+	memset(&req, 0, sizeof(req));
 	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
 	    process(w, proto, &req, &client, hr, &o, &token, &token_len, &ref) == 0)
 		granted = 1;
-	record_events(w, &client, granted ? NULL : &ref);
+	if (proto->free != NULL)
+		proto->free(&req);
+	if (!granted && proto->http_refusals)
+		ref.http_status = proto->refusal_status(&ref);
+	record_events(w, proto, &client, granted ? NULL : &ref);
 	if (!granted) {
 		log_msg(LOG_INFO, "refused: service=%s from=%s failInfo=%d: %s (%s)",
 		    hr->client.service ? hr->client.service : "-",

@@ -31,6 +31,8 @@ source "$HERE/clock.sh"
 source "$HERE/tsactl.sh"
 # shellcheck source=soap.sh
 source "$HERE/soap.sh"
+# shellcheck source=authenticode.sh
+source "$HERE/authenticode.sh"
 
 E2E_ONLY=${1:-}
 
@@ -76,6 +78,7 @@ cases_reload
 cases_clock
 cases_tsactl
 cases_soap
+cases_authenticode
 cases_database
 
 if (( FAILED > 0 )) && [[ -s $TSA_VAR/log/tsa-fcgi.log ]]; then

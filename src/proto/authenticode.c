@@ -1,0 +1,286 @@
+/*
+ * authenticode.c - the Microsoft Authenticode legacy time-stamp codec (see authenticode.h).
+ * Input: the POSTed body, untrusted: base64 text, then the DER TimeStampRequest it carries.
+ * Output: base64 of a CMS SignedData countersignature built by tst/cms.c.
+ * Standards: tsa-protocols.md section 2 (Microsoft's "Time Stamping Authenticode
+ * Signatures"), RFC 4648 4 (base64), RFC 5652 (CMS), X.690 DER.  The ASN.1 is declared in
+ * src/asn1/tsa.asn; this file checks what the protocol says beyond syntax.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/crypto.h>
+
+#include "asn1.h"
+#include "authenticode.h"
+#include "tst.h"
+
+/* The DER request never exceeds what a capped body decodes to. */
+#define DER_MAX	(TSA_MAX_AUTHENTICODE_BODY / 4 * 3)
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int
+authenticode_base64_decode(const unsigned char *p, size_t len, unsigned char *out, size_t max,
+    size_t *outlen)
+{
+	unsigned char q[4];
+	size_t i, n = 0, o = 0, pad = 0;
+	int v;
+
+	/* tsa-protocols.md 2: some signtool versions append one NUL. */
+	if (len > 0 && p[len - 1] == '\0')
+		len--;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\r' || p[i] == '\n')
+			continue;
+		if (pad > 0 && p[i] != '=')
+			return -1;	/* RFC 4648 3.3: nothing after the padding */
+		if (p[i] == '=') {
+			/* Padding only in the last two places of a quantum. */
+			if (n < 2 || ++pad > 2)
+				return -1;
+			q[n++] = 0;
+		} else {
+			if ((v = b64_value(p[i])) == -1)
+				return -1;
+			q[n++] = (unsigned char)v;
+		}
+		if (n < 4)
+			continue;
+		/* RFC 4648 3.5: the pad bits of the last character are zero (one encoding only). */
+		if ((pad == 1 && (q[2] & 0x03) != 0) || (pad == 2 && (q[1] & 0x0f) != 0))
+			return -1;
+		if (o + 3 - pad > max)
+			return -1;
+		out[o++] = (unsigned char)(q[0] << 2 | q[1] >> 4);
+		if (pad < 2)
+			out[o++] = (unsigned char)((q[1] & 0x0f) << 4 | q[2] >> 2);
+		if (pad < 1)
+			out[o++] = (unsigned char)((q[2] & 0x03) << 6 | q[3]);
+		n = 0;
+		if (pad > 0)
+			break;
+	}
+	/* Nothing but line breaks may follow the last quantum. */
+	for (i++; i < len; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return -1;
+	if (n != 0 || o == 0)
+		return -1;
+	*outlen = o;
+	return 0;
+}
+
+/* The attributes no client sends today: read past, counted, never echoed nor signed. */
+static int
+check_attributes(asn1_node n, struct tsa_refusal *ref)
+{
+	char oid[TSA_MAX_OID_TEXT], field[64];
+	int count = 0, i;
+
+	if (asn1_number_of_elements(n, "attributes", &count) != ASN1_SUCCESS)
+		return 0;	/* absent */
+	if (count > TSA_MAX_AUTHENTICODE_ATTRS) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "malformed request",
+		    "%d request attributes, more than %d", count, TSA_MAX_AUTHENTICODE_ATTRS);
+		return -1;
+	}
+	for (i = 1; i <= count; i++) {
+		snprintf(field, sizeof(field), "attributes.?%d.attrType", i);
+		if (tsa_asn1_read_oid(n, field, oid, sizeof(oid)) != 0) {
+			tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "malformed request",
+			    "unreadable request attribute type");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+authenticode_parse(const unsigned char *p, size_t len, struct tsa_request *out,
+    struct tsa_refusal *ref)
+{
+	unsigned char *der = NULL, *sig = NULL;
+	char oid[TSA_MAX_OID_TEXT];
+	struct tsa_request r;
+	asn1_node n = NULL;
+	const char *why;
+	size_t der_len, sig_len;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.protocol = TSA_PROTO_AUTHENTICODE;
+	if (len > TSA_MAX_AUTHENTICODE_BODY) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "request too large",
+		    "Authenticode body of %zu octets, more than %d", len,
+		    TSA_MAX_AUTHENTICODE_BODY);
+		return -1;
+	}
+	if ((der = malloc(DER_MAX)) == NULL) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+		    "out of memory");
+		return -1;
+	}
+	if (authenticode_base64_decode(p, len, der, DER_MAX, &der_len) == -1) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "the request is not base64",
+		    "Authenticode: the body is not base64 (RFC 4648 4, CR/LF and a final NUL "
+		    "allowed)");
+		goto out;
+	}
+	if (tsa_asn1_decode("TSA.AuthenticodeTimeStampRequest", der, der_len, &n, &why) == -1) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT,
+		    "the request is not a DER Authenticode TimeStampRequest", "%s", why);
+		goto out;
+	}
+	/* tsa-protocols.md 2: countersignatureType 1.3.6.1.4.1.311.3.2.1. */
+	if (tsa_asn1_read_oid(n, "countersignatureType", oid, sizeof(oid)) != 0 ||
+	    strcmp(oid, OID_MS_TIME_STAMP_REQUEST) != 0) {
+		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "not an Authenticode time-stamp request",
+		    "Authenticode: countersignatureType must be %s", OID_MS_TIME_STAMP_REQUEST);
+		goto out;
+	}
+	if (check_attributes(n, ref) == -1)
+		goto out;
+	/* tsa-protocols.md 2: content is a ContentInfo of type id-data. */
+	if (tsa_asn1_read_oid(n, "content.contentType", oid, sizeof(oid)) != 0 ||
+	    strcmp(oid, OID_CT_DATA) != 0) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "the content to countersign is not data",
+		    "Authenticode: content type must be id-data (%s)", OID_CT_DATA);
+		goto out;
+	}
+	/* The [0] OCTET STRING: the signature value (encryptedDigest) to countersign. */
+	switch (tsa_asn1_read_alloc(n, "content.content", &sig, &sig_len)) {
+	case 0:
+		break;
+	case 1:
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "no signature to countersign",
+		    "Authenticode: content [0] is mandatory");
+		goto out;
+	default:
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "malformed request",
+		    "Authenticode: unreadable content [0]");
+		goto out;
+	}
+	if (sig_len == 0 || sig_len > TSA_MAX_AUTHENTICODE_SIG) {
+		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "signature length not accepted",
+		    "Authenticode: a signature of %zu octets (1 to %d)", sig_len,
+		    TSA_MAX_AUTHENTICODE_SIG);
+		goto out;
+	}
+	/* What the filters see and issued_tokens keeps: SHA-256 of the signature bytes. */
+	r.hash = hash_by_name("sha256");
+	if (r.hash == NULL || gnutls_hash_fast(r.hash->gnutls, sig, sig_len, r.imprint) < 0) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+		    "SHA-256 unavailable");
+		goto out;
+	}
+	snprintf(r.hash_oid, sizeof(r.hash_oid), "%s", r.hash->oid);
+	r.imprint_len = r.hash->len;
+	r.cert_req = 1;		/* the chain always travels (tsa-protocols.md 2) */
+	r.signature = sig;
+	r.signature_len = sig_len;
+	sig = NULL;
+	*out = r;
+	rc = 0;
+out:
+	free(sig);
+	free(der);
+	asn1_delete_structure(&n);
+	return rc;
+}
+
+void
+authenticode_free(struct tsa_request *req)
+{
+	if (req == NULL)
+		return;
+	free(req->signature);
+	req->signature = NULL;
+	req->signature_len = 0;
+}
+
+int
+authenticode_token(const struct token_job *job, unsigned char **out, size_t *outlen)
+{
+	struct cms_params cp = {
+		.signer = job->signer, .content_type = OID_CT_DATA,
+		.content = job->req->signature, .content_len = job->req->signature_len,
+		.ess_version = 0,	/* no ESS attribute: not part of this protocol */
+		.certs = CMS_CERTS_CHAIN,	/* the countersigner's certificate MUST be there */
+		.signing_time = &job->gen_time,
+	};
+
+	if (job->req->signature == NULL)
+		return -1;
+	return cms_sign(&cp, out, outlen);
+}
+
+int
+authenticode_encode(const unsigned char *token, size_t token_len,
+    const struct tsa_refusal *ref, int status_text, unsigned char **out, size_t *outlen)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t chars, lines, cap, i, o = 0, col = 0;
+	unsigned char *b;
+	unsigned v;
+
+	(void)ref;
+	(void)status_text;
+	if (token == NULL || token_len == 0 || token_len > (size_t)64 * 1024 * 1024)
+		return -1;
+	chars = (token_len + 2) / 3 * 4;
+	lines = (chars + 63) / 64;
+	cap = chars + lines;
+	if ((b = malloc(cap)) == NULL)
+		return -1;
+	for (i = 0; i < token_len; i += 3) {
+		size_t rest = token_len - i;
+
+		v = (unsigned)token[i] << 16;
+		if (rest > 1)
+			v |= (unsigned)token[i + 1] << 8;
+		if (rest > 2)
+			v |= token[i + 2];
+		b[o++] = (unsigned char)alphabet[v >> 18 & 63];
+		b[o++] = (unsigned char)alphabet[v >> 12 & 63];
+		b[o++] = rest > 1 ? (unsigned char)alphabet[v >> 6 & 63] : '=';
+		b[o++] = rest > 2 ? (unsigned char)alphabet[v & 63] : '=';
+		col += 4;
+		if (col == 64 || i + 3 >= token_len) {
+			b[o++] = '\n';
+			col = 0;
+		}
+	}
+	*out = b;
+	*outlen = o;
+	return 0;
+}
+
+int
+authenticode_http_status(const struct tsa_refusal *ref)
+{
+	if (ref->http_status != 0)
+		return ref->http_status;
+	switch (ref->fail) {
+	case TSA_FAIL_TIME_NOT_AVAILABLE:
+	case TSA_FAIL_SYSTEM_FAILURE:
+		return 503;
+	default:
+		return 400;
+	}
+}
