@@ -5,7 +5,7 @@
 # altered in transit (a tampering proxy on loopback flips one byte of the countersignature)
 # refused by osslsigncode (its timestamp verdict: "Timestamp Server Signature verification:
 # failed"); malformed requests refused with HTTP 400, recorded as events, the
-# worker unharmed.
+# worker unharmed; PostgreSQL down answered 503 and served again once it is back.
 # shellcheck shell=bash
 
 # authenticode_codesign DIR: a code-signing CA and a leaf certificate under it (RSA 2048).
@@ -99,7 +99,7 @@ authenticode_sign_verify() {
 # The answer to a hand-made request: base64 DER SignedData over id-data carrying the signature
 # bytes, the chain, and the recorded imprint is the SHA-256 of those bytes.
 authenticode_answer() {
-    local url=$1 d out sig want got
+    local url=$1 d out want got
     d=$(casedir)
     authenticode_request "$d/req.b64" "" "" 256 "" 1
     out=$(authenticode_post "$url" "$d/req.b64" "$d/resp.b64") || bad "curl failed: $out"
@@ -184,6 +184,24 @@ authenticode_refused() {
     [[ ${out%% *} == 200 ]] || bad "a valid request after the refusal: HTTP $out"
 }
 
+# PostgreSQL stopped: a valid request is refused with 503 (nothing recorded, nothing answered;
+# the event cannot be written either), then granted again once it is back, same workers.
+authenticode_db_down() {
+    local url=$1 d out i
+    d=$(casedir)
+    authenticode_request "$d/req" "" "" 256
+    out=$("$STACK" pg-stop 2>&1 3>&-) || bad "stack.sh pg-stop: $(oneline <<<"$out")"
+    out=$(authenticode_post "$url" "$d/req" "$d/resp") || true
+    "$STACK" pg-start >"$d/pg-start.log" 2>&1 3>&- || bad "stack.sh pg-start failed"
+    [[ $out == 503\ text/plain* ]] || bad "database down: HTTP '$out', want 503 text/plain"
+    for ((i = 0; i < 20; i++)); do
+        out=$(authenticode_post "$url" "$d/req" "$d/resp") || true
+        [[ ${out%% *} == 200 ]] && break
+        sleep 0.5
+    done
+    [[ ${out%% *} == 200 ]] || bad "no countersignature 10 s after PostgreSQL came back: HTTP '$out'"
+}
+
 not_base64() { printf 'this is not base64!!\r\n' >"$1"; }
 oversize() { head -c 6000 /dev/zero | tr '\0' 'A' >"$1"; }
 bad_padding() { printf 'MAA=A===\r\n' >"$1"; }
@@ -211,4 +229,5 @@ cases_authenticode() {
     run_case authenticode/refused/signature-too-long authenticode_refused "$tsa" 400 \
         authenticode_request "" "" 1025
     run_case authenticode/refused/oversize authenticode_refused "$tsa" 400 oversize
+    run_case authenticode/refused/database-down authenticode_db_down "$tsa"
 }
