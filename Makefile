@@ -30,6 +30,7 @@ LIB_SRC  := src/util/log.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
             src/util/strbuf.c \
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
+            src/proto/wsdl.c \
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c src/tst/verify.c \
             src/tst/xmltoken.c \
             src/sign/signer.c \
@@ -67,6 +68,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
 
 # The XSDs are embedded in soap.o (.incbin).
 $(BUILD)/src/proto/soap.o: xsd/timestamp.xsd xsd/xmldsig-subset.xsd
+# The WSDL is embedded in wsdl.o (.incbin).
+$(BUILD)/src/proto/wsdl.o: wsdl/timestamp.wsdl
 
 $(BUILD)/libtsa.a: $(LIB_OBJ)
 	ar rcs $@ $^

@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "store.h"
+#include "wsdl.h"
 
 struct worker {
 	const struct tsa_conf	*conf;
@@ -25,6 +26,8 @@ struct http_request {
 	const unsigned char	*body;
 	size_t			 body_len;
 	int			 body_too_large;	/* past conf->max_body: answer 413 */
+	const char		*query;		/* QUERY_STRING: ?wsdl, ?xsd (GET) */
+	struct wsdl_origin	 origin;	/* the params naming the service's URL */
 	struct tsa_client	 client;
 };
 

@@ -65,6 +65,10 @@ int	soap_encode(const unsigned char *token, size_t token_len, const struct tsa_r
 /* A SOAP 1.1 Fault, faultcode SOAP-ENV:Client, faultstring ref->text. 0 with *out, or -1. */
 int	soap_encode_fault(const struct tsa_refusal *ref, unsigned char **out, size_t *outlen);
 
+/* The embedded schema files: 0 xsd/timestamp.xsd, 1 xsd/xmldsig-subset.xsd (NUL-terminated),
+ * for the live copies served by src/proto/wsdl.c and the unit test that compares them. */
+const char *soap_schema_text(int which);
+
 /* The FailInfo name of a failure (RFC 3161's PKIFailureInfo names, badAlg spelled out). */
 const char *soap_fail_name(enum tsa_fail fail);
 

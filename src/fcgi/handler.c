@@ -18,6 +18,7 @@
 #include "soap.h"
 #include "token.h"
 #include "tst.h"
+#include "wsdl.h"
 #include "xmltoken.h"
 
 /* One entry per protocol: the content types that select it, its parser, its token builder,
@@ -320,6 +321,34 @@ record_events(struct worker *w, const struct protocol_def *proto,
 	}
 }
 
+/*
+ * GET URL?wsdl, ?xsd, ?xsd=xmldsig: the service description with this service's URL in it
+ * (wsdl.h), whatever the service.  1 when answered, 0 when the query is not one of those.
+ */
+static int
+describe(const struct http_request *hr, struct http_response *resp)
+{
+	enum wsdl_doc doc = wsdl_query(hr->query);
+	char url[TSA_MAX_URL_HOST + TSA_MAX_URL_PATH + 16];
+
+	if (doc == WSDL_DOC_NONE)
+		return 0;
+	if (wsdl_service_url(&hr->origin, url, sizeof(url)) == -1) {
+		log_msg(LOG_INFO, "description refused: bad Host or path from %s",
+		    hr->client.remote_addr ? hr->client.remote_addr : "-");
+		plain(resp, 400, "bad Host header or path");
+		return 1;
+	}
+	if (wsdl_document(doc, url, &resp->body, &resp->body_len) == -1) {
+		log_msg(LOG_ERR, "cannot build the service description");
+		plain(resp, 500, "internal error");
+		return 1;
+	}
+	resp->status = 200;
+	resp->content_type = WSDL_CONTENT_TYPE;
+	return 1;
+}
+
 void
 worker_handle(struct worker *w, const struct http_request *hr, struct http_response *resp)
 {
@@ -334,6 +363,8 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 
 	memset(resp, 0, sizeof(*resp));
 	tsa_opts_defaults(&o);
+	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(hr, resp))
+		return;
 	if (hr->method == NULL || strcmp(hr->method, "POST") != 0) {
 		plain(resp, 405, "time-stamp requests are POSTed");
 		return;

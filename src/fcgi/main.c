@@ -111,6 +111,13 @@ read_request(FCGX_Request *fr, unsigned char *buf, size_t cap, struct http_reque
 	hr->client.tls_subject = FCGX_GetParam("SSL_CLIENT_S_DN", fr->envp);
 	hr->client.tls_issuer = FCGX_GetParam("SSL_CLIENT_I_DN", fr->envp);
 	hr->client.tls_cert = FCGX_GetParam("SSL_CLIENT_CERT", fr->envp);
+	hr->query = FCGX_GetParam("QUERY_STRING", fr->envp);
+	hr->origin.https = FCGX_GetParam("HTTPS", fr->envp);
+	hr->origin.host = FCGX_GetParam("HTTP_HOST", fr->envp);
+	hr->origin.server_name = FCGX_GetParam("SERVER_NAME", fr->envp);
+	hr->origin.server_port = FCGX_GetParam("SERVER_PORT", fr->envp);
+	hr->origin.request_uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+	hr->origin.script_name = FCGX_GetParam("SCRIPT_NAME", fr->envp);
 	if (hr->method == NULL || strcmp(hr->method, "POST") != 0)
 		return;
 	if (cl != NULL && *cl != '\0') {
@@ -141,7 +148,7 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
 	    resp->status, http_reason(resp->status), resp->content_type,
 	    (unsigned long)resp->body_len,
-	    resp->status == 405 ? "Allow: POST\r\n" : "");
+	    resp->status == 405 ? "Allow: GET, POST\r\n" : "");
 	if (resp->body_len > 0)
 		FCGX_PutStr((const char *)resp->body, (int)resp->body_len, fr->out);
 }

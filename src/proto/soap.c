@@ -60,9 +60,8 @@ __asm__(
 	"	.previous\n");
 extern const char soap_embedded_xsd[];
 extern const char soap_embedded_dsig_xsd[];
-const char *soap_schema_text(int which);
 
-/* For the unit test that compares the embedded copies with xsd/. */
+/* For src/proto/wsdl.c and the unit test that compares the embedded copies with xsd/. */
 const char *
 soap_schema_text(int which)
 {
