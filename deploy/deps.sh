@@ -19,7 +19,7 @@ PACKAGES=(
     check libsubunit-dev
     nginx openssl curl wrk
     clang libclang-rt-14-dev
-    xmlsec1 osslsigncode
+    xmlsec1 osslsigncode python3-zeep
     procps iproute2
 )
 
@@ -46,6 +46,8 @@ missing() {
             done
         fi
     fi
+    # The WSDL-driven SOAP client of the end-to-end tests, in Debian's python3.
+    /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || m+=("python3-module:zeep")
     printf '%s\n' "${m[@]}"
 }
 
