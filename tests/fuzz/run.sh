@@ -45,7 +45,7 @@ declare -A SOURCES=(
               src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c"
     [soap]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
             src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
-            src/proto/soap.c src/tst/xmltoken.c"
+            src/util/strbuf.c src/proto/soap.c src/tst/xmltoken.c"
     [authenticode]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
                     src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
                     src/tst/tstinfo.c src/tst/cms.c src/proto/authenticode.c"
