@@ -32,7 +32,7 @@ LIB_SRC  := src/util/log.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/proto/wsdl.c \
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c src/tst/verify.c \
-            src/tst/xmltoken.c \
+            src/tst/xmltoken.c src/tst/xmlverify.c \
             src/sign/signer.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c \

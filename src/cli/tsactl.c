@@ -25,6 +25,7 @@
 #include "migrations.h"
 #include "store.h"
 #include "verify.h"
+#include "xmlverify.h"
 
 static void
 usage(void)
@@ -50,7 +51,8 @@ usage(void)
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
 	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
-	    "                                  verify an RFC 3161 response or token\n"
+	    "                                  verify an RFC 3161 response or token, or an\n"
+	    "                                  XML-DSig (SOAP/XML) token\n"
 	    "--json: JSON on standard output (all but migrate, status, token, verify).\n"
 	    "The configuration is --conf FILE, else $TSA_CONF, else /etc/tsa/tsa.conf.\n"
 	    "Exit status: 0 done, 1 failed or not found, 64 usage, 65 bad data, 66 unreadable\n"
@@ -343,6 +345,20 @@ cmd_verify(int argc, char **argv)
 		    TSA_MAX_TOKEN_FILE);
 		free(data);
 		return 66;
+	}
+	if (xml_token_sniff(der, len)) {
+		struct xmlverify_result xr;
+
+		/* An XML-DSig token (SOAP/XML): --untrusted and --data do not apply. */
+		rc = xml_token_verify(der, len, o.ca_file, &xr, err, sizeof(err));
+		xml_token_print(stdout, &xr);
+		if (rc == 0)
+			printf("verification: OK\n");
+		else
+			printf("verification: FAILED: %s\n", err);
+		free(der);
+		free(data);
+		return rc == 0 ? 0 : 1;
 	}
 	o.data = data;
 	o.data_len = data_len;
