@@ -46,7 +46,9 @@ port_free() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 free_port() {
     local p i e ok
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 30000))
+        # Below the kernel's ephemeral range (32768 up): a port some outgoing connection
+        # holds is not listening, so ss cannot see it, yet bind() would fail on it.
+        p=$((20000 + RANDOM % 12000))
         ok=1
         for e in "$@"; do [[ $p == "$e" ]] && ok=0; done
         if (( ok )) && port_free "$p"; then
