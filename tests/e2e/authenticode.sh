@@ -126,10 +126,10 @@ authenticode_tampered() {
     local url=$1 d port pid out
     d=$(casedir)
     authenticode_codesign "$d"
-    port=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT") || bad "no free port"
-    python3 - "$port" "$url" >"$d/proxy.log" 2>&1 <<'PY' &
+    # The proxy binds a port of the kernel's choosing and writes it to $d/port.
+    python3 - "$d/port" "$url" >"$d/proxy.log" 2>&1 <<'PY' &
 import base64, http.server, sys, urllib.request
-port, target = int(sys.argv[1]), sys.argv[2]
+portfile, target = sys.argv[1], sys.argv[2]
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -143,10 +143,16 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
-http.server.HTTPServer(("127.0.0.1", port), H).handle_request()
+server = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+os.rename(portfile + ".tmp", portfile)
+server.handle_request()
 PY
     pid=$!
-    for _ in $(seq 50); do port_free "$port" || break; sleep 0.1; done
+    for _ in $(seq 50); do [[ -s $d/port ]] && break; sleep 0.1; done
+    port=$(<"$d/port") || bad "the proxy did not start: $(oneline <"$d/proxy.log")"
     if ! out=$(osslsigncode sign -certs "$d/cs.pem" -key "$d/cs.key" -h sha256 \
         -t "http://127.0.0.1:$port/" -in "$d/app.exe" -out "$d/signed.exe" 2>&1); then
         wait "$pid" 2>/dev/null || true
