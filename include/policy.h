@@ -57,6 +57,7 @@ struct tsa_opts {
 	int			 qualified;	/* qcStatements esi4-qtstStatement-1 */
 	enum archive_mode	 archive;
 	const char		*policy_default;	/* TSTInfo policy instead of the row's */
+	const struct hash_alg	*xml_digest;	/* XML-DSig digest; NULL: the signer's */
 };
 
 /* A filter's parameters, flattened from jsonb: arrays give one entry per element. */

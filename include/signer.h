@@ -71,6 +71,14 @@ int	signer_check_cert(gnutls_x509_crt_t cert, time_t when, char *err, size_t err
 /* Signs data with the signer's key and scheme. 0 with a gnutls-allocated sig, or -1. */
 int	signer_sign(const struct signer *s, const unsigned char *data, size_t len,
 	    gnutls_datum_t *sig);
+/*
+ * The signature algorithm of this signer's key with digest h instead of its own (XML-DSig's
+ * legacy RSA-SHA1, say); GNUTLS_SIGN_UNKNOWN when there is none (RSA-PSS keeps its digest).
+ */
+gnutls_sign_algorithm_t signer_algorithm(const struct signer *s, const struct hash_alg *h);
+/* signer_sign() with the given algorithm (from signer_algorithm()). */
+int	signer_sign_as(const struct signer *s, gnutls_sign_algorithm_t algo,
+	    const unsigned char *data, size_t len, gnutls_datum_t *sig);
 /* The CMS signatureAlgorithm for this signer: OID and DER parameters (NULL/0 when absent). */
 void	signer_cms_algorithm(const struct signer *s, const char **oid,
 	    const unsigned char **params, size_t *params_len);

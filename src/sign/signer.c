@@ -356,15 +356,32 @@ signer_ensure_key(struct signer *s)
 	return 0;
 }
 
+gnutls_sign_algorithm_t
+signer_algorithm(const struct signer *s, const struct hash_alg *h)
+{
+	if (h == NULL || h == s->digest)
+		return s->sign_algo;
+	if (s->pss || (s->pk != GNUTLS_PK_RSA && s->pk != GNUTLS_PK_ECDSA))
+		return GNUTLS_SIGN_UNKNOWN;
+	return gnutls_pk_to_sign(s->pk, h->gnutls);
+}
+
 int
 signer_sign(const struct signer *s, const unsigned char *data, size_t len, gnutls_datum_t *sig)
+{
+	return signer_sign_as(s, s->sign_algo, data, len, sig);
+}
+
+int
+signer_sign_as(const struct signer *s, gnutls_sign_algorithm_t algo, const unsigned char *data,
+    size_t len, gnutls_datum_t *sig)
 {
 	gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
 	int rc;
 
-	if (s->key == NULL)
+	if (s->key == NULL || algo == GNUTLS_SIGN_UNKNOWN)
 		return -1;
-	rc = gnutls_privkey_sign_data2(s->key, s->sign_algo, 0, &d, sig);
+	rc = gnutls_privkey_sign_data2(s->key, algo, 0, &d, sig);
 	if (rc < 0) {
 		log_msg(LOG_ERR, "signer %s: signature failed: %s", s->name, gnutls_strerror(rc));
 		return -1;

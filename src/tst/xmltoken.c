@@ -352,7 +352,9 @@ soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
     unsigned char **out, size_t *outlen)
 {
 	const struct signer *s = job->signer;
-	const struct hash_alg *ref_hash = s->digest;
+	const struct hash_alg *ref_hash = job->opts->xml_digest != NULL ?
+	    job->opts->xml_digest : s->digest;
+	gnutls_sign_algorithm_t algo = signer_algorithm(s, ref_hash);
 	const char *sig_uri = NULL;
 	struct tsa_echo made;
 	unsigned char dig[TSA_MAX_IMPRINT];
@@ -367,7 +369,7 @@ soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
 	size_t i;
 
 	for (i = 0; i < sizeof(sig_methods) / sizeof(sig_methods[0]); i++)
-		if (sig_methods[i].sign == s->sign_algo) {
+		if (sig_methods[i].sign == algo) {
 			sig_uri = sig_methods[i].uri;
 			ecdsa = sig_methods[i].ecdsa;
 		}
@@ -426,8 +428,8 @@ soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
 	/* The signature over C14N(SignedInfo), xmlns:dsig inherited onto its apex. */
 	if ((buf = xmlAllocOutputBuffer(NULL)) == NULL ||
 	    xmlC14NExecute(doc, in_subtree, si, XML_C14N_1_0, NULL, 0, buf) < 0 ||
-	    signer_sign(s, xmlOutputBufferGetContent(buf), xmlOutputBufferGetSize(buf),
-	    &sig) == -1 || (b = signature_b64(s, &sig, ecdsa)) == NULL)
+	    signer_sign_as(s, algo, xmlOutputBufferGetContent(buf),
+	    xmlOutputBufferGetSize(buf), &sig) == -1 || (b = signature_b64(s, &sig, ecdsa)) == NULL)
 		goto out;
 	xmlNodeSetContent(sigval, (xmlChar *)b);
 

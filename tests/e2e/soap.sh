@@ -296,6 +296,34 @@ utf16() {
 }
 
 
+# The xml-digest filter: RSA-SHA1 and SHA-1 references for legacy SOAP clients, on the SI-TSA
+# path, while the signer stays SHA-256 for everything else.
+soap_legacy_sha1() {
+    local vs=$1 d out value pid
+    d=$(casedir)
+    pid=$(tsa_psql -c "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id
+        WHERE s.name = 'verificationserver' AND p.position = 1")
+    tsa_psql -c "INSERT INTO policy_filters (policy_id, position, filter, params)
+        VALUES ($pid, 99, 'xml-digest', '{\"digest\": \"sha1\"}')" || bad "insert failed"
+    value=$(printf legacy | openssl dgst -sha1 -binary | base64)
+    soap_request "$d/req.xml" "$SHA1_URI" "$value" 42
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.2
+        soap_post "$vs" "$d/req.xml" "$d/resp.xml" >/dev/null || continue
+        grep -q 'xmldsig#rsa-sha1' "$d/resp.xml" && break
+    done
+    tsa_psql -c "DELETE FROM policy_filters WHERE policy_id = $pid AND position = 99"
+    grep -q 'SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"' "$d/resp.xml" ||
+        bad "no RSA-SHA1 signature: $(grep -o 'SignatureMethod Algorithm="[^"]*"' "$d/resp.xml")"
+    python3 -c '
+import re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+open(sys.argv[2], "w", encoding="utf-8").write(re.search(r"<dsig:Signature .*</dsig:Signature>", s, re.S).group(0))
+' "$d/resp.xml" "$d/token.xml" || bad "no token"
+    out=$(xmlsec1 --verify --id-attr:Id Object --id-attr:Id KeyInfo \
+        --trusted-pem "$TSA_VAR/pki/ca.pem" "$d/token.xml" 2>&1) || bad "xmlsec1: $(oneline <<<"$out")"
+}
+
 cases_soap() {
     local vs=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
     local tsa=http://127.0.0.1:$TSA_HTTP_PORT/tsa
@@ -305,6 +333,8 @@ cases_soap() {
     fi
     run_case soap/verificationserver/sha1 soap_granted "$vs" sha1 "$SHA1_URI"
     run_case soap/tsa/sha256 soap_granted "$tsa" sha256 "$SHA256_URI"
+    [[ ${TSA_KEY:-rsa2048} == rsa* && ${TSA_SCHEME:-auto} == auto ]] &&
+        run_case soap/verificationserver/legacy-rsa-sha1 soap_legacy_sha1 "$vs"
     run_case soap/refused/sha1-on-tsa soap_refused "$tsa" sha1_request 200 '<ts:FailInfo>badAlgorithm'
     run_case soap/refused/digest-length soap_refused "$tsa" short_digest 200 '<ts:FailInfo>badDataFormat'
     run_case soap/refused/unknown-method soap_refused "$tsa" unknown_method 200 '<ts:FailInfo>badAlgorithm'
