@@ -42,6 +42,7 @@ struct signer {
 	int			 pss;
 	char			 scheme[16];
 	char			*refused;	/* why it may not sign; NULL when usable */
+	int			 used;		/* a policy signs with it: its key is opened */
 	int			 key_pending;	/* refused only because the key did not open:
 						   retried, at most once a second */
 	time_t			 key_retry_at;
@@ -61,6 +62,13 @@ void	pkcs11_teardown(void);
 int	signer_load(struct signer *s, long id, const char *name, const char *uri,
 	    const char *cert_pem, const char *chain_pem, const char *scheme, const char *digest,
 	    int open_key, char *err, size_t errlen);
+/* Opens the key of a loaded signer (3 tries) and proves it matches the certificate; a key that
+ * will not open leaves s->refused set and is retried later (signer_ensure_key).  0, or -1 when
+ * out of memory. */
+int	signer_open(struct signer *s);
+/* Takes over src's open key when dst is the same signer (URI, scheme, digest, certificate):
+ * a configuration reload keeps its PKCS#11 sessions.  1 when taken, else 0. */
+int	signer_adopt_key(struct signer *dst, struct signer *src);
 /*
  * 0 when the signer may sign now.  A key that failed to open (a busy or restarting token)
  * is tried again, at most once a second; a refused certificate stays refused.  -1 otherwise.

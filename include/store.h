@@ -49,11 +49,12 @@ long long db_config_version(struct db *db);
 
 /*
  * Reads services, policies, filters and signers in one snapshot and builds a configuration;
- * with open_keys, each signer a policy uses has its key opened and checked.  0 with *out, or
+ * with open_keys, each signer a policy uses has its key opened and checked, or taken over
+ * from previous (which keeps working if this load fails: keys move only on success).  0 with *out, or
  * -1 with err (nothing is half-built).
  */
-int	 config_load(struct db *db, int open_keys, struct tsa_config **out, char *err,
-	    size_t errlen);
+int	 config_load(struct db *db, int open_keys, struct tsa_config *previous,
+	    struct tsa_config **out, char *err, size_t errlen);
 
 struct token_record {
 	const unsigned char	*serial;

@@ -170,7 +170,7 @@ cmd_status(int argc, char **argv)
 		bad = 1;
 	} else
 		printf("pkcs11: module %s loaded\n", cli_conf.pkcs11_module);
-	if (!bad && config_load(&db, 1, &cfg, err, sizeof(err)) == -1) {
+	if (!bad && config_load(&db, 1, NULL, &cfg, err, sizeof(err)) == -1) {
 		printf("configuration: INVALID: %s\n", err);
 		bad = 1;
 	}

@@ -125,7 +125,7 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (config_load(&w->db, 1, &w->config, err, errlen) == -1)
+	if (config_load(&w->db, 1, NULL, &w->config, err, errlen) == -1)
 		log_msg(LOG_WARNING, "configuration not loaded yet: %s", err);
 	w->version_checked = time(NULL);
 	db_config_changed(&w->db);	/* what was announced before this load is in it */
@@ -158,7 +158,7 @@ worker_refresh(struct worker *w)
 	}
 	if (!changed && w->config != NULL)
 		return 0;
-	if (config_load(&w->db, 1, &fresh, err, sizeof(err)) == -1) {
+	if (config_load(&w->db, 1, w->config, &fresh, err, sizeof(err)) == -1) {
 		v = db_config_version(&w->db);
 		if (v != -1 && v != w->refused_version) {
 			w->refused_version = v;

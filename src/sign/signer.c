@@ -306,23 +306,10 @@ signer_load(struct signer *s, long id, const char *name, const char *uri, const 
 	}
 	snprintf(s->scheme, sizeof(s->scheme), "%s", scheme);
 	why[0] = '\0';
-	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == 0 && open) {
-		int attempt;
-
-		/* Workers starting together can find SoftHSM2's file store busy: try again. */
-		for (attempt = 0; attempt < 3; attempt++) {
-			why[0] = '\0';
-			if (open_key(s, scheme, why, sizeof(why)) == 0)
-				break;
-			close_key(s);
-			usleep(100000u << attempt);
-		}
-		if (why[0] != '\0') {
-			s->key_pending = 1;
-			s->key_retry_at = time(NULL) + 1;
-		}
-	}
-	if (why[0] != '\0' && (s->refused = strdup(why)) == NULL)
+	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == -1 &&
+	    (s->refused = strdup(why)) == NULL)
+		goto fail;
+	if (open && signer_open(s) == -1 && s->refused == NULL)
 		goto fail;
 	return 0;
 fail:
@@ -330,6 +317,43 @@ fail:
 		snprintf(err, errlen, "out of memory");
 	signer_free(s);
 	return -1;
+}
+
+int
+signer_open(struct signer *s)
+{
+	char why[512];
+	int attempt;
+
+	if (s->refused != NULL)
+		return 0;	/* the certificate is refused: no key to open */
+	/* Workers starting together can find SoftHSM2's file store busy: try again. */
+	for (attempt = 0; attempt < 3; attempt++) {
+		why[0] = '\0';
+		if (open_key(s, s->scheme, why, sizeof(why)) == 0)
+			return 0;
+		close_key(s);
+		usleep(100000u << attempt);
+	}
+	s->key_pending = 1;
+	s->key_retry_at = time(NULL) + 1;
+	return (s->refused = strdup(why)) == NULL ? -1 : 0;
+}
+
+int
+signer_adopt_key(struct signer *dst, struct signer *src)
+{
+	if (dst->refused != NULL || src->key == NULL || src->refused != NULL ||
+	    strcmp(dst->uri, src->uri) != 0 || strcmp(dst->scheme, src->scheme) != 0 ||
+	    dst->digest != src->digest || dst->cert_der.len != src->cert_der.len ||
+	    memcmp(dst->cert_der.data, src->cert_der.data, dst->cert_der.len) != 0)
+		return 0;
+	dst->key = src->key;
+	dst->pk = src->pk;
+	dst->sign_algo = src->sign_algo;
+	dst->pss = src->pss;
+	src->key = NULL;
+	return 1;
 }
 
 int

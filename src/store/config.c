@@ -52,15 +52,13 @@ load_signers(struct tsa_config *cfg, PGresult *r, int open_keys, char *err, size
 	for (i = 0; i < n; i++) {
 		int used = strcmp(PQgetvalue(r, i, 7), "t") == 0;
 
+		/* Keys are opened once the whole configuration has loaded (open_signers). */
 		if (signer_load(&cfg->signers[i], atol(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
 		    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), open_keys && used, err,
-		    errlen) == -1)
+		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), 0, err, errlen) == -1)
 			return -1;
+		cfg->signers[i].used = open_keys && used;
 		cfg->n_signers++;
-		if (cfg->signers[i].refused != NULL && used)
-			log_msg(LOG_ERR, "signer %s refused: %s", cfg->signers[i].name,
-			    cfg->signers[i].refused);
 	}
 	return 0;
 }
@@ -133,6 +131,31 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 				return -1;
 			}
 		}
+	}
+	return 0;
+}
+
+/*
+ * The keys of the signers the policies use: taken over from the previous configuration when
+ * the signer is unchanged (no new PKCS#11 session on every reload), else opened.
+ */
+static int
+open_signers(struct tsa_config *cfg, struct tsa_config *previous)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_signers; i++) {
+		struct signer *s = &cfg->signers[i];
+		int adopted = 0;
+
+		if (!s->used)
+			continue;
+		for (j = 0; previous != NULL && j < previous->n_signers && !adopted; j++)
+			adopted = signer_adopt_key(s, &previous->signers[j]);
+		if (!adopted && signer_open(s) == -1)
+			return -1;
+		if (s->refused != NULL)
+			log_msg(LOG_ERR, "signer %s refused: %s", s->name, s->refused);
 	}
 	return 0;
 }
@@ -269,7 +292,8 @@ load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 }
 
 int
-config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, size_t errlen)
+config_load(struct db *db, int open_keys, struct tsa_config *previous, struct tsa_config **out,
+    char *err, size_t errlen)
 {
 	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *clients = NULL;
 	PGresult *version = NULL, *r;
@@ -299,6 +323,8 @@ config_load(struct db *db, int open_keys, struct tsa_config **out, char *err, si
 	    load_clients(cfg, clients) == -1)
 		goto out;
 	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
+	if (open_signers(cfg, previous) == -1)
+		goto out;
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
