@@ -52,8 +52,10 @@ request_der(unsigned char *out, const char *type, size_t type_len, const unsigne
 	nc += nb;
 	na = 0;
 	tlv(a, &na, 0x06, (const unsigned char *)type, type_len);
-	memcpy(a + na, attrs, attrs_len);
-	na += attrs_len;
+	if (attrs_len > 0) {
+		memcpy(a + na, attrs, attrs_len);
+		na += attrs_len;
+	}
 	tlv(a, &na, 0x30, c, nc);			/* ContentInfo */
 	tlv(out, &n, 0x30, a, na);
 	return n;
