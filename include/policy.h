@@ -57,7 +57,8 @@ struct tsa_opts {
 	int			 qualified;	/* qcStatements esi4-qtstStatement-1 */
 	enum archive_mode	 archive;
 	const char		*policy_default;	/* TSTInfo policy instead of the row's */
-	const struct hash_alg	*xml_digest;	/* XML-DSig digest; NULL: the signer's */
+	const struct hash_alg	*sig_digest;	/* the token signature's digest; NULL: the
+						   signer's (SHA-1 for legacy clients) */
 };
 
 /* A filter's parameters, flattened from jsonb: arrays give one entry per element. */

@@ -87,8 +87,8 @@ gnutls_sign_algorithm_t signer_algorithm(const struct signer *s, const struct ha
 /* signer_sign() with the given algorithm (from signer_algorithm()). */
 int	signer_sign_as(const struct signer *s, gnutls_sign_algorithm_t algo,
 	    const unsigned char *data, size_t len, gnutls_datum_t *sig);
-/* The CMS signatureAlgorithm for this signer: OID and DER parameters (NULL/0 when absent). */
-void	signer_cms_algorithm(const struct signer *s, const char **oid,
+/* The CMS signatureAlgorithm for this signer signing with digest d: OID and DER parameters (NULL/0 when absent). */
+void	signer_cms_algorithm(const struct signer *s, const struct hash_alg *d, const char **oid,
 	    const unsigned char **params, size_t *params_len);
 void	signer_free(struct signer *s);
 

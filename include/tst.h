@@ -44,6 +44,7 @@ struct cms_params {
 	int			 ess_issuer_serial;
 	enum cms_certs		 certs;
 	const struct timespec	*signing_time;	/* NULL: no signingTime attribute */
+	const struct hash_alg	*digest;	/* NULL: the signer's digest */
 };
 
 /*

@@ -125,7 +125,7 @@ enum {
 	SET_HASH = 1 << 0, SET_ACCURACY = 1 << 1, SET_DIGITS = 1 << 2, SET_ORDERING = 1 << 3,
 	SET_TSA_NAME = 1 << 4, SET_ESS = 1 << 5, SET_CERTS = 1 << 6, SET_SIGNING_TIME = 1 << 7,
 	SET_STATUS_TEXT = 1 << 8, SET_SERIAL = 1 << 9, SET_QUALIFIED = 1 << 10,
-	SET_ARCHIVE = 1 << 11, SET_XML_DIGEST = 1 << 12,
+	SET_ARCHIVE = 1 << 11, SET_SIG_DIGEST = 1 << 12,
 };
 
 static int
@@ -169,8 +169,8 @@ opt_run(const void *state, const struct tsa_request *req, const struct tsa_clien
 		o->qualified = v->qualified;
 	if (s->set & SET_ARCHIVE)
 		o->archive = v->archive;
-	if (s->set & SET_XML_DIGEST)
-		o->xml_digest = v->xml_digest;
+	if (s->set & SET_SIG_DIGEST)
+		o->sig_digest = v->sig_digest;
 	return 0;
 }
 
@@ -618,16 +618,16 @@ qualified_parse(const struct filter_param *p, size_t n, void **st, char *err, si
 	return opt_parse(p, n, st, err, errlen, qualified_fill);
 }
 
-/* xml-digest {"digest": "sha1" | "sha256" | "sha384" | "sha512"}: the XML-DSig token's
- * signature and reference digests (RSA-SHA1 for legacy SOAP clients), instead of the
- * signer's own. */
+/* signature-digest {"digest": "sha1" | "sha256" | "sha384" | "sha512"}: the digest of the
+ * token's signature instead of the signer's own (the CMS messageDigest and signature, the
+ * XML-DSig references and signature): SHA-1 for legacy SOAP and Authenticode clients. */
 static int
-xml_digest_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
+sig_digest_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
     size_t errlen)
 {
 	size_t i;
 
-	s->set = SET_XML_DIGEST;
+	s->set = SET_SIG_DIGEST;
 	for (i = 0; i < n; i++) {
 		const struct hash_alg *h = hash_by_name(params[i].value);
 
@@ -638,9 +638,9 @@ xml_digest_fill(const struct filter_param *params, size_t n, struct opt_state *s
 			    "not '%s'", params[i].value);
 			return -1;
 		}
-		s->opts.xml_digest = h;
+		s->opts.sig_digest = h;
 	}
-	if (s->opts.xml_digest == NULL) {
+	if (s->opts.sig_digest == NULL) {
 		snprintf(err, errlen, "'digest' is required");
 		return -1;
 	}
@@ -648,9 +648,9 @@ xml_digest_fill(const struct filter_param *params, size_t n, struct opt_state *s
 }
 
 static int
-xml_digest_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+sig_digest_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
 {
-	return opt_parse(p, n, st, err, errlen, xml_digest_fill);
+	return opt_parse(p, n, st, err, errlen, sig_digest_fill);
 }
 
 /* archive {"store": "index" | "token" | "request"} */
@@ -928,7 +928,7 @@ static const struct filter_def filters[] = {
 	{ "serial",		serial_parse,		opt_run,	opt_free, NULL },
 	{ "qualified",		qualified_parse,	opt_run,	opt_free, NULL },
 	{ "archive",		archive_parse,		opt_run,	opt_free, NULL },
-	{ "xml-digest",		xml_digest_parse,	opt_run,	opt_free, NULL },
+	{ "signature-digest",		sig_digest_parse,	opt_run,	opt_free, NULL },
 	{ "clock",		clock_parse,		clock_run,	clock_free, NULL },
 	{ "client-auth",	client_auth_parse,	client_auth_run, nothing_free, NULL },
 	{ "ip-allow",		ip_allow_parse,		ip_allow_run,	free, NULL },

@@ -222,6 +222,7 @@ authenticode_token(const struct token_job *job, unsigned char **out, size_t *out
 		.ess_version = 0,	/* no ESS attribute: not part of this protocol */
 		.certs = CMS_CERTS_CHAIN,	/* the countersigner's certificate MUST be there */
 		.signing_time = &job->gen_time,
+		.digest = job->opts->sig_digest,	/* SHA-1 for legacy verifiers */
 	};
 
 	if (job->req->signature == NULL)

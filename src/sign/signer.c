@@ -437,7 +437,7 @@ pss_params(const struct hash_alg *h, unsigned char *out)
 }
 
 void
-signer_cms_algorithm(const struct signer *s, const char **oid, const unsigned char **params,
+signer_cms_algorithm(const struct signer *s, const struct hash_alg *d, const char **oid, const unsigned char **params,
     size_t *params_len)
 {
 	static const unsigned char null_params[] = { 0x05, 0x00 };
@@ -448,8 +448,9 @@ signer_cms_algorithm(const struct signer *s, const char **oid, const unsigned ch
 	*params = NULL;
 	*params_len = 0;
 	if (s->pk == GNUTLS_PK_ECDSA) {
-		*oid = s->digest->gnutls == GNUTLS_DIG_SHA256 ? "1.2.840.10045.4.3.2" :
-		    s->digest->gnutls == GNUTLS_DIG_SHA384 ? "1.2.840.10045.4.3.3" :
+		*oid = d->gnutls == GNUTLS_DIG_SHA1 ? "1.2.840.10045.4.1" :
+		    d->gnutls == GNUTLS_DIG_SHA256 ? "1.2.840.10045.4.3.2" :
+		    d->gnutls == GNUTLS_DIG_SHA384 ? "1.2.840.10045.4.3.3" :
 		    "1.2.840.10045.4.3.4";
 		return;
 	}
@@ -460,10 +461,9 @@ signer_cms_algorithm(const struct signer *s, const char **oid, const unsigned ch
 		*params_len = sizeof(null_params);
 		return;
 	}
-	i = s->digest->gnutls == GNUTLS_DIG_SHA256 ? 0 :
-	    s->digest->gnutls == GNUTLS_DIG_SHA384 ? 1 : 2;
+	i = d->gnutls == GNUTLS_DIG_SHA256 ? 0 : d->gnutls == GNUTLS_DIG_SHA384 ? 1 : 2;
 	if (pss_len[i] == 0)
-		pss_len[i] = pss_params(s->digest, pss[i]);
+		pss_len[i] = pss_params(d, pss[i]);
 	*oid = OID_RSASSA_PSS;
 	*params = pss[i];
 	*params_len = pss_len[i];

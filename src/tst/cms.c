@@ -100,17 +100,17 @@ signing_time_value(const struct timespec *t, unsigned char **out, size_t *outlen
 static int
 add_signed_attrs(asn1_node n, const struct cms_params *p)
 {
-	const struct signer *s = p->signer;
+	const struct hash_alg *d = p->digest != NULL ? p->digest : p->signer->digest;
 	unsigned char digest[TSA_MAX_IMPRINT], *v = NULL;
 	size_t vlen;
 
-	if (gnutls_hash_fast(s->digest->gnutls, p->content, p->content_len, digest) < 0)
+	if (gnutls_hash_fast(d->gnutls, p->content, p->content_len, digest) < 0)
 		return -1;
 	if (tsa_asn1_encode_value("TSA.ObjectIdentifier", p->content_type, 0, &v, &vlen) == -1 ||
 	    add_attr(n, OID_AA_CONTENT_TYPE, v, vlen) == -1)
 		return -1;
 	v = NULL;
-	if (tsa_asn1_encode_value("TSA.OctetString", digest, s->digest->len, &v, &vlen) == -1 ||
+	if (tsa_asn1_encode_value("TSA.OctetString", digest, d->len, &v, &vlen) == -1 ||
 	    add_attr(n, OID_AA_MESSAGE_DIGEST, v, vlen) == -1)
 		return -1;
 	v = NULL;
@@ -127,7 +127,7 @@ add_signed_attrs(asn1_node n, const struct cms_params *p)
 
 /* Signs the DER of the signed attributes with the universal SET tag (RFC 5652 5.4). */
 static int
-sign_attrs(asn1_node n, const struct signer *s)
+sign_attrs(asn1_node n, const struct signer *s, const struct hash_alg *d)
 {
 	unsigned char *der = NULL;
 	gnutls_datum_t sig = { NULL, 0 };
@@ -139,7 +139,7 @@ sign_attrs(asn1_node n, const struct signer *s)
 	if (len < 2 || der[0] != 0xa0)
 		goto out;
 	der[0] = 0x31;
-	if (signer_sign(s, der, len, &sig) == -1)
+	if (signer_sign_as(s, signer_algorithm(s, d), der, len, &sig) == -1)
 		goto out;
 	rc = tsa_asn1_write(n, "signerInfos.?1.signature", sig.data, sig.size);
 out:
@@ -171,6 +171,7 @@ int
 cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 {
 	const struct signer *s = p->signer;
+	const struct hash_alg *d = p->digest != NULL ? p->digest : s->digest;
 	const unsigned char *params;
 	const char *sig_oid;
 	unsigned char *sd = NULL;
@@ -180,13 +181,13 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 
 	if (tsa_asn1_new("TSA.SignedData", &n) == -1)
 		return -1;
-	signer_cms_algorithm(s, &sig_oid, &params, &params_len);
+	signer_cms_algorithm(s, d, &sig_oid, &params, &params_len);
 	/* RFC 5652 5.1: version 1 when eContentType is id-data (no attribute certificates,
 	 * SignerInfo version 1), else 3. */
 	if (tsa_asn1_write(n, "version", strcmp(p->content_type, OID_CT_DATA) == 0 ? "1" : "3",
 	    0) == -1 ||
 	    tsa_asn1_write(n, "digestAlgorithms", "NEW", 1) == -1 ||
-	    tsa_asn1_write(n, "digestAlgorithms.?1.algorithm", s->digest->oid, 0) == -1 ||
+	    tsa_asn1_write(n, "digestAlgorithms.?1.algorithm", d->oid, 0) == -1 ||
 	    tsa_asn1_write(n, "digestAlgorithms.?1.parameters", NULL, 0) == -1 ||
 	    tsa_asn1_write(n, "encapContentInfo.eContentType", p->content_type, 0) == -1 ||
 	    tsa_asn1_write(n, "encapContentInfo.eContent", p->content, p->content_len) == -1 ||
@@ -199,14 +200,14 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	    s->issuer_dn.data, s->issuer_dn.len) == -1 ||
 	    tsa_asn1_write(n, "signerInfos.?1.sid.issuerAndSerialNumber.serialNumber",
 	    s->serial.data, s->serial.len) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.digestAlgorithm.algorithm", s->digest->oid, 0) == -1 ||
+	    tsa_asn1_write(n, "signerInfos.?1.digestAlgorithm.algorithm", d->oid, 0) == -1 ||
 	    tsa_asn1_write(n, "signerInfos.?1.digestAlgorithm.parameters", NULL, 0) == -1 ||
 	    tsa_asn1_write(n, "signerInfos.?1.signatureAlgorithm.algorithm", sig_oid, 0) == -1 ||
 	    tsa_asn1_write(n, "signerInfos.?1.signatureAlgorithm.parameters", params,
 	    params_len) == -1 ||
 	    tsa_asn1_write(n, "signerInfos.?1.unsignedAttrs", NULL, 0) == -1)
 		goto out;
-	if (add_signed_attrs(n, p) == -1 || sign_attrs(n, s) == -1 ||
+	if (add_signed_attrs(n, p) == -1 || sign_attrs(n, s, d) == -1 ||
 	    tsa_asn1_encode(n, NULL, &sd, &sd_len) == -1)
 		goto out;
 	if (tsa_asn1_new("TSA.ContentInfo", &ci) == -1 ||

@@ -29,6 +29,7 @@ rfc3161_token(const struct token_job *job, unsigned char **out, size_t *outlen)
 		.ess_issuer_serial = o->ess_issuer_serial,
 		.certs = job->req->cert_req ? o->certs : CMS_CERTS_NONE,
 		.signing_time = o->signing_time ? &job->gen_time : NULL,
+		.digest = o->sig_digest,
 	};
 	unsigned char *tst = NULL;
 	size_t tst_len;

@@ -352,8 +352,8 @@ soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
     unsigned char **out, size_t *outlen)
 {
 	const struct signer *s = job->signer;
-	const struct hash_alg *ref_hash = job->opts->xml_digest != NULL ?
-	    job->opts->xml_digest : s->digest;
+	const struct hash_alg *ref_hash = job->opts->sig_digest != NULL ?
+	    job->opts->sig_digest : s->digest;
 	gnutls_sign_algorithm_t algo = signer_algorithm(s, ref_hash);
 	const char *sig_uri = NULL;
 	struct tsa_echo made;

@@ -212,6 +212,35 @@ not_base64() { printf 'this is not base64!!\r\n' >"$1"; }
 oversize() { head -c 6000 /dev/zero | tr '\0' 'A' >"$1"; }
 bad_padding() { printf 'MAA=A===\r\n' >"$1"; }
 
+# The signature-digest filter: a SHA-1 countersignature for legacy verifiers (messageDigest,
+# digestAlgorithm and signature), which osslsigncode still verifies.
+authenticode_legacy_sha1() {
+    local url=$1 d pid out
+    d=$(casedir)
+    authenticode_codesign "$d"
+    pid=$(tsa_psql -c "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id
+        WHERE s.name = 'tsa' AND p.position = 1")
+    tsa_psql -c "INSERT INTO policy_filters (policy_id, position, filter, params)
+        VALUES ($pid, 99, 'signature-digest', '{\"digest\": \"sha1\"}')" || bad "insert failed"
+    sleep 1.5
+    authenticode_request "$d/req.b64" "" "" 256 "" 1
+    out=$(authenticode_post "$url" "$d/req.b64" "$d/resp.b64") || true
+    if [[ $out == "200 application/octet-stream" ]]; then
+        out=$(osslsigncode sign -certs "$d/cs.pem" -key "$d/cs.key" -h sha256 -t "$url" \
+            -in "$d/app.exe" -out "$d/signed.exe" 2>&1) || out="sign failed: $out"
+    fi
+    tsa_psql -c "DELETE FROM policy_filters WHERE policy_id = $pid AND position = 99"
+    [[ -s $d/signed.exe ]] || bad "no answer or no signed file: $(oneline <<<"$out")"
+    tr -d '\r' <"$d/resp.b64" | base64 -d >"$d/resp.der" || bad "the answer is not base64"
+    openssl cms -cmsout -inform DER -in "$d/resp.der" -print >"$d/resp.txt" 2>&1 ||
+        bad "openssl cannot read the answer: $(oneline <"$d/resp.txt")"
+    grep -q 'algorithm: sha1 ' "$d/resp.txt" || bad "the countersignature's digest is not SHA-1"
+    out=$(osslsigncode verify -CAfile "$d/csca.pem" -TSA-CAfile "$TSA_VAR/pki/ca.pem" \
+        -in "$d/signed.exe" 2>&1) || true
+    grep -q 'Timestamp Server Signature verification: ok' <<<"$out" ||
+        bad "the SHA-1 countersignature does not verify: $(oneline <<<"$out")"
+}
+
 cases_authenticode() {
     local tsa=http://127.0.0.1:$TSA_HTTP_PORT/tsa
     if ! command -v osslsigncode >/dev/null; then
@@ -221,6 +250,8 @@ cases_authenticode() {
     run_case authenticode/sign-t authenticode_sign_verify "$tsa" -t
     run_case authenticode/sign-ts authenticode_sign_verify "$tsa" -ts
     run_case authenticode/answer authenticode_answer "$tsa"
+    [[ ${TSA_KEY:-rsa2048} == rsa* && ${TSA_SCHEME:-auto} == auto ]] &&
+        run_case authenticode/legacy-sha1 authenticode_legacy_sha1 "$tsa"
     run_case authenticode/tampered authenticode_tampered "$tsa"
     run_case authenticode/refused/not-base64 authenticode_refused "$tsa" 400 not_base64
     run_case authenticode/refused/bad-padding authenticode_refused "$tsa" 400 bad_padding

@@ -296,7 +296,7 @@ utf16() {
 }
 
 
-# The xml-digest filter: RSA-SHA1 and SHA-1 references for legacy SOAP clients, on the SI-TSA
+# The signature-digest filter: RSA-SHA1 and SHA-1 references for legacy SOAP clients, on the SI-TSA
 # path, while the signer stays SHA-256 for everything else.
 soap_legacy_sha1() {
     local vs=$1 d out value pid
@@ -304,7 +304,7 @@ soap_legacy_sha1() {
     pid=$(tsa_psql -c "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id
         WHERE s.name = 'verificationserver' AND p.position = 1")
     tsa_psql -c "INSERT INTO policy_filters (policy_id, position, filter, params)
-        VALUES ($pid, 99, 'xml-digest', '{\"digest\": \"sha1\"}')" || bad "insert failed"
+        VALUES ($pid, 99, 'signature-digest', '{\"digest\": \"sha1\"}')" || bad "insert failed"
     value=$(printf legacy | openssl dgst -sha1 -binary | base64)
     soap_request "$d/req.xml" "$SHA1_URI" "$value" 42
     for _ in 1 2 3 4 5 6 7 8 9 10; do
