@@ -696,6 +696,21 @@ out:
 	return rc;
 }
 
+/* The --position that filter remove and set require.  0, or an exit status once said why. */
+static int
+required_position(const char *position, const char *verb, long *at)
+{
+	if (position == NULL) {
+		cli_err("%s needs --position", verb);
+		cli_usage(FILTER_USAGE);
+	}
+	if (!cli_int(position, 1, INT_MAX, at)) {
+		cli_err("--position must be a whole number from 1, not '%s'", position);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
 static int
 filter_remove(int argc, char **argv)
 {
@@ -708,14 +723,8 @@ filter_remove(int argc, char **argv)
 	int rc;
 
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 2, 2);
-	if (position == NULL) {
-		cli_err("filter remove needs --position");
-		cli_usage(FILTER_USAGE);
-	}
-	if (!cli_int(position, 1, INT_MAX, &at)) {
-		cli_err("--position must be a whole number from 1, not '%s'", position);
-		return EX_DATAERR;
-	}
+	if ((rc = required_position(position, "filter remove", &at)) != 0)
+		return rc;
 	c = cli_connect();
 	if ((rc = db_begin(c)) != 0)
 		goto out;
@@ -756,14 +765,8 @@ filter_set(int argc, char **argv)
 	int rc;
 
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 3);
-	if (position == NULL) {
-		cli_err("filter set needs --position");
-		cli_usage(FILTER_USAGE);
-	}
-	if (!cli_int(position, 1, INT_MAX, &at)) {
-		cli_err("--position must be a whole number from 1, not '%s'", position);
-		return EX_DATAERR;
-	}
+	if ((rc = required_position(position, "filter set", &at)) != 0)
+		return rc;
 	c = cli_connect();
 	if ((rc = db_begin(c)) != 0)
 		goto out;
