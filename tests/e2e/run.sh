@@ -15,24 +15,22 @@ shopt -s extglob
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-# shellcheck source=rfc3161.sh
-source "$HERE/rfc3161.sh"
-# shellcheck source=refusals.sh
-source "$HERE/refusals.sh"
-# shellcheck source=database.sh
-source "$HERE/database.sh"
-# shellcheck source=filters.sh
-source "$HERE/filters.sh"
-# shellcheck source=reload.sh
-source "$HERE/reload.sh"
-# shellcheck source=clock.sh
-source "$HERE/clock.sh"
-# shellcheck source=tsactl.sh
-source "$HERE/tsactl.sh"
-# shellcheck source=soap.sh
-source "$HERE/soap.sh"
-# shellcheck source=authenticode.sh
-source "$HERE/authenticode.sh"
+
+# Every other tests/e2e/NAME.sh is a suite defining cases_NAME.  These run first, in this order;
+# the rest alphabetically; the suites in E2E_LAST (they stop servers) at the very end.
+E2E_FIRST=(rfc3161 refusals filters reload clock tsactl soap authenticode)
+E2E_LAST=(database)
+SUITES=("${E2E_FIRST[@]}")
+for f in "$HERE"/*.sh; do
+    s=${f##*/}; s=${s%.sh}
+    [[ $s == lib || $s == run ]] && continue
+    [[ " ${E2E_FIRST[*]} ${E2E_LAST[*]} " == *" $s "* ]] || SUITES+=("$s")
+done
+SUITES+=("${E2E_LAST[@]}")
+for s in "${SUITES[@]}"; do
+    # shellcheck disable=SC1090
+    source "$HERE/$s.sh"
+done
 
 E2E_ONLY=${1:-}
 
@@ -71,15 +69,9 @@ if ! "$STACK" start >"$STACK_LOG" 2>&1; then
     exit 1
 fi
 
-cases_rfc3161
-cases_refusals
-cases_filters
-cases_reload
-cases_clock
-cases_tsactl
-cases_soap
-cases_authenticode
-cases_database
+for s in "${SUITES[@]}"; do
+    "cases_$s"
+done
 
 if (( FAILED > 0 )) && [[ -s $TSA_VAR/log/tsa-fcgi.log ]]; then
     echo "---- tail of the tsa-fcgi log"
