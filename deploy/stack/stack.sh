@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local stack: SoftHSM2 token, demo PKI, private PostgreSQL cluster, tsa-fcgi workers and
-# nginx in front, all on loopback, all state under $TSA_VAR.
+# The local stack: SoftHSM2 token, demo PKI, private PostgreSQL cluster, tsa-fcgi workers (and
+# tsa-admin when built) and a web server in front (nginx, Apache httpd or lighttpd), all on
+# loopback, all state under $TSA_VAR.
 #
 #   stack.sh start     bring everything up in the background; returns when /tsa answers
 #   stack.sh stop      stop everything (idempotent)
@@ -12,7 +13,8 @@
 # Environment:
 #   TSA_VAR         state directory (default: var/ at the project root)
 #   TSA_HTTP_PORT   HTTP port on 127.0.0.1 (default 8080)
-#   TSA_HTTPS_PORT  HTTPS port on 127.0.0.1 (default 8443; reserved for a later issue)
+#   TSA_HTTPS_PORT  HTTPS port on 127.0.0.1 with required client certificates (default 8443)
+#   TSA_WEB         nginx (default) | apache | lighttpd: the web server in front
 #   TSA_WORKERS     tsa-fcgi worker processes (default 4)
 #   TSA_KEY         rsa2048 (default) | rsa3072 | p256 | p384: the TSA key on the token
 #   TSA_SCHEME      auto (default) | rsa-pss
@@ -30,6 +32,7 @@ TSA_WORKERS=${TSA_WORKERS:-4}
 TSA_KEY=${TSA_KEY:-rsa2048}
 TSA_SCHEME=${TSA_SCHEME:-auto}
 TSA_BUILD=${TSA_BUILD:-$ROOT/build}
+TSA_WEB=${TSA_WEB:-nginx}
 MAX_BODY=65536
 
 # The daemons started here must not inherit a caller's pipes (a caller reading one, e.g. a
@@ -54,6 +57,10 @@ case $TSA_SCHEME in
     rsa-pss) [[ $TSA_KEY == rsa* ]] || die "TSA_SCHEME=rsa-pss needs an RSA key (TSA_KEY=$TSA_KEY)" ;;
     *) die "TSA_SCHEME must be auto or rsa-pss (got '$TSA_SCHEME')" ;;
 esac
+case $TSA_WEB in
+    nginx|apache|lighttpd) ;;
+    *) die "TSA_WEB must be nginx, apache or lighttpd (got '$TSA_WEB')" ;;
+esac
 for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS"; do
     [[ $p =~ ^[0-9]+$ ]] || die "TSA_HTTP_PORT, TSA_HTTPS_PORT and TSA_WORKERS must be numbers"
 done
@@ -70,18 +77,24 @@ PG_LOG=$PG_DIR/log
 RUN=$TSA_VAR/run
 LOGDIR=$TSA_VAR/log
 NGX=$TSA_VAR/nginx
+APACHE=$TSA_VAR/apache
+LIGHTTPD=$TSA_VAR/lighttpd
 CONF=$TSA_VAR/tsa.conf
 SOCKET=$RUN/tsa.sock
 WORKER_PID=$RUN/tsa-fcgi.pid
 WORKER_LOG=$LOGDIR/tsa-fcgi.log
+ADMIN_SOCKET=$RUN/admin.sock
+ADMIN_PID=$RUN/tsa-admin.pid
+ADMIN_LOG=$LOGDIR/tsa-admin.log
 TSA_URL=http://127.0.0.1:$TSA_HTTP_PORT/tsa
+MTLS_URL=https://127.0.0.1:$TSA_HTTPS_PORT/
 VS_URL=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
 
 IS_ROOT=0
 [[ $(id -u) -eq 0 ]] && IS_ROOT=1
 
 # A unix socket path must fit in sun_path (108 bytes with the terminating NUL).
-for s in "$SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
+for s in "$SOCKET" "$ADMIN_SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
     (( ${#s} <= 107 )) || die "TSA_VAR is too deep: the socket path $s is longer than 107 bytes"
 done
 
@@ -118,6 +131,12 @@ readpid() { [[ -s $1 ]] && tr -dc '0-9' <"$1" || true; }
 
 port_in_use() {
     [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+}
+
+ports_free() {
+    port_in_use "$TSA_HTTP_PORT" && die "127.0.0.1:$TSA_HTTP_PORT is already in use (set TSA_HTTP_PORT)"
+    port_in_use "$TSA_HTTPS_PORT" && die "127.0.0.1:$TSA_HTTPS_PORT is already in use (set TSA_HTTPS_PORT)"
+    return 0
 }
 
 # ---- a. SoftHSM2 -----------------------------------------------------------------------------
@@ -255,6 +274,21 @@ pki_setup() {
         mv "$PKI/chain.pem.tmp" "$PKI/chain.pem"
     fi
 
+    # The web server's HTTPS certificate (software key), for 127.0.0.1 and localhost.
+    if ! [[ -s $PKI/server.key ]] || ! cert_ok "$PKI/server.pem" "$PKI/ca.pem"; then
+        log "issuing the HTTPS server certificate $PKI/server.pem"
+        [[ -s $PKI/server.key ]] || gen_soft_key "$PKI/server.key"
+        issue "$PKI/server.pem" "$(printf '%s\n' \
+            'cn = "127.0.0.1"' 'organization = "TSA demo"' \
+            'ip_address = "127.0.0.1"' 'dns_name = "localhost"' \
+            "activation_date = \"$now_minus_1d\"" 'expiration_days = 825' \
+            'signing_key' 'tls_www_server')" \
+            --load-privkey "$PKI/server.key" "$PKI/ca.pem" "$PKI/ca.key"
+    fi
+    # The web server's workers run as nobody when the stack runs as root: they read the
+    # certificate, the key is read by the master (nginx, Apache) or before dropping
+    # privileges (lighttpd).
+
     # The client CA and its certificates, for the mutual-TLS endpoint and the administrator.
     if ! [[ -s $PKI/client-ca.pem && -s $PKI/client-ca.key ]] || ! cert_ok "$PKI/client-ca.pem" "$PKI/client-ca.pem"; then
         log "making the demo client CA ($PKI/client-ca.pem)"
@@ -388,7 +422,18 @@ write_conf() {
         "listen = unix:$SOCKET" \
         "workers = $TSA_WORKERS" \
         "max_body = $MAX_BODY")
+    # Keys of later parts, written once the configuration parser (in tsactl) knows them: it
+    # refuses unknown keys.
+    if conf_knows admin_listen; then
+        conf+=$'\n'"admin_listen = unix:$ADMIN_SOCKET"
+    fi
     [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"
+}
+
+# Does the configuration parser of the built programs know KEY?  (Its keys are string
+# literals of src/util/conf.c, linked into tsactl.)
+conf_knows() {
+    LC_ALL=C grep -aq -- "$1" "$TSA_BUILD/tsactl" 2>/dev/null
 }
 
 need_binaries() {
@@ -446,13 +491,15 @@ seed() {
         cat <<EOF
 INSERT INTO services (name, description) VALUES
   ('tsa', 'demo: RFC 3161, SOAP and Authenticode, open on loopback'),
-  ('verificationserver', 'demo: the SI-TSA path /verificationserver/timestamp')
+  ('verificationserver', 'demo: the SI-TSA path /verificationserver/timestamp'),
+  ('mtls', 'demo: HTTPS, registered client certificates only')
   ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description;
 
 INSERT INTO policies (service_id, position, name, match_protocol, match_req_policy, policy_oid, signer_id)
   SELECT s.id, 1, 'default', NULL, NULL, v.oid, (SELECT id FROM signers WHERE name = 'demo-$TSA_KEY')
     FROM services s JOIN (VALUES ('tsa', '1.3.6.1.4.1.57264.1.1'),
-                                 ('verificationserver', '1.3.6.1.4.1.57264.1.2')) AS v (service, oid)
+                                 ('verificationserver', '1.3.6.1.4.1.57264.1.2'),
+                                 ('mtls', '1.3.6.1.4.1.57264.1.3')) AS v (service, oid)
       ON s.name = v.service
   ON CONFLICT (service_id, position) DO UPDATE SET name = EXCLUDED.name,
     match_protocol = EXCLUDED.match_protocol, match_req_policy = EXCLUDED.match_req_policy,
@@ -460,7 +507,7 @@ INSERT INTO policies (service_id, position, name, match_protocol, match_req_poli
 
 DELETE FROM policy_filters WHERE policy_id IN
   (SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id
-    WHERE s.name IN ('tsa', 'verificationserver') AND p.position = 1);
+    WHERE s.name IN ('tsa', 'verificationserver', 'mtls') AND p.position = 1);
 
 INSERT INTO policy_filters (policy_id, position, filter, params)
   SELECT p.id, f.position, f.filter, f.params::jsonb
@@ -475,11 +522,35 @@ INSERT INTO policy_filters (policy_id, position, filter, params)
       ('verificationserver', 1, 'clock', '$clock'),
       ('verificationserver', 2, 'hash-algorithms', '{"accept": ["sha1", "sha256", "sha384", "sha512"]}'),
       ('verificationserver', 3, 'accuracy', '{"seconds": 1, "digits": 3}'),
-      ('verificationserver', 4, 'cert-id', '{"version": 2, "issuer_serial": true}')
+      ('verificationserver', 4, 'cert-id', '{"version": 2, "issuer_serial": true}'),
+      ('mtls', 1, 'client-auth', '{}'),
+      ('mtls', 2, 'clock', '$clock'),
+      ('mtls', 3, 'hash-algorithms', '{"accept": ["sha1", "sha256", "sha384", "sha512"]}'),
+      ('mtls', 4, 'accuracy', '{"seconds": 1, "digits": 3}'),
+      ('mtls', 5, 'cert-id', '{"version": 2, "issuer_serial": true}'),
+      ('mtls', 6, 'cert-chain', '{"include": "chain"}')
     ) AS f (service, position, filter, params) ON f.service = s.name;
 EOF
     } >"$sql"
     psql_tsa -d tsa --single-transaction -f "$sql" >/dev/null || die "seeding the demo configuration failed ($sql)"
+    register_demo_client
+}
+
+# The demo client (var/pki/client.pem) registered for the mtls service as 'demo-client', with
+# tsactl; registered again when the PKI made a new certificate.
+register_demo_client() {
+    local fp have
+    fp=$(openssl x509 -in "$PKI/client.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+    have=$(psql_tsa -d tsa -tA -c "SELECT encode(k.fingerprint_sha256, 'hex') FROM clients k
+        JOIN services s ON s.id = k.service_id WHERE s.name = 'mtls' AND k.name = 'demo-client'" 2>/dev/null || true)
+    [[ ${have,,} == "${fp,,}" ]] && return 0
+    if [[ -n $have ]]; then
+        "$TSA_BUILD/tsactl" --conf "$CONF" client remove mtls demo-client >>"$LOGDIR/migrate.log" 2>&1 ||
+            die "tsactl client remove mtls demo-client failed (log: $LOGDIR/migrate.log)"
+    fi
+    log "registering $PKI/client.pem as client demo-client of service mtls"
+    "$TSA_BUILD/tsactl" --conf "$CONF" client add mtls demo-client --cert "$PKI/client.pem" >>"$LOGDIR/migrate.log" 2>&1 ||
+        die "tsactl client add mtls demo-client failed (log: $LOGDIR/migrate.log)"
 }
 
 # ---- e. the worker -------------------------------------------------------------------------------
@@ -532,6 +603,49 @@ worker_stop() {
     rm -f "$WORKER_PID"
 }
 
+# ---- e'. tsa-admin (when built) -------------------------------------------------------------------
+admin_start() {
+    local pid i
+    [[ -x $TSA_BUILD/tsa-admin ]] || return 0
+    pid=$(readpid "$ADMIN_PID")
+    alive "$pid" tsa-admin && return 0
+    rm -f "$ADMIN_PID" "$ADMIN_SOCKET"
+    log "starting tsa-admin ($ADMIN_SOCKET)"
+    printf '\n==== %s stack.sh: starting tsa-admin\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$ADMIN_LOG"
+    setsid "$TSA_BUILD/tsa-admin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" >"$ADMIN_PID"
+    for ((i = 0; i < 100; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$ADMIN_LOG" >&2
+            rm -f "$ADMIN_PID"
+            die "tsa-admin exited at startup (log: $ADMIN_LOG)"
+        fi
+        [[ -S $ADMIN_SOCKET ]] && return 0
+        sleep 0.1
+    done
+    tail -n 30 "$ADMIN_LOG" >&2
+    die "tsa-admin did not create $ADMIN_SOCKET within 10 s (log: $ADMIN_LOG)"
+}
+
+admin_stop() {
+    local pid i
+    pid=$(readpid "$ADMIN_PID")
+    if alive "$pid" tsa-admin; then
+        log "stopping tsa-admin (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "tsa-admin did not stop within 15 s: SIGKILL to its process group"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$ADMIN_PID"
+}
+
 # ---- f. nginx --------------------------------------------------------------------------------
 nginx_conf() {
     mkdir -p "$NGX/logs" "$NGX/tmp"
@@ -545,6 +659,7 @@ nginx_conf() {
     t=${t//@HTTPS_PORT@/$TSA_HTTPS_PORT}
     t=${t//@USER@/$user}
     t=${t//@SOCKET@/$SOCKET}
+    t=${t//@ADMIN_SOCKET@/$ADMIN_SOCKET}
     t=${t//@MAX_BODY@/$MAX_BODY}
     printf '%s\n' "$t" >"$NGX/nginx.conf.new"
     local changed=1
@@ -554,10 +669,13 @@ nginx_conf() {
     else
         mv "$NGX/nginx.conf.new" "$NGX/nginx.conf"
     fi
-    if ! cmp -s "$HERE/fastcgi_params" "$NGX/fastcgi_params"; then
-        cp "$HERE/fastcgi_params" "$NGX/fastcgi_params"
-        changed=1
-    fi
+    local f
+    for f in fastcgi_params fastcgi_ssl_params; do
+        if ! cmp -s "$HERE/$f" "$NGX/$f"; then
+            cp "$HERE/$f" "$NGX/$f"
+            changed=1
+        fi
+    done
     (( changed ))
 }
 
@@ -577,8 +695,8 @@ nginx_start() {
         fi
         return 0
     fi
-    port_in_use "$TSA_HTTP_PORT" && die "127.0.0.1:$TSA_HTTP_PORT is already in use (set TSA_HTTP_PORT)"
-    log "starting nginx on 127.0.0.1:$TSA_HTTP_PORT"
+    ports_free
+    log "starting nginx on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
     "${NGINX[@]}" </dev/null || { tail -n 20 "$NGX/logs/error.log" >&2; die "nginx did not start"; }
 }
 
@@ -601,6 +719,43 @@ nginx_stop() {
     rm -f "$NGX/nginx.pid"
 }
 
+# ---- the web server: TSA_WEB -------------------------------------------------------------------
+web_start() {
+    case $TSA_WEB in
+        nginx) nginx_start ;;
+    esac
+}
+
+web_logdir() {
+    case $TSA_WEB in
+        nginx) echo "$NGX/logs" ;;
+        apache) echo "$APACHE/logs" ;;
+        lighttpd) echo "$LIGHTTPD/logs" ;;
+    esac
+}
+
+web_pid() {
+    case $TSA_WEB in
+        nginx) readpid "$NGX/nginx.pid" ;;
+        apache) readpid "$APACHE/httpd.pid" ;;
+        lighttpd) readpid "$LIGHTTPD/lighttpd.pid" ;;
+    esac
+}
+
+# The word in the web server's command line.
+web_word() {
+    case $TSA_WEB in
+        nginx) echo nginx ;;
+        apache) echo apache2 ;;
+        lighttpd) echo lighttpd ;;
+    esac
+}
+
+# Every web server the stack may have started (TSA_WEB may have changed since).
+web_stop_all() {
+    nginx_stop
+}
+
 # ---- readiness -------------------------------------------------------------------------------
 ready_check() {
     local q=$RUN/ready.tsq code='' i status=''
@@ -615,7 +770,7 @@ ready_check() {
             -H 'Content-Type: application/timestamp-query' --data-binary @"$q" "$TSA_URL" || true)
         if [[ $code == 200 ]]; then
             status=$(openssl ts -reply -in "$RUN/ready.tsr" -text 2>/dev/null | grep -E '^(Status|Failure info):' | tr '\n' ' ')
-            [[ $status == *"Status: Granted"* ]] && return 0
+            [[ $status == *"Status: Granted"* ]] && { mtls_check; return 0; }
         fi
         sleep 0.5
     done
@@ -628,9 +783,19 @@ ready_check() {
     log "not ready after 30 s: POST $TSA_URL answered HTTP '${code:-none}'"
     log "---- tail of $WORKER_LOG"
     tail -n 30 "$WORKER_LOG" >&2 || true
-    log "---- tail of $NGX/logs/error.log"
-    tail -n 10 "$NGX/logs/error.log" >&2 || true
+    log "---- tail of $(web_logdir)/error.log"
+    tail -n 10 "$(web_logdir)/error.log" >&2 || true
     die "the stack does not answer"
+}
+
+# The HTTPS service answers the registered demo client (a warning only: /tsa is what counts).
+mtls_check() {
+    local code
+    code=$(curl -s -o "$RUN/ready-mtls.tsr" -w '%{http_code}' --max-time 5 --cacert "$PKI/ca.pem" \
+        --cert "$PKI/client.pem" --key "$PKI/client.key" -H 'Content-Type: application/timestamp-query' \
+        --data-binary @"$RUN/ready.tsq" "$MTLS_URL" || true)
+    [[ $code == 200 ]] || log "WARNING: $MTLS_URL answers HTTP '${code:-none}' to the demo client"
+    return 0
 }
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -648,24 +813,26 @@ start_failed() {
 
 cmd_start() {
     trap start_failed EXIT
+    need_binaries
     softhsm_setup
     pki_setup
     pg_start
     pg_create_db
-    need_binaries
     write_conf
     "$TSA_BUILD/tsactl" --conf "$CONF" migrate >"$LOGDIR/migrate.log" 2>&1 ||
         { cat "$LOGDIR/migrate.log" >&2; die "tsactl migrate failed"; }
     seed
     worker_start
-    nginx_start
+    admin_start
+    web_start
     ready_check
     trap - EXIT
     log "up: $TSA_URL"
 }
 
 cmd_stop() {
-    nginx_stop
+    web_stop_all
+    admin_stop
     worker_stop
     pg_stop
 }
@@ -682,7 +849,9 @@ print_urls() {
 URLs
   RFC 3161 (service tsa):                   $TSA_URL
   SI-TSA path (service verificationserver): $VS_URL
-  HTTPS with client certificates:           https://127.0.0.1:$TSA_HTTPS_PORT/   (coming with a later issue)
+  HTTPS, client certificates (service mtls): $MTLS_URL
+  administration (tsa-admin, over HTTPS):   ${MTLS_URL}admin/
+  health and metrics (loopback only):       http://127.0.0.1:$TSA_HTTP_PORT/health  http://127.0.0.1:$TSA_HTTP_PORT/metrics
 EOF
 }
 
@@ -706,12 +875,16 @@ Try it
   openssl ts -verify -data hello.txt -in hello.tsr -CAfile $ca
   $(rel "$TSA_BUILD")/tsactl --conf $(rel "$CONF") verify hello.tsr --ca $ca --data hello.txt
 
-  # Authenticode and RFC 3161 timestamps on a signed PE file (coming with a later issue):
+  # over HTTPS with the registered demo client certificate (service mtls):
+  curl -sS --cacert $ca --cert $pki/client.pem --key $pki/client.key \\
+    --data-binary @hello.tsq -H 'Content-Type: application/timestamp-query' $MTLS_URL -o hello-mtls.tsr
+
+  # Authenticode and RFC 3161 timestamps on a signed PE file:
   osslsigncode sign -certs CODESIGN.pem -key CODESIGN.key -t $TSA_URL -in app.exe -out app-signed.exe
   osslsigncode sign -certs CODESIGN.pem -key CODESIGN.key -ts $TSA_URL -in app.exe -out app-signed.exe
 
 Files: $pki/ca.pem (root), $pki/tsa.pem, $pki/chain.pem, $pki/client.pem + client.key,
-       $pki/admin.pem + admin.key, $(rel "$CONF"); logs in $(rel "$LOGDIR") and $(rel "$NGX/logs")
+       $pki/admin.pem + admin.key, $(rel "$CONF"); logs in $(rel "$LOGDIR") and $(rel "$(web_logdir)")
 EOF
 }
 
@@ -729,11 +902,19 @@ cmd_status() {
     else
         echo "tsa-fcgi:  stopped"; rc=3
     fi
-    pid=$(readpid "$NGX/nginx.pid")
-    if alive "$pid" nginx; then
-        echo "nginx:     running (pid $pid, 127.0.0.1:$TSA_HTTP_PORT)"
+    if [[ -x $TSA_BUILD/tsa-admin ]]; then
+        pid=$(readpid "$ADMIN_PID")
+        if alive "$pid" tsa-admin; then
+            echo "tsa-admin: running (pid $pid, $ADMIN_SOCKET)"
+        else
+            echo "tsa-admin: stopped"; rc=3
+        fi
+    fi
+    pid=$(web_pid)
+    if alive "$pid" "$(web_word)"; then
+        printf '%-10s %s\n' "$TSA_WEB:" "running (pid $pid, 127.0.0.1:$TSA_HTTP_PORT, HTTPS 127.0.0.1:$TSA_HTTPS_PORT)"
     else
-        echo "nginx:     stopped"; rc=3
+        printf '%-10s %s\n' "$TSA_WEB:" "stopped"; rc=3
     fi
     echo "state:     $TSA_VAR"
     print_urls
