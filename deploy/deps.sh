@@ -17,14 +17,14 @@ PACKAGES=(
     libpq-dev postgresql
     libp11-kit-dev p11-kit softhsm2
     check libsubunit-dev
-    nginx openssl curl wrk
+    nginx apache2 lighttpd lighttpd-mod-openssl openssl curl wrk
     clang libclang-rt-14-dev
     xmlsec1 osslsigncode python3-zeep
     procps iproute2
 )
 
 # Commands and pkg-config modules whose presence means "the packages are installed".
-COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx wrk curl openssl clang)
+COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx apache2 lighttpd wrk curl openssl clang)
 PC_MODULES=(fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1 check)
 
 missing() {
