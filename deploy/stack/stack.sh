@@ -83,6 +83,7 @@ CONF=$TSA_VAR/tsa.conf
 SOCKET=$RUN/tsa.sock
 WORKER_PID=$RUN/tsa-fcgi.pid
 WORKER_LOG=$LOGDIR/tsa-fcgi.log
+WORKER_ROLE=tsa_fcgi
 ADMIN_SOCKET=$RUN/admin.sock
 ADMIN_PID=$RUN/tsa-admin.pid
 ADMIN_LOG=$LOGDIR/tsa-admin.log
@@ -413,9 +414,16 @@ pg_create_db() {
 write_conf() {
     mkdir -p "$RUN" "$LOGDIR"
     local conf
+    # With database roles (schema 003, conf key admin_database): the workers connect as
+    # $WORKER_ROLE, a member of the least-privilege role tsa_worker; tsactl and tsa-admin as the
+    # owner, tsa.  Before that, everything connects as tsa.
+    local db_user=tsa
+    if conf_knows admin_database; then
+        db_user=$WORKER_ROLE
+    fi
     conf=$(printf '%s\n' \
-        "# Written by deploy/stack/stack.sh; read by tsa-fcgi and tsactl." \
-        "database = host=$PG_RUN dbname=tsa user=tsa" \
+        "# Written by deploy/stack/stack.sh; read by tsa-fcgi, tsa-admin and tsactl." \
+        "database = host=$PG_RUN dbname=tsa user=$db_user" \
         "pkcs11_module = $MODULE" \
         "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \
         "pin_file = $PIN_FILE" \
@@ -424,10 +432,29 @@ write_conf() {
         "max_body = $MAX_BODY")
     # Keys of later parts, written once the configuration parser (in tsactl) knows them: it
     # refuses unknown keys.
+    if conf_knows admin_database; then
+        conf+=$'\n'"admin_database = host=$PG_RUN dbname=tsa user=tsa"
+    fi
     if conf_knows admin_listen; then
         conf+=$'\n'"admin_listen = unix:$ADMIN_SOCKET"
     fi
     [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"
+}
+
+# The workers' LOGIN role, a member of tsa_worker (made by the migration), once tsa.conf uses it.
+worker_role() {
+    conf_knows admin_database || return 0
+    [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tsa_worker'") == 1 ]] ||
+        die "tsa.conf has admin_database but the migration made no role tsa_worker (schema/003_roles.sql)"
+    psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $WORKER_ROLE failed"
+DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$WORKER_ROLE') THEN
+        CREATE ROLE $WORKER_ROLE LOGIN;
+    END IF;
+END \$\$;
+ALTER ROLE $WORKER_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+GRANT tsa_worker TO $WORKER_ROLE;
+EOF
 }
 
 # Does the configuration parser of the built programs know KEY?  (Its keys are string
@@ -821,6 +848,7 @@ cmd_start() {
     write_conf
     "$TSA_BUILD/tsactl" --conf "$CONF" migrate >"$LOGDIR/migrate.log" 2>&1 ||
         { cat "$LOGDIR/migrate.log" >&2; die "tsactl migrate failed"; }
+    worker_role
     seed
     worker_start
     admin_start

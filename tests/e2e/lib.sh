@@ -95,10 +95,12 @@ reply_text() { openssl ts -reply -in "$1" -text 2>&1; }
 
 tsactl() { "$BUILD/tsactl" --conf "$TSA_VAR/tsa.conf" "$@"; }
 
-# psql on the stack's database (the conninfo of tsa.conf), unaligned, stopping on errors.
+# psql on the stack's database as its owner (admin_database of tsa.conf, else database: the
+# workers' role may read and insert only), unaligned, stopping on errors.
 tsa_psql() {
     local conninfo bin=psql found
-    conninfo=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    conninfo=$(sed -n 's/^admin_database *= *//p' "$TSA_VAR/tsa.conf")
+    [[ -n $conninfo ]] || conninfo=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
     if ! command -v psql >/dev/null 2>&1; then
         found=(/usr/lib/postgresql/*/bin/psql)
         bin=${found[-1]}
