@@ -21,6 +21,7 @@ struct tsa_conf {
 	int	 workers;		/* worker processes */
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */
+	long	 pkcs11_keepalive;	/* seconds idle before a keep-alive signature (0: off) */
 };
 
 /* Which file to read: the --conf argument, else $TSA_CONF, else /etc/tsa/tsa.conf. */

@@ -90,6 +90,12 @@ int	signer_sign_as(const struct signer *s, gnutls_sign_algorithm_t algo,
 /* The CMS signatureAlgorithm for this signer signing with digest d: OID and DER parameters (NULL/0 when absent). */
 void	signer_cms_algorithm(const struct signer *s, const struct hash_alg *d, const char **oid,
 	    const unsigned char **params, size_t *params_len);
+/*
+ * From the worker's idle loop: a keep-alive signature with one open key that has not signed
+ * for `interval` seconds (0: never), so that an idle PKCS#11 session stays open; a lost one is
+ * reopened and logged in again.  Logged either way.
+ */
+void	signer_keepalive(time_t now, long interval);
 void	signer_free(struct signer *s);
 
 #endif

@@ -163,7 +163,7 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
  * or -1 when the worker is to stop.
  */
 static int
-wait_connection(int listen_fd, struct worker *w)
+wait_connection(int listen_fd, struct worker *w, long keepalive)
 {
 	static const struct timeval slow_peer = { TSA_FCGI_READ_TIMEOUT, 0 };
 
@@ -178,8 +178,11 @@ wait_connection(int listen_fd, struct worker *w)
 			return -1;
 		}
 		(void)worker_refresh(w);
-		if (rc <= 0 || (pf[0].revents & POLLIN) == 0)
+		if (rc <= 0 || (pf[0].revents & POLLIN) == 0) {
+			/* Idle: keep the PKCS#11 sessions alive (signer.c). */
+			signer_keepalive(time(NULL), keepalive);
 			continue;
+		}
 		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 			/* A web server that connects and says nothing must not hold the worker. */
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slow_peer, sizeof(slow_peer));
@@ -227,7 +230,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	while (!stopping) {
 		struct http_request hr;
 		struct http_response resp;
-		int fd = wait_connection(listen_fd, &w);
+		int fd = wait_connection(listen_fd, &w, conf->pkcs11_keepalive);
 
 		if (fd < 0)
 			break;

@@ -3,6 +3,15 @@
  * RFC 3161 2.3 puts on a TSA certificate (see signer.h).
  * Input: certificates and URIs from the signers table (operator data, checked, not trusted),
  * the PIN from the file or variable tsa.conf names.
+ *
+ * Recovery: a signature that fails with a PKCS#11 session, device, token or login error (the
+ * token dropped the session, logged the process out, or its connection went away: an HSM
+ * reached through `p11-kit server` or a network HSM's client restarted) reopens the key, which
+ * opens a new session and logs in again, and retries once; when the key will not reopen in the
+ * same module, the PKCS#11 layer itself is reinitialised (every open key closed first, the
+ * others reopened on their next use).  Keys left idle get a keep-alive signature
+ * (signer_keepalive, from the worker's idle loop) so that an idle session is neither timed out
+ * by the token nor found dead by the next client.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +32,62 @@
  */
 static char pin[256];
 static int pin_set;
+/* The token refused the PIN once: never offer it again (each try walks towards lockout). */
+static int pin_refused;
+static char module_path[4096];
+
+/*
+ * The keys open in this process, with the time of their last signature, for the keep-alive
+ * and for closing them all before the PKCS#11 layer is reinitialised.  Owned by the signers:
+ * an entry only points at one.
+ */
+struct open_entry {
+	struct signer	*s;
+	time_t		 last;
+};
+static struct open_entry *opened;
+static size_t n_opened, cap_opened;
+
+static struct open_entry *
+opened_find(const struct signer *s)
+{
+	size_t i;
+
+	for (i = 0; i < n_opened; i++)
+		if (opened[i].s == s)
+			return &opened[i];
+	return NULL;
+}
+
+/* Registers s as holding an open key; an allocation failure only costs its keep-alive. */
+static void
+opened_add(struct signer *s)
+{
+	struct open_entry *e = opened_find(s), *grown;
+
+	if (e == NULL) {
+		if (n_opened == cap_opened) {
+			size_t cap = cap_opened ? cap_opened * 2 : 8;
+
+			if ((grown = reallocarray(opened, cap, sizeof(*opened))) == NULL)
+				return;
+			opened = grown;
+			cap_opened = cap;
+		}
+		e = &opened[n_opened++];
+		e->s = s;
+	}
+	e->last = time(NULL);
+}
+
+static void
+opened_remove(const struct signer *s)
+{
+	struct open_entry *e = opened_find(s);
+
+	if (e != NULL)
+		*e = opened[--n_opened];
+}
 
 static int
 pin_callback(void *userdata, int attempt, const char *token_url, const char *token_label,
@@ -32,7 +97,9 @@ pin_callback(void *userdata, int attempt, const char *token_url, const char *tok
 
 	(void)userdata; (void)token_url; (void)flags;
 	/* Never retry a wrong PIN: that would walk the token towards its lockout. */
-	if (attempt > 0 || !pin_set || n >= buflen) {
+	if (attempt > 0)
+		pin_refused = 1;
+	if (attempt > 0 || pin_refused || !pin_set || n >= buflen) {
 		log_msg(LOG_ERR, "PKCS#11 login to token '%s' failed: PIN refused or missing",
 		    token_label);
 		return -1;
@@ -51,6 +118,11 @@ pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen)
 		return -1;
 	}
 	conf_apply_env(conf);
+	if (strlen(conf->pkcs11_module) >= sizeof(module_path)) {
+		snprintf(err, errlen, "pkcs11_module: path too long");
+		return -1;
+	}
+	snprintf(module_path, sizeof(module_path), "%s", conf->pkcs11_module);
 	if ((rc = gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL)) < 0 ||
 	    (rc = gnutls_pkcs11_add_provider(conf->pkcs11_module, NULL)) < 0) {
 		snprintf(err, errlen, "PKCS#11 module %s: %s", conf->pkcs11_module,
@@ -71,6 +143,9 @@ pkcs11_teardown(void)
 	explicit_bzero(pin, sizeof(pin));
 	pin_set = 0;
 	gnutls_pkcs11_deinit();
+	free(opened);
+	opened = NULL;
+	n_opened = cap_opened = 0;
 }
 
 static int
@@ -185,6 +260,38 @@ close_key(struct signer *s)
 	if (s->key != NULL)
 		gnutls_privkey_deinit(s->key);
 	s->key = NULL;
+	opened_remove(s);
+}
+
+/* One signature, no recovery: the gnutls error code. */
+static int
+raw_sign(const struct signer *s, gnutls_sign_algorithm_t algo, const unsigned char *data,
+    size_t len, gnutls_datum_t *sig)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
+
+	if (s->key == NULL || algo == GNUTLS_SIGN_UNKNOWN)
+		return GNUTLS_E_INVALID_REQUEST;
+	return gnutls_privkey_sign_data2(s->key, algo, 0, &d, sig);
+}
+
+/* The errors after which a new session (and login) may help; never a PIN error. */
+static int
+session_error(int rc)
+{
+	switch (rc) {
+	case GNUTLS_E_PKCS11_ERROR:
+	case GNUTLS_E_PKCS11_SLOT_ERROR:
+	case GNUTLS_E_PKCS11_DEVICE_ERROR:
+	case GNUTLS_E_PKCS11_KEY_ERROR:
+	case GNUTLS_E_PKCS11_SESSION_ERROR:
+	case GNUTLS_E_PKCS11_TOKEN_ERROR:
+	case GNUTLS_E_PKCS11_USER_ERROR:
+	case GNUTLS_E_PKCS11_REQUESTED_OBJECT_NOT_AVAILBLE:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Opens the key and proves it belongs to the certificate with a test signature. */
@@ -211,19 +318,99 @@ open_key(struct signer *s, const char *scheme, char *err, size_t errlen)
 		snprintf(err, errlen, "certificate public key: %s", gnutls_strerror(rc));
 		goto out;
 	}
-	if ((rc = signer_sign(s, data.data, data.size, &sig)) < 0) {
-		snprintf(err, errlen, "test signature with %s failed", s->uri);
+	if ((rc = raw_sign(s, s->sign_algo, data.data, data.size, &sig)) < 0) {
+		snprintf(err, errlen, "test signature with %s failed: %s", s->uri,
+		    gnutls_strerror(rc));
 		goto out;
 	}
 	if ((rc = gnutls_pubkey_verify_data2(pub, s->sign_algo, 0, &data, &sig)) < 0) {
 		snprintf(err, errlen, "the key %s does not match the certificate", s->uri);
 		goto out;
 	}
+	opened_add(s);
 	ret = 0;
 out:
 	gnutls_free(sig.data);
 	gnutls_pubkey_deinit(pub);
 	return ret;
+}
+
+/*
+ * Unloads and reloads the PKCS#11 module (a module whose connection to its token is gone
+ * stays broken until then), after closing every open key: the others are marked to reopen on
+ * their next use.  At most once a second.  0, or -1.
+ */
+static int
+reinit_module(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	int rc;
+
+	if (now == last || module_path[0] == '\0')
+		return -1;
+	last = now;
+	while (n_opened > 0) {
+		struct signer *o = opened[n_opened - 1].s;
+
+		close_key(o);
+		if (o->refused == NULL &&
+		    (o->refused = strdup("PKCS#11 module reinitialised: key to reopen")) != NULL) {
+			o->key_pending = 1;
+			o->key_retry_at = 0;
+		}
+	}
+	gnutls_pkcs11_deinit();
+	if ((rc = gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL)) < 0 ||
+	    (rc = gnutls_pkcs11_add_provider(module_path, NULL)) < 0) {
+		log_msg(LOG_ERR, "PKCS#11 module %s: reinitialisation failed: %s", module_path,
+		    gnutls_strerror(rc));
+		return -1;
+	}
+	gnutls_pkcs11_set_pin_function(pin_callback, NULL);
+	log_msg(LOG_WARNING, "PKCS#11 module %s reinitialised", module_path);
+	return 0;
+}
+
+/*
+ * Opens s's key again: a new session, logged in again.  When that fails the module is
+ * reinitialised and the key opened once more.  0, or -1 with why.
+ */
+static int
+reopen_key(struct signer *s, char *why, size_t whylen)
+{
+	close_key(s);
+	if (open_key(s, s->scheme, why, whylen) == 0)
+		return 0;
+	close_key(s);
+	if (reinit_module() == -1)
+		return -1;
+	if (open_key(s, s->scheme, why, whylen) == 0)
+		return 0;
+	close_key(s);
+	return -1;
+}
+
+/* After a failed signature: reopen, or leave the signer refused and retried (ensure_key). */
+static int
+recover(struct signer *s, int rc)
+{
+	char why[512];
+
+	log_msg(LOG_WARNING, "signer %s: PKCS#11 session lost (%s): reopening the key and "
+	    "logging in again", s->name, gnutls_strerror(rc));
+	why[0] = '\0';
+	if (reopen_key(s, why, sizeof(why)) == 0) {
+		log_msg(LOG_INFO, "signer %s: key reopened, logged in again", s->name);
+		return 0;
+	}
+	log_msg(LOG_ERR, "signer %s: key cannot be reopened: %s", s->name, why);
+	free(s->refused);
+	if ((s->refused = strdup(why[0] ? why : "PKCS#11 session lost")) != NULL) {
+		s->key_pending = 1;
+		s->key_retry_at = time(NULL) + 1;
+	}
+	return -1;
 }
 
 static int
@@ -353,6 +540,8 @@ signer_adopt_key(struct signer *dst, struct signer *src)
 	dst->sign_algo = src->sign_algo;
 	dst->pss = src->pss;
 	src->key = NULL;
+	if (opened_find(src) != NULL)
+		opened_find(src)->s = dst;
 	return 1;
 }
 
@@ -367,8 +556,7 @@ signer_ensure_key(struct signer *s)
 	if (!s->key_pending || (now = time(NULL)) < s->key_retry_at)
 		return -1;
 	why[0] = '\0';
-	if (open_key(s, s->scheme, why, sizeof(why)) == -1) {
-		close_key(s);
+	if (reopen_key(s, why, sizeof(why)) == -1) {
 		s->key_retry_at = now + 1;
 		log_msg(LOG_ERR, "signer %s: key still unavailable: %s", s->name, why);
 		return -1;
@@ -400,17 +588,55 @@ int
 signer_sign_as(const struct signer *s, gnutls_sign_algorithm_t algo, const unsigned char *data,
     size_t len, gnutls_datum_t *sig)
 {
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
+	struct open_entry *e;
 	int rc;
 
 	if (s->key == NULL || algo == GNUTLS_SIGN_UNKNOWN)
 		return -1;
-	rc = gnutls_privkey_sign_data2(s->key, algo, 0, &d, sig);
+	rc = raw_sign(s, algo, data, len, sig);
+	/*
+	 * The signers live in the worker's configuration, which is not const: only this
+	 * recovery writes through the pointer (the key and its session), and only after a
+	 * failure.
+	 */
+	if (rc < 0 && session_error(rc) && !pin_refused &&
+	    recover((struct signer *)(uintptr_t)s, rc) == 0)
+		rc = raw_sign(s, algo, data, len, sig);
 	if (rc < 0) {
 		log_msg(LOG_ERR, "signer %s: signature failed: %s", s->name, gnutls_strerror(rc));
 		return -1;
 	}
+	if ((e = opened_find(s)) != NULL)
+		e->last = time(NULL);
 	return 0;
+}
+
+void
+signer_keepalive(time_t now, long interval)
+{
+	static const unsigned char probe[] = "tsa signer keep-alive";
+	struct open_entry *e;
+	size_t i;
+
+	if (interval <= 0)
+		return;
+	for (i = 0; i < n_opened; i++) {
+		struct signer *s = opened[i].s;
+		gnutls_datum_t sig = { NULL, 0 };
+
+		if (now - opened[i].last < interval)
+			continue;
+		/* The signature (with its recovery) may reorder the list: one per call. */
+		if (signer_sign(s, probe, sizeof(probe), &sig) == 0)
+			log_msg(LOG_INFO, "signer %s: keep-alive signature", s->name);
+		else
+			log_msg(LOG_ERR, "signer %s: keep-alive signature failed", s->name);
+		gnutls_free(sig.data);
+		/* A failed one is not tried again at every poll: once an interval. */
+		if ((e = opened_find(s)) != NULL)
+			e->last = now;
+		return;
+	}
 }
 
 /* RFC 4055 3.1 RSASSA-PSS-params for SHA-2 with MGF1 of the same hash and a salt of the
@@ -489,5 +715,6 @@ signer_free(struct signer *s)
 	free(s->serial.data);
 	if (s->key != NULL)
 		gnutls_privkey_deinit(s->key);
+	opened_remove(s);
 	memset(s, 0, sizeof(*s));
 }

@@ -68,6 +68,7 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	memset(conf, 0, sizeof(*conf));
 	conf->workers = 4;
 	conf->max_body = TSA_MAX_BODY_DEFAULT;
+	conf->pkcs11_keepalive = 300;
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -128,6 +129,12 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 				goto out;
 			}
 			conf->max_body = (size_t)n;
+		} else if (strcmp(k, "pkcs11_keepalive") == 0) {
+			if (parse_long(v, 0, 86400, &conf->pkcs11_keepalive) == -1) {
+				snprintf(err, errlen, "%s:%d: pkcs11_keepalive must be 0 to 86400 "
+				    "seconds", path, lineno);
+				goto out;
+			}
 		} else if (strcmp(k, "max_requests") == 0) {
 			if (parse_long(v, 0, 1000000000L, &conf->max_requests) == -1) {
 				snprintf(err, errlen, "%s:%d: bad max_requests", path, lineno);
