@@ -15,7 +15,7 @@ PACKAGES=(
     libtasn1-6-dev libtasn1-bin
     libxml2-dev
     libpq-dev postgresql
-    libp11-kit-dev p11-kit softhsm2
+    libp11-kit-dev p11-kit p11-kit-modules softhsm2 libfcgi-bin
     check libsubunit-dev
     nginx apache2 lighttpd lighttpd-mod-openssl openssl curl wrk
     clang libclang-rt-14-dev
@@ -24,7 +24,7 @@ PACKAGES=(
 )
 
 # Commands and pkg-config modules whose presence means "the packages are installed".
-COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx apache2 lighttpd wrk curl openssl clang)
+COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx apache2 lighttpd wrk curl openssl clang cgi-fcgi p11-kit)
 PC_MODULES=(fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1 check)
 
 missing() {
