@@ -286,6 +286,12 @@ pki_setup() {
             'signing_key' 'tls_www_server')" \
             --load-privkey "$PKI/server.key" "$PKI/ca.pem" "$PKI/ca.key"
     fi
+    cat "$PKI/server.pem" "$PKI/ca.pem" >"$PKI/server-chain.pem.tmp"
+    if cmp -s "$PKI/server-chain.pem.tmp" "$PKI/server-chain.pem"; then
+        rm -f "$PKI/server-chain.pem.tmp"
+    else
+        mv "$PKI/server-chain.pem.tmp" "$PKI/server-chain.pem"
+    fi
     # The web server's workers run as nobody when the stack runs as root: they read the
     # certificate, the key is read by the master (nginx, Apache) or before dropping
     # privileges (lighttpd).
@@ -746,10 +752,143 @@ nginx_stop() {
     rm -f "$NGX/nginx.pid"
 }
 
+# ---- f'. Apache httpd ------------------------------------------------------------------------
+APACHE_MODULES=/usr/lib/apache2/modules
+
+# render TEMPLATE OUT USER-LINE: the template with its placeholders filled in, into OUT; true
+# when OUT changed.
+render() {
+    local t
+    t=$(<"$1")
+    t=${t//@TSA_VAR@/$TSA_VAR}
+    t=${t//@HTTP_PORT@/$TSA_HTTP_PORT}
+    t=${t//@HTTPS_PORT@/$TSA_HTTPS_PORT}
+    t=${t//@USER@/$3}
+    t=${t//@SOCKET@/$SOCKET}
+    t=${t//@ADMIN_SOCKET@/$ADMIN_SOCKET}
+    t=${t//@MAX_BODY_KB@/$((MAX_BODY / 1024))}
+    t=${t//@MAX_BODY@/$MAX_BODY}
+    t=${t//@MODULES@/$APACHE_MODULES}
+    printf '%s\n' "$t" >"$2.new"
+    if cmp -s "$2.new" "$2"; then
+        rm -f "$2.new"
+        return 1
+    fi
+    mv "$2.new" "$2"
+}
+
+apache_conf() {
+    mkdir -p "$APACHE/logs" "$APACHE/run" "$APACHE/htdocs"
+    local user=
+    (( IS_ROOT )) && user="User nobody"$'\n'"Group $(id -gn nobody 2>/dev/null || echo nogroup)"
+    render "$HERE/apache.conf.in" "$APACHE/httpd.conf" "$user"
+}
+
+APACHECTL=(apache2 -d "$APACHE" -f "$APACHE/httpd.conf")
+
+apache_start() {
+    PATH=$PATH:/usr/sbin
+    command -v apache2 >/dev/null 2>&1 || die "apache2 not found (deploy/deps.sh)"
+    [[ -e $APACHE_MODULES/mod_proxy_fcgi.so ]] || die "$APACHE_MODULES/mod_proxy_fcgi.so not found (deploy/deps.sh)"
+    local changed=0 pid i
+    apache_conf && changed=1
+    "${APACHECTL[@]}" -t 2>"$APACHE/logs/test.err" >&2 || { cat "$APACHE/logs/test.err" >&2; die "apache2 -t failed"; }
+    pid=$(readpid "$APACHE/httpd.pid")
+    if alive "$pid" apache2; then
+        if (( changed )); then
+            log "reloading apache2 (configuration changed)"
+            "${APACHECTL[@]}" -k graceful
+        fi
+        return 0
+    fi
+    ports_free
+    rm -f "$APACHE/httpd.pid"
+    log "starting apache2 on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
+    "${APACHECTL[@]}" -k start </dev/null || { tail -n 20 "$APACHE/logs/error.log" >&2; die "apache2 did not start"; }
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $APACHE/httpd.pid ]] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$APACHE/logs/error.log" >&2
+    die "apache2 did not start (no $APACHE/httpd.pid)"
+}
+
+apache_stop() {
+    local pid i
+    pid=$(readpid "$APACHE/httpd.pid")
+    if alive "$pid" apache2; then
+        log "stopping apache2 (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$APACHE/httpd.pid"
+}
+
+# ---- f''. lighttpd ---------------------------------------------------------------------------
+lighttpd_conf() {
+    mkdir -p "$LIGHTTPD/logs" "$LIGHTTPD/tmp" "$LIGHTTPD/htdocs"
+    local user=
+    if (( IS_ROOT )); then
+        user="server.username = \"nobody\""$'\n'"server.groupname = \"$(id -gn nobody 2>/dev/null || echo nogroup)\""
+        # It opens its logs after dropping privileges.
+        chown nobody "$LIGHTTPD/tmp" "$LIGHTTPD/logs"
+        chown nobody "$LIGHTTPD"/logs/*.log 2>/dev/null || true
+    fi
+    render "$HERE/lighttpd.conf.in" "$LIGHTTPD/lighttpd.conf" "$user"
+}
+
+lighttpd_start() {
+    PATH=$PATH:/usr/sbin
+    command -v lighttpd >/dev/null 2>&1 || die "lighttpd not found (deploy/deps.sh)"
+    local changed=0 pid i
+    lighttpd_conf && changed=1
+    lighttpd -tt -f "$LIGHTTPD/lighttpd.conf" >"$LIGHTTPD/logs/test.err" 2>&1 ||
+        { cat "$LIGHTTPD/logs/test.err" >&2; die "lighttpd -tt failed"; }
+    pid=$(readpid "$LIGHTTPD/lighttpd.pid")
+    if alive "$pid" lighttpd; then
+        (( changed )) || return 0
+        # lighttpd has no reload of its configuration (SIGUSR1 reopens logs only): restart.
+        log "restarting lighttpd (configuration changed)"
+        lighttpd_stop
+    fi
+    ports_free
+    log "starting lighttpd on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
+    lighttpd -f "$LIGHTTPD/lighttpd.conf" </dev/null >>"$LIGHTTPD/logs/error.log" 2>&1 ||
+        { tail -n 20 "$LIGHTTPD/logs/error.log" >&2; die "lighttpd did not start"; }
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $LIGHTTPD/lighttpd.pid ]] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$LIGHTTPD/logs/error.log" >&2
+    die "lighttpd did not start (no $LIGHTTPD/lighttpd.pid)"
+}
+
+lighttpd_stop() {
+    local pid i
+    pid=$(readpid "$LIGHTTPD/lighttpd.pid")
+    if alive "$pid" lighttpd; then
+        log "stopping lighttpd (pid $pid)"
+        # SIGINT: a graceful shutdown (in-flight requests finish), bounded below.
+        kill -INT "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$LIGHTTPD/lighttpd.pid"
+}
+
 # ---- the web server: TSA_WEB -------------------------------------------------------------------
 web_start() {
     case $TSA_WEB in
         nginx) nginx_start ;;
+        apache) apache_start ;;
+        lighttpd) lighttpd_start ;;
     esac
 }
 
@@ -781,6 +920,8 @@ web_word() {
 # Every web server the stack may have started (TSA_WEB may have changed since).
 web_stop_all() {
     nginx_stop
+    apache_stop
+    lighttpd_stop
 }
 
 # ---- readiness -------------------------------------------------------------------------------
