@@ -2,7 +2,9 @@
 # Every test tier, as `make check` runs them once everything is built:
 #   1. unit tests: build/tests/unit/test_* (Check; each prints its own summary)
 #   2. fuzz corpus and crash replays: build/tests/fuzz/replay_X tests/fuzz/corpus/X tests/fuzz/crashes/X
-#   3. end to end: tests/e2e/run.sh (its own stack on free loopback ports)
+#   3. end to end: tests/e2e/run.sh (its own stack on free loopback ports), once behind each web
+#      server of TSA_E2E_WEBS (default "nginx apache lighttpd"); each line of a pass is
+#      prefixed with its server ("[apache] FAIL ...") and the passes' counts add up
 # Keeps going after a failure; the last line is exactly "N passed, N failed"; exit 1 if any
 # failed.
 set -uo pipefail
@@ -76,21 +78,23 @@ done
 (( replays > 0 )) || echo "(no fuzz replays run)"
 
 # ---- 3. end to end -------------------------------------------------------------------------------
-banner "end to end"
-"$ROOT/tests/e2e/run.sh" 2>&1 | tee "$OUT"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT" | tail -n1)
-if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    PASSED=$((PASSED + BASH_REMATCH[1]))
-    FAILED=$((FAILED + BASH_REMATCH[2]))
-    if (( rc != 0 && BASH_REMATCH[2] == 0 )); then
-        echo "FAIL e2e: exit status $rc with no failed case"
+for web in ${TSA_E2E_WEBS:-nginx apache lighttpd}; do
+    banner "end to end behind $web"
+    TSA_WEB=$web "$ROOT/tests/e2e/run.sh" 2>&1 | sed -u "s/^/[$web] /" | tee "$OUT"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E "^\[$web\] [0-9]+ passed, [0-9]+ failed$" "$OUT" | tail -n1)
+    if [[ $line =~ \]\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        PASSED=$((PASSED + BASH_REMATCH[1]))
+        FAILED=$((FAILED + BASH_REMATCH[2]))
+        if (( rc != 0 && BASH_REMATCH[2] == 0 )); then
+            echo "FAIL e2e[$web]: exit status $rc with no failed case"
+            FAILED=$((FAILED + 1))
+        fi
+    else
+        echo "FAIL e2e[$web]: exit status $rc and no summary line"
         FAILED=$((FAILED + 1))
     fi
-else
-    echo "FAIL e2e: exit status $rc and no summary line"
-    FAILED=$((FAILED + 1))
-fi
+done
 
 echo
 echo "$PASSED passed, $FAILED failed"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests: a whole stack of its own (fresh state in a temporary directory, free
-# loopback ports, so it runs while `make run` is up), requests through nginx with curl and
-# openssl, checks with openssl and tsactl.
+# loopback ports, so it runs while `make run` is up), requests through the web server (nginx,
+# or TSA_WEB=apache|lighttpd) with curl and openssl, checks with openssl and tsactl.
 #
 #   tests/e2e/run.sh [GLOB]     e.g. tests/e2e/run.sh 'refusals/*'
 #   KEEP=1 tests/e2e/run.sh     keep the state directory (logs, the cluster, the PKI)
-#   TSA_KEY=p256 TSA_SCHEME=... as for deploy/stack/stack.sh
+#   TSA_KEY=p256 TSA_SCHEME=... TSA_WEB=apache   as for deploy/stack/stack.sh
 #
 # Prints `PASS name` / `FAIL name: why` per case and `N passed, N failed` at the end; exit 1
 # when any failed.
@@ -58,10 +58,11 @@ trap 'exit 130' INT TERM
 TSA_HTTP_PORT=$(free_port) && TSA_HTTPS_PORT=$(free_port "$TSA_HTTP_PORT") ||
     { echo "FAIL e2e: no free loopback port"; echo "0 passed, 1 failed"; exit 1; }
 TSA_WORKERS=${TSA_E2E_WORKERS:-2}
-export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS
+TSA_WEB=${TSA_WEB:-nginx}
+export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB
 [[ -n ${TSA_BUILD:-} ]] && export TSA_BUILD
 
-echo "e2e: stack in $TSA_VAR on 127.0.0.1:$TSA_HTTP_PORT (key ${TSA_KEY:-rsa2048}, scheme ${TSA_SCHEME:-auto})"
+echo "e2e: stack behind $TSA_WEB in $TSA_VAR on 127.0.0.1:$TSA_HTTP_PORT, HTTPS $TSA_HTTPS_PORT (key ${TSA_KEY:-rsa2048}, scheme ${TSA_SCHEME:-auto})"
 if ! "$STACK" start >"$STACK_LOG" 2>&1; then
     echo "FAIL e2e/stack-start: $(grep 'error:' "$STACK_LOG" | tail -n1)"
     sed 's/^/    /' "$STACK_LOG" | tail -n 40
