@@ -3,15 +3,11 @@
  * ordered filter chain (see admin.h and the README, section "tsactl").
  * Input: the operator's command line.  Every value is checked before anything is written:
  * a filter's name and parameters by the worker's own code (filter_build), after PostgreSQL
- * has flattened the JSON exactly as store/config.c does.
+ * has flattened the JSON exactly as store/config.c does.  Filter changes and the position
+ * bookkeeping go through src/store/edit.c, the write path the web console takes too, so both
+ * accept and refuse the same changes.
  * Every write is one transaction: the workers, notified at commit by the config_version
  * trigger, see a change whole or not at all.  SQL takes user text only as parameters.
- *
- * Positions: policies within a service and filters within a policy are numbered from 1.  An
- * insertion at N moves N and what follows one down, a removal closes the gap.  The unique
- * (parent, position) constraints are checked row by row, so a shift goes through negative
- * positions in two statements; the parent row is locked first, so two tsactl runs on the same
- * service or policy take turns.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -20,139 +16,46 @@
 
 #include "admin.h"
 #include "asn1.h"
+#include "edit.h"
 #include "policy.h"
 #include "store.h"
 #include "tsa_limits.h"
 
-/* ---- lookups ------------------------------------------------------------------------------ */
+/* ---- lookups and positions (edit.c), the reason said here ---------------------------------- */
 
 /* The policy's id into pid (policy row locked when lock is set): 0, or an exit status. */
 static int
 find_policy(PGconn *c, const char *service, const char *policy, int lock, char *pid,
     size_t pidlen)
 {
-	const char *p[2] = { service, policy };
-	char sid[24];
-	PGresult *r;
-	int rc;
+	char err[512];
+	int rc = edit_find_policy(c, service, policy, lock, pid, pidlen, err, sizeof(err));
 
-	if ((rc = db_service(c, service, 0, sid, sizeof(sid))) != 0)
-		return rc;
-	r = db_run(c, lock ? "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
-	    " WHERE s.name = $1 AND p.name = $2 FOR UPDATE OF p" :
-	    "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
-	    " WHERE s.name = $1 AND p.name = $2", 2, p);
-	if (r == NULL)
-		return db_fail(c, "looking up the policy");
-	if (PQntuples(r) == 0) {
-		cli_err("service '%s' has no policy '%s'", service, policy);
-		PQclear(r);
-		return EX_FAIL;
-	}
-	snprintf(pid, pidlen, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
-}
-
-/* ---- ordered children: policies of a service, filters of a policy ------------------------- */
-
-struct ordered {
-	const char	*parent;	/* "service", "policy" */
-	const char	*children;	/* "policies", "filters" */
-	long		 max_count;	/* what the worker loads at most */
-	const char	*sql_span;	/* max(position), count, min(position) for parent $1 */
-	const char	*sql_down;	/* positions >= $2 to -(p+1) */
-	const char	*sql_up;	/* positions > $2 to -(p-1) */
-	const char	*sql_flip;	/* negative positions back */
-};
-
-static const struct ordered POLICIES = {
-	"service", "policies", TSA_MAX_POLICIES,
-	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
-	" FROM policies WHERE service_id = $1::integer",
-	"UPDATE policies SET position = -position - 1"
-	" WHERE service_id = $1::integer AND position >= $2::integer",
-	"UPDATE policies SET position = -position + 1"
-	" WHERE service_id = $1::integer AND position > $2::integer",
-	"UPDATE policies SET position = -position WHERE service_id = $1::integer AND position < 0",
-};
-
-static const struct ordered FILTERS = {
-	"policy", "filters", TSA_MAX_FILTERS,
-	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
-	" FROM policy_filters WHERE policy_id = $1::integer",
-	"UPDATE policy_filters SET position = -position - 1"
-	" WHERE policy_id = $1::integer AND position >= $2::integer",
-	"UPDATE policy_filters SET position = -position + 1"
-	" WHERE policy_id = $1::integer AND position > $2::integer",
-	"UPDATE policy_filters SET position = -position"
-	" WHERE policy_id = $1::integer AND position < 0",
-};
-
-/* Two statements through negative positions: never two rows at one position. */
-static int
-shift(PGconn *c, const struct ordered *o, const char *parent, const char *sql, long at)
-{
-	char pos[24];
-	const char *p[2] = { parent, pos };
-	PGresult *r;
-
-	snprintf(pos, sizeof(pos), "%ld", at);
-	if ((r = db_run(c, sql, 2, p)) == NULL)
-		return db_fail(c, "moving positions");
-	PQclear(r);
-	if ((r = db_run(c, o->sql_flip, 1, p)) == NULL)
-		return db_fail(c, "moving positions");
-	PQclear(r);
-	return 0;
-}
-
-/*
- * Where a new child goes: the requested position (1 to the last + 1), its successors moved
- * down, or after the last.  Parent row locked by the caller.  0 with *at, or an exit status.
- */
-static int
-make_room(PGconn *c, const struct ordered *o, const char *parent, const char *req, long *at)
-{
-	const char *p[1] = { parent };
-	PGresult *r = db_run(c, o->sql_span, 1, p);
-	long max, count, min, n;
-	int rc = 0;
-
-	if (r == NULL)
-		return db_fail(c, "reading positions");
-	max = atol(PQgetvalue(r, 0, 0));
-	count = atol(PQgetvalue(r, 0, 1));
-	min = atol(PQgetvalue(r, 0, 2));
-	PQclear(r);
-	if (count >= o->max_count) {
-		cli_err("the %s has %ld %s already, the most the worker loads", o->parent, count,
-		    o->children);
-		return EX_DATAERR;
-	}
-	if (req == NULL) {
-		*at = max + 1;
-		return 0;
-	}
-	if (!cli_int(req, 1, max + 1, &n)) {
-		cli_err("--position must be a whole number from 1 to %ld, not '%s'", max + 1, req);
-		return EX_DATAERR;
-	}
-	if (min < 1) {
-		cli_err("positions below 1 exist (written by hand?): renumber them from 1 first");
-		return EX_FAIL;
-	}
-	if (n <= max)
-		rc = shift(c, o, parent, o->sql_down, n);
-	*at = n;
+	if (rc != 0)
+		cli_err("%s", err);
 	return rc;
 }
 
-/* After a removal at `at`: what followed moves up one. */
 static int
-close_gap(PGconn *c, const struct ordered *o, const char *parent, long at)
+make_room(PGconn *c, enum edit_order o, const char *parent, const char *req, long *at)
 {
-	return shift(c, o, parent, o->sql_up, at);
+	char err[512];
+	int rc = edit_make_room(c, o, parent, req, at, err, sizeof(err));
+
+	if (rc != 0)
+		cli_err("%s", err);
+	return rc;
+}
+
+static int
+close_gap(PGconn *c, enum edit_order o, const char *parent, long at)
+{
+	char err[512];
+	int rc = edit_close_gap(c, o, parent, at, err, sizeof(err));
+
+	if (rc != 0)
+		cli_err("%s", err);
+	return rc;
 }
 
 /* ---- services ------------------------------------------------------------------------------ */
@@ -489,7 +392,7 @@ policy_add(int argc, char **argv)
 		goto out;
 	if ((rc = db_service(c, a.service, 1, sid, sizeof(sid))) != 0 ||
 	    (rc = policy_refs(c, &a, sid, &g)) != 0 ||
-	    (rc = make_room(c, &POLICIES, sid, a.position, &at)) != 0)
+	    (rc = make_room(c, EDIT_POLICIES, sid, a.position, &at)) != 0)
 		goto end;
 	snprintf(at_text, sizeof(at_text), "%ld", at);
 	p[0] = sid; p[1] = at_text; p[2] = a.name; p[3] = a.protocol; p[4] = a.req_policy;
@@ -541,7 +444,7 @@ policy_remove(int argc, char **argv)
 		cli_err("service '%s' has no policy '%s'", pos[0], pos[1]);
 		rc = EX_FAIL;
 	} else
-		rc = close_gap(c, &POLICIES, sid, atol(PQgetvalue(r, 0, 2)));
+		rc = close_gap(c, EDIT_POLICIES, sid, atol(PQgetvalue(r, 0, 2)));
 end:
 	if ((rc = db_end(c, rc)) == 0) {
 		db_version(c, ver, sizeof(ver));
@@ -573,66 +476,6 @@ static const char *FILTER_USAGE =
     "       tsactl filter remove SERVICE POLICY --position N\n"
     "       tsactl filter set SERVICE POLICY --position N JSON\n";
 
-/* The worker's flattening (store.h), over one value. */
-static const char *SQL_FLATTEN =
-    "SELECT e.key, v.value FROM (SELECT $1::jsonb AS params) f" SQL_FLATTEN_PARAMS
-    " ORDER BY e.key, v.ord";
-
-/*
- * The worker's verdict on a filter and its parameters, before anything is written: PostgreSQL
- * parses and flattens the JSON as the worker's load does, filter_build() checks the result.
- * 0, or an exit status (65 with the reason for a bad name, JSON or parameter).
- */
-static int
-filter_check(PGconn *c, const char *name, const char *json)
-{
-	struct filter_param params[TSA_MAX_FILTER_PARAMS];
-	struct filter_inst inst;
-	const char *p[1] = { json };
-	char err[512];
-	PGresult *r;
-	size_t np = 0;
-	int i, rc = EX_DATAERR;
-
-	if ((r = db_run(c, "SELECT jsonb_typeof($1::jsonb)", 1, p)) == NULL) {
-		/* Class 22 (22P02 invalid_text_representation): the JSON parser said no. */
-		int syntax = strncmp(db_sqlstate(), "22", 2) == 0;
-
-		rc = db_fail(c, syntax ? "the parameters are not valid JSON" :
-		    "checking the parameters");
-		return syntax && rc == EX_FAIL ? EX_DATAERR : rc;
-	}
-	if (strcmp(PQgetvalue(r, 0, 0), "object") != 0) {
-		cli_err("filter %s: the parameters must be a JSON object, not %s %s", name,
-		    strchr("aeiou", PQgetvalue(r, 0, 0)[0]) ? "an" : "a", PQgetvalue(r, 0, 0));
-		PQclear(r);
-		return EX_DATAERR;
-	}
-	PQclear(r);
-	if ((r = db_run(c, SQL_FLATTEN, 1, p)) == NULL)
-		return db_fail(c, "flattening the parameters");
-	for (i = 0; i < PQntuples(r); i++) {
-		if (PQgetisnull(r, i, 0))
-			continue;	/* {} */
-		if (np == TSA_MAX_FILTER_PARAMS) {
-			cli_err("filter %s: too many parameters", name);
-			goto out;
-		}
-		params[np].key = PQgetvalue(r, i, 0);
-		params[np].value = PQgetisnull(r, i, 1) ? "null" : PQgetvalue(r, i, 1);
-		np++;
-	}
-	if (filter_build(name, params, np, &inst, err, sizeof(err)) == -1) {
-		cli_err("%s", err);
-		goto out;
-	}
-	inst.def->free(inst.state);
-	rc = 0;
-out:
-	PQclear(r);
-	return rc;
-}
-
 static int
 filter_list(int argc, char **argv)
 {
@@ -661,36 +504,24 @@ out:
 static int
 filter_add(int argc, char **argv)
 {
-	const char *position = NULL, *json, *p[4];
+	const char *position = NULL, *json;
 	struct cli_opt opts[] = { { "--position", &position } };
-	char *pos[4] = { NULL, NULL, NULL, NULL }, pid[24], at_text[24], ver[24];
+	char *pos[4] = { NULL, NULL, NULL, NULL }, ver[24], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
-	long at;
 	int rc;
 
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 4);
 	json = pos[3] != NULL ? pos[3] : "{}";
 	c = cli_connect();
-	if ((rc = filter_check(c, pos[2], json)) != 0 || (rc = db_begin(c)) != 0)
-		goto out;
-	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0 ||
-	    (rc = make_room(c, &FILTERS, pid, position, &at)) != 0)
-		goto end;
-	snprintf(at_text, sizeof(at_text), "%ld", at);
-	p[0] = pid; p[1] = at_text; p[2] = pos[2]; p[3] = json;
-	r = db_run(c, "INSERT INTO policy_filters (policy_id, position, filter, params)"
-	    " VALUES ($1::integer, $2::integer, $3, $4::jsonb)"
-	    " RETURNING position, filter, params", 4, p);
-	if (r == NULL)
-		rc = db_fail(c, "adding the filter");
-end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = edit_filter_add(c, pos[0], pos[1], pos[2], json, position, NULL, &r, err,
+	    sizeof(err))) != 0)
+		cli_err("%s", err);
+	else {
 		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "filter %s added to %s/%s at position %ld", pos[2], pos[0],
-		    pos[1], at);
+		out_done(r, ver, "filter %s added to %s/%s at position %s", pos[2], pos[0],
+		    pos[1], PQgetvalue(r, 0, 0));
 	}
-out:
 	PQclear(r);
 	PQfinish(c);
 	return rc;
@@ -714,9 +545,9 @@ required_position(const char *position, const char *verb, long *at)
 static int
 filter_remove(int argc, char **argv)
 {
-	const char *position = NULL, *p[2];
+	const char *position = NULL;
 	struct cli_opt opts[] = { { "--position", &position } };
-	char *pos[2], pid[24], ver[24];
+	char *pos[2], ver[24], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	long at;
@@ -726,28 +557,13 @@ filter_remove(int argc, char **argv)
 	if ((rc = required_position(position, "filter remove", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0)
-		goto end;
-	p[0] = pid;
-	p[1] = position;
-	r = db_run(c, "DELETE FROM policy_filters WHERE policy_id = $1::integer"
-	    " AND position = $2::integer RETURNING position, filter, params", 2, p);
-	if (r == NULL)
-		rc = db_fail(c, "removing the filter");
-	else if (PQntuples(r) == 0) {
-		cli_err("%s/%s has no filter at position %ld", pos[0], pos[1], at);
-		rc = EX_FAIL;
-	} else
-		rc = close_gap(c, &FILTERS, pid, at);
-end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = edit_filter_remove(c, pos[0], pos[1], at, NULL, &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "filter %s removed from %s/%s (position %ld)",
 		    PQgetvalue(r, 0, 1), pos[0], pos[1], at);
 	}
-out:
 	PQclear(r);
 	PQfinish(c);
 	return rc;
@@ -756,9 +572,9 @@ out:
 static int
 filter_set(int argc, char **argv)
 {
-	const char *position = NULL, *p[2];
+	const char *position = NULL;
 	struct cli_opt opts[] = { { "--position", &position } };
-	char *pos[3], pid[24], fid[24], name[128], ver[24];
+	char *pos[3], ver[24], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	long at;
@@ -768,40 +584,14 @@ filter_set(int argc, char **argv)
 	if ((rc = required_position(position, "filter set", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	if ((rc = find_policy(c, pos[0], pos[1], 1, pid, sizeof(pid))) != 0)
-		goto end;
-	p[0] = pid;
-	p[1] = position;
-	if ((r = db_run(c, "SELECT id, filter FROM policy_filters WHERE policy_id = $1::integer"
-	    " AND position = $2::integer", 2, p)) == NULL) {
-		rc = db_fail(c, "looking up the filter");
-		goto end;
-	}
-	if (PQntuples(r) == 0) {
-		cli_err("%s/%s has no filter at position %ld", pos[0], pos[1], at);
-		rc = EX_FAIL;
-		goto end;
-	}
-	snprintf(fid, sizeof(fid), "%s", PQgetvalue(r, 0, 0));
-	snprintf(name, sizeof(name), "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
-	r = NULL;
-	if ((rc = filter_check(c, name, pos[2])) != 0)
-		goto end;
-	p[0] = fid;
-	p[1] = pos[2];
-	if ((r = db_run(c, "UPDATE policy_filters SET params = $2::jsonb WHERE id = $1::integer"
-	    " RETURNING position, filter, params", 2, p)) == NULL)
-		rc = db_fail(c, "setting the parameters");
-end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = edit_filter_set(c, pos[0], pos[1], at, pos[2], NULL, &r, err,
+	    sizeof(err))) != 0)
+		cli_err("%s", err);
+	else {
 		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "filter %s at %s/%s position %ld set to %s", name, pos[0], pos[1],
-		    at, PQgetvalue(r, 0, 2));
+		out_done(r, ver, "filter %s at %s/%s position %ld set to %s", PQgetvalue(r, 0, 1),
+		    pos[0], pos[1], at, PQgetvalue(r, 0, 2));
 	}
-out:
 	PQclear(r);
 	PQfinish(c);
 	return rc;

@@ -1,0 +1,56 @@
+/*
+ * edit.h - the one write path for configuration changes that both tsactl and the web console
+ * (tsa-admin) take: a filter's name and parameters checked by the worker's own code
+ * (filter_build) after PostgreSQL has flattened the JSON exactly as the worker's load does,
+ * positions kept dense from 1, every change one transaction (the config_version trigger
+ * notifies the workers once, at commit; a refused change leaves nothing behind), and, when an
+ * actor is named, an event recording who changed what, committed in the same transaction.
+ *
+ * Statuses (sysexits.h, as tsactl exits): 0 done; 1 what is named does not exist or the
+ * database refused; 65 bad data (unknown filter, bad parameter, bad JSON, bad position);
+ * 69 the database connection is gone.  Every non-zero status comes with one line in err.
+ *
+ * Ownership: *row (the row written, a PGresult) is the caller's to PQclear(), set only on
+ * success.
+ */
+#ifndef TSA_EDIT_H
+#define TSA_EDIT_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+/* Who makes a change, for the event (kind "config-change"); NULL: no event (tsactl). */
+struct edit_actor {
+	const char	*who;		/* e.g. "admin alice (CN=...; sha256 ab12...)" */
+};
+
+/* The two ordered children: policies of a service, filters of a policy. */
+enum edit_order { EDIT_POLICIES, EDIT_FILTERS };
+
+/* The worker's verdict on a filter and its parameters (a JSON object).  0, or 65/69/1. */
+int	edit_filter_check(PGconn *c, const char *name, const char *json, char *err,
+	    size_t errlen);
+
+/* The policy's id into pid (the row locked FOR UPDATE when lock is set; in a transaction). */
+int	edit_find_policy(PGconn *c, const char *service, const char *policy, int lock,
+	    char *pid, size_t pidlen, char *err, size_t errlen);
+
+/* Where a new child goes (parent row locked by the caller): req (1 to last + 1, or NULL:
+ * append), what follows moved down one.  0 with *at. */
+int	edit_make_room(PGconn *c, enum edit_order o, const char *parent, const char *req,
+	    long *at, char *err, size_t errlen);
+/* After a removal at `at`: what followed moves up one. */
+int	edit_close_gap(PGconn *c, enum edit_order o, const char *parent, long at, char *err,
+	    size_t errlen);
+
+/* The writes, each one transaction.  *row: position, filter, params of the row written. */
+int	edit_filter_add(PGconn *c, const char *service, const char *policy, const char *filter,
+	    const char *json, const char *position, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
+int	edit_filter_set(PGconn *c, const char *service, const char *policy, long position,
+	    const char *json, const struct edit_actor *actor, PGresult **row, char *err,
+	    size_t errlen);
+int	edit_filter_remove(PGconn *c, const char *service, const char *policy, long position,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * edit.c - the one write path for filter chain changes, taken by tsactl (src/cli/admin.c) and
+ * by the web console (src/admin/): see edit.h.
+ * Input: an operator's or administrator's text (names, positions, JSON parameters), passed to
+ * PostgreSQL only as statement parameters and checked by the worker's own filter_build()
+ * before anything is written.
+ *
+ * Positions: policies within a service and filters within a policy are numbered from 1.  An
+ * insertion at N moves N and what follows one down, a removal closes the gap.  The unique
+ * (parent, position) constraints are checked row by row, so a shift goes through negative
+ * positions in two statements; the parent row is locked first, so two writers on the same
+ * service or policy take turns.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "edit.h"
+#include "policy.h"
+#include "store.h"
+#include "tsa_limits.h"
+
+#define EDIT_FAIL	1
+
+/* One statement with text parameters: its result, or NULL with err "what: reason" and *rc. */
+static PGresult *
+run(PGconn *c, const char *sql, int n, const char *const *p, const char *what, int *rc,
+    char *err, size_t errlen)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	const char *state, *primary, *detail;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "%s: database connection lost: %s", what, PQerrorMessage(c));
+		*rc = EX_UNAVAILABLE;
+	} else if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)) {
+		snprintf(err, errlen, "%s: the schema is not up to date (run tsactl migrate): %s",
+		    what, primary != NULL ? primary : "");
+		*rc = EDIT_FAIL;
+	} else {
+		if (primary != NULL && detail != NULL)
+			snprintf(err, errlen, "%s: %s (%s)", what, primary, detail);
+		else
+			snprintf(err, errlen, "%s: %s", what,
+			    primary != NULL ? primary : PQerrorMessage(c));
+		/* Class 22 (data exception): the value was refused, e.g. JSON syntax. */
+		*rc = state != NULL && strncmp(state, "22", 2) == 0 ? EX_DATAERR : EDIT_FAIL;
+	}
+	err[strcspn(err, "\n")] = '\0';
+	PQclear(r);
+	return NULL;
+}
+
+static int
+begin(PGconn *c, char *err, size_t errlen)
+{
+	int rc = 0;
+	PGresult *r = run(c, "BEGIN", 0, NULL, "begin", &rc, err, errlen);
+
+	PQclear(r);
+	return rc;
+}
+
+/* Commits when status is 0, else rolls back; returns status, or the failed commit's. */
+static int
+end(PGconn *c, int status, char *err, size_t errlen)
+{
+	PGresult *r;
+
+	if (status != 0) {
+		PQclear(PQexec(c, "ROLLBACK"));
+		return status;
+	}
+	if ((r = run(c, "COMMIT", 0, NULL, "commit (nothing was written)", &status, err,
+	    errlen)) == NULL)
+		return status;
+	/* A COMMIT in an aborted transaction reports success and rolls back. */
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		snprintf(err, errlen, "the transaction was rolled back; nothing was written");
+		status = EDIT_FAIL;
+	}
+	PQclear(r);
+	return status;
+}
+
+/* In the transaction: the event naming the actor and the change. */
+static int
+record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
+    char *err, size_t errlen)
+{
+	char detail[1024];
+	const char *p[2] = { service, detail };
+	PGresult *r;
+	int rc = 0;
+
+	if (actor == NULL)
+		return 0;
+	snprintf(detail, sizeof(detail), "%s by %s", what, actor->who);
+	r = run(c, "INSERT INTO events (severity, kind, service, detail)"
+	    " VALUES ('info', 'config-change', $1, $2)", 2, p, "recording the change", &rc, err,
+	    errlen);
+	PQclear(r);
+	return rc;
+}
+
+int
+edit_find_policy(PGconn *c, const char *service, const char *policy, int lock, char *pid,
+    size_t pidlen, char *err, size_t errlen)
+{
+	const char *p[2] = { service, policy };
+	PGresult *r;
+	int rc = 0;
+
+	if ((r = run(c, "SELECT id FROM services WHERE name = $1", 1, p,
+	    "looking up the service", &rc, err, errlen)) == NULL)
+		return rc;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "no service '%s'", service);
+		PQclear(r);
+		return EDIT_FAIL;
+	}
+	PQclear(r);
+	r = run(c, lock ? "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
+	    " WHERE s.name = $1 AND p.name = $2 FOR UPDATE OF p" :
+	    "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
+	    " WHERE s.name = $1 AND p.name = $2", 2, p, "looking up the policy", &rc, err, errlen);
+	if (r == NULL)
+		return rc;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "service '%s' has no policy '%s'", service, policy);
+		PQclear(r);
+		return EDIT_FAIL;
+	}
+	snprintf(pid, pidlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* ---- ordered children ---------------------------------------------------------------------- */
+
+struct ordered {
+	const char	*parent;	/* "service", "policy" */
+	const char	*children;	/* "policies", "filters" */
+	long		 max_count;	/* what the worker loads at most */
+	const char	*sql_span;	/* max(position), count, min(position) for parent $1 */
+	const char	*sql_down;	/* positions >= $2 to -(p+1) */
+	const char	*sql_up;	/* positions > $2 to -(p-1) */
+	const char	*sql_flip;	/* negative positions back */
+};
+
+static const struct ordered ORDERS[] = {
+	[EDIT_POLICIES] = {
+	"service", "policies", TSA_MAX_POLICIES,
+	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
+	" FROM policies WHERE service_id = $1::integer",
+	"UPDATE policies SET position = -position - 1"
+	" WHERE service_id = $1::integer AND position >= $2::integer",
+	"UPDATE policies SET position = -position + 1"
+	" WHERE service_id = $1::integer AND position > $2::integer",
+	"UPDATE policies SET position = -position WHERE service_id = $1::integer AND position < 0",
+	},
+	[EDIT_FILTERS] = {
+	"policy", "filters", TSA_MAX_FILTERS,
+	"SELECT coalesce(max(position), 0), count(*), coalesce(min(position), 1)"
+	" FROM policy_filters WHERE policy_id = $1::integer",
+	"UPDATE policy_filters SET position = -position - 1"
+	" WHERE policy_id = $1::integer AND position >= $2::integer",
+	"UPDATE policy_filters SET position = -position + 1"
+	" WHERE policy_id = $1::integer AND position > $2::integer",
+	"UPDATE policy_filters SET position = -position"
+	" WHERE policy_id = $1::integer AND position < 0",
+	},
+};
+
+/* Two statements through negative positions: never two rows at one position. */
+static int
+shift(PGconn *c, const struct ordered *o, const char *parent, const char *sql, long at,
+    char *err, size_t errlen)
+{
+	char pos[24];
+	const char *p[2] = { parent, pos };
+	PGresult *r;
+	int rc = 0;
+
+	snprintf(pos, sizeof(pos), "%ld", at);
+	if ((r = run(c, sql, 2, p, "moving positions", &rc, err, errlen)) == NULL)
+		return rc;
+	PQclear(r);
+	if ((r = run(c, o->sql_flip, 1, p, "moving positions", &rc, err, errlen)) == NULL)
+		return rc;
+	PQclear(r);
+	return 0;
+}
+
+/* 1 when s is a whole number within min..max (into *out), else 0. */
+static int
+whole(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9' || strlen(s) > 18)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int
+edit_make_room(PGconn *c, enum edit_order which, const char *parent, const char *req,
+    long *at, char *err, size_t errlen)
+{
+	const struct ordered *o = &ORDERS[which];
+	const char *p[1] = { parent };
+	long max, count, min, n;
+	PGresult *r;
+	int rc = 0;
+
+	if ((r = run(c, o->sql_span, 1, p, "reading positions", &rc, err, errlen)) == NULL)
+		return rc;
+	max = atol(PQgetvalue(r, 0, 0));
+	count = atol(PQgetvalue(r, 0, 1));
+	min = atol(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	if (count >= o->max_count) {
+		snprintf(err, errlen, "the %s has %ld %s already, the most the worker loads",
+		    o->parent, count, o->children);
+		return EX_DATAERR;
+	}
+	if (req == NULL) {
+		*at = max + 1;
+		return 0;
+	}
+	if (!whole(req, 1, max + 1, &n)) {
+		snprintf(err, errlen, "--position must be a whole number from 1 to %ld, not '%s'",
+		    max + 1, req);
+		return EX_DATAERR;
+	}
+	if (min < 1) {
+		snprintf(err, errlen, "positions below 1 exist (written by hand?): renumber them "
+		    "from 1 first");
+		return EDIT_FAIL;
+	}
+	if (n <= max && (rc = shift(c, o, parent, o->sql_down, n, err, errlen)) != 0)
+		return rc;
+	*at = n;
+	return 0;
+}
+
+int
+edit_close_gap(PGconn *c, enum edit_order which, const char *parent, long at, char *err,
+    size_t errlen)
+{
+	return shift(c, &ORDERS[which], parent, ORDERS[which].sql_up, at, err, errlen);
+}
+
+/* ---- filters ------------------------------------------------------------------------------- */
+
+/* The worker's flattening (store.h), over one value. */
+static const char *SQL_FLATTEN =
+    "SELECT e.key, v.value FROM (SELECT $1::jsonb AS params) f" SQL_FLATTEN_PARAMS
+    " ORDER BY e.key, v.ord";
+
+int
+edit_filter_check(PGconn *c, const char *name, const char *json, char *err, size_t errlen)
+{
+	struct filter_param params[TSA_MAX_FILTER_PARAMS];
+	struct filter_inst inst;
+	const char *p[1] = { json };
+	PGresult *r;
+	size_t np = 0;
+	int i, rc = 0;
+
+	if ((r = run(c, "SELECT jsonb_typeof($1::jsonb)", 1, p,
+	    "the parameters are not valid JSON", &rc, err, errlen)) == NULL)
+		return rc;
+	if (strcmp(PQgetvalue(r, 0, 0), "object") != 0) {
+		snprintf(err, errlen, "filter %s: the parameters must be a JSON object, not %s %s",
+		    name, strchr("aeiou", PQgetvalue(r, 0, 0)[0]) ? "an" : "a",
+		    PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return EX_DATAERR;
+	}
+	PQclear(r);
+	if ((r = run(c, SQL_FLATTEN, 1, p, "flattening the parameters", &rc, err,
+	    errlen)) == NULL)
+		return rc;
+	rc = EX_DATAERR;
+	for (i = 0; i < PQntuples(r); i++) {
+		if (PQgetisnull(r, i, 0))
+			continue;	/* {} */
+		if (np == TSA_MAX_FILTER_PARAMS) {
+			snprintf(err, errlen, "filter %s: too many parameters", name);
+			goto out;
+		}
+		params[np].key = PQgetvalue(r, i, 0);
+		params[np].value = PQgetisnull(r, i, 1) ? "null" : PQgetvalue(r, i, 1);
+		np++;
+	}
+	if (filter_build(name, params, np, &inst, err, errlen) == -1)
+		goto out;
+	inst.def->free(inst.state);
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}
+
+int
+edit_filter_add(PGconn *c, const char *service, const char *policy, const char *filter,
+    const char *json, const char *position, const struct edit_actor *actor, PGresult **row,
+    char *err, size_t errlen)
+{
+	char pid[24], at_text[24], what[768];
+	const char *p[4];
+	PGresult *r = NULL;
+	long at;
+	int rc;
+
+	if ((rc = edit_filter_check(c, filter, json, err, errlen)) != 0 ||
+	    (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_policy(c, service, policy, 1, pid, sizeof(pid), err, errlen)) != 0 ||
+	    (rc = edit_make_room(c, EDIT_FILTERS, pid, position, &at, err, errlen)) != 0)
+		goto end;
+	snprintf(at_text, sizeof(at_text), "%ld", at);
+	p[0] = pid; p[1] = at_text; p[2] = filter; p[3] = json;
+	if ((r = run(c, "INSERT INTO policy_filters (policy_id, position, filter, params)"
+	    " VALUES ($1::integer, $2::integer, $3, $4::jsonb)"
+	    " RETURNING position, filter, params", 4, p, "adding the filter", &rc, err,
+	    errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "filter %s added to %s/%s at position %ld: %s", filter,
+	    service, policy, at, PQgetvalue(r, 0, 2));
+	rc = record(c, actor, service, what, err, errlen);
+end:
+	if ((rc = end(c, rc, err, errlen)) == 0)
+		*row = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+/* In the transaction, the policy locked: the filter at position into fid and name. */
+static int
+find_filter(PGconn *c, const char *service, const char *policy, const char *pid, long at,
+    char *fid, size_t fidlen, char *name, size_t namelen, char *err, size_t errlen)
+{
+	char pos[24];
+	const char *p[2] = { pid, pos };
+	PGresult *r;
+	int rc = 0;
+
+	snprintf(pos, sizeof(pos), "%ld", at);
+	if ((r = run(c, "SELECT id, filter FROM policy_filters WHERE policy_id = $1::integer"
+	    " AND position = $2::integer", 2, p, "looking up the filter", &rc, err,
+	    errlen)) == NULL)
+		return rc;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "%s/%s has no filter at position %ld", service, policy, at);
+		PQclear(r);
+		return EDIT_FAIL;
+	}
+	snprintf(fid, fidlen, "%s", PQgetvalue(r, 0, 0));
+	snprintf(name, namelen, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return 0;
+}
+
+int
+edit_filter_set(PGconn *c, const char *service, const char *policy, long at,
+    const char *json, const struct edit_actor *actor, PGresult **row, char *err,
+    size_t errlen)
+{
+	char pid[24], fid[24], name[128], what[768];
+	const char *p[2];
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_policy(c, service, policy, 1, pid, sizeof(pid), err, errlen)) != 0 ||
+	    (rc = find_filter(c, service, policy, pid, at, fid, sizeof(fid), name, sizeof(name),
+	    err, errlen)) != 0 ||
+	    (rc = edit_filter_check(c, name, json, err, errlen)) != 0)
+		goto end;
+	p[0] = fid;
+	p[1] = json;
+	if ((r = run(c, "UPDATE policy_filters SET params = $2::jsonb WHERE id = $1::integer"
+	    " RETURNING position, filter, params", 2, p, "setting the parameters", &rc, err,
+	    errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "filter %s at %s/%s position %ld set to %s", name, service,
+	    policy, at, PQgetvalue(r, 0, 2));
+	rc = record(c, actor, service, what, err, errlen);
+end:
+	if ((rc = end(c, rc, err, errlen)) == 0)
+		*row = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+int
+edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	char pid[24], pos[24], what[768];
+	const char *p[2] = { pid, pos };
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(pos, sizeof(pos), "%ld", at);
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_policy(c, service, policy, 1, pid, sizeof(pid), err, errlen)) != 0)
+		goto end;
+	if ((r = run(c, "DELETE FROM policy_filters WHERE policy_id = $1::integer"
+	    " AND position = $2::integer RETURNING position, filter, params", 2, p,
+	    "removing the filter", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "%s/%s has no filter at position %ld", service, policy, at);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	if ((rc = edit_close_gap(c, EDIT_FILTERS, pid, at, err, errlen)) != 0)
+		goto end;
+	snprintf(what, sizeof(what), "filter %s removed from %s/%s (position %ld, was %s)",
+	    PQgetvalue(r, 0, 1), service, policy, at, PQgetvalue(r, 0, 2));
+	rc = record(c, actor, service, what, err, errlen);
+end:
+	if ((rc = end(c, rc, err, errlen)) == 0)
+		*row = r;
+	else
+		PQclear(r);
+	return rc;
+}
