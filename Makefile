@@ -7,6 +7,8 @@ PKGS     := fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1
 BUILD    := build
 # Programs and tests find the build through TSA_BUILD (make BUILD=build-x keeps builds apart).
 export TSA_BUILD = $(abspath $(BUILD))
+# The web server in front of the local stack (start, run): nginx, apache or lighttpd.
+export TSA_WEB ?= nginx
 VAR      ?= var
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
