@@ -105,6 +105,7 @@ int	 cmd_service(int argc, char **argv);	/* admin.c */
 int	 cmd_policy(int argc, char **argv);
 int	 cmd_filter(int argc, char **argv);
 int	 cmd_client(int argc, char **argv);	/* clients.c */
+int	 cmd_admin(int argc, char **argv);	/* clients.c: web console administrators */
 int	 cmd_signer(int argc, char **argv);	/* keys.c */
 
 #endif

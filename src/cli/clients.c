@@ -3,7 +3,8 @@
  * mutual-TLS endpoint (the clients table; the client-auth filter and the policies' match
  * rules look them up).  A client is recognised by the SHA-256 fingerprint of its certificate
  * or by its issuer and serial number, so add stores both, computed by GnuTLS exactly as the
- * worker computes them from the certificate the web server passes on.
+ * worker computes them from the certificate the web server passes on.  The administrators of
+ * the web console (tsa-admin) are registered the same way, by fingerprint (admin verbs).
  * Input: the operator's command line and a PEM certificate file (one certificate).
  */
 #include <stdio.h>
@@ -253,3 +254,154 @@ cmd_client(int argc, char **argv)
 	return cli_dispatch(CLIENT_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
 
+
+/* ---- administrators of the web console (tsa-admin) ---------------------------------------- */
+
+static const char *ADMIN_USAGE =
+    "admin list\n"
+    "       tsactl admin add NAME --cert PEMFILE\n"
+    "       tsactl admin remove NAME\n";
+
+static int
+admin_list(int argc, char **argv)
+{
+	PGconn *c;
+	PGresult *r;
+	int rc = 0;
+
+	cli_args(ADMIN_USAGE, argc, argv, NULL, 0, NULL, 0, 0);
+	c = cli_connect();
+	r = db_run(c, "SELECT name AS admin, subject,"
+	    " encode(fingerprint_sha256, 'hex') AS fingerprint_sha256, "
+	    SQL_UTC("created_at", "created") " FROM administrators ORDER BY name", 0, NULL);
+	if (r == NULL)
+		rc = db_fail(c, "listing administrators");
+	else
+		out_rows(r, 1);
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+admin_add(int argc, char **argv)
+{
+	const char *cert = NULL, *p[4];
+	struct cli_opt opts[] = { { "--cert", &cert } };
+	struct client_cert cc;
+	char *pos[1], ver[24];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(ADMIN_USAGE, argc, argv, opts, 1, pos, 1, 1);
+	if (cert == NULL) {
+		cli_err("admin add needs --cert");
+		cli_usage(ADMIN_USAGE);
+	}
+	if (!cli_name_ok(pos[0])) {
+		cli_err("'%s' is not an administrator name (1 to 128 printable characters, "
+		    "no spaces)", pos[0]);
+		return EX_DATAERR;
+	}
+	if ((rc = client_cert_read(cert, &cc)) != 0)
+		return rc;
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	p[0] = pos[0]; p[1] = cc.fingerprint;
+	if ((r = db_run(c, "SELECT name FROM administrators"
+	    " WHERE name = $1 OR fingerprint_sha256 = decode($2, 'hex')", 2, p)) == NULL) {
+		rc = db_fail(c, "looking up administrators");
+		goto end;
+	}
+	if (PQntuples(r) > 0) {
+		if (strcmp(PQgetvalue(r, 0, 0), pos[0]) == 0)
+			cli_err("an administrator '%s' exists already", pos[0]);
+		else
+			cli_err("this certificate is registered already, as administrator '%s'",
+			    PQgetvalue(r, 0, 0));
+		rc = EX_FAIL;
+		goto end;
+	}
+	PQclear(r);
+	p[1] = cc.subject; p[2] = cc.fingerprint; p[3] = cc.pem;
+	r = db_run(c, "INSERT INTO administrators (name, subject, fingerprint_sha256, certificate)"
+	    " VALUES ($1, $2, decode($3, 'hex'), $4) RETURNING name AS admin, subject,"
+	    " encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 4, p);
+	if (r == NULL)
+		rc = db_fail(c, "adding the administrator");
+	else {
+		PGresult *e;
+		const char *q[1];
+		char detail[1024];
+
+		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) added by tsactl",
+		    pos[0], cc.subject, cc.fingerprint);
+		q[0] = detail;
+		if ((e = db_run(c, "INSERT INTO events (severity, kind, detail)"
+		    " VALUES ('info', 'admin-change', $1)", 1, q)) == NULL)
+			rc = db_fail(c, "recording the change");
+		PQclear(e);
+	}
+end:
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "administrator %s (%s, SHA-256 %s) added", pos[0], cc.subject,
+		    cc.fingerprint);
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	client_cert_free(&cc);
+	return rc;
+}
+
+static int
+admin_remove(int argc, char **argv)
+{
+	char *pos[1], ver[24], detail[1024];
+	const char *p[1], *q[1] = { detail };
+	PGconn *c;
+	PGresult *r = NULL, *e;
+	int rc;
+
+	cli_args(ADMIN_USAGE, argc, argv, NULL, 0, pos, 1, 1);
+	p[0] = pos[0];
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	r = db_run(c, "DELETE FROM administrators WHERE name = $1 RETURNING name AS admin,"
+	    " subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 1, p);
+	if (r == NULL)
+		rc = db_fail(c, "removing the administrator");
+	else if (PQntuples(r) == 0) {
+		cli_err("no administrator '%s'", pos[0]);
+		rc = EX_FAIL;
+	} else {
+		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) removed by "
+		    "tsactl", pos[0], PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+		if ((e = db_run(c, "INSERT INTO events (severity, kind, detail)"
+		    " VALUES ('info', 'admin-change', $1)", 1, q)) == NULL)
+			rc = db_fail(c, "recording the change");
+		PQclear(e);
+	}
+	if ((rc = db_end(c, rc)) == 0) {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "administrator %s removed", pos[0]);
+	}
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int
+cmd_admin(int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "list", admin_list }, { "add", admin_add }, { "remove", admin_remove },
+	};
+
+	return cli_dispatch(ADMIN_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+}

@@ -47,6 +47,7 @@ usage(void)
 	    "  signer keygen --label LABEL --type rsa2048|rsa3072|ec-p256|ec-p384 --subject DN\n"
 	    "      --csr OUTFILE [--token PKCS11_URI]\n"
 	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
+	    "  admin list | add NAME --cert PEMFILE | remove NAME   web console administrators\n"
 	    "  events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
@@ -469,6 +470,7 @@ static const struct {
 	{ "filter",	cmd_filter,	1 },
 	{ "signer",	cmd_signer,	1 },
 	{ "client",	cmd_client,	1 },
+	{ "admin",	cmd_admin,	1 },
 	{ "events",	cmd_events,	1 },
 	{ "token",	cmd_token,	0 },
 	{ "verify",	cmd_verify,	0 },
