@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "rfc3161.h"
 #include "soap.h"
 #include "token.h"
@@ -225,9 +226,13 @@ issue(struct worker *w, const struct protocol_def *proto, const struct service *
 
 	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
 		token_time(&job.gen_time, o->digits);
-		if (serial_generate(serial, o->serial_bytes) == -1 ||
-		    proto->token(&job, &token, &token_len) == -1)
+		if (serial_generate(serial, o->serial_bytes) == -1)
 			break;
+		if (proto->token(&job, &token, &token_len) == -1) {
+			metrics_signature(pol->signer->name, 0);
+			break;
+		}
+		metrics_signature(pol->signer->name, 1);
 		rec.gen_time = job.gen_time;
 		if (o->archive != ARCHIVE_INDEX) {
 			rec.token = token;
@@ -349,8 +354,17 @@ describe(const struct http_request *hr, struct http_response *resp)
 	return 1;
 }
 
-void
-worker_handle(struct worker *w, const struct http_request *hr, struct http_response *resp)
+/* What the metrics count of one answer (metrics.h); proto -1: not counted. */
+struct outcome {
+	int	proto, outcome, fail;
+};
+_Static_assert((int)TSA_PROTO_RFC3161 == METRICS_PROTO_RFC3161 &&
+    (int)TSA_PROTO_SOAP == METRICS_PROTO_SOAP &&
+    (int)TSA_PROTO_AUTHENTICODE == METRICS_PROTO_AUTHENTICODE, "protocol labels");
+
+static void
+handle(struct worker *w, const struct http_request *hr, struct http_response *resp,
+    struct outcome *oc)
 {
 	const struct protocol_def *proto;
 	struct tsa_client client;
@@ -363,8 +377,12 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 
 	memset(resp, 0, sizeof(*resp));
 	tsa_opts_defaults(&o);
-	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(hr, resp))
+	oc->proto = METRICS_PROTO_NONE;
+	oc->fail = METRICS_FAIL_NONE;
+	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(hr, resp)) {
+		oc->proto = -1;		/* a service description, not a request */
 		return;
+	}
 	if (hr->method == NULL || strcmp(hr->method, "POST") != 0) {
 		plain(resp, 405, "time-stamp requests are POSTed");
 		return;
@@ -378,6 +396,7 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 		    "text/xml (SOAP) or application/octet-stream (Authenticode)");
 		return;
 	}
+	oc->proto = (int)proto->proto;	/* the same order as enum metrics_proto */
 	client = hr->client;
 	memset(&req, 0, sizeof(req));
 	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
@@ -388,7 +407,12 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 	if (!granted && proto->http_refusals)
 		ref.http_status = proto->refusal_status(&ref);
 	record_events(w, proto, &client, granted ? NULL : &ref);
+	oc->outcome = METRICS_GRANTED;
 	if (!granted) {
+		oc->fail = (int)ref.fail;
+		oc->outcome = ref.http_status != 0 ? ref.http_status :
+		    proto->proto == TSA_PROTO_SOAP && soap_refusal_is_fault(&ref) ?
+		    METRICS_SOAP_FAULT : METRICS_REJECTED;
 		log_msg(LOG_INFO, "refused: service=%s from=%s failInfo=%d: %s (%s)",
 		    hr->client.service ? hr->client.service : "-",
 		    hr->client.remote_addr ? hr->client.remote_addr : "-", (int)ref.fail,
@@ -407,6 +431,30 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 		resp->body_len = 0;
 		log_msg(LOG_ERR, "cannot encode the answer");
 		plain(resp, 500, "internal error");
+		oc->outcome = 500;
 	}
 	free(token);
+}
+
+void
+worker_handle(struct worker *w, const struct http_request *hr, struct http_response *resp)
+{
+	struct outcome oc = { METRICS_PROTO_NONE, 0, METRICS_FAIL_NONE };
+	const char *svc = hr->client.service;
+	struct timespec t0, t1;
+	uint64_t usec;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	handle(w, hr, resp, &oc);
+	if (oc.proto < 0)
+		return;
+	if (oc.outcome == METRICS_GRANTED && resp->status != 200)
+		oc.outcome = resp->status;	/* refused before the pipeline: the HTTP status */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usec = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+	    (uint64_t)(t1.tv_nsec / 1000) - (uint64_t)(t0.tv_nsec / 1000);
+	/* Only the configuration's services name a label: a client cannot add labels. */
+	if (svc == NULL || w->config == NULL || config_service(w->config, svc) == NULL)
+		svc = "other";
+	metrics_request(svc, (enum metrics_proto)oc.proto, oc.outcome, oc.fail, usec);
 }

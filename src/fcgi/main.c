@@ -27,6 +27,8 @@
 
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
+#include "ops.h"
 #include "signer.h"
 #include "asn1.h"
 #include "clock.h"
@@ -230,6 +232,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	while (!stopping) {
 		struct http_request hr;
 		struct http_response resp;
+		const char *ops;
 		int fd = wait_connection(listen_fd, &w, conf->pkcs11_keepalive);
 
 		if (fd < 0)
@@ -239,7 +242,10 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		if (FCGX_Accept_r(&fr) < 0)
 			continue;	/* not a FastCGI request: libfcgi closed it */
 		read_request(&fr, buf, conf->max_body, &hr);
-		worker_handle(&w, &hr, &resp);
+		if ((ops = FCGX_GetParam("TSA_OPS", fr.envp)) != NULL && *ops != '\0')
+			ops_handle(&w, ops, hr.method, &resp);
+		else
+			worker_handle(&w, &hr, &resp);
 		write_response(&fr, &resp);
 		free(resp.body);
 		FCGX_Finish_r(&fr);
@@ -269,6 +275,16 @@ spawn(int listen_fd, const struct tsa_conf *conf)
 	return pid;
 }
 
+static int
+count_alive(const pid_t *pids, int n)
+{
+	int i, alive = 0;
+
+	for (i = 0; i < n; i++)
+		alive += pids[i] > 0;
+	return alive;
+}
+
 /* The supervisor: replaces a worker that dies (after a pause if it dies at once, so a
  * broken configuration does not spin), forwards SIGTERM and waits for in-flight requests. */
 static int
@@ -295,6 +311,7 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 		started[i] = time(NULL);
 	}
 	log_msg(LOG_INFO, "%d workers started", n);
+	metrics_workers(n, count_alive(pids, n));
 	while (!stopping) {
 		pid_t pid;
 		int status;
@@ -319,7 +336,9 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 				sleep(1);
 			pids[i] = spawn(listen_fd, conf);
 			started[i] = time(NULL);
+			metrics_worker_restarted();
 		}
+		metrics_workers(n, count_alive(pids, n));
 	}
 	log_msg(LOG_INFO, "stopping: waiting for the workers to finish their requests");
 	for (i = 0; i < n; i++)
@@ -404,6 +423,11 @@ main(int argc, char **argv)
 	}
 	if ((fd = open_listener(listen_arg != NULL ? listen_arg : conf.listen)) < 0)
 		return 71;
+	/* Before the first fork: every worker, and every replacement, shares the counters. */
+	if (metrics_init() == -1) {
+		log_msg(LOG_ERR, "metrics: cannot map the shared counters: %s", strerror(errno));
+		return 71;
+	}
 	rc = supervise(fd, &conf);
 	conf_free(&conf);
 	return rc;

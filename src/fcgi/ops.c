@@ -1,0 +1,455 @@
+/*
+ * ops.c - GET /health and GET /metrics, answered by any worker (see ops.h).
+ * Input: nothing from the client but the method; the web server restricts both to loopback.
+ * Health never signs unless a signer's last signature failed (then one test signature, at
+ * most once a second per worker, so that a repaired token is seen); the database check is
+ * one prepared SELECT bounded by OPS_DB_TIMEOUT_MS.  Metrics: Prometheus text format 0.0.4.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "ops.h"
+#include "strbuf.h"
+
+static long long
+ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Drops a connection that does not answer: the next db_conn() makes a new one. */
+static void
+db_drop(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->prepared = 0;
+}
+
+/* One round trip on the worker's connection, bounded in time.  0, or -1 with why. */
+static int
+db_ping(struct db *db, char *why, size_t len)
+{
+	long long deadline = ms_now() + OPS_DB_TIMEOUT_MS;
+	PGresult *r;
+	PGconn *c;
+	int ok = 0;
+
+	if ((c = db_conn(db)) == NULL) {
+		snprintf(why, len, "unreachable");
+		return -1;
+	}
+	if (!PQsendQueryPrepared(c, "config_version", 0, NULL, NULL, NULL, 0)) {
+		snprintf(why, len, "%s", PQerrorMessage(c));
+		db_drop(db);
+		return -1;
+	}
+	while (PQisBusy(c)) {
+		struct pollfd pf = { PQsocket(c), POLLIN, 0 };
+		long long left = deadline - ms_now();
+
+		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
+			snprintf(why, len, "no answer within %d ms", OPS_DB_TIMEOUT_MS);
+			db_drop(db);
+			return -1;
+		}
+		if (!PQconsumeInput(c)) {
+			snprintf(why, len, "%s", PQerrorMessage(c));
+			db_drop(db);
+			return -1;
+		}
+	}
+	while ((r = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			ok = 1;
+		else
+			snprintf(why, len, "%s", PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	if (!ok) {
+		/* Strip the newline libpq ends its messages with. */
+		why[strcspn(why, "\n")] = '\0';
+		db_failed(db, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the signer can sign now: the key open (retried as a request would), the
+ * certificate valid today, and its last signature good (else one test signature, at most once
+ * a second).  1, or 0 with why.
+ */
+static int
+signer_usable(struct signer *s, time_t now, int test_sign, char *why, size_t len)
+{
+	static time_t last_test;
+	gnutls_datum_t sig = { NULL, 0 };
+	static const unsigned char probe[] = "tsa-fcgi health";
+	char err[256];
+
+	if (signer_ensure_key(s) == -1) {
+		snprintf(why, len, "%s", s->refused != NULL ? s->refused : "key not open");
+		return 0;
+	}
+	if (s->cert != NULL && signer_check_cert(s->cert, now, err, sizeof(err)) == -1) {
+		snprintf(why, len, "certificate: %s", err);
+		return 0;
+	}
+	if (metrics_signer_last_ok(s->name) != 0)
+		return 1;
+	if (!test_sign || last_test == now) {
+		snprintf(why, len, "its last signature failed");
+		return 0;
+	}
+	last_test = now;
+	if (signer_sign(s, probe, sizeof(probe) - 1, &sig) == -1) {
+		metrics_signature(s->name, 0);
+		snprintf(why, len, "its last signature failed, and a test signature too");
+		return 0;
+	}
+	gnutls_free(sig.data);
+	metrics_signature(s->name, 1);
+	return 1;
+}
+
+/* Days until the signer's certificate expires (negative: expired); 0 when it has none. */
+static double
+days_left(const struct signer *s, time_t now)
+{
+	time_t na;
+
+	if (s->cert == NULL || (na = gnutls_x509_crt_get_expiration_time(s->cert)) == (time_t)-1)
+		return 0;
+	return (double)(na - now) / 86400.0;
+}
+
+/*
+ * The gate a policy's chain sets and the accuracy its token states: only the accuracy and
+ * clock filters are run (they read neither request nor client).  NULL when it has no gate.
+ */
+static const struct clock_gate *
+policy_gate(const struct policy *pol, unsigned long *accuracy_us)
+{
+	struct tsa_refusal ref;
+	struct tsa_opts o;
+	size_t i;
+
+	tsa_opts_defaults(&o);
+	for (i = 0; i < pol->n_filters; i++) {
+		const char *name = pol->filters[i].def->name;
+
+		if (strcmp(name, "accuracy") == 0 || strcmp(name, "clock") == 0)
+			(void)pol->filters[i].def->run(pol->filters[i].state, NULL, NULL, &o, &ref);
+	}
+	*accuracy_us = o.acc_seconds * 1000000UL + o.acc_millis * 1000UL + o.acc_micros;
+	return o.clock;
+}
+
+static void
+line(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+line(struct sbuf *b, const char *fmt, ...)
+{
+	char text[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(text))
+		n = sizeof(text) - 1;
+	sb_add(b, text, (size_t)n);
+	sb_add(b, "\n", 1);
+}
+
+/* Runs every check, one line each into report.  1 when all pass. */
+static int
+health(struct worker *w, struct sbuf *report, int test_sign)
+{
+	char why[512];
+	time_t now = time(NULL);
+	size_t i, j;
+	int ok = 1, configured = worker_refresh(w) == 0;
+
+	if (db_ping(&w->db, why, sizeof(why)) == 0)
+		line(report, "ok database");
+	else {
+		line(report, "FAIL database: %s", why);
+		ok = 0;
+	}
+	if (!configured) {
+		line(report, "FAIL configuration: not loaded (database unreachable?)");
+		return 0;
+	}
+	line(report, "ok configuration: version %lld", w->config->version);
+	for (i = 0; i < w->config->n_signers; i++) {
+		struct signer *s = &w->config->signers[i];
+
+		if (!s->used)
+			continue;
+		if (signer_usable(s, now, test_sign, why, sizeof(why)))
+			line(report, "ok signer %s: certificate valid %.0f more days", s->name,
+			    days_left(s, now));
+		else {
+			line(report, "FAIL signer %s: %s", s->name, why);
+			ok = 0;
+		}
+	}
+	for (i = 0; i < w->config->n_services; i++) {
+		const struct service *svc = &w->config->services[i];
+
+		for (j = 0; j < svc->n_policies; j++) {
+			const struct policy *pol = &svc->policies[j];
+			const struct clock_gate *g;
+			unsigned long acc;
+			struct tsa_refusal ref;
+
+			if ((g = policy_gate(pol, &acc)) == NULL)
+				continue;
+			if (clock_check(g, acc, &ref) == 0)
+				line(report, "ok clock %s/%s", svc->name, pol->name);
+			else {
+				line(report, "FAIL clock %s/%s: %s", svc->name, pol->name,
+				    ref.detail);
+				ok = 0;
+			}
+		}
+	}
+	return ok;
+}
+
+/* ---- metrics: what this worker sees now -------------------------------------------------- */
+
+/* One family over the signers: value(s) per signer; used ones only when only_used. */
+static void
+signer_family(struct sbuf *b, struct worker *w, const char *name, const char *help,
+    double (*value)(const struct signer *, time_t), int only_used, time_t now)
+{
+	char label[METRICS_LABEL_MAX * 2 + 16];
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < w->config->n_signers; i++) {
+		const struct signer *s = &w->config->signers[i];
+
+		if (only_used && !s->used)
+			continue;
+		metrics_label(label, sizeof(label), "signer", s->name);
+		metrics_gauge(b, name, first ? help : NULL, label, value(s, now));
+		first = 0;
+	}
+}
+
+static double
+signer_up(const struct signer *s, time_t now)
+{
+	(void)now;
+	return s->refused == NULL && s->key != NULL &&
+	    metrics_signer_last_ok(s->name) != 0 ? 1 : 0;
+}
+
+static double
+not_after(const struct signer *s, time_t now)
+{
+	(void)now;
+	return s->cert != NULL ? (double)gnutls_x509_crt_get_expiration_time(s->cert) : 0;
+}
+
+/* The clock as each distinct source of the configured gates reports it (the kernel always). */
+static void
+clock_family(struct sbuf *b, struct worker *w, int which, const char *name, const char *help)
+{
+	const char *sources[TSA_MAX_FILTERS * 8 + 1];
+	size_t n = 0, i, j, k;
+
+	sources[n++] = NULL;	/* the kernel */
+	for (i = 0; w->config != NULL && i < w->config->n_services; i++)
+		for (j = 0; j < w->config->services[i].n_policies; j++) {
+			unsigned long acc;
+			const struct clock_gate *g = policy_gate(&w->config->services[i].policies[j],
+			    &acc);
+
+			if (g == NULL || g->status_file == NULL)
+				continue;
+			for (k = 0; k < n; k++)
+				if (sources[k] != NULL && strcmp(sources[k], g->status_file) == 0)
+					break;
+			if (k == n && n < sizeof(sources) / sizeof(sources[0]))
+				sources[n++] = g->status_file;
+		}
+	for (k = 0; k < n; k++) {
+		char label[600];
+		struct clock_status st;
+		struct timex tx;
+		double v;
+
+		if (clock_read(sources[k], &st) == -1)
+			continue;
+		metrics_label(label, sizeof(label), "source", sources[k] ? sources[k] : "kernel");
+		switch (which) {
+		case 0:
+			v = !st.unsync;
+			break;
+		case 1:
+			v = st.esterror_us / 1e6;
+			break;
+		case 2:
+			v = st.maxerror_us / 1e6;
+			break;
+		case 3:
+			v = st.leap;
+			break;
+		default:
+			/* The offset only the kernel knows (ns with STA_NANO, else us). */
+			if (sources[k] != NULL)
+				continue;
+			memset(&tx, 0, sizeof(tx));
+			if (ntp_adjtime(&tx) == -1)
+				continue;
+			v = (tx.status & STA_NANO) ? tx.offset / 1e9 : tx.offset / 1e6;
+			break;
+		}
+		metrics_gauge(b, name, help, label, v);
+		help = NULL;
+	}
+}
+
+static void
+gate_family(struct sbuf *b, struct worker *w, int limits, const char *name, const char *help)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->config->n_services; i++) {
+		const struct service *svc = &w->config->services[i];
+
+		for (j = 0; j < svc->n_policies; j++) {
+			const struct policy *pol = &svc->policies[j];
+			char l1[METRICS_LABEL_MAX * 2 + 16], l2[600], labels[sizeof(l1) + sizeof(l2)];
+			const struct clock_gate *g;
+			struct tsa_refusal ref;
+			unsigned long acc;
+			double v;
+
+			if ((g = policy_gate(pol, &acc)) == NULL)
+				continue;
+			metrics_label(l1, sizeof(l1), "service", svc->name);
+			metrics_label(l2, sizeof(l2), "policy", pol->name);
+			snprintf(labels, sizeof(labels), "%s,%s", l1, l2);
+			if (limits)
+				v = (g->max_error_us > 0 ? (double)g->max_error_us : (double)acc) / 1e6;
+			else
+				v = clock_check(g, acc, &ref) == 0;
+			metrics_gauge(b, name, help, labels, v);
+			help = NULL;
+		}
+	}
+}
+
+static void
+render(struct worker *w, struct sbuf *b)
+{
+	char why[512];
+	time_t now = time(NULL);
+	int db_up = db_ping(&w->db, why, sizeof(why)) == 0;
+	int configured = worker_refresh(w) == 0;
+
+	metrics_gauge(b, "tsa_database_up", "1 when PostgreSQL answered the worker within "
+	    "the health check's bound.", "", db_up);
+	metrics_gauge(b, "tsa_config_loaded", "1 when the answering worker has a configuration.",
+	    "", configured);
+	if (configured) {
+		metrics_gauge(b, "tsa_config_version", "The configuration version the answering "
+		    "worker serves.", "", (double)w->config->version);
+		signer_family(b, w, "tsa_signer_usable", "1 when the signer's key is open, its "
+		    "certificate accepted and its last signature good (answering worker).",
+		    signer_up, 1, now);
+		signer_family(b, w, "tsa_signer_cert_days_left", "Days until the signer's "
+		    "certificate expires.", days_left, 0, now);
+		signer_family(b, w, "tsa_signer_cert_not_after_seconds", "When the signer's "
+		    "certificate expires (Unix time).", not_after, 0, now);
+		gate_family(b, w, 0, "tsa_clock_gate_ok", "1 when the policy's clock gate "
+		    "would let a token through now.");
+		gate_family(b, w, 1, "tsa_clock_gate_limit_seconds", "The clock error the "
+		    "policy's gate accepts (its max_error_ms, else the stated accuracy).");
+	}
+	clock_family(b, w, 0, "tsa_clock_synchronised", "1 when the clock source says "
+	    "synchronised.");
+	clock_family(b, w, 1, "tsa_clock_estimated_error_seconds", "The clock source's "
+	    "estimated error.");
+	clock_family(b, w, 2, "tsa_clock_max_error_seconds", "The clock source's maximum "
+	    "error.");
+	clock_family(b, w, 3, "tsa_clock_leap", "A leap second announced for midnight UTC: "
+	    "1 insert, -1 delete, 0 none.");
+	clock_family(b, w, 4, "tsa_clock_offset_seconds", "The kernel's current offset from "
+	    "its time source.");
+	metrics_render(b);
+}
+
+static void
+answer(struct http_response *resp, int status, const char *type, struct sbuf *b)
+{
+	resp->status = status;
+	resp->content_type = type;
+	if (sb_done(b, &resp->body, &resp->body_len) == -1) {
+		log_msg(LOG_ERR, "out of memory answering an operations request");
+		resp->status = 500;
+		resp->content_type = "text/plain; charset=utf-8";
+		resp->body = NULL;
+		resp->body_len = 0;
+	}
+}
+
+void
+ops_handle(struct worker *w, const char *what, const char *method,
+    struct http_response *resp)
+{
+	struct sbuf b = { NULL, 0, 0, 0 };
+	int ok;
+
+	memset(resp, 0, sizeof(*resp));
+	if (strcmp(what, "health") != 0 && strcmp(what, "metrics") != 0) {
+		sb_str(&b, "no such operations endpoint\n");
+		answer(resp, 404, "text/plain; charset=utf-8", &b);
+		return;
+	}
+	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+		sb_str(&b, "operations endpoints answer GET\n");
+		answer(resp, 405, "text/plain; charset=utf-8", &b);
+		return;
+	}
+	if (strcmp(what, "metrics") == 0) {
+		render(w, &b);
+		answer(resp, 200, METRICS_CONTENT_TYPE, &b);
+		return;
+	}
+	{
+		struct sbuf checks = { NULL, 0, 0, 0 };
+		unsigned char *text = NULL;
+		size_t len = 0;
+
+		ok = health(w, &checks, 1);
+		sb_str(&b, ok ? "healthy\n" : "unhealthy\n");
+		if (sb_done(&checks, &text, &len) == 0) {
+			sb_add(&b, (const char *)text, len);
+			free(text);
+		} else
+			b.failed = 1;
+		answer(resp, ok ? 200 : 503, "text/plain; charset=utf-8", &b);
+	}
+}
