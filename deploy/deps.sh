@@ -19,7 +19,7 @@ PACKAGES=(
     check libsubunit-dev
     nginx apache2 lighttpd lighttpd-mod-openssl openssl curl wrk
     clang libclang-rt-14-dev
-    xmlsec1 osslsigncode python3-zeep
+    xmlsec1 osslsigncode python3-zeep python3-prometheus-client
     procps iproute2
 )
 
@@ -48,6 +48,9 @@ missing() {
     fi
     # The WSDL-driven SOAP client of the end-to-end tests, in Debian's python3.
     /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || m+=("python3-module:zeep")
+    # Prometheus' own parser reads /metrics in the end-to-end tests.
+    /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 ||
+        m+=("python3-module:prometheus_client")
     printf '%s\n' "${m[@]}"
 }
 
