@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
+#include "params.h"
 #include "signer.h"
 #include "asn1.h"
 #include "clock.h"
@@ -89,49 +90,15 @@ open_listener(const char *spec)
 	return fd;
 }
 
-/* Reads the body into buf (capacity cap+1) and fills the request from the params. */
+/* Fills the request from the params (params.c) and reads the body into buf (capacity cap+1). */
 static void
 read_request(FCGX_Request *fr, unsigned char *buf, size_t cap, struct http_request *hr)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-	const char *svc = FCGX_GetParam("TSA_SERVICE", fr->envp);
-	size_t want = cap + 1;
+	size_t want;
 	int n;
 
-	memset(hr, 0, sizeof(*hr));
-	hr->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-	hr->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
-	if (svc == NULL || *svc == '\0') {
-		/* Fallback: the location's path, without its leading slash. */
-		svc = FCGX_GetParam("SCRIPT_NAME", fr->envp);
-		if (svc != NULL && *svc == '/')
-			svc++;
-	}
-	hr->client.service = svc;
-	hr->client.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
-	hr->client.tls_verify = FCGX_GetParam("SSL_CLIENT_VERIFY", fr->envp);
-	hr->client.tls_subject = FCGX_GetParam("SSL_CLIENT_S_DN", fr->envp);
-	hr->client.tls_issuer = FCGX_GetParam("SSL_CLIENT_I_DN", fr->envp);
-	hr->client.tls_cert = FCGX_GetParam("SSL_CLIENT_CERT", fr->envp);
-	hr->query = FCGX_GetParam("QUERY_STRING", fr->envp);
-	hr->origin.https = FCGX_GetParam("HTTPS", fr->envp);
-	hr->origin.host = FCGX_GetParam("HTTP_HOST", fr->envp);
-	hr->origin.server_name = FCGX_GetParam("SERVER_NAME", fr->envp);
-	hr->origin.server_port = FCGX_GetParam("SERVER_PORT", fr->envp);
-	hr->origin.request_uri = FCGX_GetParam("REQUEST_URI", fr->envp);
-	hr->origin.script_name = FCGX_GetParam("SCRIPT_NAME", fr->envp);
-	if (hr->method == NULL || strcmp(hr->method, "POST") != 0)
+	if (params_read(fr->envp, cap, hr, &want) == 0)
 		return;
-	if (cl != NULL && *cl != '\0') {
-		char *end;
-		unsigned long long v = strtoull(cl, &end, 10);
-
-		if (*end != '\0' || v > cap) {
-			hr->body_too_large = 1;
-			return;
-		}
-		want = (size_t)v;
-	}
 	n = FCGX_GetStr((char *)buf, (int)want, fr->in);
 	if (n < 0)
 		n = 0;
