@@ -309,14 +309,20 @@ header(struct sbuf *b, const char *name, const char *help, const char *type)
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* %.17g keeps every integer up to 2^53 exact, and Prometheus reads it. */
+/* Integers (counters) exactly, up to 2^53; other values to 15 significant digits. */
 static void
 sample(struct sbuf *b, const char *name, const char *labels, double v)
 {
-	if (labels[0] != '\0')
-		sb_printf(b, "%s{%s} %.17g\n", name, labels, v);
+	char num[32];
+
+	if (v > -9e15 && v < 9e15 && (double)(long long)v == v)
+		snprintf(num, sizeof(num), "%lld", (long long)v);
 	else
-		sb_printf(b, "%s %.17g\n", name, v);
+		snprintf(num, sizeof(num), "%.15g", v);
+	if (labels[0] != '\0')
+		sb_printf(b, "%s{%s} %s\n", name, labels, num);
+	else
+		sb_printf(b, "%s %s\n", name, num);
 }
 
 void
