@@ -835,8 +835,8 @@ lighttpd_conf() {
     if (( IS_ROOT )); then
         user="server.username = \"nobody\""$'\n'"server.groupname = \"$(id -gn nobody 2>/dev/null || echo nogroup)\""
         # It opens its logs after dropping privileges.
-        chown nobody "$LIGHTTPD/tmp" "$LIGHTTPD/logs"
-        chown nobody "$LIGHTTPD"/logs/*.log 2>/dev/null || true
+        touch "$LIGHTTPD/logs/error.log" "$LIGHTTPD/logs/access.log"
+        chown nobody "$LIGHTTPD/tmp" "$LIGHTTPD/logs" "$LIGHTTPD/logs/error.log" "$LIGHTTPD/logs/access.log"
     fi
     render "$HERE/lighttpd.conf.in" "$LIGHTTPD/lighttpd.conf" "$user"
 }
@@ -857,8 +857,8 @@ lighttpd_start() {
     fi
     ports_free
     log "starting lighttpd on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
-    lighttpd -f "$LIGHTTPD/lighttpd.conf" </dev/null >>"$LIGHTTPD/logs/error.log" 2>&1 ||
-        { tail -n 20 "$LIGHTTPD/logs/error.log" >&2; die "lighttpd did not start"; }
+    lighttpd -f "$LIGHTTPD/lighttpd.conf" </dev/null >"$LIGHTTPD/logs/start.log" 2>&1 ||
+        { cat "$LIGHTTPD/logs/start.log" >&2; tail -n 20 "$LIGHTTPD/logs/error.log" >&2; die "lighttpd did not start"; }
     for ((i = 0; i < 50; i++)); do
         [[ -s $LIGHTTPD/lighttpd.pid ]] && return 0
         sleep 0.1
