@@ -27,6 +27,14 @@ override CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZERS) \
                    -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZERS)
 HARDEN   := -fPIE
+# Its own build directory unless one is named, so the plain build is not rebuilt after it.
+ifeq ($(origin BUILD),file)
+BUILD    := build-asan
+endif
+# make check: one end-to-end pass (behind nginx unless TSA_E2E_WEBS says otherwise), and
+# tests/run-all.sh fails on any sanitizer report a program of the stack logs (TSA_SANITIZE).
+export TSA_E2E_WEBS ?= nginx
+export TSA_SANITIZE := $(SANITIZERS)
 endif
 
 # The library shared by every program and by the tests.
@@ -104,7 +112,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) $(FLAGS_STAMP) |
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

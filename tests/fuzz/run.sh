@@ -49,8 +49,16 @@ declare -A SOURCES=(
     [authenticode]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
                     src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
                     src/tst/tstinfo.c src/tst/cms.c src/proto/authenticode.c"
+    [params]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+              src/util/strbuf.c src/asn1/der.c src/asn1/asn1.c src/sign/signer.c
+              src/proto/request.c src/clock/clock.c src/policy/filters.c src/policy/policy.c
+              src/policy/clients.c src/proto/soap.c src/tst/xmltoken.c src/proto/wsdl.c
+              src/fcgi/params.c"
+    [filters]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+               src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
+               src/clock/clock.c src/policy/filters.c src/policy/policy.c"
 )
-PKGS=(gnutls libtasn1 p11-kit-1 libxml-2.0)
+PKGS=(gnutls libtasn1 p11-kit-1 libxml-2.0 fcgi libpq)
 
 OUT=build/fuzz
 OBJ=$OUT/obj

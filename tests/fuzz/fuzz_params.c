@@ -1,0 +1,127 @@
+/*
+ * fuzz_params.c - fuzz target of the FastCGI params the worker reads (src/fcgi/params.c) and
+ * of each reader that then interprets one of them: QUERY_STRING and the URL params (HTTPS,
+ * HTTP_HOST, SERVER_NAME, SERVER_PORT, REQUEST_URI, SCRIPT_NAME) in src/proto/wsdl.c, the
+ * client-certificate params (SSL_CLIENT_VERIFY, SSL_CLIENT_CERT, plain or URL-escaped PEM) in
+ * src/policy/clients.c, REMOTE_ADDR in the ip-allow filter, CONTENT_LENGTH, REQUEST_METHOD
+ * and TSA_SERVICE / SCRIPT_NAME in params.c.  The web server passes the client's headers and
+ * query string through these, untrusted.
+ *
+ * Input: NAME=VALUE entries separated by NUL bytes, as libfcgi hands the params over (at most
+ * 64; each an exact-size copy, so a read past its end shows under ASan).
+ * Checked with abort(): a request with a body to read is a POST asking for at most
+ * max_body + 1 bytes; a POST refused for its CONTENT_LENGTH is marked too large; a service
+ * URL is http:// or https:// and fits its buffer, and its document builds; a refusal by
+ * ip-allow is HTTP 403 with a text.
+ * Built by libFuzzer (tests/fuzz/run.sh) or with tests/fuzz/replay.c (make check).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "params.h"
+#include "policy.h"
+#include "tsa_limits.h"
+#include "wsdl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_MAX_PARAMS	64
+#define FUZZ_CAP	65536
+
+/* ip-allow as the demo stack configures it, built once. */
+static struct filter_inst ip_allow;
+
+static void
+init(void)
+{
+	static const struct filter_param allow[] = {
+		{ "allow", "127.0.0.0/8" }, { "allow", "::1/128" }, { "allow", "10.0.0.0/8" },
+		{ "allow", "2001:db8::/32" },
+	};
+	char err[256];
+
+	if (ip_allow.def != NULL)
+		return;
+	if (filter_build("ip-allow", allow, sizeof(allow) / sizeof(allow[0]), &ip_allow, err,
+	    sizeof(err)) == -1)
+		abort();
+}
+
+static void
+readers(const struct http_request *hr)
+{
+	static char rc_name[] = "demo", svc_name[] = "tsa";
+	static struct registered_client rc = { rc_name, { 0 }, { NULL, 0 }, { NULL, 0 } };
+	struct service svc;
+	struct tsa_client client = hr->client;
+	struct tsa_request req;
+	struct tsa_refusal ref;
+	struct tsa_opts o;
+	char url[TSA_MAX_URL_HOST + TSA_MAX_URL_PATH + 16];
+	enum wsdl_doc doc = wsdl_query(hr->query);
+
+	if (wsdl_service_url(&hr->origin, url, sizeof(url)) == 0) {
+		unsigned char *out = NULL;
+		size_t outlen = 0;
+
+		if (memchr(url, '\0', sizeof(url)) == NULL ||
+		    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+			abort();
+		if (doc != WSDL_DOC_NONE) {
+			if (wsdl_document(doc, url, &out, &outlen) == -1 || outlen == 0)
+				abort();
+			free(out);
+		}
+	}
+	memset(&svc, 0, sizeof(svc));
+	svc.name = svc_name;
+	svc.clients = &rc;
+	svc.n_clients = 1;
+	client_identify(&svc, &client);
+	if (client.registered != NULL && client.cert_verified != 1)
+		abort();
+	memset(&req, 0, sizeof(req));
+	memset(&ref, 0, sizeof(ref));
+	tsa_opts_defaults(&o);
+	if (ip_allow.def->run(ip_allow.state, &req, &client, &o, &ref) == -1 &&
+	    (ref.http_status != 403 || ref.text == NULL))
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *envp[FUZZ_MAX_PARAMS + 1];
+	const uint8_t *p = data, *end = data + size, *z;
+	struct http_request hr;
+	size_t n = 0, i, want = 0;
+	int body;
+
+	init();
+	while (p < end && n < FUZZ_MAX_PARAMS) {
+		size_t len;
+
+		z = memchr(p, '\0', (size_t)(end - p));
+		len = z != NULL ? (size_t)(z - p) : (size_t)(end - p);
+		if ((envp[n] = malloc(len + 1)) == NULL)
+			abort();
+		memcpy(envp[n], p, len);
+		envp[n][len] = '\0';
+		n++;
+		p += len + (z != NULL);
+	}
+	envp[n] = NULL;
+	body = params_read(envp, FUZZ_CAP, &hr, &want);
+	if (body == 1 && (hr.method == NULL || strcmp(hr.method, "POST") != 0 ||
+	    want > FUZZ_CAP + 1 || hr.body_too_large))
+		abort();
+	if (body == 0 && hr.method != NULL && strcmp(hr.method, "POST") == 0 &&
+	    !hr.body_too_large)
+		abort();
+	readers(&hr);
+	for (i = 0; i < n; i++)
+		free(envp[i]);
+	return 0;
+}
