@@ -219,6 +219,36 @@ ops_health_clock() {
     ops_health_is 200
 }
 
+# A worker SIGKILLed: what it counted stays counted, the restart is counted, the supervisor's
+# replacement adds to the same totals.
+ops_worker_restart() {
+    local d master w i k before after
+    d=$(casedir)
+    mkdir -p "$d/g1" "$d/g2"
+    pf_granted "$d/g1" -sha256
+    ops_scrape "$d/before"
+    master=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")
+    w=$(pgrep -P "$master" | head -n1)
+    [[ -n $w ]] || bad "no worker process"
+    kill -KILL "$w" || bad "cannot kill worker $w"
+    for ((i = 0; i < 30; i++)); do
+        pgrep -P "$master" | grep -qx "$w" || (( $(pgrep -P "$master" | wc -l) < TSA_WORKERS )) || break
+        sleep 0.2
+    done
+    (( $(pgrep -P "$master" | wc -l) == TSA_WORKERS )) || bad "worker $w was not replaced"
+    pf_granted "$d/g2" -sha256
+    ops_scrape "$d/after"
+    k=$(ops_req tsa rfc3161 granted none)
+    before=$(ops_value "$d/before" "$k")
+    after=$(ops_value "$d/after" "$k")
+    (( after == before + 1 )) || bad "$k went from $before to $after across the restart, want +1"
+    k='tsa_worker_restarts_total{}'
+    (( $(ops_value "$d/after" "$k") == $(ops_value "$d/before" "$k") + 1 )) ||
+        bad "tsa_worker_restarts_total did not move by 1"
+    (( $(ops_value "$d/after" 'tsa_workers_running{}') == TSA_WORKERS )) ||
+        bad "tsa_workers_running is not $TSA_WORKERS after the restart"
+}
+
 ops_pg_restore() { "$STACK" pg-start >/dev/null 2>&1 3>&-; }
 
 # PostgreSQL stopped: every worker's /health is 503 naming the database, /metrics still
@@ -249,5 +279,6 @@ cases_ops() {
     run_case "ops/metrics-counts" ops_metrics_counts
     run_case "ops/health-ok" ops_health_ok
     run_case "ops/health-clock" ops_health_clock
+    run_case "ops/worker-restart" ops_worker_restart
     run_case "ops/health-database" ops_health_database
 }
