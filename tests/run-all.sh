@@ -78,10 +78,32 @@ done
 (( replays > 0 )) || echo "(no fuzz replays run)"
 
 # ---- 3. end to end -------------------------------------------------------------------------------
+# A sanitizer build (TSA_SANITIZE, set by make check SANITIZE=1): the stack's programs (tsa-fcgi
+# and its workers, tsactl, tsa-admin) log every ASan, LSan or UBSan report into a directory of
+# their own, and each report fails the pass: otherwise a worker dying under ASan would only
+# look like a 502 to the case that hit it.
+sanitizer_reports() {
+    local web=$1 dir=$2 f
+    for f in "$dir"/*; do
+        [[ -f $f && -s $f ]] || continue
+        echo "FAIL e2e[$web]/sanitizer: ${f##*/}"
+        grep -E -m1 -A25 'ERROR|runtime error|SUMMARY' "$f" | sed 's/^/    /'
+        FAILED=$((FAILED + 1))
+    done
+    rm -rf "$dir"
+}
+
 for web in ${TSA_E2E_WEBS:-nginx apache lighttpd}; do
     banner "end to end behind $web"
-    TSA_WEB=$web "$ROOT/tests/e2e/run.sh" 2>&1 | sed -u "s/^/[$web] /" | tee "$OUT"
+    san_dir= san_env=()
+    if [[ -n ${TSA_SANITIZE:-} ]]; then
+        san_dir=$(mktemp -d /tmp/tsa-sanitizer.XXXXXX) && chmod 1777 "$san_dir"
+        san_env=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san_dir/asan"
+                 "UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$san_dir/ubsan")
+    fi
+    env "${san_env[@]}" TSA_WEB="$web" "$ROOT/tests/e2e/run.sh" 2>&1 | sed -u "s/^/[$web] /" | tee "$OUT"
     rc=${PIPESTATUS[0]}
+    [[ -n $san_dir ]] && sanitizer_reports "$web" "$san_dir"
     line=$(grep -E "^\[$web\] [0-9]+ passed, [0-9]+ failed$" "$OUT" | tail -n1)
     if [[ $line =~ \]\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
         PASSED=$((PASSED + BASH_REMATCH[1]))
