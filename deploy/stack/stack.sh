@@ -1016,11 +1016,12 @@ rel() {
 print_urls() {
     cat <<EOF
 URLs
-  RFC 3161 (service tsa):                   $TSA_URL
-  SI-TSA path (service verificationserver): $VS_URL
-  HTTPS, client certificates (service mtls): $MTLS_URL
-  administration (tsa-admin, over HTTPS):   ${MTLS_URL}admin/
-  health and metrics (loopback only):       http://127.0.0.1:$TSA_HTTP_PORT/health  http://127.0.0.1:$TSA_HTTP_PORT/metrics
+  RFC 3161, SOAP, Authenticode (service tsa):  $TSA_URL
+  SI-TSA path (service verificationserver):    $VS_URL
+  HTTPS, client certificates (service mtls):   $MTLS_URL
+  administration (tsa-admin, over HTTPS):      ${MTLS_URL}admin/
+  health and metrics (loopback only):          http://127.0.0.1:$TSA_HTTP_PORT/health  http://127.0.0.1:$TSA_HTTP_PORT/metrics
+  web server:                                  $TSA_WEB (TSA_WEB=nginx|apache|lighttpd)
 EOF
 }
 
@@ -1033,7 +1034,7 @@ print_examples() {
 Try it
   echo 'hello, time' > hello.txt
 
-  # a timestamp request, through nginx, and the reply printed:
+  # a timestamp request, through $TSA_WEB, and the reply printed:
   openssl ts -query -data hello.txt -sha256 -cert 2>/dev/null \\
     | curl -sS --data-binary @- -H 'Content-Type: application/timestamp-query' $TSA_URL \\
     | openssl ts -reply -in /dev/stdin -text
