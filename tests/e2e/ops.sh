@@ -219,6 +219,32 @@ ops_health_clock() {
     ops_health_is 200
 }
 
+ops_signer_restore() {
+    [[ -f $WORK/ops-signer.uri ]] || return 0
+    tsa_psql -c "UPDATE signers SET pkcs11_uri = '$(<"$WORK/ops-signer.uri")'
+        WHERE id = (SELECT min(id) FROM signers)" >/dev/null
+    rm -f "$WORK/ops-signer.uri"
+}
+
+# The signer's key missing from the token: 503 naming the signer, tsa_signer_usable 0; the
+# URI put back: 200.
+ops_health_signer() {
+    local d uri
+    d=$(casedir)
+    uri=$(tsa_psql -c "SELECT pkcs11_uri FROM signers ORDER BY id LIMIT 1")
+    [[ $uri == *object=* ]] || bad "signer URI without object: $uri"
+    printf '%s' "$uri" >"$WORK/ops-signer.uri"
+    trap ops_signer_restore EXIT
+    tsa_psql -c "UPDATE signers SET pkcs11_uri = '${uri/object=/object=ops-no-such-}'
+        WHERE id = (SELECT min(id) FROM signers)" >/dev/null || bad "cannot change the signer"
+    pf_settle    # every worker has the changed signer (its requests are refused meanwhile)
+    eventually ops_health_is 503 '^FAIL signer .*'
+    ops_scrape "$d/m"
+    grep -q '^tsa_signer_usable{signer="[^"]*"} 0.0$' "$d/m" || bad "no signer with tsa_signer_usable 0"
+    ops_signer_restore
+    eventually ops_health_is 200
+}
+
 # A worker SIGKILLed: what it counted stays counted, the restart is counted, the supervisor's
 # replacement adds to the same totals.
 ops_worker_restart() {
@@ -279,6 +305,7 @@ cases_ops() {
     run_case "ops/metrics-counts" ops_metrics_counts
     run_case "ops/health-ok" ops_health_ok
     run_case "ops/health-clock" ops_health_clock
+    run_case "ops/health-signer" ops_health_signer
     run_case "ops/worker-restart" ops_worker_restart
     run_case "ops/health-database" ops_health_database
 }
