@@ -3,7 +3,11 @@
 # in a case directory (the paths /etc/tsa/tls/ and /run/tsa/ rewritten there), and hold what
 # the README promises: each URL's TSA_SERVICE, the operations URLs restricted, the worker's
 # and tsa-admin's unix sockets, the body limit of max_body, required client certificates with
-# the certificate passed on.  Each pass of the suite checks the server it runs behind.
+# the certificate passed on.  Then each is run for real, as a second instance of its server on
+# other loopback ports, its paths pointed at this stack's sockets and PKI: the open services
+# grant tokens, the HTTPS service grants the registered client and refuses one without a
+# certificate, /health and /metrics reach the worker.  Each pass of the suite checks the
+# server it runs behind.
 # shellcheck shell=bash
 
 # webconf_prepare DIR SERVER: DIR/tsa.conf from deploy/SERVER/tsa.conf with local paths, dummy
@@ -104,10 +108,135 @@ webconf_lighttpd() {
     echo "$out"
 }
 
+# webconf_live_prepare DIR SERVER: DIR/live.conf, the production file with this stack's paths and
+# two free loopback ports (DIR/ports: HTTP HTTPS).
+webconf_live_prepare() {
+    local d=$1 web=$2 p1 p2 pki=$TSA_VAR/pki
+    p1=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT") && p2=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$p1") ||
+        bad "no free loopback port"
+    echo "$p1 $p2" >"$d/ports"
+    mkdir -p "$d/live/logs" "$d/live/run" "$d/live/www" "$d/live/up"
+    (( $(id -u) == 0 )) && chown -R www-data "$d/live" && chmod o+x "$d" "$WORK" "$TSA_VAR"
+    sed -e "s|/etc/tsa/tls/server.pem|$pki/server-chain.pem|g" -e "s|/etc/tsa/tls/server.key|$pki/server.key|g" \
+        -e "s|/etc/tsa/tls/client-ca.pem|$pki/client-ca.pem|g" -e "s|/run/tsa/|$TSA_VAR/run/|g" \
+        -e "s|/var/log/lighttpd/|$d/live/logs/|g" -e "s|/run/lighttpd.pid|$d/live/run/lighttpd.pid|g" \
+        -e "s|/var/www/empty|$d/live/www|g" -e "s|/var/cache/lighttpd/uploads|$d/live/up|g" \
+        -e "s|^\( *\)listen 80;.*|\1listen 127.0.0.1:$p1;|" -e "s|^\( *\)listen 443 ssl;|\1listen 127.0.0.1:$p2 ssl;|" \
+        -e '/listen \[::\]/d' -e '/\[::\]:80/d' \
+        -e "s|<VirtualHost \*:80>|<VirtualHost 127.0.0.1:$p1>|" -e "s|<VirtualHost \*:443>|<VirtualHost 127.0.0.1:$p2>|" \
+        -e "s|^server.bind = \"0.0.0.0\"|server.bind = \"127.0.0.1\"|" -e "s|^server.port = 80|server.port = $p1|" \
+        -e "s|\":80\$\"|\":$p1\$\"|" -e "s|\"0.0.0.0:443\"|\"127.0.0.1:$p2\"|" \
+        "$ROOT/deploy/$web/tsa.conf" >"$d/live.conf"
+}
+
+# webconf_live_check DIR: the requests through the live instance.
+webconf_live_check() {
+    local d=$1 p1 p2 out t pki=$TSA_VAR/pki
+    read -r p1 p2 <"$d/ports"
+    head -c 100 /dev/urandom >"$d/data"
+    openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" 2>/dev/null || bad "openssl ts -query failed"
+    for t in "tsa 1.3.6.1.4.1.57264.1.1" "verificationserver/timestamp 1.3.6.1.4.1.57264.1.2"; do
+        out=$(post "http://127.0.0.1:$p1/${t% *}" "$d/q.tsq" "$d/r.tsr") || bad "curl /${t% *} failed: $out"
+        [[ $out == "200 application/timestamp-reply" ]] || bad "/${t% *} answered '$out'"
+        reply_text "$d/r.tsr" | grep -q "^Policy OID: ${t#* }$" || bad "/${t% *}: no token of policy ${t#* }"
+    done
+    out=$(curl -sS --max-time 30 --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key" \
+        -o "$d/m.tsr" -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
+        --data-binary @"$d/q.tsq" "https://127.0.0.1:$p2/") || bad "curl HTTPS failed: $out"
+    [[ $out == 200 ]] || bad "HTTPS with the demo client answered '$out'"
+    reply_text "$d/m.tsr" | grep -q '^Policy OID: 1.3.6.1.4.1.57264.1.3$' || bad "HTTPS: no token of the mtls policy"
+    out=$(curl -s --max-time 30 --cacert "$pki/ca.pem" -o /dev/null -w '%{http_code}' \
+        -H 'Content-Type: application/timestamp-query' --data-binary @"$d/q.tsq" "https://127.0.0.1:$p2/") || true
+    [[ $out == 000 || $out == 400 ]] || bad "HTTPS without a client certificate answered '$out'"
+    for t in health metrics; do
+        out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/$t") || true
+        [[ $out == 200 || $out == 503 ]] || bad "/$t answered '$out' to 127.0.0.1"
+    done
+    out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/other") || true
+    [[ $out == 40[34] ]] || bad "/other answered '$out'"
+    echo "live: HTTP $p1, HTTPS $p2: served"
+}
+
+webconf_live_nginx() {
+    local d pid rc=0
+    d=$(casedir)
+    webconf_live_prepare "$d" nginx
+    cp "$ROOT/deploy/stack/fastcgi_params" "$d/live/fastcgi_params"
+    mkdir -p "$d/live/tmp"
+    cat >"$d/live/nginx.conf" <<EOF
+$( (( $(id -u) == 0 )) && echo "user www-data;")
+pid $d/live/run/nginx.pid;
+error_log $d/live/logs/error.log;
+events { }
+http {
+    access_log $d/live/logs/access.log;
+    client_body_temp_path $d/live/tmp/body;
+    fastcgi_temp_path $d/live/tmp/fastcgi;
+    proxy_temp_path $d/live/tmp/proxy;
+    uwsgi_temp_path $d/live/tmp/uwsgi;
+    scgi_temp_path $d/live/tmp/scgi;
+    include $d/live.conf;
+}
+EOF
+    PATH=$PATH:/usr/sbin nginx -p "$d/live/" -e "$d/live/logs/error.log" -c "$d/live/nginx.conf" </dev/null ||
+        bad "nginx did not start: $(tail -n 5 "$d/live/logs/error.log" | oneline)"
+    (webconf_live_check "$d") || rc=1
+    pid=$(cat "$d/live/run/nginx.pid" 2>/dev/null)
+    [[ -n $pid ]] && kill -QUIT "$pid"
+    return $rc
+}
+
+webconf_live_apache() {
+    local d pid rc=0 m=/usr/lib/apache2/modules mod p1 p2
+    d=$(casedir)
+    webconf_live_prepare "$d" apache
+    read -r p1 p2 <"$d/ports"
+    {
+        echo "ServerRoot $d/live"
+        echo "PidFile $d/live/run/httpd.pid"
+        echo "DefaultRuntimeDir $d/live/run"
+        echo "Mutex file:$d/live/run default"
+        echo "ErrorLog $d/live/logs/error.log"
+        echo "ServerName localhost"
+        (( $(id -u) == 0 )) && printf 'User www-data\nGroup www-data\n'
+        echo "Listen 127.0.0.1:$p1"
+        echo "Listen 127.0.0.1:$p2"
+        echo "DocumentRoot $d/live/www"
+        for mod in mpm_event authz_core authz_host env reqtimeout proxy proxy_fcgi socache_shmcb ssl; do
+            echo "LoadModule ${mod}_module $m/mod_$mod.so"
+        done
+        echo "Include $d/live.conf"
+    } >"$d/live/httpd.conf"
+    PATH=$PATH:/usr/sbin apache2 -d "$d/live" -f "$d/live/httpd.conf" -k start </dev/null ||
+        bad "apache2 did not start: $(tail -n 5 "$d/live/logs/error.log" | oneline)"
+    sleep 0.5
+    (webconf_live_check "$d") || rc=1
+    pid=$(cat "$d/live/run/httpd.pid" 2>/dev/null)
+    [[ -n $pid ]] && kill -TERM "$pid"
+    return $rc
+}
+
+webconf_live_lighttpd() {
+    local d pid rc=0 i
+    d=$(casedir)
+    webconf_live_prepare "$d" lighttpd
+    (( $(id -u) == 0 )) || sed -i '/^server.username\|^server.groupname/d' "$d/live.conf"
+    PATH=$PATH:/usr/sbin lighttpd -f "$d/live.conf" </dev/null >"$d/start.log" 2>&1 ||
+        bad "lighttpd did not start: $(oneline <"$d/start.log") $(tail -n 5 "$d/live/logs/error.log" | oneline)"
+    for ((i = 0; i < 20; i++)); do [[ -s $d/live/run/lighttpd.pid ]] && break; sleep 0.1; done
+    (webconf_live_check "$d") || rc=1
+    pid=$(cat "$d/live/run/lighttpd.pid" 2>/dev/null)
+    [[ -n $pid ]] && kill -INT "$pid"
+    return $rc
+}
+
 cases_webconf() {
     case ${TSA_WEB:-nginx} in
-        nginx) run_case webconf/nginx webconf_nginx ;;
-        apache) run_case webconf/apache webconf_apache ;;
-        lighttpd) run_case webconf/lighttpd webconf_lighttpd ;;
+        nginx) run_case webconf/nginx webconf_nginx
+               run_case webconf/nginx-live webconf_live_nginx ;;
+        apache) run_case webconf/apache webconf_apache
+                run_case webconf/apache-live webconf_live_apache ;;
+        lighttpd) run_case webconf/lighttpd webconf_lighttpd
+                  run_case webconf/lighttpd-live webconf_live_lighttpd ;;
     esac
 }
