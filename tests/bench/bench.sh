@@ -130,6 +130,26 @@ cpu_share() {
         }' "$1" "$2"
 }
 
+# cpu_per_token BEFORE AFTER ROWS: "tsa-fcgi 1.05 postgres 0.25 ... total 1.47" (CPU ms per
+# recorded token of each part; all parts share the machine's cores, so these add up).
+cpu_per_token() {
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" -v n="$3" '
+        FNR == NR { b[$1] = $2; next }
+        { d[$1] = $2 - b[$1] }
+        END {
+            if (n <= 0) { print "-"; exit }
+            k = split("tsa-fcgi postgres nginx wrk", order, " ")
+            for (i = 1; i <= k; i++)
+                if (order[i] in d) {
+                    printf "%s %.3f ", order[i], 1000 * d[order[i]] / hz / n
+                    t += d[order[i]]
+                }
+            printf "total %.3f\n", 1000 * t / hz / n
+        }' "$1" "$2"
+}
+
 # field NAME LINE: the value of NAME=value in LINE.
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
@@ -184,7 +204,7 @@ FAILURES=0
 
 bench_key() {
     local key=$1 http https out uri raw_line raw=- e2e=- ratio=- p50=- p90=- p99=- rows=- reqs=-
-    local before after wrk_line non2xx errs inflight sync fsync cpu
+    local before after wrk_line non2xx errs inflight sync fsync cpu per_token sig_ms=
     local reply text failures_before=$FAILURES status
 
     TSA_VAR=$(mktemp -d /tmp/tsa-bench.XXXXXX) || die "mktemp failed"
@@ -216,6 +236,7 @@ bench_key() {
                 --digest sha256 2>"$out/raw.err"); then
             say "raw: $raw_line"
             raw=$(field raw_sign_per_sec "$raw_line")
+            sig_ms=$(field cpu_ms_per_sig "$raw_line")
         else
             sed 's/^/    /' "$out/raw.err"
             say "FAIL: tsa-bench-sign failed for $key"
@@ -253,6 +274,15 @@ bench_key() {
         p50=$(ms "$(field p50_us "$wrk_line")") p90=$(ms "$(field p90_us "$wrk_line")") p99=$(ms "$(field p99_us "$wrk_line")")
         say "e2e: $reqs requests answered, $e2e tokens/s, latency p50 $p50 ms, p90 $p90 ms, p99 $p99 ms"
         say "e2e: CPU during the run (100% = one core): $cpu"
+        per_token=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows")
+        say "e2e: CPU ms per token: $per_token"
+        if [[ -n $sig_ms && $per_token != - ]]; then
+            # What a token costs beyond its signature (the raw run's CPU per signature) is
+            # the rest of the stack's work.  With the cores to itself, a ratio r allows the
+            # whole token sig/r of CPU: the rest may cost sig/r - sig (0.25 sig at 0.8).
+            say "e2e: $(awk -v sig="$sig_ms" -v tot="${per_token##*total }" '
+                BEGIN { printf "signature %.3f ms CPU (raw run), the rest %.3f ms per token; at ratio 0.8 on an idle machine the rest may cost %.3f ms", sig, tot - sig, sig / 0.8 - sig }')"
+        fi
         say "e2e: issued_tokens rows added: $rows (wrk counted $reqs answers; difference $inflight, at most $BENCH_CONNS may have been in flight at the end)"
         if (( non2xx != 0 || errs != 0 )); then
             say "FAIL: $non2xx non-2xx answers and $errs socket errors"
