@@ -2,7 +2,9 @@
  * der.c - strict DER gate for untrusted input (see der.h).
  * Input: bytes from the network (requests) or from files (tokens being verified).
  * Standard: ITU-T X.690 (08/2015) sections 8, 10 and 11.
+ * Also the writer (der_out_*) of the DER the TSA builds itself from known parts.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "der.h"
@@ -236,4 +238,263 @@ der_tlv_len(const unsigned char *p, size_t len)
 	const char *why;
 
 	return tlv_read(p, len, &t, &why) == -1 ? 0 : t.total;
+}
+
+/* ---- the writer ------------------------------------------------------------------------- */
+
+void
+der_out_init(struct der_out *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void
+der_out_free(struct der_out *o)
+{
+	free(o->p);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Room for n more bytes; 0, or -1 with o failed. */
+static int
+out_reserve(struct der_out *o, size_t n)
+{
+	unsigned char *np;
+	size_t cap;
+
+	if (o->failed)
+		return -1;
+	if (n > TSA_MAX_TOKEN_FILE || o->len > TSA_MAX_TOKEN_FILE - n) {
+		o->failed = 1;
+		return -1;
+	}
+	if (o->len + n <= o->cap)
+		return 0;
+	cap = o->cap == 0 ? 4096 : o->cap;
+	while (cap < o->len + n)
+		cap *= 2;
+	if ((np = realloc(o->p, cap)) == NULL) {
+		o->failed = 1;
+		return -1;
+	}
+	o->p = np;
+	o->cap = cap;
+	return 0;
+}
+
+/* Octets of the length header of n contents (X.690 10.1: definite, minimal). */
+static size_t
+len_octets(size_t n)
+{
+	size_t k = 1;
+
+	if (n < 0x80)
+		return 1;
+	while (n > 0) {
+		k++;
+		n >>= 8;
+	}
+	return k;
+}
+
+static void
+put_len(unsigned char *p, size_t n)
+{
+	size_t k = len_octets(n), i;
+
+	if (k == 1) {
+		p[0] = (unsigned char)n;
+		return;
+	}
+	p[0] = 0x80 | (unsigned char)(k - 1);
+	for (i = k - 1; i > 0; i--, n >>= 8)
+		p[i] = (unsigned char)(n & 0xff);
+}
+
+void
+der_out_raw(struct der_out *o, const void *p, size_t len)
+{
+	if (out_reserve(o, len) == -1)
+		return;
+	if (len > 0)
+		memcpy(o->p + o->len, p, len);
+	o->len += len;
+}
+
+void
+der_out_tlv(struct der_out *o, unsigned char tag, const void *p, size_t len)
+{
+	size_t h = 1 + len_octets(len);
+
+	if (out_reserve(o, h) == -1 || out_reserve(o, h + len) == -1)
+		return;
+	o->p[o->len] = tag;
+	put_len(o->p + o->len + 1, len);
+	o->len += h;
+	der_out_raw(o, p, len);
+}
+
+void
+der_out_integer(struct der_out *o, const unsigned char *p, size_t len)
+{
+	size_t k = 0;
+	int negative;
+
+	if (len == 0) {
+		o->failed = 1;
+		return;
+	}
+	/* X.690 8.3.2: no first nine bits all ones or all zeros. */
+	negative = (p[0] & 0x80) != 0;
+	while (k + 1 < len && p[k] == (negative ? 0xff : 0x00) &&
+	    ((p[k + 1] & 0x80) != 0) == negative)
+		k++;
+	der_out_tlv(o, 0x02, p + k, len - k);
+}
+
+void
+der_out_oid(struct der_out *o, const char *dotted)
+{
+	unsigned char buf[TSA_MAX_OID_TEXT];
+	unsigned long arc, first = 0;
+	size_t n = 0, narcs = 0, k;
+	const char *s = dotted;
+	unsigned char tmp[10];
+
+	if (o->failed)
+		return;
+	for (;;) {
+		/* X.660: each arc a decimal number without leading zeros. */
+		if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+			goto bad;
+		/* Arcs up to 2^32-1: every OID the TSA writes, with room to spare. */
+		for (arc = 0; *s >= '0' && *s <= '9'; s++) {
+			if (arc > (0xffffffffUL - (unsigned long)(*s - '0')) / 10)
+				goto bad;
+			arc = arc * 10 + (unsigned long)(*s - '0');
+		}
+		if (narcs == 0) {
+			if (arc > 2)
+				goto bad;
+			first = arc;
+		} else {
+			if (narcs == 1) {
+				/* X.690 8.19.4: the first two arcs make one subidentifier. */
+				if (first < 2 && arc >= 40)
+					goto bad;
+				arc += 40 * first;
+			}
+			for (k = 0; k == 0 || arc > 0; k++, arc >>= 7)
+				tmp[k] = (unsigned char)(arc & 0x7f);
+			if (n + k > sizeof(buf))
+				goto bad;
+			while (k > 0) {
+				k--;
+				buf[n++] = tmp[k] | (k > 0 ? 0x80 : 0x00);
+			}
+		}
+		narcs++;
+		if (*s == '\0')
+			break;
+		if (*s++ != '.')
+			goto bad;
+	}
+	if (narcs < 2)
+		goto bad;
+	der_out_tlv(o, 0x06, buf, n);
+	return;
+bad:
+	o->failed = 1;
+}
+
+size_t
+der_out_open(const struct der_out *o)
+{
+	return o->len;
+}
+
+void
+der_out_close(struct der_out *o, size_t mark, unsigned char tag)
+{
+	size_t n, h;
+
+	if (o->failed)
+		return;
+	if (mark > o->len) {
+		o->failed = 1;
+		return;
+	}
+	n = o->len - mark;
+	h = 1 + len_octets(n);
+	if (out_reserve(o, h) == -1)
+		return;
+	memmove(o->p + mark + h, o->p + mark, n);
+	o->p[mark] = tag;
+	put_len(o->p + mark + 1, n);
+	o->len += h;
+}
+
+/* X.690 11.6: the encodings compared as octet strings, the shorter one first on a tie (as
+ * libtasn1 orders them; DER values of distinct lengths never tie before one ends). */
+static int
+set_order(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+void
+der_out_close_set(struct der_out *o, size_t mark, unsigned char tag)
+{
+	size_t off[TSA_MAX_SET_ELEMENTS], len[TSA_MAX_SET_ELEMENTS], n = 0, i, j, at, l;
+	unsigned char *sorted;
+
+	if (o->failed)
+		return;
+	if (mark > o->len) {
+		o->failed = 1;
+		return;
+	}
+	for (at = mark; at < o->len; at += l) {
+		if (n == TSA_MAX_SET_ELEMENTS ||
+		    (l = der_tlv_len(o->p + at, o->len - at)) == 0 || l > o->len - at) {
+			o->failed = 1;
+			return;
+		}
+		/* insertion sort: a handful of elements */
+		for (i = n++; i > 0 && set_order(o->p + off[i - 1], len[i - 1], o->p + at,
+		    l) > 0; i--) {
+			off[i] = off[i - 1];
+			len[i] = len[i - 1];
+		}
+		off[i] = at;
+		len[i] = l;
+	}
+	if (n > 1) {
+		if ((sorted = malloc(o->len - mark)) == NULL) {
+			o->failed = 1;
+			return;
+		}
+		for (i = 0, j = 0; i < n; j += len[i], i++)
+			memcpy(sorted + j, o->p + off[i], len[i]);
+		memcpy(o->p + mark, sorted, o->len - mark);
+		free(sorted);
+	}
+	der_out_close(o, mark, tag);
+}
+
+int
+der_out_finish(struct der_out *o, unsigned char **out, size_t *outlen)
+{
+	if (o->failed || o->p == NULL) {
+		der_out_free(o);
+		return -1;
+	}
+	*out = o->p;
+	*outlen = o->len;
+	memset(o, 0, sizeof(*o));
+	return 0;
 }

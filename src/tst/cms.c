@@ -4,7 +4,14 @@
  * certificate (RFC 2634 ESSCertID or RFC 5035 ESSCertIDv2) and optionally signingTime.
  * SignedData is version 3 (RFC 5652 5.1: eContentType other than id-data), version 1 over
  * id-data (the Authenticode countersignature, which also has no ESS attribute); SignerInfo is
- * version 1 (issuerAndSerialNumber).  libtasn1 sorts the SET OF values into DER order.
+ * version 1 (issuerAndSerialNumber).
+ *
+ * Every token goes through here, so the DER is written straight from its parts (der_out in
+ * der.c, the SET OF values put in DER order there) rather than through a libtasn1 tree,
+ * which cost more CPU per token than everything else of the worker but the signature.  The
+ * structure written is SignedData of src/asn1/tsa.asn; the unit tests decode every token with
+ * libtasn1 and re-encode it, byte for byte.  Only the ESS value is built with libtasn1: it
+ * depends on the certificate and the policy alone, so it is kept from one token to the next.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,26 +19,9 @@
 #include <gnutls/crypto.h>
 
 #include "asn1.h"
+#include "der.h"
 #include "log.h"
 #include "tst.h"
-
-/* Appends one signed attribute with a single DER value; takes ownership of value. */
-static int
-add_attr(asn1_node n, const char *oid, unsigned char *value, size_t len)
-{
-	int rc = -1;
-
-	if (value == NULL)
-		return -1;
-	if (tsa_asn1_write(n, "signerInfos.?1.signedAttrs", "NEW", 1) == 0 &&
-	    tsa_asn1_write(n, "signerInfos.?1.signedAttrs.?LAST.attrType", oid, 0) == 0 &&
-	    tsa_asn1_write(n, "signerInfos.?1.signedAttrs.?LAST.attrValues", "NEW", 1) == 0 &&
-	    tsa_asn1_write(n, "signerInfos.?1.signedAttrs.?LAST.attrValues.?LAST", value,
-	    len) == 0)
-		rc = 0;
-	free(value);
-	return rc;
-}
 
 /* The SigningCertificate(V2) value: one ESSCertID(v2) for the signer certificate. */
 static int
@@ -77,9 +67,91 @@ out:
 	return rc;
 }
 
+/*
+ * The last ESS value built, and what it was built from.  Workers are single-threaded
+ * processes; a new certificate or other ESS options replace it.
+ */
+static struct {
+	unsigned char	*cert;
+	size_t		 cert_len;
+	int		 version;
+	gnutls_digest_algorithm_t hash;
+	int		 issuer_serial;
+	unsigned char	*value;
+	size_t		 len;
+} ess_cache;
+
+/* The ESS value for p, from the cache or built (and kept); NULL when it cannot be built. */
+static const unsigned char *
+ess_cached(const struct cms_params *p, size_t *len)
+{
+	const struct der_blob *c = &p->signer->cert_der;
+	gnutls_digest_algorithm_t h = p->ess_version == 1 ? GNUTLS_DIG_SHA1 :
+	    p->ess_hash != NULL ? p->ess_hash->gnutls : GNUTLS_DIG_UNKNOWN;
+	unsigned char *v, *cert;
+	size_t vlen;
+
+	if (ess_cache.value != NULL && ess_cache.cert_len == c->len &&
+	    ess_cache.version == p->ess_version && ess_cache.hash == h &&
+	    ess_cache.issuer_serial == (p->ess_issuer_serial != 0) &&
+	    memcmp(ess_cache.cert, c->data, c->len) == 0) {
+		*len = ess_cache.len;
+		return ess_cache.value;
+	}
+	if (ess_value(p, &v, &vlen) == -1)
+		return NULL;
+	if ((cert = malloc(c->len)) == NULL) {
+		free(v);
+		return NULL;
+	}
+	memcpy(cert, c->data, c->len);
+	free(ess_cache.cert);
+	free(ess_cache.value);
+	ess_cache.cert = cert;
+	ess_cache.cert_len = c->len;
+	ess_cache.version = p->ess_version;
+	ess_cache.hash = h;
+	ess_cache.issuer_serial = p->ess_issuer_serial != 0;
+	ess_cache.value = v;
+	ess_cache.len = vlen;
+	*len = vlen;
+	return v;
+}
+
+/* Opens Attribute ::= SEQUENCE { attrType, attrValues SET OF ANY } up to its one value;
+ * *v is the mark of the SET, the return value that of the SEQUENCE. */
+static size_t
+attr_open(struct der_out *o, const char *oid, size_t *v)
+{
+	size_t m = der_out_open(o);
+
+	der_out_oid(o, oid);
+	*v = der_out_open(o);
+	return m;
+}
+
+static void
+attr_close(struct der_out *o, size_t m, size_t v)
+{
+	der_out_close(o, v, 0x31);
+	der_out_close(o, m, 0x30);
+}
+
+/* AlgorithmIdentifier; params NULL: absent (RFC 5754 3: no parameters for SHA-2). */
+static void
+put_alg(struct der_out *o, const char *oid, const unsigned char *params, size_t len)
+{
+	size_t m = der_out_open(o);
+
+	der_out_oid(o, oid);
+	if (params != NULL)
+		der_out_raw(o, params, len);
+	der_out_close(o, m, 0x30);
+}
+
 /* RFC 5652 11.3: UTCTime through 2049, GeneralizedTime from 2050. */
 static int
-signing_time_value(const struct timespec *t, unsigned char **out, size_t *outlen)
+put_signing_time(struct der_out *o, const struct timespec *t)
 {
 	struct timespec whole = { t->tv_sec, 0 };
 	char text[32];
@@ -90,81 +162,52 @@ signing_time_value(const struct timespec *t, unsigned char **out, size_t *outlen
 	if (tm.tm_year + 1900 >= 2050) {
 		if (gentime_format(&whole, 0, text, sizeof(text)) == -1)
 			return -1;
-		return tsa_asn1_encode_value("TSA.GeneralizedTimeValue", text, 0, out, outlen);
+		der_out_tlv(o, 0x18, text, strlen(text));
+		return 0;
 	}
 	snprintf(text, sizeof(text), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return tsa_asn1_encode_value("TSA.UTCTimeValue", text, 0, out, outlen);
+	der_out_tlv(o, 0x17, text, strlen(text));
+	return 0;
 }
 
+/* The signed attributes as they are signed, with the universal SET tag (RFC 5652 5.4). */
 static int
-add_signed_attrs(asn1_node n, const struct cms_params *p)
+signed_attrs(const struct cms_params *p, const struct hash_alg *d, unsigned char **out,
+    size_t *outlen)
 {
-	const struct hash_alg *d = p->digest != NULL ? p->digest : p->signer->digest;
-	unsigned char digest[TSA_MAX_IMPRINT], *v = NULL;
-	size_t vlen;
+	unsigned char digest[TSA_MAX_IMPRINT];
+	const unsigned char *ess;
+	struct der_out o;
+	size_t m, v, len;
 
 	if (gnutls_hash_fast(d->gnutls, p->content, p->content_len, digest) < 0)
 		return -1;
-	if (tsa_asn1_encode_value("TSA.ObjectIdentifier", p->content_type, 0, &v, &vlen) == -1 ||
-	    add_attr(n, OID_AA_CONTENT_TYPE, v, vlen) == -1)
-		return -1;
-	v = NULL;
-	if (tsa_asn1_encode_value("TSA.OctetString", digest, d->len, &v, &vlen) == -1 ||
-	    add_attr(n, OID_AA_MESSAGE_DIGEST, v, vlen) == -1)
-		return -1;
-	v = NULL;
-	if (p->ess_version != 0 && (ess_value(p, &v, &vlen) == -1 ||
-	    add_attr(n, p->ess_version == 1 ? OID_AA_SIGNING_CERT : OID_AA_SIGNING_CERT_V2, v,
-	    vlen) == -1))
-		return -1;
-	v = NULL;
-	if (p->signing_time != NULL && (signing_time_value(p->signing_time, &v, &vlen) == -1 ||
-	    add_attr(n, OID_AA_SIGNING_TIME, v, vlen) == -1))
-		return -1;
-	return 0;
-}
-
-/* Signs the DER of the signed attributes with the universal SET tag (RFC 5652 5.4). */
-static int
-sign_attrs(asn1_node n, const struct signer *s, const struct hash_alg *d)
-{
-	unsigned char *der = NULL;
-	gnutls_datum_t sig = { NULL, 0 };
-	size_t len;
-	int rc = -1;
-
-	if (tsa_asn1_encode(n, "signerInfos.?1.signedAttrs", &der, &len) == -1)
-		return -1;
-	if (len < 2 || der[0] != 0xa0)
-		goto out;
-	der[0] = 0x31;
-	if (signer_sign_as(s, signer_algorithm(s, d), der, len, &sig) == -1)
-		goto out;
-	rc = tsa_asn1_write(n, "signerInfos.?1.signature", sig.data, sig.size);
-out:
-	gnutls_free(sig.data);
-	free(der);
-	return rc;
-}
-
-static int
-add_certs(asn1_node n, const struct cms_params *p)
-{
-	const struct signer *s = p->signer;
-	size_t i;
-
-	if (p->certs == CMS_CERTS_NONE)
-		return tsa_asn1_write(n, "certificates", NULL, 0);
-	if (tsa_asn1_write(n, "certificates", "NEW", 1) == -1 ||
-	    tsa_asn1_write(n, "certificates.?LAST", s->cert_der.data, s->cert_der.len) == -1)
-		return -1;
-	for (i = 0; p->certs == CMS_CERTS_CHAIN && i < s->n_chain; i++)
-		if (tsa_asn1_write(n, "certificates", "NEW", 1) == -1 ||
-		    tsa_asn1_write(n, "certificates.?LAST", s->chain_der[i].data,
-		    s->chain_der[i].len) == -1)
-			return -1;
-	return 0;
+	der_out_init(&o);
+	m = attr_open(&o, OID_AA_CONTENT_TYPE, &v);
+	der_out_oid(&o, p->content_type);
+	attr_close(&o, m, v);
+	m = attr_open(&o, OID_AA_MESSAGE_DIGEST, &v);
+	der_out_tlv(&o, 0x04, digest, d->len);
+	attr_close(&o, m, v);
+	if (p->ess_version != 0) {
+		m = attr_open(&o, p->ess_version == 1 ? OID_AA_SIGNING_CERT :
+		    OID_AA_SIGNING_CERT_V2, &v);
+		if ((ess = ess_cached(p, &len)) == NULL)
+			o.failed = 1;
+		else
+			der_out_raw(&o, ess, len);
+		attr_close(&o, m, v);
+	}
+	if (p->signing_time != NULL) {
+		m = attr_open(&o, OID_AA_SIGNING_TIME, &v);
+		if (put_signing_time(&o, p->signing_time) == -1)
+			o.failed = 1;
+		attr_close(&o, m, v);
+	}
+	/* DER: a SET OF in the order of its encodings (X.690 11.6). */
+	der_out_close_set(&o, 0, 0x31);
+	return der_out_finish(&o, out, outlen);
 }
 
 int
@@ -174,50 +217,65 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	const struct hash_alg *d = p->digest != NULL ? p->digest : s->digest;
 	const unsigned char *params;
 	const char *sig_oid;
-	unsigned char *sd = NULL;
-	size_t sd_len, params_len;
-	asn1_node n = NULL, ci = NULL;
+	unsigned char *attrs = NULL, version;
+	gnutls_datum_t sig = { NULL, 0 };
+	struct der_out o;
+	size_t attrs_len, params_len, ci, ex, sd, m, si, i;
 	int rc = -1;
 
-	if (tsa_asn1_new("TSA.SignedData", &n) == -1)
-		return -1;
 	signer_cms_algorithm(s, d, &sig_oid, &params, &params_len);
+	if (signed_attrs(p, d, &attrs, &attrs_len) == -1 || attrs_len < 2)
+		goto out;
+	if (signer_sign_as(s, signer_algorithm(s, d), attrs, attrs_len, &sig) == -1)
+		goto out;
+	/* In SignerInfo the signed attributes carry their [0] IMPLICIT tag. */
+	attrs[0] = 0xa0;
+
+	der_out_init(&o);
+	ci = der_out_open(&o);				/* ContentInfo */
+	der_out_oid(&o, OID_CT_SIGNED_DATA);
+	ex = der_out_open(&o);				/* content [0] EXPLICIT */
+	sd = der_out_open(&o);				/* SignedData */
 	/* RFC 5652 5.1: version 1 when eContentType is id-data (no attribute certificates,
 	 * SignerInfo version 1), else 3. */
-	if (tsa_asn1_write(n, "version", strcmp(p->content_type, OID_CT_DATA) == 0 ? "1" : "3",
-	    0) == -1 ||
-	    tsa_asn1_write(n, "digestAlgorithms", "NEW", 1) == -1 ||
-	    tsa_asn1_write(n, "digestAlgorithms.?1.algorithm", d->oid, 0) == -1 ||
-	    tsa_asn1_write(n, "digestAlgorithms.?1.parameters", NULL, 0) == -1 ||
-	    tsa_asn1_write(n, "encapContentInfo.eContentType", p->content_type, 0) == -1 ||
-	    tsa_asn1_write(n, "encapContentInfo.eContent", p->content, p->content_len) == -1 ||
-	    add_certs(n, p) == -1 ||
-	    tsa_asn1_write(n, "crls", NULL, 0) == -1 ||
-	    tsa_asn1_write(n, "signerInfos", "NEW", 1) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.version", "1", 0) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.sid", "issuerAndSerialNumber", 1) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.sid.issuerAndSerialNumber.issuer",
-	    s->issuer_dn.data, s->issuer_dn.len) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.sid.issuerAndSerialNumber.serialNumber",
-	    s->serial.data, s->serial.len) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.digestAlgorithm.algorithm", d->oid, 0) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.digestAlgorithm.parameters", NULL, 0) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.signatureAlgorithm.algorithm", sig_oid, 0) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.signatureAlgorithm.parameters", params,
-	    params_len) == -1 ||
-	    tsa_asn1_write(n, "signerInfos.?1.unsignedAttrs", NULL, 0) == -1)
-		goto out;
-	if (add_signed_attrs(n, p) == -1 || sign_attrs(n, s, d) == -1 ||
-	    tsa_asn1_encode(n, NULL, &sd, &sd_len) == -1)
-		goto out;
-	if (tsa_asn1_new("TSA.ContentInfo", &ci) == -1 ||
-	    tsa_asn1_write(ci, "contentType", OID_CT_SIGNED_DATA, 0) == -1 ||
-	    tsa_asn1_write(ci, "content", sd, sd_len) == -1)
-		goto out;
-	rc = tsa_asn1_encode(ci, NULL, out, outlen);
+	version = strcmp(p->content_type, OID_CT_DATA) == 0 ? 1 : 3;
+	der_out_integer(&o, &version, 1);
+	i = der_out_open(&o);				/* digestAlgorithms */
+	put_alg(&o, d->oid, NULL, 0);
+	der_out_close(&o, i, 0x31);
+	i = der_out_open(&o);				/* encapContentInfo */
+	der_out_oid(&o, p->content_type);
+	si = der_out_open(&o);
+	der_out_tlv(&o, 0x04, p->content, p->content_len);
+	der_out_close(&o, si, 0xa0);
+	der_out_close(&o, i, 0x30);
+	if (p->certs != CMS_CERTS_NONE) {		/* certificates [0] IMPLICIT SET OF */
+		i = der_out_open(&o);
+		der_out_raw(&o, s->cert_der.data, s->cert_der.len);
+		for (si = 0; p->certs == CMS_CERTS_CHAIN && si < s->n_chain; si++)
+			der_out_raw(&o, s->chain_der[si].data, s->chain_der[si].len);
+		der_out_close_set(&o, i, 0xa0);
+	}
+	i = der_out_open(&o);				/* signerInfos */
+	si = der_out_open(&o);				/* SignerInfo */
+	version = 1;
+	der_out_integer(&o, &version, 1);
+	m = der_out_open(&o);				/* sid: issuerAndSerialNumber */
+	der_out_raw(&o, s->issuer_dn.data, s->issuer_dn.len);
+	der_out_integer(&o, s->serial.data, s->serial.len);
+	der_out_close(&o, m, 0x30);
+	put_alg(&o, d->oid, NULL, 0);
+	der_out_raw(&o, attrs, attrs_len);
+	put_alg(&o, sig_oid, params, params_len);
+	der_out_tlv(&o, 0x04, sig.data, sig.size);
+	der_out_close(&o, si, 0x30);
+	der_out_close(&o, i, 0x31);
+	der_out_close(&o, sd, 0x30);
+	der_out_close(&o, ex, 0xa0);
+	der_out_close(&o, ci, 0x30);
+	rc = der_out_finish(&o, out, outlen);
 out:
-	free(sd);
-	asn1_delete_structure(&n);
-	asn1_delete_structure(&ci);
+	gnutls_free(sig.data);
+	free(attrs);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * test_der.c - unit tests of the strict DER gate (src/asn1/der.c): what it lets through (a
  * real `openssl ts -query` output, small hand-made TLVs of every universal type it checks)
  * and, for each X.690 rule it enforces, one encoding breaking it, refused with a message
- * naming the rule.  Also der_tlv_len on good and bad headers.
+ * naming the rule.  Also der_tlv_len on good and bad headers, and the writer (der_out_*):
+ * OIDs and INTEGERs as libtasn1 encodes them, long lengths, SET OF order, sticky failures.
  * Fixtures: tests/unit/fixtures/core (relative to $TSA_SRCDIR, default ".").
  */
 #include <check.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asn1.h"
 #include "bytes.h"
 #include "der.h"
 #include "tsa_limits.h"
@@ -367,6 +369,169 @@ START_TEST(tlv_len_bad)
 }
 END_TEST
 
+/* ---- the writer ----------------------------------------------------------------------------- */
+
+/* The writer's output of o equals want; o is finished. */
+static void
+out_is(struct der_out *o, const unsigned char *want, size_t wantlen, const char *what)
+{
+	unsigned char *p = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+
+	ck_assert_msg(der_out_finish(o, &p, &len) == 0, "%s: writer failed", what);
+	ck_assert_msg(len == wantlen && memcmp(p, want, len) == 0, "%s: wrong bytes", what);
+	ck_assert_msg(der_check(p, len, &why) == 0, "%s: not DER: %s", what, why);
+	free(p);
+}
+
+START_TEST(writer_oids_as_libtasn1)
+{
+	static const char *oids[] = {
+		"1.2", "0.0", "2.999", "2.5.4.3", "1.2.840.113549.1.7.2", "1.2.840.10045.4.3.2",
+		"2.16.840.1.101.3.4.2.1", "1.3.6.1.4.1.4294967295", "1.2.128.16383.16384",
+		"1.2.840.113549.1.9.16.2.47",
+	};
+	size_t i, len;
+	unsigned char *want;
+	struct der_out o;
+
+	ck_assert_int_eq(tsa_asn1_init(), 0);
+	for (i = 0; i < sizeof(oids) / sizeof(oids[0]); i++) {
+		ck_assert_int_eq(tsa_asn1_encode_value("TSA.ObjectIdentifier", oids[i], 0, &want,
+		    &len), 0);
+		der_out_init(&o);
+		der_out_oid(&o, oids[i]);
+		out_is(&o, want, len, oids[i]);
+		free(want);
+	}
+}
+END_TEST
+
+START_TEST(writer_refuses_bad_oids)
+{
+	static const char *bad[] = {
+		"", "1", "3.1", "1.40", "0.40", "1.2.", ".1.2", "1..2", "1.02", "1.2.a", "1.2 ",
+		"-1.2", "1.2.4294967296", "1.2.99999999999999999999",
+	};
+	unsigned char *p;
+	size_t i, len;
+	struct der_out o;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		der_out_init(&o);
+		der_out_oid(&o, bad[i]);
+		ck_assert_msg(der_out_finish(&o, &p, &len) == -1, "'%s' accepted", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(writer_integers)
+{
+	struct der_out o;
+
+	der_out_init(&o);
+	der_out_integer(&o, B(0x00, 0x00, 0x7f), 3);
+	out_is(&o, BYTES(0x02, 0x01, 0x7f), "leading zeros dropped");
+	der_out_init(&o);
+	der_out_integer(&o, B(0x00, 0x80), 2);
+	out_is(&o, BYTES(0x02, 0x02, 0x00, 0x80), "positive 128 keeps its zero");
+	der_out_init(&o);
+	der_out_integer(&o, B(0xff, 0xff, 0x80), 3);
+	out_is(&o, BYTES(0x02, 0x01, 0x80), "-128");
+	der_out_init(&o);
+	der_out_integer(&o, B(0xff, 0x7f), 2);
+	out_is(&o, BYTES(0x02, 0x02, 0xff, 0x7f), "-129");
+	der_out_init(&o);
+	der_out_integer(&o, B(0x00), 1);
+	out_is(&o, BYTES(0x02, 0x01, 0x00), "zero");
+}
+END_TEST
+
+START_TEST(writer_lengths_and_nesting)
+{
+	static unsigned char big[70000], want[70000 + 16];
+	size_t sizes[] = { 0, 127, 128, 255, 256, 65535, 65536 }, i, h;
+	struct der_out o;
+	size_t m;
+
+	memset(big, 0xab, sizeof(big));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+
+		/* SEQUENCE { OCTET STRING n } built by closing a mark. */
+		der_out_init(&o);
+		m = der_out_open(&o);
+		der_out_tlv(&o, 0x04, big, n);
+		der_out_close(&o, m, 0x30);
+		h = n < 128 ? 2 : n < 256 ? 3 : n < 65536 ? 4 : 5;
+		want[0] = 0x30;
+		if (n + h < 128)
+			want[1] = (unsigned char)(n + h), m = 2;
+		else if (n + h < 256)
+			want[1] = 0x81, want[2] = (unsigned char)(n + h), m = 3;
+		else if (n + h < 65536)
+			want[1] = 0x82, want[2] = (unsigned char)((n + h) >> 8),
+			    want[3] = (unsigned char)(n + h), m = 4;
+		else
+			want[1] = 0x83, want[2] = (unsigned char)((n + h) >> 16),
+			    want[3] = (unsigned char)((n + h) >> 8), want[4] = (unsigned char)(n + h),
+			    m = 5;
+		want[m] = 0x04;
+		if (n < 128)
+			want[m + 1] = (unsigned char)n;
+		else if (n < 256)
+			want[m + 1] = 0x81, want[m + 2] = (unsigned char)n;
+		else if (n < 65536)
+			want[m + 1] = 0x82, want[m + 2] = (unsigned char)(n >> 8),
+			    want[m + 3] = (unsigned char)n;
+		else
+			want[m + 1] = 0x83, want[m + 2] = (unsigned char)(n >> 16),
+			    want[m + 3] = (unsigned char)(n >> 8), want[m + 4] = (unsigned char)n;
+		memcpy(want + m + h, big, n);
+		out_is(&o, want, m + h + n, "nested lengths");
+	}
+}
+END_TEST
+
+START_TEST(writer_set_of_order)
+{
+	struct der_out o;
+	size_t m;
+	unsigned char *p;
+	size_t len;
+
+	/* X.690 11.6: in the order of the encodings, whatever the order written. */
+	der_out_init(&o);
+	m = der_out_open(&o);
+	der_out_raw(&o, B(0x04, 0x02, 0x01, 0x02), 4);
+	der_out_raw(&o, B(0x02, 0x01, 0x05), 3);
+	der_out_raw(&o, B(0x04, 0x01, 0xff), 3);
+	der_out_raw(&o, B(0x04, 0x02, 0x01, 0x01), 4);
+	der_out_close_set(&o, m, 0x31);
+	out_is(&o, BYTES(0x31, 0x0e, 0x02, 0x01, 0x05, 0x04, 0x01, 0xff, 0x04, 0x02, 0x01, 0x01,
+	    0x04, 0x02, 0x01, 0x02), "SET OF sorted");
+	/* Not a whole TLV inside: refused, and the failure sticks. */
+	der_out_init(&o);
+	m = der_out_open(&o);
+	der_out_raw(&o, B(0x04, 0x05, 0x01), 3);
+	der_out_close_set(&o, m, 0x31);
+	der_out_raw(&o, B(0x05, 0x00), 2);
+	ck_assert_int_eq(der_out_finish(&o, &p, &len), -1);
+	/* More elements than TSA_MAX_SET_ELEMENTS: refused. */
+	der_out_init(&o);
+	m = der_out_open(&o);
+	for (len = 0; len <= TSA_MAX_SET_ELEMENTS; len++)
+		der_out_raw(&o, B(0x05, 0x00), 2);
+	der_out_close_set(&o, m, 0x31);
+	ck_assert_int_eq(der_out_finish(&o, &p, &len), -1);
+	/* A mark past the end: refused. */
+	der_out_init(&o);
+	der_out_close(&o, 5, 0x30);
+	ck_assert_int_eq(der_out_finish(&o, &p, &len), -1);
+}
+END_TEST
+
 static Suite *
 der_suite(void)
 {
@@ -404,6 +569,14 @@ der_suite(void)
 	suite_add_tcase(s, tc);
 
 	/* Bugs found by these tests, fixed: kept as regressions. */
+	tc = tcase_create("writer");
+	tcase_add_test(tc, writer_oids_as_libtasn1);
+	tcase_add_test(tc, writer_refuses_bad_oids);
+	tcase_add_test(tc, writer_integers);
+	tcase_add_test(tc, writer_lengths_and_nesting);
+	tcase_add_test(tc, writer_set_of_order);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("regressions");
 	tcase_add_test(tc, generalized_time_comma_or_no_seconds);
 	suite_add_tcase(s, tc);

@@ -27,6 +27,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "asn1.h"
 #include "bytes.h"
 #include "conf.h"
 #include "der.h"
@@ -862,6 +863,37 @@ struct token {
 	int		 has_certs;
 };
 
+/*
+ * cms.c writes the DER itself: libtasn1 must decode it as the module's ContentInfo and
+ * SignedData and encode both again to the same bytes (its SET OF values in DER order too).
+ */
+static void
+tasn1_round_trip(const unsigned char *p, size_t len)
+{
+	asn1_node ci = NULL, sd = NULL;
+	unsigned char *content = NULL, *again = NULL;
+	size_t content_len, again_len;
+	const char *why = NULL;
+
+	ck_assert_msg(tsa_asn1_decode("TSA.ContentInfo", p, len, &ci, &why) == 0,
+	    "libtasn1 refuses the ContentInfo: %s", why);
+	ck_assert_int_eq(tsa_asn1_read_alloc(ci, "content", &content, &content_len), 0);
+	ck_assert_msg(tsa_asn1_decode("TSA.SignedData", content, content_len, &sd, &why) == 0,
+	    "libtasn1 refuses the SignedData: %s", why);
+	ck_assert_int_eq(tsa_asn1_encode(sd, NULL, &again, &again_len), 0);
+	ck_assert_uint_eq(again_len, content_len);
+	ck_assert_mem_eq(again, content, content_len);
+	free(again);
+	again = NULL;
+	ck_assert_int_eq(tsa_asn1_encode(ci, NULL, &again, &again_len), 0);
+	ck_assert_uint_eq(again_len, len);
+	ck_assert_mem_eq(again, p, len);
+	free(again);
+	free(content);
+	asn1_delete_structure(&sd);
+	asn1_delete_structure(&ci);
+}
+
 /* Structure RFC 5652 5.1-5.3 and RFC 3161 2.4.2 prescribe, checked while taking it apart. */
 static void
 parse_token(const unsigned char *p, size_t len, const unsigned char *content,
@@ -873,6 +905,7 @@ parse_token(const unsigned char *p, size_t len, const unsigned char *content,
 
 	memset(t, 0, sizeof(*t));
 	ck_assert_msg(der_check(p, len, &why) == 0, "token not DER: %s", why);
+	tasn1_round_trip(p, len);
 	ci = tlv_at(p, len);
 	ck_assert_uint_eq(ci.len, len);
 	ck_assert_uint_eq(ci.tag, 0x30);
