@@ -424,7 +424,7 @@ write_conf() {
     # $WORKER_ROLE, a member of the least-privilege role tsa_worker; tsactl and tsa-admin as the
     # owner, tsa.  Before that, everything connects as tsa.
     local db_user=tsa
-    if conf_knows admin_database; then
+    if roles_ready; then
         db_user=$WORKER_ROLE
     fi
     conf=$(printf '%s\n' \
@@ -449,7 +449,7 @@ write_conf() {
 
 # The workers' LOGIN role, a member of tsa_worker (made by the migration), once tsa.conf uses it.
 worker_role() {
-    conf_knows admin_database || return 0
+    roles_ready || return 0
     [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tsa_worker'") == 1 ]] ||
         die "tsa.conf has admin_database but the migration made no role tsa_worker (schema/003_roles.sql)"
     psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $WORKER_ROLE failed"
@@ -462,6 +462,10 @@ ALTER ROLE $WORKER_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
 GRANT tsa_worker TO $WORKER_ROLE;
 EOF
 }
+
+# Database roles: the conf key admin_database and the migration making tsa_worker (schema 003,
+# embedded in tsactl) are both built.
+roles_ready() { conf_knows admin_database && conf_knows tsa_worker; }
 
 # Does the configuration parser of the built programs know KEY?  (Its keys are string
 # literals of src/util/conf.c, linked into tsactl.)
