@@ -148,7 +148,12 @@ FUZZ_SECONDS ?= 60
 fuzz: need-deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Soak: SOAK_SECONDS (default 600; CI: 45) of mixed traffic against a private stack.
+SOAK_SECONDS ?= 600
+soak: need-deps all
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/run.sh
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps need-deps check run start stop bench fuzz clean
+.PHONY: all deps need-deps check run start stop bench fuzz soak clean
