@@ -224,8 +224,11 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	int rc = -1;
 
 	signer_cms_algorithm(s, d, &sig_oid, &params, &params_len);
-	if (signed_attrs(p, d, &attrs, &attrs_len) == -1 || attrs_len < 2)
+	if (signed_attrs(p, d, &attrs, &attrs_len) == -1 || attrs_len < 2) {
+		log_msg(LOG_ERR, "signed attributes not encoded (content type %s)",
+		    p->content_type);
 		goto out;
+	}
 	if (signer_sign_as(s, signer_algorithm(s, d), attrs, attrs_len, &sig) == -1)
 		goto out;
 	/* In SignerInfo the signed attributes carry their [0] IMPLICIT tag. */
@@ -273,7 +276,8 @@ cms_sign(const struct cms_params *p, unsigned char **out, size_t *outlen)
 	der_out_close(&o, sd, 0x30);
 	der_out_close(&o, ex, 0xa0);
 	der_out_close(&o, ci, 0x30);
-	rc = der_out_finish(&o, out, outlen);
+	if ((rc = der_out_finish(&o, out, outlen)) == -1)
+		log_msg(LOG_ERR, "SignedData not encoded (content type %s)", p->content_type);
 out:
 	gnutls_free(sig.data);
 	free(attrs);
