@@ -3,7 +3,7 @@
 protocols (RFC 3161 DER, SOAP/XML, Authenticode base64) against one TSA URL on loopback.
 
     load.py --url http://127.0.0.1:PORT/tsa --seconds S [--requests N] [--procs P]
-            [--record FILE] [--mix valid|mixed] [--rate R] [--allow-down] [--allow-502]
+            [--record FILE] [--mix valid|mixed] [--rate R] [--allow-down] [--allow-killed CODES]
 
 Several processes, each with a keep-alive HTTP/1.1 connection (python3 stdlib only).  Bounded:
 it stops after S seconds or N requests in all, whichever comes first, and refuses any host but
@@ -13,8 +13,9 @@ tests/soak/check.py compares with PostgreSQL.  A summary (counts per kind and st
 percentiles, unexpected answers) is printed as JSON on standard output; exit 1 when an answer
 was unexpected.  With --allow-down, refusals that say the TSA is unavailable (systemFailure,
 HTTP 503, a SOAP refusal) are counted as "down" instead of unexpected: for the PostgreSQL fault
-test, where the database stops under load.  With --allow-502, HTTP 502 (the web server's answer
-when a worker dies under a request) is counted as "killed": for the worker-kill test.  --rate
+test, where the database stops under load.  With --allow-killed 502 (a comma-separated list),
+those HTTP statuses (the web server's answer when a worker dies under a request) are counted as
+"killed": for the worker-kill test.  --rate
 paces the whole run to R requests per second (default: as fast as the TSA answers).
 """
 import argparse
@@ -187,10 +188,10 @@ def soap_token(text):
     return m.group(0) if m else None
 
 
-def classify(expect, code, ctype, body, allow_down, allow_502=False):
+def classify(expect, code, ctype, body, allow_down, allow_killed=()):
     """('ok'|'down'|'killed'|'unexpected', token or None, why)."""
-    if allow_502 and code == 502:
-        return "killed", None, "502"
+    if code in allow_killed:
+        return "killed", None, "HTTP %d" % code
     if expect == "rfc3161" or expect == "rfc3161-rejected":
         if code != 200 or ctype != "application/timestamp-reply":
             return "unexpected", None, "HTTP %d %s" % (code, ctype)
@@ -247,6 +248,7 @@ def worker(idx, args, deadline, quota, queue):
     rec = open("%s.%d" % (args.record, idx), "w") if args.record else None
     conn = None
     done = 0
+    killed_codes = tuple(int(c) for c in args.allow_killed.split(",") if c)
     start = time.monotonic()
     while done < quota and time.monotonic() < deadline:
         if args.rate > 0:
@@ -275,7 +277,7 @@ def worker(idx, args, deadline, quota, queue):
         lat.append(dt)
         done += 1
         verdict, token, why = classify(expect, code, rtype.split(";")[0].strip(), data,
-                                       args.allow_down, args.allow_502)
+                                       args.allow_down, killed_codes)
         key = "%s %d %s" % (kind, code, verdict)
         stats[key] = stats.get(key, 0) + 1
         if verdict == "unexpected" and len(unexpected) < 20:
@@ -297,7 +299,7 @@ def main():
     ap.add_argument("--record")
     ap.add_argument("--mix", choices=("mixed", "valid"), default="mixed")
     ap.add_argument("--allow-down", action="store_true")
-    ap.add_argument("--allow-502", action="store_true")
+    ap.add_argument("--allow-killed", default="")
     ap.add_argument("--rate", type=float, default=0)
     args = ap.parse_args()
     host = urllib.parse.urlsplit(args.url).hostname
