@@ -24,6 +24,28 @@ struct edit_actor {
 	const char	*who;		/* e.g. "admin alice (CN=...; sha256 ab12...)" */
 };
 
+/*
+ * A policy's fields as text, as tsactl's options and the console's form give them; NULL:
+ * not given (unchanged by edit_policy_set).  For the match rules "any" clears the rule.
+ */
+struct edit_policy {
+	const char	*name;		/* 1..128 printable bytes, no spaces */
+	const char	*oid;		/* the policy OID, dotted */
+	const char	*signer;	/* a signer's name */
+	const char	*protocol;	/* rfc3161 | soap | authenticode | any */
+	const char	*req_policy;	/* a requested policy OID | any */
+	const char	*client_cert;	/* yes | no | any */
+	const char	*client;	/* a client registered for the service | any */
+};
+
+/* Checks the given fields (no database): 0, or 65 with the reason. */
+int	edit_policy_check(const struct edit_policy *p, char *err, size_t errlen);
+/* Sets the given fields of service/policy (one transaction, the signer and client looked up
+ * in it).  *row: service, policy, position, policy_oid, signer and the match rules. */
+int	edit_policy_set(PGconn *c, const char *service, const char *policy,
+	    const struct edit_policy *p, const struct edit_actor *actor, PGresult **row,
+	    char *err, size_t errlen);
+
 /* The two ordered children: policies of a service, filters of a policy. */
 enum edit_order { EDIT_POLICIES, EDIT_FILTERS };
 

@@ -177,6 +177,9 @@ static const char *POLICY_USAGE =
     "       tsactl policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
     "              [--protocol rfc3161|soap|authenticode] [--req-policy OID]\n"
     "              [--client-cert yes|no] [--client NAME]\n"
+    "       tsactl policy set SERVICE POLICY [--oid OID] [--signer SIGNER]\n"
+    "              [--protocol rfc3161|soap|authenticode|any] [--req-policy OID|any]\n"
+    "              [--client-cert yes|no|any] [--client NAME|any]\n"
     "       tsactl policy remove SERVICE POLICY\n";
 
 static int
@@ -281,41 +284,32 @@ struct policy_args {
 	const char	*client_cert, *client;
 };
 
+/* "any" means no rule: NULL. */
+static const char *
+no_any(const char *v)
+{
+	return v != NULL && strcmp(v, "any") == 0 ? NULL : v;
+}
+
+/* The shared check (edit.c, as the web console's), then the values as the columns take them. */
 static int
 policy_args_check(struct policy_args *a)
 {
-	if (!cli_name_ok(a->name)) {
-		cli_err("'%s' is not a policy name (1 to 128 printable characters, no spaces)",
-		    a->name);
-		return EX_DATAERR;
+	struct edit_policy e = { a->name, a->oid, NULL, a->protocol, a->req_policy,
+	    a->client_cert, a->client };
+	char err[512];
+	int rc;
+
+	if ((rc = edit_policy_check(&e, err, sizeof(err))) != 0) {
+		cli_err("%s", err);
+		return rc;
 	}
-	if (!tsa_oid_text_valid(a->oid)) {
-		cli_err("--oid '%s' is not an OID in dotted form", a->oid);
-		return EX_DATAERR;
-	}
-	if (a->req_policy != NULL && !tsa_oid_text_valid(a->req_policy)) {
-		cli_err("--req-policy '%s' is not an OID in dotted form", a->req_policy);
-		return EX_DATAERR;
-	}
-	if (a->protocol != NULL && strcmp(a->protocol, "rfc3161") != 0 &&
-	    strcmp(a->protocol, "soap") != 0 && strcmp(a->protocol, "authenticode") != 0) {
-		cli_err("--protocol must be rfc3161, soap or authenticode, not '%s'", a->protocol);
-		return EX_DATAERR;
-	}
-	if (a->client_cert != NULL) {
-		if (strcmp(a->client_cert, "yes") == 0)
-			a->client_cert = "true";
-		else if (strcmp(a->client_cert, "no") == 0)
-			a->client_cert = "false";
-		else {
-			cli_err("--client-cert must be yes or no, not '%s'", a->client_cert);
-			return EX_DATAERR;
-		}
-	}
-	if (a->client != NULL && !cli_name_ok(a->client)) {
-		cli_err("--client '%s' is not a client name", a->client);
-		return EX_DATAERR;
-	}
+	a->protocol = no_any(a->protocol);
+	a->req_policy = no_any(a->req_policy);
+	a->client = no_any(a->client);
+	a->client_cert = no_any(a->client_cert);
+	if (a->client_cert != NULL)
+		a->client_cert = strcmp(a->client_cert, "yes") == 0 ? "true" : "false";
 	return 0;
 }
 
@@ -457,12 +451,51 @@ out:
 	return rc;
 }
 
+/* Changes a policy's OID, signer or match rules in place (edit.c, as the web console does). */
+static int
+policy_set(int argc, char **argv)
+{
+	struct edit_policy e;
+	struct cli_opt opts[] = {
+		{ "--oid", &e.oid }, { "--signer", &e.signer }, { "--protocol", &e.protocol },
+		{ "--req-policy", &e.req_policy }, { "--client-cert", &e.client_cert },
+		{ "--client", &e.client },
+	};
+	char *pos[2], ver[24], err[512];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	cli_args(POLICY_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 2, 2);
+	if (e.oid == NULL && e.signer == NULL && e.protocol == NULL && e.req_policy == NULL &&
+	    e.client_cert == NULL && e.client == NULL) {
+		cli_err("policy set needs at least one of --oid, --signer, --protocol, "
+		    "--req-policy, --client-cert, --client");
+		cli_usage(POLICY_USAGE);
+	}
+	if ((rc = edit_policy_check(&e, err, sizeof(err))) != 0) {
+		cli_err("%s", err);
+		return rc;
+	}
+	c = cli_connect();
+	if ((rc = edit_policy_set(c, pos[0], pos[1], &e, NULL, &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "policy %s of service %s set", pos[1], pos[0]);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
 int
 cmd_policy(int argc, char **argv)
 {
 	static const struct cli_sub subs[] = {
 		{ "list", policy_list }, { "show", policy_show }, { "add", policy_add },
-		{ "remove", policy_remove },
+		{ "set", policy_set }, { "remove", policy_remove },
 	};
 
 	return cli_dispatch(POLICY_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);

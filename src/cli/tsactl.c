@@ -39,6 +39,8 @@ usage(void)
 	    "  policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
 	    "      [--protocol rfc3161|soap|authenticode] [--req-policy OID]\n"
 	    "      [--client-cert yes|no] [--client NAME]\n"
+	    "  policy set SERVICE POLICY [--oid OID] [--signer SIGNER] [--protocol P|any]\n"
+	    "      [--req-policy OID|any] [--client-cert yes|no|any] [--client NAME|any]\n"
 	    "  filter list SERVICE POLICY | add SERVICE POLICY FILTER [JSON] [--position N]\n"
 	    "  filter remove SERVICE POLICY --position N | set SERVICE POLICY --position N JSON\n"
 	    "  signer list | remove NAME\n"

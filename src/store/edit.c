@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "asn1.h"
 #include "edit.h"
 #include "policy.h"
 #include "store.h"
@@ -438,6 +439,163 @@ edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
 		goto end;
 	snprintf(what, sizeof(what), "filter %s removed from %s/%s (position %ld, was %s)",
 	    PQgetvalue(r, 0, 1), service, policy, at, PQgetvalue(r, 0, 2));
+	rc = record(c, actor, service, what, err, errlen);
+end:
+	if ((rc = end(c, rc, err, errlen)) == 0)
+		*row = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+/* ---- policies ------------------------------------------------------------------------------ */
+
+static int
+name_ok(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= ' ' || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	return n >= 1 && n <= 128;
+}
+
+int
+edit_policy_check(const struct edit_policy *p, char *err, size_t errlen)
+{
+	const char *cc = p->client_cert;
+
+	if (p->name != NULL && !name_ok(p->name)) {
+		snprintf(err, errlen, "'%s' is not a policy name (1 to 128 printable characters, "
+		    "no spaces)", p->name);
+		return EX_DATAERR;
+	}
+	if (p->oid != NULL && !tsa_oid_text_valid(p->oid)) {
+		snprintf(err, errlen, "--oid '%s' is not an OID in dotted form", p->oid);
+		return EX_DATAERR;
+	}
+	if (p->signer != NULL && !name_ok(p->signer)) {
+		snprintf(err, errlen, "--signer '%s' is not a signer name", p->signer);
+		return EX_DATAERR;
+	}
+	if (p->req_policy != NULL && strcmp(p->req_policy, "any") != 0 &&
+	    !tsa_oid_text_valid(p->req_policy)) {
+		snprintf(err, errlen, "--req-policy '%s' is not an OID in dotted form",
+		    p->req_policy);
+		return EX_DATAERR;
+	}
+	if (p->protocol != NULL && strcmp(p->protocol, "rfc3161") != 0 &&
+	    strcmp(p->protocol, "soap") != 0 && strcmp(p->protocol, "authenticode") != 0 &&
+	    strcmp(p->protocol, "any") != 0) {
+		snprintf(err, errlen, "--protocol must be rfc3161, soap or authenticode, not '%s'",
+		    p->protocol);
+		return EX_DATAERR;
+	}
+	if (cc != NULL && strcmp(cc, "yes") != 0 && strcmp(cc, "no") != 0 &&
+	    strcmp(cc, "any") != 0) {
+		snprintf(err, errlen, "--client-cert must be yes or no, not '%s'", cc);
+		return EX_DATAERR;
+	}
+	if (p->client != NULL && strcmp(p->client, "any") != 0 && !name_ok(p->client)) {
+		snprintf(err, errlen, "--client '%s' is not a client name", p->client);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+/* "any" (or NULL) as SQL NULL; yes/no as boolean text. */
+static const char *
+rule(const char *v)
+{
+	if (v == NULL || strcmp(v, "any") == 0)
+		return NULL;
+	if (strcmp(v, "yes") == 0)
+		return "true";
+	if (strcmp(v, "no") == 0)
+		return "false";
+	return v;
+}
+
+int
+edit_policy_set(PGconn *c, const char *service, const char *policy,
+    const struct edit_policy *e, const struct edit_actor *actor, PGresult **row, char *err,
+    size_t errlen)
+{
+	char pid[24], gid[24] = "", what[1024];
+	const char *p[14];
+	PGresult *r = NULL;
+	int rc, n;
+
+	if ((rc = edit_policy_check(e, err, errlen)) != 0)
+		return rc;
+	if (e->name != NULL) {
+		snprintf(err, errlen, "a policy is not renamed: remove it and add it again");
+		return EX_DATAERR;
+	}
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_policy(c, service, policy, 1, pid, sizeof(pid), err, errlen)) != 0)
+		goto end;
+	if (e->signer != NULL) {
+		p[0] = e->signer;
+		if ((r = run(c, "SELECT id FROM signers WHERE name = $1", 1, p,
+		    "looking up the signer", &rc, err, errlen)) == NULL)
+			goto end;
+		if (PQntuples(r) == 0) {
+			snprintf(err, errlen, "no signer '%s' (tsactl signer list)", e->signer);
+			rc = EDIT_FAIL;
+			goto end;
+		}
+		snprintf(gid, sizeof(gid), "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		r = NULL;
+	}
+	if (e->client != NULL && strcmp(e->client, "any") != 0) {
+		p[0] = pid;
+		p[1] = e->client;
+		if ((r = run(c, "SELECT 1 FROM clients k JOIN policies p ON p.service_id ="
+		    " k.service_id WHERE p.id = $1::integer AND k.name = $2", 2, p,
+		    "looking up the client", &rc, err, errlen)) == NULL)
+			goto end;
+		n = PQntuples(r);
+		PQclear(r);
+		r = NULL;
+		if (n == 0) {
+			snprintf(err, errlen, "service '%s' has no registered client '%s' "
+			    "(tsactl client add)", service, e->client);
+			rc = EDIT_FAIL;
+			goto end;
+		}
+	}
+	/* $2k: "set this field", $2k+1: its value (NULL for any). */
+	p[0] = pid;
+	p[1] = e->oid != NULL ? "t" : "f";		p[2] = e->oid;
+	p[3] = e->signer != NULL ? "t" : "f";		p[4] = gid[0] != '\0' ? gid : NULL;
+	p[5] = e->protocol != NULL ? "t" : "f";		p[6] = rule(e->protocol);
+	p[7] = e->req_policy != NULL ? "t" : "f";	p[8] = rule(e->req_policy);
+	p[9] = e->client_cert != NULL ? "t" : "f";	p[10] = rule(e->client_cert);
+	p[11] = e->client != NULL ? "t" : "f";		p[12] = rule(e->client);
+	if ((r = run(c, "UPDATE policies SET"
+	    " policy_oid = CASE WHEN $2::boolean THEN $3 ELSE policy_oid END,"
+	    " signer_id = CASE WHEN $4::boolean THEN $5::integer ELSE signer_id END,"
+	    " match_protocol = CASE WHEN $6::boolean THEN $7 ELSE match_protocol END,"
+	    " match_req_policy = CASE WHEN $8::boolean THEN $9 ELSE match_req_policy END,"
+	    " match_client_cert = CASE WHEN $10::boolean THEN $11::boolean"
+	    "  ELSE match_client_cert END,"
+	    " match_client = CASE WHEN $12::boolean THEN $13 ELSE match_client END"
+	    " WHERE id = $1::integer RETURNING"
+	    " (SELECT name FROM services WHERE id = service_id) AS service, name AS policy,"
+	    " position, policy_oid, (SELECT name FROM signers WHERE id = signer_id) AS signer,"
+	    " match_protocol, match_req_policy, match_client_cert, match_client", 13, p,
+	    "setting the policy", &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "policy %s/%s set: oid %s, signer %s, protocol %s, "
+	    "req-policy %s, client-cert %s, client %s", service, policy, PQgetvalue(r, 0, 3),
+	    PQgetvalue(r, 0, 4), PQgetisnull(r, 0, 5) ? "any" : PQgetvalue(r, 0, 5),
+	    PQgetisnull(r, 0, 6) ? "any" : PQgetvalue(r, 0, 6),
+	    PQgetisnull(r, 0, 7) ? "any" : PQgetvalue(r, 0, 7),
+	    PQgetisnull(r, 0, 8) ? "any" : PQgetvalue(r, 0, 8));
 	rc = record(c, actor, service, what, err, errlen);
 end:
 	if ((rc = end(c, rc, err, errlen)) == 0)
