@@ -267,7 +267,20 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
 	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
-/* Parses p under the guard.  The document, or NULL with *fault set. */
+/* 1 when libxml2 ran out of memory since the last xmlResetLastError(). */
+static int
+out_of_memory(void)
+{
+	const xmlError *e = xmlGetLastError();
+
+	return e != NULL && e->code == XML_ERR_NO_MEMORY;
+}
+
+/*
+ * Parses p under the guard.  The document, or NULL with *fault set (NULL: out of memory, a
+ * system failure rather than the client's fault).  An allocation failing inside libxml2 can
+ * leave a tree with holes (xmlNewNs keeps a NULL href), so such a tree is never read.
+ */
 static xmlDocPtr
 parse_guarded(const unsigned char *p, size_t len, const char **fault)
 {
@@ -276,8 +289,11 @@ parse_guarded(const unsigned char *p, size_t len, const char **fault)
 	xmlDocPtr doc = NULL;
 
 	*fault = FAULT_XML;
-	if ((ctxt = xmlCreateMemoryParserCtxt((const char *)p, (int)len)) == NULL)
+	xmlResetLastError();
+	if ((ctxt = xmlCreateMemoryParserCtxt((const char *)p, (int)len)) == NULL) {
+		*fault = NULL;		/* nothing was parsed: only memory can be missing */
 		return NULL;
+	}
 	/* NONET; never NOENT (entity substitution) or DTDLOAD/DTDATTR/DTDVALID. */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	ctxt->_private = &g;
@@ -301,7 +317,9 @@ parse_guarded(const unsigned char *p, size_t len, const char **fault)
 	xmlParseDocument(ctxt);
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
-	if (g.fault != NULL)
+	if (ctxt->errNo == XML_ERR_NO_MEMORY || out_of_memory())
+		*fault = NULL;
+	else if (g.fault != NULL)
 		*fault = g.fault;
 	else if (ctxt->wellFormed && doc != NULL && ctxt->errNo == 0) {
 		xmlFreeParserCtxt(ctxt);
@@ -413,6 +431,12 @@ validate(xmlNodePtr tsr, struct tsa_refusal *ref)
 	xmlSchemaSetValidStructuredErrors(vc, schema_error, ref);
 	rc = xmlSchemaValidateOneElement(vc, tsr);
 	xmlSchemaFreeValidCtxt(vc);
+	if (rc < 0 || out_of_memory()) {
+		/* The validator's internal error (out of memory): not the client's fault. */
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "internal error",
+		    "schema validation failed internally: %d", rc);
+		return -1;
+	}
 	if (rc != 0) {
 		if (ref->detail[0] == '\0')
 			snprintf(ref->detail, sizeof(ref->detail), "schema validation: %d", rc);
@@ -536,7 +560,11 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 		return -1;
 	}
 	if ((doc = parse_guarded(p, len, &fault)) == NULL) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, fault, "libxml2 refused the request");
+		if (fault == NULL)
+			tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "internal error",
+			    "out of memory parsing the request");
+		else
+			tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, fault, "libxml2 refused the request");
 		return -1;
 	}
 	root = xmlDocGetRootElement(doc);
