@@ -135,6 +135,8 @@ faults_worker_killed() {
     echo "killed $killed workers; $n502 requests answered $codes"
     (( killed == 3 )) || bad "only $killed workers could be killed"
     (( n502 <= killed )) || bad "$n502 requests failed ($codes) for $killed workers killed"
+    # Saturated by three clients, two workers are nearly always mid-request: a kill lands in one.
+    (( n502 >= 1 )) || bad "no request was in flight in any of the $killed workers killed"
     (( $(faults_json "$d/load.json" granted) > 100 )) || bad "too few tokens granted around the kills"
     faults_granted "after the kills: "
     faults_check "$d/granted"
@@ -159,7 +161,10 @@ faults_slowloris() {
     kill -0 "$spid" 2>/dev/null || bad "the slow clients ended before the normal traffic did: $(oneline <"$d/slow.json")"
     wait "$spid" || bad "slowloris.py failed: $(oneline <"$d/slow.json")"
     cat "$d/slow.json" "$d/load.json"
-    (( $(faults_json "$d/load.json" requests) == 200 )) || bad "not all 200 normal requests were served within 7 s"
+    # Apache's mod_proxy_fcgi passes a request body on to the worker as it arrives (nginx and
+    # lighttpd read it whole first), so there slow bodies hold the workers: this fails.
+    (( $(faults_json "$d/load.json" requests) == 200 )) ||
+        bad "only $(faults_json "$d/load.json" requests) of 200 normal requests served in 7 s during the slow-client attack (web server: ${TSA_WEB:-nginx})"
     p99=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_ms"]["p99"])' "$d/load.json")
     python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 500 else 1)' "$p99" ||
         bad "normal requests slowed down by the slow clients: p99 $p99 ms"
