@@ -5,6 +5,7 @@ headers of a POST at once and then dribble its body), so that a server which han
 requests to the workers would run out of them.
 
     slowloris.py --host 127.0.0.1 --port PORT --path /tsa --conns 200 --seconds 10
+                 [--mode both|headers|body]
 
 Bounded: stops after --seconds, refuses non-loopback hosts.  Prints how many connections were
 opened and how many the server closed early (that is the server defending itself: fine).
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("--path", default="/tsa")
     ap.add_argument("--conns", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--mode", choices=("both", "headers", "body"), default="both")
     args = ap.parse_args()
     if not args.host.startswith("127.") and args.host != "::1":
         sys.exit("slowloris.py: loopback only")
@@ -37,7 +39,7 @@ def main():
     for i in range(args.conns):
         s = socket.create_connection((args.host, args.port), timeout=5)
         s.setblocking(False)
-        if i % 2:
+        if args.mode == "body" or (args.mode == "both" and i % 2):
             s.sendall(post)
             pending = iter(lambda: bytes([random.randint(0, 255)]), None)
         else:
