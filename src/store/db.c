@@ -13,6 +13,12 @@ int
 db_init(struct db *db, const char *conninfo)
 {
 	memset(db, 0, sizeof(*db));
+	/*
+	 * libpq waits forever for a server that does not answer a connect (a host gone from the
+	 * network): a worker would hang in every request.  3 s unless the conninfo or the
+	 * environment says otherwise (a connect_timeout in conninfo wins over the variable).
+	 */
+	setenv("PGCONNECT_TIMEOUT", "3", 0);
 	return (db->conninfo = strdup(conninfo)) == NULL ? -1 : 0;
 }
 
@@ -60,16 +66,20 @@ db_conn(struct db *db)
 	if (now.tv_sec < db->next_try.tv_sec || (now.tv_sec == db->next_try.tv_sec &&
 	    now.tv_nsec < db->next_try.tv_nsec))
 		return NULL;
-	db->next_try = now;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->prepared = 0;
+	db->conn = PQconnectdb(db->conninfo);
+	/*
+	 * The next try 500 ms after this one ended: a connect that waited out its timeout must
+	 * not be followed at once by another within the same request.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &db->next_try);
 	db->next_try.tv_nsec += 500000000L;
 	if (db->next_try.tv_nsec >= 1000000000L) {
 		db->next_try.tv_sec++;
 		db->next_try.tv_nsec -= 1000000000L;
 	}
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	db->prepared = 0;
-	db->conn = PQconnectdb(db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		log_msg(LOG_WARNING, "database unreachable: %s", PQerrorMessage(db->conn));
 		PQfinish(db->conn);

@@ -288,10 +288,58 @@ faults_pkcs11() {
     grep -E 'session lost|reinitialised|logged in again|opened|keep-alive' "$d/fcgi.log"
 }
 
+# ---- PostgreSQL unresponsive -----------------------------------------------------------------
+# A database address that accepts connections and never answers (a server hung, a host gone
+# behind a stateful firewall): a worker of its own pointed at it must refuse within seconds
+# (libpq's connect timeout), not hang until the web server gives up.
+faults_pg_unresponsive() {
+    local d port fpid spid i out t0 t1
+    d=$(casedir)
+    chmod 755 "$d"
+    port=$(free_port) || bad "no free port"
+    python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+end = time.monotonic() + 40
+s.settimeout(1)
+while time.monotonic() < end:
+    try:
+        held.append(s.accept()[0])
+    except OSError:
+        pass' "$port" </dev/null >/dev/null 2>&1 3>&- &
+    spid=$!
+    for ((i = 0; i < 50; i++)); do port_free "$port" || break; sleep 0.1; done
+    ! port_free "$port" || bad "the silent listener did not start"
+    { grep -v -E '^(database|listen|workers) *=' "$TSA_VAR/tsa.conf"
+      echo "database = host=127.0.0.1 port=$port dbname=tsa user=tsa"
+      echo "listen = unix:$d/tsa.sock"
+      echo "workers = 1"; } >"$d/tsa.conf"
+    setsid "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" </dev/null >"$d/fcgi.log" 2>&1 3>&- &
+    fpid=$!
+    P11_CASE=$d
+    echo "$fpid" >"$d/fcgi.pid"
+    trap 'kill "$(<"$P11_CASE/fcgi.pid")" '"$spid"' 2>/dev/null' EXIT
+    for ((i = 0; i < 100; i++)); do [[ -S $d/tsa.sock ]] && break; sleep 0.1; done
+    [[ -S $d/tsa.sock ]] || bad "the worker did not start: $(oneline <"$d/fcgi.log")"
+    t0=$(date +%s%N)
+    out=$(timeout 20 bash -c "$(declare -f fcgi_timestamp bad); fcgi_timestamp '$d' hung" 3>&1) ||
+        bad "no answer within 20 s with the database unresponsive ($out)"
+    t1=$(date +%s%N)
+    echo "answered in $(( (t1 - t0) / 1000000 )) ms"
+    [[ $out == "Status: 200 OK" ]] || bad "worker answered '$out'"
+    ( expect_rejected "$d/hung.tsr" "$FI_SYSTEM_FAILURE" ) || exit 1
+    (( (t1 - t0) / 1000000 < 10000 )) || bad "the refusal took $(( (t1 - t0) / 1000000 )) ms"
+    grep -q 'timeout expired' "$d/fcgi.log" || bad "the worker did not log the connect timeout: $(tail -n2 "$d/fcgi.log" | oneline)"
+}
+
 cases_faults() {
     FAULTS_URL=http://127.0.0.1:$TSA_HTTP_PORT/tsa
     run_case "faults/key-missing" faults_key_missing
     run_case "faults/token-missing" faults_token_missing
+    run_case "faults/pg-unresponsive" faults_pg_unresponsive
     run_case "faults/pkcs11-session-lost" faults_pkcs11
     run_case "faults/slowloris" faults_slowloris
     run_case "faults/worker-killed" faults_worker_killed
