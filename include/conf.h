@@ -18,6 +18,8 @@ struct tsa_conf {
 	char	*pin_file;		/* file holding the token's user PIN */
 	char	*pin_env;		/* or: environment variable holding it */
 	char	*listen;		/* unix:PATH or HOST:PORT */
+	char	*admin_listen;		/* tsa-admin's socket: unix:PATH or HOST:PORT */
+	char	*admin_database;	/* conninfo of tsactl and tsa-admin; NULL: database */
 	int	 workers;		/* worker processes */
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */

@@ -66,7 +66,10 @@ cli_connect(void)
 		cli_err("%s: database is not set", conf_path(cli_conf_file));
 		exit(EX_CONFIG);
 	}
-	c = PQconnectdb(cli_conf.database);
+	/* The administration role when tsa.conf names one (the workers' may only read and
+	 * insert). */
+	c = PQconnectdb(cli_conf.admin_database != NULL ? cli_conf.admin_database :
+	    cli_conf.database);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "tsactl: database unreachable: %s", PQerrorMessage(c));
 		PQfinish(c);

@@ -113,6 +113,12 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "pin_env") == 0) {
 			if (set_string(&conf->pin_env, v) == -1)
 				goto oom;
+		} else if (strcmp(k, "admin_listen") == 0) {
+			if (set_string(&conf->admin_listen, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "admin_database") == 0) {
+			if (set_string(&conf->admin_database, v) == -1)
+				goto oom;
 		} else if (strcmp(k, "listen") == 0) {
 			if (set_string(&conf->listen, v) == -1)
 				goto oom;
@@ -235,5 +241,7 @@ conf_free(struct tsa_conf *conf)
 	free(conf->pin_file);
 	free(conf->pin_env);
 	free(conf->listen);
+	free(conf->admin_listen);
+	free(conf->admin_database);
 	memset(conf, 0, sizeof(*conf));
 }
