@@ -208,6 +208,7 @@ FAILURES=0
 bench_key() {
     local key=$1 http https out uri raw_line raw=- e2e=- ratio=- p50=- p90=- p99=- rows=- reqs=-
     local before after wrk_line non2xx errs inflight sync fsync cpu per_token sig_ms= cpu_ratio=-
+    local syncs_before syncs_after
     local reply text failures_before=$FAILURES status
 
     TSA_VAR=$(mktemp -d /tmp/tsa-bench.XXXXXX) || die "mktemp failed"
@@ -253,6 +254,8 @@ bench_key() {
         openssl ts -query -data "$out/data.txt" -sha256 -cert -out "$out/req.tsq" 2>/dev/null ||
             die "openssl ts -query failed"
         before=$(sql 'SELECT count(*) FROM issued_tokens')
+        # WAL flushes (one per durable commit unless commits share one): pg_stat_wal, PG 14 up.
+        syncs_before=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
         cpu_ticks >"$out/cpu.before"
         say "e2e: wrk -t$BENCH_WRK_THREADS -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency POST http://127.0.0.1:$http/tsa"
         if ! BENCH_TSQ=$out/req.tsq timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
@@ -268,6 +271,7 @@ bench_key() {
         # Requests still in flight when wrk stopped finish on the server: give them a moment.
         sleep 2
         after=$(sql 'SELECT count(*) FROM issued_tokens')
+        syncs_after=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
         reqs=$(field requests "$wrk_line")
         non2xx=$(field non2xx "$wrk_line")
         errs=$(( $(field connect "$wrk_line") + $(field read "$wrk_line") + $(field write "$wrk_line") + $(field timeout "$wrk_line") ))
@@ -279,6 +283,9 @@ bench_key() {
         say "e2e: CPU during the run (100% = one core): $cpu"
         per_token=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows")
         say "e2e: CPU ms per token: $per_token"
+        if [[ $syncs_before != - && $syncs_after != - ]] && (( after > before )); then
+            say "e2e: WAL flushes per token: $(awk -v n=$((syncs_after - syncs_before)) -v t=$((after - before)) 'BEGIN { printf "%.2f", n / t }')"
+        fi
         if [[ -n $sig_ms && $per_token != - ]]; then
             # What a token costs beyond its signature (the raw run's CPU per signature) is
             # the rest of the stack's work.  With the cores to itself, a ratio r allows the
