@@ -53,7 +53,7 @@ LIB_SRC  := src/util/log.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
-PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsactl $(BUILD)/tsa-bench-sign
+PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsactl $(BUILD)/tsa-admin $(BUILD)/tsa-bench-sign
 
 all: $(PROGS)
 
@@ -96,6 +96,10 @@ $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
                  $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
                  $(BUILD)/migrations.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The web console: its pages and FastCGI loop; its parsers are in libtsa (unit-tested, fuzzed).
+$(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
