@@ -270,14 +270,21 @@ handle(FCGX_Request *fr, PGconn **db, const char *conninfo, struct console_resp 
 {
 	struct console_req rq;
 	unsigned char key[32];
-	const char *uri = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+	const char *req_uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+	const char *uri = NULL;
+	char path[257];
 	const char *query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	char err[256];
 
 	memset(&rq, 0, sizeof(rq));
 	memset(rs, 0, sizeof(*rs));
-	if (uri == NULL)
-		uri = FCGX_GetParam("SCRIPT_NAME", fr->envp);
+	/* The path as the browser sent it (REQUEST_URI up to '?'): every web server sets it the
+	 * same, where DOCUMENT_URI and SCRIPT_NAME/PATH_INFO differ (nginx, Apache, lighttpd). */
+	if (req_uri != NULL && strcspn(req_uri, "?") < sizeof(path)) {
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(req_uri, "?"), req_uri);
+		uri = path;
+	} else if (req_uri == NULL)
+		uri = FCGX_GetParam("DOCUMENT_URI", fr->envp);
 	rq.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	if (rq.method == NULL || (strcmp(rq.method, "GET") != 0 &&
 	    strcmp(rq.method, "POST") != 0)) {
