@@ -68,10 +68,12 @@ out:
 }
 
 /*
- * The last ESS value built, and what it was built from.  Workers are single-threaded
- * processes; a new certificate or other ESS options replace it.
+ * The ESS values built last, and what each was built from: a few, so that policies signing
+ * with different certificates or ESS options in turn do not rebuild them on every token.
+ * Workers are single-threaded processes; the oldest entry makes room for a new one.
  */
-static struct {
+#define ESS_CACHE	4
+static struct ess_entry {
 	unsigned char	*cert;
 	size_t		 cert_len;
 	int		 version;
@@ -79,7 +81,8 @@ static struct {
 	int		 issuer_serial;
 	unsigned char	*value;
 	size_t		 len;
-} ess_cache;
+} ess_cache[ESS_CACHE];
+static size_t ess_next;
 
 /* The ESS value for p, from the cache or built (and kept); NULL when it cannot be built. */
 static const unsigned char *
@@ -88,15 +91,18 @@ ess_cached(const struct cms_params *p, size_t *len)
 	const struct der_blob *c = &p->signer->cert_der;
 	gnutls_digest_algorithm_t h = p->ess_version == 1 ? GNUTLS_DIG_SHA1 :
 	    p->ess_hash != NULL ? p->ess_hash->gnutls : GNUTLS_DIG_UNKNOWN;
+	struct ess_entry *e;
 	unsigned char *v, *cert;
-	size_t vlen;
+	size_t vlen, i;
 
-	if (ess_cache.value != NULL && ess_cache.cert_len == c->len &&
-	    ess_cache.version == p->ess_version && ess_cache.hash == h &&
-	    ess_cache.issuer_serial == (p->ess_issuer_serial != 0) &&
-	    memcmp(ess_cache.cert, c->data, c->len) == 0) {
-		*len = ess_cache.len;
-		return ess_cache.value;
+	for (i = 0; i < ESS_CACHE; i++) {
+		e = &ess_cache[i];
+		if (e->value != NULL && e->cert_len == c->len && e->version == p->ess_version &&
+		    e->hash == h && e->issuer_serial == (p->ess_issuer_serial != 0) &&
+		    memcmp(e->cert, c->data, c->len) == 0) {
+			*len = e->len;
+			return e->value;
+		}
 	}
 	if (ess_value(p, &v, &vlen) == -1)
 		return NULL;
@@ -105,15 +111,17 @@ ess_cached(const struct cms_params *p, size_t *len)
 		return NULL;
 	}
 	memcpy(cert, c->data, c->len);
-	free(ess_cache.cert);
-	free(ess_cache.value);
-	ess_cache.cert = cert;
-	ess_cache.cert_len = c->len;
-	ess_cache.version = p->ess_version;
-	ess_cache.hash = h;
-	ess_cache.issuer_serial = p->ess_issuer_serial != 0;
-	ess_cache.value = v;
-	ess_cache.len = vlen;
+	e = &ess_cache[ess_next];
+	ess_next = (ess_next + 1) % ESS_CACHE;
+	free(e->cert);
+	free(e->value);
+	e->cert = cert;
+	e->cert_len = c->len;
+	e->version = p->ess_version;
+	e->hash = h;
+	e->issuer_serial = p->ess_issuer_serial != 0;
+	e->value = v;
+	e->len = vlen;
 	*len = vlen;
 	return v;
 }

@@ -1315,6 +1315,42 @@ START_TEST(cms_sha384_signer)
 }
 END_TEST
 
+/*
+ * cms.c keeps the ESS values it built (a few): two signers and more option sets than it keeps,
+ * in turn, must each get the ESS attribute of their own certificate and options.
+ */
+START_TEST(cms_ess_cache_in_turn)
+{
+	static const struct {
+		int	 rsa, version, issuer_serial;
+		const char *hash;
+	} turn[] = {
+		{ 0, 2, 1, "sha256" }, { 1, 2, 1, "sha256" }, { 0, 1, 1, "sha1" },
+		{ 1, 1, 0, "sha1" }, { 0, 2, 0, "sha256" }, { 1, 2, 1, "sha384" },
+		{ 0, 2, 1, "sha256" }, { 1, 2, 1, "sha256" }, { 0, 2, 1, "sha256" },
+	};
+	struct signer ec, rsa;
+	struct token t;
+	unsigned char *content, *tok;
+	size_t clen, len, i;
+
+	content = sample_tstinfo(&clen);
+	load(&ec, URI_EC, G.ec, G.chain, "auto", "sha256");
+	load(&rsa, URI_RSA, G.rsa, G.chain, "auto", "sha256");
+	for (i = 0; i < sizeof(turn) / sizeof(turn[0]); i++) {
+		struct signer *s = turn[i].rsa ? &rsa : &ec;
+
+		tok = sign(s, turn[i].version, turn[i].hash, turn[i].issuer_serial, CMS_CERTS_SIGNER,
+		    NULL, content, clen, &len, &t);
+		check_ess(&t, s, turn[i].version, turn[i].hash, turn[i].issuer_serial);
+		free(tok);
+	}
+	signer_free(&ec);
+	signer_free(&rsa);
+	free(content);
+}
+END_TEST
+
 START_TEST(cms_ess_versions)
 {
 	struct signer s;
@@ -1625,6 +1661,7 @@ tst_suite(void)
 	tcase_add_test(tc, cms_rsa_pkcs1_and_pss);
 	tcase_add_test(tc, cms_sha384_signer);
 	tcase_add_test(tc, cms_ess_versions);
+	tcase_add_test(tc, cms_ess_cache_in_turn);
 	tcase_add_test(tc, cms_signing_time);
 	tcase_add_test(tc, cms_certificates);
 	tcase_add_test(tc, signer_load_good);
