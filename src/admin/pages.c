@@ -1037,8 +1037,12 @@ page_token(struct console_req *rq, struct console_resp *rs)
 	out(&b, "\">Download the token</a> (%s, %zu bytes)</p>", strcmp(PQgetvalue(meta, 0, 3),
 	    "soap") == 0 ? "XML" : "DER", len);
 	signer_cas(rq, ca, sizeof(ca));
-	if ((f = open_memstream(&printed, &plen)) == NULL)
+	if ((f = open_memstream(&printed, &plen)) == NULL) {
+		if (ca[0] != '\0')
+			unlink(ca);
+		sb_str(&b, "<p class=\"bad\">out of memory</p>");
 		goto end;
+	}
 	if (strcmp(PQgetvalue(meta, 0, 3), "soap") == 0) {
 		struct xmlverify_result xr;
 

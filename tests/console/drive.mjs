@@ -9,7 +9,7 @@
 //     CONSOLE_SERVICE, CONSOLE_POLICY, CONSOLE_POSITION, CONSOLE_PARAMS, CONSOLE_BAD_PARAMS
 //                    (step edit): the filter to change, its new and a refused JSON
 //     CONSOLE_SERIAL (step lookup): the serial of the token to look up
-//   Steps: dashboard, edit, lookup.  Prints one "ok STEP ..." line per check; exits 1 with
+//   Steps: refused, dashboard, edit, lookup.  Prints one "ok STEP ..." line per check; exits 1 with
 //   "FAIL: why" on the first failure.  Only loopback URLs are accepted.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -55,7 +55,15 @@ const shot = async (name) => {
 const text = async (sel) => (await page.locator(sel).first().innerText()).trim();
 
 try {
-    if (step === 'dashboard') {
+    if (step === 'refused') {
+        // CONSOLE_CERT is a client certificate of the right CA that is no administrator's.
+        const r = await page.goto(`${base}/admin/`);
+        const body = await text('body');
+        if (r.status() !== 403 || !body.includes('Not an administrator')) fail(`refused: HTTP ${r.status()}: ${body.slice(0, 200)}`);
+        if (body.includes('Dashboard')) fail('a non-administrator sees the dashboard');
+        console.log('ok refused: 403 Not an administrator');
+        await shot('0-refused');
+    } else if (step === 'dashboard') {
         const r = await page.goto(`${base}/admin/`);
         if (r.status() !== 200) fail(`dashboard: HTTP ${r.status()}: ${(await page.content()).slice(0, 300)}`);
         const body = await text('body');
@@ -113,7 +121,7 @@ try {
         await dl.saveAs(file);
         console.log(`download ${file}`);
     } else {
-        fail(`unknown step '${step}' (dashboard, edit, lookup)`);
+        fail(`unknown step '${step}' (refused, dashboard, edit, lookup)`);
     }
 } catch (e) {
     await page.screenshot({ path: path.join(out, `failed-${step}.png`), fullPage: true }).catch(() => {});

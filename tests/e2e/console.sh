@@ -72,6 +72,8 @@ console_refusals() {
     [[ $code == 403 ]] || bad "a non-administrator gets HTTP $code"
     grep -q 'Not an administrator' "$d/client.html" || bad "403 without the reason: $(head -c 300 "$d/client.html" | oneline)"
     grep -q 'Dashboard' "$d/client.html" && bad "a non-administrator sees the dashboard"
+    # The same in the browser, with the page's screenshot.
+    console_drive refused CONSOLE_CERT="$TSA_VAR/pki/client.pem" CONSOLE_KEY="$TSA_VAR/pki/client.key"
     # No certificate: the web server refuses it (400) or the handshake fails (000).
     code=$(console_get "" "" /admin/ "$d/none.html")
     [[ $code != 200 ]] || bad "no certificate, yet HTTP 200"
