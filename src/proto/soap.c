@@ -267,6 +267,59 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
 	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
+static int
+xml_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * XML 1.0 4.3.3: the declared encoding, when any, must be UTF-8.  Checked on the raw bytes
+ * before libxml2 sees them, so that libxml2 never sets up another decoder (iconv), whose setup
+ * leaks when an allocation fails in it.  0, or -1 when the declaration names another encoding.
+ * A declaration this bounded scan cannot read is left to libxml2: it refuses it, or the check
+ * after the parse (doc->encoding) does.
+ */
+static int
+declared_encoding_ok(const unsigned char *p, size_t len)
+{
+	static const char decl[] = "<?xml", key[] = "encoding";
+	const unsigned char *end, *q;
+	unsigned char quote;
+	size_t n;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
+	if (len < sizeof(decl) - 1 || memcmp(p, decl, sizeof(decl) - 1) != 0)
+		return 0;
+	/* The declaration ends at its "?>" (or the body does). */
+	for (end = p + sizeof(decl) - 1; end < p + len; end++)
+		if (end[0] == '?' && end + 1 < p + len && end[1] == '>')
+			break;
+	for (q = p + sizeof(decl) - 1; (size_t)(end - q) >= sizeof(key) - 1; q++) {
+		if (memcmp(q, key, sizeof(key) - 1) != 0)
+			continue;
+		q += sizeof(key) - 1;
+		while (q < end && xml_space(*q))
+			q++;
+		if (q == end || *q++ != '=')
+			return 0;
+		while (q < end && xml_space(*q))
+			q++;
+		if (q == end || (*q != '"' && *q != '\''))
+			return 0;
+		quote = *q++;
+		for (n = 0; q + n < end && q[n] != quote; n++)
+			;
+		if (q + n == end)
+			return 0;
+		return n == 5 && strncasecmp((const char *)q, "UTF-8", 5) == 0 ? 0 : -1;
+	}
+	return 0;
+}
+
 /* 1 when libxml2 ran out of memory since the last xmlResetLastError(). */
 static int
 out_of_memory(void)
@@ -552,6 +605,11 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 	if (memchr(p, '\0', len) != NULL) {
 		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENCODING,
 		    "a NUL byte: UTF-16, UTF-32 or binary");
+		return -1;
+	}
+	if (declared_encoding_ok(p, len) == -1) {
+		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENCODING,
+		    "XML 1.0 4.3.3: the declared encoding is not UTF-8");
 		return -1;
 	}
 	if (soap_init() == -1) {
