@@ -4,7 +4,8 @@
 # a bad change refused with its reason, the change seen in the next real RFC 3161 token
 # (openssl), that token looked up, verified and downloaded; a screenshot of each page in
 # $TSA_BUILD/artefacts/console/.  With curl: a certificate that is not an administrator's gets
-# 403, no certificate is refused, forged POSTs (no CSRF token, a tampered one, another Origin,
+# 403, no certificate is refused, a policy change through the form (refused with tsactl's
+# reason, then written with its event), forged POSTs (no CSRF token, a tampered one, another Origin,
 # a cross-site fetch) get 403 and change nothing.
 # The demo administrator (var/pki/admin.pem) is registered with `tsactl admin add` when the
 # stack has not done it.
@@ -212,6 +213,36 @@ console_soap_token() {
     out=$(tsactl verify "$d/token.xml" --ca "$TSA_VAR/pki/ca.pem" 2>&1) || bad "tsactl verify of the download: $(oneline <<<"$out")"
 }
 
+# The policy form (POST /admin/policy-set) with a valid CSRF token, as the browser sends it: a
+# bad OID refused with tsactl's own reason and nothing changed, a good change written with an
+# event, then put back with tsactl policy set (the same path).
+console_policy_edit() {
+    local d code pol csrf base form before out
+    d=$(casedir)
+    pol=$(tsactl --json policy list verificationserver | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["policy"])') ||
+        bad "no policy in service verificationserver"
+    before=$(tsactl --json policy show verificationserver "$pol")
+    console_admin_get "/admin/policy?service=verificationserver&policy=$pol" "$d/page.html" >/dev/null
+    csrf=$(grep -o 'name="csrf" value="[0-9]*\.[0-9a-f]*"' "$d/page.html" | head -n1 | sed 's/.*value="//; s/"$//')
+    [[ -n $csrf ]] || bad "no CSRF token in the policy page"
+    base="csrf=$csrf&service=verificationserver&policy=$pol&signer=demo-rsa2048&protocol=any&client_cert=any&client="
+    form="$base&oid=1.3.x&req_policy="
+    code=$(console_admin_get /admin/policy-set "$d/bad.html" --data "$form" -H "Origin: $(console_url)")
+    [[ $code == 422 ]] || bad "a bad OID: HTTP $code"
+    out=$(tsactl policy set verificationserver "$pol" --oid 1.3.x 2>&1) && bad "tsactl accepted a bad OID"
+    grep -qF -- "${out#tsactl: }" "$d/bad.html" || bad "the console's reason is not tsactl's: $out"
+    [[ $(tsactl --json policy show verificationserver "$pol") == "$before" ]] || bad "a refused change was written"
+    form="$base&oid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["policy_oid"])' "$before")&req_policy=1.2.3.4"
+    code=$(console_admin_get /admin/policy-set "$d/good.html" --data "$form" -H "Origin: $(console_url)" -H 'Sec-Fetch-Site: same-origin')
+    [[ $code == 303 ]] || bad "a good policy change: HTTP $code: $(grep -o 'id="result">[^<]*' "$d/good.html")"
+    [[ $(tsactl --json policy show verificationserver "$pol" | python3 -c 'import json,sys; print(json.load(sys.stdin)["match_req_policy"])') == 1.2.3.4 ]] ||
+        bad "the policy change is not in the database"
+    tsa_psql -c "SELECT detail FROM events WHERE kind = 'config-change' ORDER BY id DESC LIMIT 1" |
+        grep -q "policy verificationserver/$pol set: .*req-policy 1.2.3.4.* by administrator" || bad "no event for the policy change"
+    tsactl policy set verificationserver "$pol" --req-policy any >/dev/null || bad "tsactl policy set failed"
+    [[ $(tsactl --json policy show verificationserver "$pol") == "$before" ]] || bad "the policy is not back as it was"
+}
+
 # Always puts the accuracy filter back, even when the browser case failed half-way.
 console_restore() {
     local pol pos
@@ -225,5 +256,6 @@ cases_console() {
     run_case console/forged-post console_forged
     run_case console/browser console_browser
     run_case console/soap-token console_soap_token
+    run_case console/policy-edit console_policy_edit
     console_restore >/dev/null 2>&1
 }
