@@ -243,6 +243,32 @@ console_policy_edit() {
     [[ $(tsactl --json policy show verificationserver "$pol") == "$before" ]] || bad "the policy is not back as it was"
 }
 
+# tsactl admin add|remove: a second administrator (a fresh certificate of the demo client CA)
+# is let in once added, and refused again at once when removed; a duplicate is refused.
+console_admin_verbs() {
+    local d code
+    d=$(casedir)
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/a2.key" \
+        -out "$d/a2.csr" -subj "/O=TSA e2e/CN=e2e second administrator" >/dev/null 2>&1 || bad "openssl req failed"
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=clientAuth" >"$d/a2.ext"
+    openssl x509 -req -in "$d/a2.csr" -CA "$TSA_VAR/pki/client-ca.pem" -CAkey "$TSA_VAR/pki/client-ca.key" \
+        -set_serial "0x$(randhex 8)" -days 2 -extfile "$d/a2.ext" -out "$d/a2.pem" >/dev/null 2>&1 ||
+        bad "openssl x509 -req failed"
+    code=$(console_get "$d/a2.pem" "$d/a2.key" /admin/ "$d/before.html")
+    [[ $code == 403 ]] || bad "an unregistered certificate: HTTP $code"
+    tsactl admin add e2e-second --cert "$d/a2.pem" || bad "tsactl admin add failed"
+    code=$(tsactl admin add e2e-again --cert "$d/a2.pem" 2>/dev/null; echo $?)
+    [[ $code == 1 ]] || bad "the same certificate added twice: exit $code"
+    code=$(console_get "$d/a2.pem" "$d/a2.key" /admin/ "$d/added.html")
+    [[ $code == 200 ]] && grep -q 'e2e-second' "$d/added.html" || bad "the new administrator gets HTTP $code"
+    tsactl admin remove e2e-second || bad "tsactl admin remove failed"
+    code=$(console_get "$d/a2.pem" "$d/a2.key" /admin/ "$d/removed.html")
+    [[ $code == 403 ]] || bad "a removed administrator gets HTTP $code"
+    [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE kind = 'admin-change' AND detail LIKE 'administrator e2e-second %'") == 2 ]] ||
+        bad "no admin-change events for the add and the remove"
+}
+
 # Always puts the accuracy filter back, even when the browser case failed half-way.
 console_restore() {
     local pol pos
@@ -257,5 +283,6 @@ cases_console() {
     run_case console/browser console_browser
     run_case console/soap-token console_soap_token
     run_case console/policy-edit console_policy_edit
+    run_case console/admin-verbs console_admin_verbs
     console_restore >/dev/null 2>&1
 }
