@@ -160,7 +160,7 @@ q(const struct console_req *rq, const char *sql, int n, const char *const *p)
 	return NULL;
 }
 
-/* A result as an HTML table, every cell escaped; cells in column `pre` as <code>. */
+/* A result as an HTML table, every cell escaped; column code_col (-1: none) as <code>. */
 static void
 table(struct sbuf *b, const PGresult *r, int code_col)
 {
