@@ -24,6 +24,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "handler.h"
 #include "log.h"
@@ -234,8 +237,15 @@ spawn(int listen_fd, const struct tsa_conf *conf)
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		int rc;
+
 		log_init("tsa-worker");
-		_exit(worker_main(listen_fd, conf));
+		rc = worker_main(listen_fd, conf);
+#ifdef __SANITIZE_ADDRESS__
+		/* _exit() skips LSan's check at exit: a worker's leaks are reported here. */
+		__lsan_do_leak_check();
+#endif
+		_exit(rc);
 	}
 	if (pid < 0)
 		log_msg(LOG_ERR, "fork: %s", strerror(errno));
