@@ -453,6 +453,7 @@ worker_role() {
     [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tsa_worker'") == 1 ]] ||
         die "tsa.conf has admin_database but the migration made no role tsa_worker (schema/003_roles.sql)"
     psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $WORKER_ROLE failed"
+SET client_min_messages = warning;
 DO \$\$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$WORKER_ROLE') THEN
         CREATE ROLE $WORKER_ROLE LOGIN;
