@@ -10,7 +10,7 @@
  * Input: NAME=VALUE entries separated by NUL bytes, as libfcgi hands the params over (at most
  * 64; each an exact-size copy, so a read past its end shows under ASan).
  * Checked with abort(): a request with a body to read is a POST asking for at most
- * max_body + 1 bytes; a POST refused for its CONTENT_LENGTH is marked too large; a service
+ * max_body + 1 bytes, exactly CONTENT_LENGTH when it is given (digits only); a POST refused for its CONTENT_LENGTH is marked too large; a service
  * URL is http:// or https:// and fits its buffer, and its document builds; a refusal by
  * ip-allow is HTTP 403 with a text.
  * Built by libFuzzer (tests/fuzz/run.sh) or with tests/fuzz/replay.c (make check).
@@ -90,6 +90,37 @@ readers(const struct http_request *hr)
 		abort();
 }
 
+/*
+ * A body to read: without CONTENT_LENGTH (or empty), max_body + 1 bytes are asked for; with
+ * it, its value, which is decimal digits only and at most max_body.
+ */
+static void
+check_length(char **envp, size_t want)
+{
+	const char *cl = NULL, *s;
+	size_t i, v = 0;
+
+	for (i = 0; envp[i] != NULL; i++)
+		if (strncmp(envp[i], "CONTENT_LENGTH=", 15) == 0) {
+			cl = envp[i] + 15;
+			break;		/* libfcgi's FCGX_GetParam takes the first */
+		}
+	if (cl == NULL || *cl == '\0') {
+		if (want != FUZZ_CAP + 1)
+			abort();
+		return;
+	}
+	for (s = cl; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			abort();
+		v = v * 10 + (size_t)(*s - '0');
+		if (v > FUZZ_CAP)
+			abort();
+	}
+	if (v > FUZZ_CAP || v != want)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -120,6 +151,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == 0 && hr.method != NULL && strcmp(hr.method, "POST") == 0 &&
 	    !hr.body_too_large)
 		abort();
+	if (body == 1)
+		check_length(envp, want);
 	readers(&hr);
 	for (i = 0; i < n; i++)
 		free(envp[i]);
