@@ -10,9 +10,9 @@ mtls_url() { printf 'https://127.0.0.1:%s/' "$TSA_HTTPS_PORT"; }
 
 # mtls_post CERT KEY INFILE OUTFILE CONTENT-TYPE: prints "CODE CONTENT_TYPE"; CERT empty: none.
 mtls_post() {
-    local cert=()
-    [[ -n $1 ]] && cert=(--cert "$1" --key "$2")
-    curl -sS --max-time 30 --cacert "$TSA_VAR/pki/ca.pem" "${cert[@]}" -o "$4" \
+    local auth=()
+    [[ -n $1 ]] && auth=(--cert "$1" --key "$2")
+    curl -sS --max-time 30 --cacert "$TSA_VAR/pki/ca.pem" "${auth[@]}" -o "$4" \
         -w '%{http_code} %{content_type}' -H "Content-Type: $5" --data-binary @"$3" "$(mtls_url)"
 }
 
