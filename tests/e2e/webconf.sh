@@ -77,6 +77,8 @@ webconf_apache() {
     webconf_has "$f" '^ *SSLOptions .*\+ExportCertData' "SSLOptions +ExportCertData"
     webconf_has "$f" '^ *SSLOptions .*\+StdEnvVars' "SSLOptions +StdEnvVars"
     webconf_has "$f" 'Require ip 127\.0\.0\.1 ::1' "Require ip 127.0.0.1 ::1"
+    webconf_has "$f" '^SetEnv proxy-sendcl 1$' "SetEnv proxy-sendcl 1 (the body read before a worker is taken)"
+    webconf_has "$f" '^SetInputFilter BUFFER$' "SetInputFilter BUFFER"
     webconf_prepare "$d" apache
     {
         echo "ServerRoot $d"
@@ -86,7 +88,7 @@ webconf_apache() {
         echo "ServerName localhost"
         echo "Listen 80"
         echo "Listen 443"
-        for mod in mpm_event authz_core authz_host env reqtimeout proxy proxy_fcgi socache_shmcb ssl; do
+        for mod in mpm_event authz_core authz_host env reqtimeout proxy proxy_fcgi buffer socache_shmcb ssl; do
             echo "LoadModule ${mod}_module $m/mod_$mod.so"
         done
         echo "Include $d/tsa.conf"
@@ -202,7 +204,7 @@ webconf_live_apache() {
         echo "Listen 127.0.0.1:$p1"
         echo "Listen 127.0.0.1:$p2"
         echo "DocumentRoot $d/live/www"
-        for mod in mpm_event authz_core authz_host env reqtimeout proxy proxy_fcgi socache_shmcb ssl; do
+        for mod in mpm_event authz_core authz_host env reqtimeout proxy proxy_fcgi buffer socache_shmcb ssl; do
             echo "LoadModule ${mod}_module $m/mod_$mod.so"
         done
         echo "Include $d/live.conf"
