@@ -572,6 +572,7 @@ EOF
     } >"$sql"
     psql_tsa -d tsa --single-transaction -f "$sql" >/dev/null || die "seeding the demo configuration failed ($sql)"
     register_demo_client
+    register_demo_admin
 }
 
 # The demo client (var/pki/client.pem) registered for the mtls service as 'demo-client', with
@@ -589,6 +590,23 @@ register_demo_client() {
     log "registering $PKI/client.pem as client demo-client of service mtls"
     "$TSA_BUILD/tsactl" --conf "$CONF" client add mtls demo-client --cert "$PKI/client.pem" >>"$LOGDIR/migrate.log" 2>&1 ||
         die "tsactl client add mtls demo-client failed (log: $LOGDIR/migrate.log)"
+}
+
+# The demo administrator (var/pki/admin.pem) registered for the web console as 'demo-admin',
+# with tsactl; registered again when the PKI made a new certificate.
+register_demo_admin() {
+    local fp have
+    fp=$(openssl x509 -in "$PKI/admin.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+    have=$(psql_tsa -d tsa -tA -c "SELECT encode(fingerprint_sha256, 'hex') FROM administrators
+        WHERE name = 'demo-admin'" 2>/dev/null || true)
+    [[ ${have,,} == "${fp,,}" ]] && return 0
+    if [[ -n $have ]]; then
+        "$TSA_BUILD/tsactl" --conf "$CONF" admin remove demo-admin >>"$LOGDIR/migrate.log" 2>&1 ||
+            die "tsactl admin remove demo-admin failed (log: $LOGDIR/migrate.log)"
+    fi
+    log "registering $PKI/admin.pem as the web console's administrator demo-admin"
+    "$TSA_BUILD/tsactl" --conf "$CONF" admin add demo-admin --cert "$PKI/admin.pem" >>"$LOGDIR/migrate.log" 2>&1 ||
+        die "tsactl admin add demo-admin failed (log: $LOGDIR/migrate.log)"
 }
 
 # ---- e. the worker -------------------------------------------------------------------------------

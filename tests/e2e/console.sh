@@ -7,8 +7,7 @@
 # 403, no certificate is refused, a policy change through the form (refused with tsactl's
 # reason, then written with its event), forged POSTs (no CSRF token, a tampered one, another Origin,
 # a cross-site fetch) get 403 and change nothing.
-# The demo administrator (var/pki/admin.pem) is registered with `tsactl admin add` when the
-# stack has not done it.
+# The stack registers the demo administrator (var/pki/admin.pem) with `tsactl admin add`.
 # shellcheck shell=bash
 
 console_url() { printf 'https://127.0.0.1:%s' "$TSA_HTTPS_PORT"; }
@@ -39,10 +38,8 @@ console_setup() {
     [[ -x $BUILD/tsa-admin ]] || bad "$BUILD/tsa-admin is not built"
     [[ -S $TSA_VAR/run/admin.sock ]] || bad "tsa-admin is not listening (no $TSA_VAR/run/admin.sock)"
     fp=$(openssl x509 -in "$TSA_VAR/pki/admin.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
-    if ! tsactl admin list | grep -qi "$fp"; then
-        tsactl admin add demo-admin --cert "$TSA_VAR/pki/admin.pem" || bad "tsactl admin add failed"
-    fi
-    tsactl admin list | grep -qi "$fp" || bad "the demo administrator is not registered"
+    # The stack registers the demo administrator itself (DESIGN.md: var/pki/admin.pem).
+    tsactl admin list | grep -qi "$fp" || bad "the stack did not register the demo administrator var/pki/admin.pem"
     if [[ ! -d $ROOT/tests/console/node_modules/playwright-core ]]; then
         (cd "$ROOT/tests/console" && npm ci --no-audit --no-fund) || bad "npm ci in tests/console failed"
     fi
