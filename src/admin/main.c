@@ -109,6 +109,8 @@ database(PGconn **c, const char *conninfo)
 static int
 identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 {
+	static const char admins_sql[] =
+	    "SELECT name, fingerprint_sha256, subject FROM administrators ORDER BY id LIMIT 256";
 	struct registered_client rc[ADMIN_MAX_ADMINS];
 	static char svc_name[] = "admin";
 	struct service svc;
@@ -135,8 +137,17 @@ identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 		    "verified by the web server.  None was presented.");
 		return -1;
 	}
-	if ((r = PQexec(rq->db, "SELECT name, fingerprint_sha256, subject FROM administrators"
-	    " ORDER BY id LIMIT 256")) == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+	r = PQexec(rq->db, admins_sql);
+	/*
+	 * The first query of a request: a connection PostgreSQL dropped (a restart) is only seen
+	 * here, so it is reset and the query tried once more before the request is refused.
+	 */
+	if ((r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) && PQstatus(rq->db) == CONNECTION_BAD) {
+		PQclear(r);
+		PQreset(rq->db);
+		r = PQstatus(rq->db) == CONNECTION_OK ? PQexec(rq->db, admins_sql) : NULL;
+	}
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_msg(LOG_ERR, "reading administrators: %s", PQerrorMessage(rq->db));
 		PQclear(r);
 		console_refusal(rs, 503, "Database unavailable",

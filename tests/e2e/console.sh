@@ -273,6 +273,21 @@ console_restore() {
     tsactl filter set tsa "$pol" --position "$pos" '{"seconds": 1, "digits": 3}' >/dev/null
 }
 
+# PostgreSQL restarted under a running console: the very next page is served (the console sees
+# the dropped connection on its first query, reconnects and asks again), not a 503.
+console_db_restart() {
+    local d out code
+    d=$(casedir)
+    code=$(console_get "$TSA_VAR/pki/admin.pem" "$TSA_VAR/pki/admin.key" /admin/ "$d/before.html")
+    [[ $code == 200 ]] || bad "dashboard before the restart: $code"
+    out=$("$STACK" pg-stop 2>&1 3>&-) || bad "stack.sh pg-stop: $(oneline <<<"$out")"
+    code=$(console_get "$TSA_VAR/pki/admin.pem" "$TSA_VAR/pki/admin.key" /admin/ "$d/down.html")
+    out=$("$STACK" pg-start 2>&1 3>&-) || bad "stack.sh pg-start: $(oneline <<<"$out")"
+    [[ $code == 503 ]] || bad "dashboard with PostgreSQL stopped: $code, want 503"
+    code=$(console_get "$TSA_VAR/pki/admin.pem" "$TSA_VAR/pki/admin.key" /admin/ "$d/after.html")
+    [[ $code == 200 ]] || bad "first dashboard after the restart: $code ($(grep -o '<h1>[^<]*' "$d/after.html" | oneline))"
+}
+
 cases_console() {
     run_case console/setup console_setup
     run_case console/refusals console_refusals
@@ -281,5 +296,6 @@ cases_console() {
     run_case console/soap-token console_soap_token
     run_case console/policy-edit console_policy_edit
     run_case console/admin-verbs console_admin_verbs
+    run_case console/db-restart console_db_restart
     console_restore >/dev/null 2>&1
 }
