@@ -298,32 +298,38 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 	    ref);
 }
 
-/* Refusals of clients (403), every refusal of a protocol without a status structure, and
- * changes of clock synchronisation, as events. */
+/* Refusals as events (client refusals as client-refused, every other one as request-refused,
+ * named by its failure or HTTP status), and changes of clock synchronisation. */
 static void
 record_events(struct worker *w, const struct protocol_def *proto,
     const struct tsa_client *client, const struct tsa_refusal *ref)
 {
 	const char *kind;
-	char detail[256];
+	char detail[256], status[16], text[320];
 
 	if (clock_take_event(&kind, detail, sizeof(detail)))
 		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
 		    kind, client->service, NULL, detail);
 	if (ref == NULL)
 		return;
-	/* Clock refusals are not recorded one by one: the loss of sync is, once. */
-	if (ref->http_status == 403)
+	if (ref->http_status == 403) {
 		events_record(&w->db, "warning", "client-refused", client->service,
 		    client->remote_addr, ref->detail);
-	else if (proto->http_refusals) {
-		char text[320];
-
-		snprintf(text, sizeof(text), "%s %d: %s", tsa_protocol_name(proto->proto),
-		    ref->http_status, ref->detail[0] != '\0' ? ref->detail : ref->text);
-		events_record(&w->db, ref->http_status >= 500 ? "error" : "warning",
-		    "request-refused", client->service, client->remote_addr, text);
+		return;
 	}
+	/*
+	 * Clock refusals of the protocols with a status structure are not recorded one by one:
+	 * the loss of sync is, once (Authenticode answers them with an HTTP status, as any other).
+	 */
+	if (!proto->http_refusals && ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE)
+		return;
+	if (proto->http_refusals)
+		snprintf(status, sizeof(status), "%d", ref->http_status);
+	snprintf(text, sizeof(text), "%s %s: %s", tsa_protocol_name(proto->proto),
+	    proto->http_refusals ? status : metrics_fail_name(ref->fail),
+	    ref->detail[0] != '\0' ? ref->detail : ref->text);
+	events_record(&w->db, ref->http_status >= 500 || ref->fail == TSA_FAIL_SYSTEM_FAILURE ?
+	    "error" : "warning", "request-refused", client->service, client->remote_addr, text);
 }
 
 /*

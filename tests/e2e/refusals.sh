@@ -82,6 +82,17 @@ http_status() {
     [[ $code == "$want" ]] || bad "HTTP $code, want $want"
 }
 
+# A rejection is an event too (request-refused, named by its failure, with the requester), so
+# the console counts it among the refusals per minute.
+refusal_event() {
+    local url=$1 since ev
+    since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
+    rejected_query "$url" "-sha1 -cert" "$FI_BAD_ALG" >/dev/null
+    ev=$(tsa_psql -c "SELECT severity || '|' || service || '|' || host(requester) || '|' || detail
+        FROM events WHERE id > $since AND kind = 'request-refused'")
+    [[ $ev == 'warning|tsa|127.0.0.1|rfc3161 badAlg: '* ]] || bad "request-refused event: '$ev'"
+}
+
 cases_refusals() {
     local tsa=http://127.0.0.1:$TSA_HTTP_PORT/tsa
     local vs=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
@@ -106,6 +117,7 @@ cases_refusals() {
     run_case "refusals/garbage-body" mangled "$tsa" garbage
     run_case "refusals/truncated-der" mangled "$tsa" truncated
     run_case "refusals/trailing-bytes" mangled "$tsa" trailing
+    run_case "refusals/event" refusal_event "$tsa"
 
     run_case "refusals/oversize-body-413" http_status POST "$tsa" 413 application/timestamp-query 70000
     run_case "refusals/get-405" http_status GET "$tsa" 405
