@@ -609,6 +609,37 @@ register_demo_admin() {
         die "tsactl admin add demo-admin failed (log: $LOGDIR/migrate.log)"
 }
 
+# stop_daemon PIDFILE NAME SIGNAL: asks the daemon NAME of PIDFILE to stop with SIGNAL (its
+# graceful stop), waits up to 15 s, then SIGKILLs its process group.  Idempotent.
+stop_daemon() {
+    local pidfile=$1 name=$2 sig=$3 pid i
+    pid=$(readpid "$pidfile")
+    if alive "$pid" "$name"; then
+        log "stopping $name (pid $pid)"
+        kill "-$sig" "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "$name did not stop within 15 s: SIGKILL to its process group"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$pidfile"
+}
+
+# await_pidfile PIDFILE NAME ERRLOG: waits up to 5 s for a daemon that forked to write its pid.
+await_pidfile() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $1 ]] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$3" >&2
+    die "$2 did not start (no $1)"
+}
+
 # ---- e. the worker -------------------------------------------------------------------------------
 worker_start() {
     local pid
@@ -641,22 +672,8 @@ worker_start() {
 }
 
 worker_stop() {
-    local pid i
-    pid=$(readpid "$WORKER_PID")
-    if alive "$pid" tsa-fcgi; then
-        log "stopping tsa-fcgi (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        # tsa-fcgi gives its workers 10 s to finish their requests, then kills them itself.
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "tsa-fcgi did not stop within 15 s: SIGKILL to its process group"
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    rm -f "$WORKER_PID"
+    # tsa-fcgi gives its workers 10 s to finish their requests, then kills them itself.
+    stop_daemon "$WORKER_PID" tsa-fcgi TERM
 }
 
 # ---- e'. tsa-admin (when built) -------------------------------------------------------------------
@@ -684,23 +701,7 @@ admin_start() {
     die "tsa-admin did not create $ADMIN_SOCKET within 10 s (log: $ADMIN_LOG)"
 }
 
-admin_stop() {
-    local pid i
-    pid=$(readpid "$ADMIN_PID")
-    if alive "$pid" tsa-admin; then
-        log "stopping tsa-admin (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "tsa-admin did not stop within 15 s: SIGKILL to its process group"
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    rm -f "$ADMIN_PID"
-}
+admin_stop() { stop_daemon "$ADMIN_PID" tsa-admin TERM; }
 
 # ---- f. nginx --------------------------------------------------------------------------------
 nginx_conf() {
@@ -756,24 +757,7 @@ nginx_start() {
     "${NGINX[@]}" </dev/null || { tail -n 20 "$NGX/logs/error.log" >&2; die "nginx did not start"; }
 }
 
-nginx_stop() {
-    local pid i
-    pid=$(readpid "$NGX/nginx.pid")
-    if alive "$pid" nginx; then
-        log "stopping nginx (pid $pid)"
-        kill -QUIT "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-    fi
-    rm -f "$NGX/nginx.pid"
-}
+nginx_stop() { stop_daemon "$NGX/nginx.pid" nginx QUIT; }   # QUIT: a graceful stop
 
 # ---- f'. Apache httpd ------------------------------------------------------------------------
 APACHE_MODULES=/usr/lib/apache2/modules
@@ -813,7 +797,7 @@ apache_start() {
     PATH=$PATH:/usr/sbin
     command -v apache2 >/dev/null 2>&1 || die "apache2 not found (deploy/deps.sh)"
     [[ -e $APACHE_MODULES/mod_proxy_fcgi.so ]] || die "$APACHE_MODULES/mod_proxy_fcgi.so not found (deploy/deps.sh)"
-    local changed=0 pid i
+    local changed=0 pid
     apache_conf && changed=1
     "${APACHECTL[@]}" -t 2>"$APACHE/logs/test.err" >&2 || { cat "$APACHE/logs/test.err" >&2; die "apache2 -t failed"; }
     pid=$(readpid "$APACHE/httpd.pid")
@@ -828,28 +812,10 @@ apache_start() {
     rm -f "$APACHE/httpd.pid"
     log "starting apache2 on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
     "${APACHECTL[@]}" -k start </dev/null || { tail -n 20 "$APACHE/logs/error.log" >&2; die "apache2 did not start"; }
-    for ((i = 0; i < 50; i++)); do
-        [[ -s $APACHE/httpd.pid ]] && return 0
-        sleep 0.1
-    done
-    tail -n 20 "$APACHE/logs/error.log" >&2
-    die "apache2 did not start (no $APACHE/httpd.pid)"
+    await_pidfile "$APACHE/httpd.pid" apache2 "$APACHE/logs/error.log"
 }
 
-apache_stop() {
-    local pid i
-    pid=$(readpid "$APACHE/httpd.pid")
-    if alive "$pid" apache2; then
-        log "stopping apache2 (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    rm -f "$APACHE/httpd.pid"
-}
+apache_stop() { stop_daemon "$APACHE/httpd.pid" apache2 TERM; }
 
 # ---- f''. lighttpd ---------------------------------------------------------------------------
 lighttpd_conf() {
@@ -867,7 +833,7 @@ lighttpd_conf() {
 lighttpd_start() {
     PATH=$PATH:/usr/sbin
     command -v lighttpd >/dev/null 2>&1 || die "lighttpd not found (deploy/deps.sh)"
-    local changed=0 pid i
+    local changed=0 pid
     lighttpd_conf && changed=1
     lighttpd -tt -f "$LIGHTTPD/lighttpd.conf" >"$LIGHTTPD/logs/test.err" 2>&1 ||
         { cat "$LIGHTTPD/logs/test.err" >&2; die "lighttpd -tt failed"; }
@@ -882,29 +848,10 @@ lighttpd_start() {
     log "starting lighttpd on 127.0.0.1:$TSA_HTTP_PORT and 127.0.0.1:$TSA_HTTPS_PORT (HTTPS)"
     lighttpd -f "$LIGHTTPD/lighttpd.conf" </dev/null >"$LIGHTTPD/logs/start.log" 2>&1 ||
         { cat "$LIGHTTPD/logs/start.log" >&2; tail -n 20 "$LIGHTTPD/logs/error.log" >&2; die "lighttpd did not start"; }
-    for ((i = 0; i < 50; i++)); do
-        [[ -s $LIGHTTPD/lighttpd.pid ]] && return 0
-        sleep 0.1
-    done
-    tail -n 20 "$LIGHTTPD/logs/error.log" >&2
-    die "lighttpd did not start (no $LIGHTTPD/lighttpd.pid)"
+    await_pidfile "$LIGHTTPD/lighttpd.pid" lighttpd "$LIGHTTPD/logs/error.log"
 }
 
-lighttpd_stop() {
-    local pid i
-    pid=$(readpid "$LIGHTTPD/lighttpd.pid")
-    if alive "$pid" lighttpd; then
-        log "stopping lighttpd (pid $pid)"
-        # SIGINT: a graceful shutdown (in-flight requests finish), bounded below.
-        kill -INT "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    rm -f "$LIGHTTPD/lighttpd.pid"
-}
+lighttpd_stop() { stop_daemon "$LIGHTTPD/lighttpd.pid" lighttpd INT; }   # INT: a graceful stop
 
 # ---- the web server: TSA_WEB -------------------------------------------------------------------
 web_start() {
