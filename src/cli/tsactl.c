@@ -146,6 +146,7 @@ cmd_status(int argc, char **argv)
 {
 	struct tsa_config *cfg = NULL;
 	struct db db;
+	const char *conninfo;
 	PGresult *r;
 	char err[512];
 	size_t i;
@@ -155,8 +156,10 @@ cmd_status(int argc, char **argv)
 	if (argc != 0)
 		usage();
 	cli_load_conf();
-	if (db_init(&db, cli_conf.database) == -1 || db_conn(&db) == NULL) {
-		printf("database: UNREACHABLE (%s)\n", cli_conf.database);
+	/* As the administration role (as cli_connect): the workers' may not read the migrations. */
+	conninfo = cli_conf.admin_database != NULL ? cli_conf.admin_database : cli_conf.database;
+	if (db_init(&db, conninfo) == -1 || db_conn(&db) == NULL) {
+		printf("database: UNREACHABLE (%s)\n", conninfo);
 		return 1;
 	}
 	r = PQexec(db.conn, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations");

@@ -36,12 +36,17 @@ def main():
     ap.add_argument("--record", required=True)
     ap.add_argument("--psql")
     args = ap.parse_args()
-    conninfo = None
+    # The owner's conninfo (admin_database) when there is one: the workers' role may insert
+    # tokens but not read them.
+    conninfo = admin = None
     with open(args.conf) as f:
         for line in f:
-            m = re.match(r"^database\s*=\s*(.*?)\s*$", line)
-            if m:
-                conninfo = m.group(1)
+            m = re.match(r"^(admin_database|database)\s*=\s*(.*?)\s*$", line)
+            if m and m.group(1) == "database":
+                conninfo = m.group(2)
+            elif m:
+                admin = m.group(2)
+    conninfo = admin or conninfo
     if conninfo is None:
         sys.exit("check.py: no database line in %s" % args.conf)
     sql = ("COPY (SELECT encode(sha256(token), 'hex'), protocol, encode(imprint, 'hex'),"
