@@ -173,7 +173,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	unsigned char *buf;
 	char err[512];
 	long served = 0;
-	sigset_t none;
+	sigset_t none, term;
 
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);
@@ -182,6 +182,9 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	/* The supervisor forks with these signals blocked: a worker must receive them. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	if (tsa_asn1_init() == -1)
 		return 70;
 	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {
@@ -207,10 +210,20 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 
 		if (fd < 0)
 			break;
+		/*
+		 * From the connection to the answer SIGTERM waits: a read interrupted by it would
+		 * cut the request body short, so the request in flight is read to the end, signed,
+		 * recorded and answered first; then the loop sees `stopping`.  A peer that stops
+		 * sending is bounded by the read timeout (TSA_FCGI_READ_TIMEOUT), and the
+		 * supervisor's 10 s, not by the signal.
+		 */
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		fr.ipcFd = fd;
 		fr.keepConnection = 1;
-		if (FCGX_Accept_r(&fr) < 0)
+		if (FCGX_Accept_r(&fr) < 0) {
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
 			continue;	/* not a FastCGI request: libfcgi closed it */
+		}
 		read_request(&fr, buf, conf->max_body, &hr);
 		if ((ops = FCGX_GetParam("TSA_OPS", fr.envp)) != NULL && *ops != '\0')
 			ops_handle(&w, ops, hr.method, &resp);
@@ -219,6 +232,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		write_response(&fr, &resp);
 		free(resp.body);
 		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_msg(LOG_INFO, "recycling after %ld requests", served);
 			break;
@@ -309,7 +323,10 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 			pids[i] = 0;
 			if (stopping)
 				continue;
-			if (time(NULL) - started[i] < 1)
+			/* A worker recycled after max_requests (exit 0) is replaced at once, however
+			 * short its life; one that failed young, after a pause. */
+			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+			    time(NULL) - started[i] < 1)
 				sleep(1);
 			pids[i] = spawn(listen_fd, conf);
 			started[i] = time(NULL);
