@@ -72,7 +72,7 @@ PIN=$(head -n1 "$PIN_FILE" | tr -d '\r\n')
 [[ -n $PIN ]] || die "$PIN_FILE holds no PIN"
 
 # ---- the token -----------------------------------------------------------------------------------
-if softhsm2-util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+$TOKEN[[:space:]]*\$"; then
+if softhsm2-util --show-slots 2>/dev/null | awk -v t="$TOKEN" '$1 == "Label:" && $2 == t { f = 1 } END { exit !f }'; then
     echo "token '$TOKEN' exists: kept" >&2
 else
     SO_PIN=$(randhex 16)

@@ -155,7 +155,7 @@ supervision_max_requests() {
     d=$(casedir)
     sup_query "$d"
     sup_start "$d" 1 "max_requests = 5"
-    trap "sup_stop '$d'" EXIT
+    SUP_DIR=$d; trap 'sup_stop "$SUP_DIR"' EXIT
     # One worker: its pid after each request; 12 requests recycle it after the 5th and the 10th.
     for ((i = 1; i <= 12; i++)); do
         sup_request "$d" "$i"
@@ -175,7 +175,7 @@ supervision_sigterm_inflight() {
     d=$(casedir)
     sup_query "$d"
     sup_start "$d" 1
-    trap "sup_stop '$d'" EXIT
+    SUP_DIR=$d; trap 'sup_stop "$SUP_DIR"' EXIT
     sup=$(<"$d/sup.pid")
     # The params and half the body, then SIGTERM, then the rest 1 s later.
     python3 "$SUP_CLIENT" --socket "$d/s.sock" --body "$d/q.tsq" --out "$d/r.tsr" \
@@ -232,7 +232,7 @@ supervision_systemd() {
         sup_query "$d"
         systemd-socket-activate -l "$d/s.sock" "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" </dev/null >"$d/fcgi.log" 2>&1 3>&- &
         echo $! >"$d/sup.pid"
-        trap "sup_stop '$d'" EXIT
+        SUP_DIR=$d; trap 'sup_stop "$SUP_DIR"' EXIT
         for ((u = 0; u < 50; u++)); do [[ -S $d/s.sock ]] && break; sleep 0.1; done
         sup_request "$d" 1
         echo "a token through the socket-activated worker"
