@@ -37,6 +37,7 @@ struct http_response {
 	const char	*content_type;
 	unsigned char	*body;
 	size_t		 body_len;
+	const char	*allow;		/* the Allow header of a 405; NULL: "GET, POST" */
 };
 
 /* Connects to the database and loads the configuration (retried later if it is down). */

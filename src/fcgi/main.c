@@ -117,10 +117,12 @@ static void
 write_response(FCGX_Request *fr, const struct http_response *resp)
 {
 	/* libfcgi's printf knows no %zu. */
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
+	FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n",
 	    resp->status, http_reason(resp->status), resp->content_type,
-	    (unsigned long)resp->body_len,
-	    resp->status == 405 ? "Allow: GET, POST\r\n" : "");
+	    (unsigned long)resp->body_len);
+	if (resp->status == 405)
+		FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow != NULL ? resp->allow : "GET, POST");
+	FCGX_PutS("\r\n", fr->out);
 	if (resp->body_len > 0)
 		FCGX_PutStr((const char *)resp->body, (int)resp->body_len, fr->out);
 }

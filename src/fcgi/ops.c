@@ -431,6 +431,7 @@ ops_handle(struct worker *w, const char *what, const char *method,
 	if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
 		sb_str(&b, "operations endpoints answer GET\n");
 		answer(resp, 405, "text/plain; charset=utf-8", &b);
+		resp->allow = "GET, HEAD";
 		return;
 	}
 	if (strcmp(what, "metrics") == 0) {

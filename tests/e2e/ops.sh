@@ -158,6 +158,7 @@ ops_health_ok() {
     printf '' >"$d/p.in"
     out=$(ops_fcgi "$d" p REQUEST_METHOD=POST TSA_OPS=health CONTENT_LENGTH=0)
     [[ $out == "Status: 405"* ]] || bad "POST /health answered '$out', want 405"
+    grep -q $'^Allow: GET, HEAD\r$' "$d/p.out" || bad "POST /health: no 'Allow: GET, HEAD' header"
     out=$(ops_fcgi "$d" p REQUEST_METHOD=GET TSA_OPS=nothing)
     [[ $out == "Status: 404"* ]] || bad "TSA_OPS=nothing answered '$out', want 404"
 }
