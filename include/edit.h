@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
-/* Who makes a change, for the event (kind "config-change"); NULL: no event (tsactl). */
+/* Who makes a change, for the event (kind "config-change"); NULL: no event. */
 struct edit_actor {
 	const char	*who;		/* e.g. "admin alice (CN=...; sha256 ab12...)" */
 };

@@ -7,12 +7,16 @@
  * bookkeeping go through src/store/edit.c, the write path the web console takes too, so both
  * accept and refuse the same changes.
  * Every write is one transaction: the workers, notified at commit by the config_version
- * trigger, see a change whole or not at all.  SQL takes user text only as parameters.
+ * trigger, see a change whole or not at all.  A policy or filter change is recorded in the
+ * same transaction as a config-change event naming tsactl's system user and database role.
+ * SQL takes user text only as parameters.
  */
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "asn1.h"
@@ -20,6 +24,22 @@
 #include "policy.h"
 #include "store.h"
 #include "tsa_limits.h"
+
+/*
+ * Who makes a change from the command line, for its config-change event (the console names
+ * the administrator's certificate instead): the system user and the database role.
+ */
+static const struct edit_actor *
+tsactl_actor(PGconn *c)
+{
+	static char who[192];
+	static struct edit_actor actor = { who };
+	const struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(who, sizeof(who), "tsactl (system user %s, database role %s)",
+	    pw != NULL ? pw->pw_name : "?", PQuser(c));
+	return &actor;
+}
 
 /* ---- lookups and positions (edit.c), the reason said here ---------------------------------- */
 
@@ -479,7 +499,7 @@ policy_set(int argc, char **argv)
 		return rc;
 	}
 	c = cli_connect();
-	if ((rc = edit_policy_set(c, pos[0], pos[1], &e, NULL, &r, err, sizeof(err))) != 0)
+	if ((rc = edit_policy_set(c, pos[0], pos[1], &e, tsactl_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
 		db_version(c, ver, sizeof(ver));
@@ -547,7 +567,7 @@ filter_add(int argc, char **argv)
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 4);
 	json = pos[3] != NULL ? pos[3] : "{}";
 	c = cli_connect();
-	if ((rc = edit_filter_add(c, pos[0], pos[1], pos[2], json, position, NULL, &r, err,
+	if ((rc = edit_filter_add(c, pos[0], pos[1], pos[2], json, position, tsactl_actor(c), &r, err,
 	    sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
@@ -590,7 +610,7 @@ filter_remove(int argc, char **argv)
 	if ((rc = required_position(position, "filter remove", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = edit_filter_remove(c, pos[0], pos[1], at, NULL, &r, err, sizeof(err))) != 0)
+	if ((rc = edit_filter_remove(c, pos[0], pos[1], at, tsactl_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
 		db_version(c, ver, sizeof(ver));
@@ -617,7 +637,7 @@ filter_set(int argc, char **argv)
 	if ((rc = required_position(position, "filter set", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = edit_filter_set(c, pos[0], pos[1], at, pos[2], NULL, &r, err,
+	if ((rc = edit_filter_set(c, pos[0], pos[1], at, pos[2], tsactl_actor(c), &r, err,
 	    sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {

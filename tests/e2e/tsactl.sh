@@ -212,6 +212,10 @@ t_positions() {
     writes filter set "$svc" d --position 2 '{"enabled": true}' >/dev/null || exit 1
     [[ $(tsactl --json filter list "$svc" d | json 'j[1]["params"]') == '{"enabled": true}' ]] ||
         bad "filter set: $(tsactl --json filter list "$svc" d | oneline)"
+    # Each change is an event naming who made it (here: tsactl, the system user, the role).
+    got=$(tsa_psql -c "SELECT detail FROM events WHERE kind = 'config-change' ORDER BY id DESC LIMIT 1")
+    [[ $got == *"$svc/d"*'{"enabled": true}'*" by tsactl (system user $(id -un), database role "* ]] ||
+        bad "no config-change event naming tsactl's user: $got"
     refused 65 filter set "$svc" d --position 2 '{"enabled": "maybe"}' >/dev/null || exit 1
     got=$(tsactl filter list "$svc" d) || bad "filter list failed"
     grep -Eq '^2 +ordering +\{"enabled": true\}$' <<<"$got" || bad "filter list: $(oneline <<<"$got")"
