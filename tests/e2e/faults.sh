@@ -179,7 +179,8 @@ faults_slowloris() {
 # fresh one is a token that is logged out.  Requests go straight to the worker's FastCGI socket
 # (cgi-fcgi, libfcgi's own client), the stack's nginx and workers untouched.
 
-P11_CLIENT=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+# p11-kit's own module directory (multiarch), from its pkg-config file.
+P11_CLIENT=$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)/p11-kit-client.so
 
 # p11_server DIR: (re)starts p11-kit server on DIR/p11.sock; its pid in DIR/server.pid.
 p11_server() {
