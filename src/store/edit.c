@@ -70,24 +70,32 @@ begin(PGconn *c, char *err, size_t errlen)
 	return rc;
 }
 
-/* Commits when status is 0, else rolls back; returns status, or the failed commit's. */
+/*
+ * Commits when status is 0, else rolls back; returns status, or the failed commit's.  The
+ * change's row goes to *row once committed, and is freed otherwise.
+ */
 static int
-end(PGconn *c, int status, char *err, size_t errlen)
+end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t errlen)
 {
 	PGresult *r;
 
 	if (status != 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
+		PQclear(changed);
 		return status;
 	}
 	if ((r = run(c, "COMMIT", 0, NULL, "commit (nothing was written)", &status, err,
-	    errlen)) == NULL)
+	    errlen)) == NULL) {
+		PQclear(changed);
 		return status;
+	}
 	/* A COMMIT in an aborted transaction reports success and rolls back. */
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		snprintf(err, errlen, "the transaction was rolled back; nothing was written");
 		status = EDIT_FAIL;
-	}
+		PQclear(changed);
+	} else
+		*row = changed;
 	PQclear(r);
 	return status;
 }
@@ -345,11 +353,7 @@ edit_filter_add(PGconn *c, const char *service, const char *policy, const char *
 	    service, policy, at, PQgetvalue(r, 0, 2));
 	rc = record(c, actor, service, what, err, errlen);
 end:
-	if ((rc = end(c, rc, err, errlen)) == 0)
-		*row = r;
-	else
-		PQclear(r);
-	return rc;
+	return end(c, rc, r, row, err, errlen);
 }
 
 /* In the transaction, the policy locked: the filter at position into fid and name. */
@@ -405,11 +409,7 @@ edit_filter_set(PGconn *c, const char *service, const char *policy, long at,
 	    policy, at, PQgetvalue(r, 0, 2));
 	rc = record(c, actor, service, what, err, errlen);
 end:
-	if ((rc = end(c, rc, err, errlen)) == 0)
-		*row = r;
-	else
-		PQclear(r);
-	return rc;
+	return end(c, rc, r, row, err, errlen);
 }
 
 int
@@ -441,11 +441,7 @@ edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
 	    PQgetvalue(r, 0, 1), service, policy, at, PQgetvalue(r, 0, 2));
 	rc = record(c, actor, service, what, err, errlen);
 end:
-	if ((rc = end(c, rc, err, errlen)) == 0)
-		*row = r;
-	else
-		PQclear(r);
-	return rc;
+	return end(c, rc, r, row, err, errlen);
 }
 
 /* ---- policies ------------------------------------------------------------------------------ */
@@ -598,9 +594,5 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 	    PQgetisnull(r, 0, 8) ? "any" : PQgetvalue(r, 0, 8));
 	rc = record(c, actor, service, what, err, errlen);
 end:
-	if ((rc = end(c, rc, err, errlen)) == 0)
-		*row = r;
-	else
-		PQclear(r);
-	return rc;
+	return end(c, rc, r, row, err, errlen);
 }
