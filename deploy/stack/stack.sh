@@ -19,6 +19,24 @@
 #   TSA_KEY         rsa2048 (default) | rsa3072 | p256 | p384: the TSA key on the token
 #   TSA_SCHEME      auto (default) | rsa-pss
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
+#
+# Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
+# host gives it: PostgreSQL runs as postgres, tsa-fcgi as tsa, tsa-admin as tsa-admin (both
+# made here as system users when missing), the web server's workers as www-data; nothing that
+# parses a request runs as root.  Run as another user, everything runs as that user.
+#
+# Where the state lives.  Everything is under $TSA_VAR, which the daemons' users must be able
+# to reach.  When a directory above it lets other users pass (/tmp/x, /srv/tsa, a checkout
+# under /home/alice of mode 0755) it is used as it is; when one does not (a checkout under
+# /root, mode 0700 on Debian), $TSA_VAR is made a symbolic link to /var/lib/tsa-stack/ID (ID
+# names the checkout), so the newcomer's first command works and the stack never changes the
+# permissions of a directory it did not make.  Inside: pki/ (root's, the demo keys 0600),
+# softhsm/ (the token and the PIN: tsa's, 0700), pg/ (postgres's), run/ (the stack's pid and
+# scratch files) with run/tsa-fcgi/ and run/tsa-admin/ (each daemon's socket, 0660, in a
+# directory of its user and the web server's group, 2750), log/, and the web server's.
+# PostgreSQL listens on its unix socket only and authenticates by peer: the stack's caller
+# (root, or the user running it) as the owner tsa or the workers' role, the user tsa as the
+# workers' role tsa_fcgi, the user tsa-admin as the owner; nobody else.
 set -euo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
 
@@ -42,7 +60,37 @@ exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 log()  { printf 'stack: %s\n' "$*" >&2; }
 die()  { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
-TSA_VAR=$(realpath -m -- "$TSA_VAR")
+IS_ROOT=0
+[[ $(id -u) -eq 0 ]] && IS_ROOT=1
+
+# state_home: makes $TSA_VAR reachable by the daemons' users (see "Where the state lives").
+state_home() {
+    local var parent id home
+    var=$(realpath -m -- "$TSA_VAR")
+    (( IS_ROOT )) || { mkdir -p "$var"; TSA_VAR=$var; return 0; }
+    if [[ -L $TSA_VAR ]]; then
+        TSA_VAR=$var
+        mkdir -p "$TSA_VAR"
+        return 0
+    fi
+    parent=$(dirname -- "$var")
+    mkdir -p "$parent"
+    if setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups test -x "$parent" 2>/dev/null; then
+        mkdir -p "$var"
+        chmod go+rx "$var"
+        TSA_VAR=$var
+        return 0
+    fi
+    [[ -e $var ]] && die "$var cannot be reached by the daemons' users ($parent lets no other user pass) and is not a link the stack made: stop the stack, remove $var and start again (its state then lives in /var/lib/tsa-stack/), or set TSA_VAR"
+    id=$(printf '%s' "$var" | sha256sum | cut -c1-16)
+    home=/var/lib/tsa-stack/$id
+    mkdir -p "$home"
+    chmod 755 /var/lib/tsa-stack "$home"
+    ln -s "$home" "$var"
+    log "$parent lets no other user pass: the stack's state lives in $home ($var links to it)"
+    TSA_VAR=$home
+}
+state_home
 TSA_BUILD=$(realpath -m -- "$TSA_BUILD")
 
 case $TSA_KEY in
@@ -75,24 +123,34 @@ PGDATA=$PG_DIR/data
 PG_RUN=$PG_DIR/run
 PG_LOG=$PG_DIR/log
 RUN=$TSA_VAR/run
+FCGI_RUN=$RUN/tsa-fcgi
+ADMIN_RUN=$RUN/tsa-admin
 LOGDIR=$TSA_VAR/log
 NGX=$TSA_VAR/nginx
 APACHE=$TSA_VAR/apache
 LIGHTTPD=$TSA_VAR/lighttpd
 CONF=$TSA_VAR/tsa.conf
-SOCKET=$RUN/tsa.sock
+SOCKET=$FCGI_RUN/tsa.sock
 WORKER_PID=$RUN/tsa-fcgi.pid
 WORKER_LOG=$LOGDIR/tsa-fcgi.log
 WORKER_ROLE=tsa_fcgi
-ADMIN_SOCKET=$RUN/admin.sock
+ADMIN_SOCKET=$ADMIN_RUN/admin.sock
 ADMIN_PID=$RUN/tsa-admin.pid
 ADMIN_LOG=$LOGDIR/tsa-admin.log
 TSA_URL=http://127.0.0.1:$TSA_HTTP_PORT/tsa
 MTLS_URL=https://127.0.0.1:$TSA_HTTPS_PORT/
 VS_URL=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
 
-IS_ROOT=0
-[[ $(id -u) -eq 0 ]] && IS_ROOT=1
+# The daemons' users (see "Who runs what"); the caller's own when not root.
+if (( IS_ROOT )); then
+    WORKER_USER=tsa
+    ADMIN_USER=tsa-admin
+    WEB_USER=www-data
+else
+    WORKER_USER=$(id -un)
+    ADMIN_USER=$WORKER_USER
+    WEB_USER=$WORKER_USER
+fi
 
 # A unix socket path must fit in sun_path (108 bytes with the terminating NUL).
 for s in "$SOCKET" "$ADMIN_SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
@@ -140,12 +198,45 @@ ports_free() {
     return 0
 }
 
+# ---- users ------------------------------------------------------------------------------------
+# The daemons' system users (root only): tsa (the workers; in the group of the SoftHSM2 tokens
+# when the package made one) and tsa-admin (the console), as deploy/systemd/tsa.sysusers.conf
+# makes them in production.
+AS_WORKER=()
+AS_ADMIN=()
+users_setup() {
+    (( IS_ROOT )) || return 0
+    local u
+    id www-data >/dev/null 2>&1 || die "running as root needs the 'www-data' system user (Debian's base-passwd)"
+    for u in "$WORKER_USER" "$ADMIN_USER"; do
+        id "$u" >/dev/null 2>&1 && continue
+        log "adding the system user $u"
+        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "Time-stamping authority ($u)" "$u" ||
+            die "useradd $u failed"
+    done
+    # The prefix that starts a daemon as its user, with no capability left and no way back
+    # (setpriv execs in place: the pid stays the daemon's own).
+    AS_WORKER=(setpriv --reuid="$WORKER_USER" --regid="$(id -g "$WORKER_USER")" --init-groups
+        --inh-caps=-all --bounding-set=-all --no-new-privs --)
+    AS_ADMIN=(setpriv --reuid="$ADMIN_USER" --regid="$(id -g "$ADMIN_USER")" --init-groups
+        --inh-caps=-all --bounding-set=-all --no-new-privs --)
+}
+
+# own_dir DIR USER GROUP MODE: DIR made, with that owner and mode (the owner only when root).
+own_dir() {
+    mkdir -p "$1"
+    (( IS_ROOT )) && chown "$2:$3" "$1"
+    chmod "$4" "$1"
+}
+
 # ---- a. SoftHSM2 -----------------------------------------------------------------------------
 MODULE=
 softhsm_setup() {
     MODULE=$(find_module) || die "libsofthsm2.so not found (install softhsm2: deploy/deps.sh)"
     mkdir -p "$HSM_DIR/tokens"
     chmod 700 "$HSM_DIR"
+    chmod 644 "$SOFTHSM2_CONF" 2>/dev/null || true
     local conf
     conf=$(printf '%s\n' \
         "# Written by deploy/stack/stack.sh" \
@@ -171,6 +262,13 @@ softhsm_setup() {
     chmod 600 "$PIN_FILE"
     softhsm2-util --init-token --free --label tsa --so-pin "$so_pin" --pin "$pin" >/dev/null ||
         die "softhsm2-util --init-token failed"
+}
+
+# The token and the PIN belong to the workers' user (root's p11tool calls make files too).
+softhsm_own() {
+    (( IS_ROOT )) && chown -R "$WORKER_USER:" "$HSM_DIR"
+    chmod 700 "$HSM_DIR"
+    chmod 600 "$PIN_FILE"
 }
 
 p11() {
@@ -292,7 +390,7 @@ pki_setup() {
     else
         mv "$PKI/server-chain.pem.tmp" "$PKI/server-chain.pem"
     fi
-    # The web server's workers run as nobody when the stack runs as root: they read the
+    # The web server's workers run as www-data when the stack runs as root: they read the
     # certificate, the key is read by the master (nginx, Apache) or before dropping
     # privileges (lighttpd).
 
@@ -349,13 +447,42 @@ pg_prepare() {
     mkdir -p "$PGDATA" "$PG_RUN" "$PG_LOG"
     if (( IS_ROOT )); then
         id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (package postgresql)"
-        chmod o+x "$TSA_VAR"
         chmod 755 "$PG_DIR"
         chown postgres: "$PG_DIR" "$PG_RUN" "$PG_LOG"
         [[ $(stat -c %U "$PGDATA") == postgres ]] || chown -R postgres: "$PGDATA"
         check_traversable "$PG_RUN"
     fi
     chmod 700 "$PGDATA"
+}
+
+# Peer authentication on the unix socket only (listen_addresses is empty): each local user
+# reaches only its roles (see "Who runs what"), anyone else is refused whatever the socket's
+# mode (0777, as Debian's own clusters: peer is the gate).  Rewritten at every start, so a
+# running cluster reloads it and an older stack's trust is replaced.
+pg_auth() {
+    local hba ident caller
+    caller=$(id -un)
+    hba=$(printf '%s\n' "# Written by deploy/stack/stack.sh at every start." \
+        "local all all peer map=tsa-stack")
+    ident=$(printf '%s\n' "# Written by deploy/stack/stack.sh at every start: OS user -> role." \
+        "tsa-stack $caller tsa" \
+        "tsa-stack $caller $WORKER_ROLE")
+    if (( IS_ROOT )); then
+        ident+=$'\n'"tsa-stack $WORKER_USER $WORKER_ROLE"$'\n'"tsa-stack $ADMIN_USER tsa"
+    fi
+    local changed=0
+    if [[ ! -f $PGDATA/pg_hba.conf || $(<"$PGDATA/pg_hba.conf") != "$hba" ]]; then
+        as_pg tee "$PGDATA/pg_hba.conf" <<<"$hba" >/dev/null
+        changed=1
+    fi
+    if [[ ! -f $PGDATA/pg_ident.conf || $(<"$PGDATA/pg_ident.conf") != "$ident" ]]; then
+        as_pg tee "$PGDATA/pg_ident.conf" <<<"$ident" >/dev/null
+        changed=1
+    fi
+    if (( changed )) && pg_running; then
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" reload >/dev/null
+    fi
+    return 0
 }
 
 pg_running() {
@@ -366,7 +493,7 @@ pg_start() {
     pg_prepare
     if [[ ! -f $PGDATA/PG_VERSION ]]; then
         log "initdb $PGDATA"
-        as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust -U tsa -E UTF8 --locale=C \
+        as_pg "$PGBIN/initdb" -D "$PGDATA" --auth-local=peer --auth-host=reject -U tsa -E UTF8 --locale=C \
             >"$PG_LOG/initdb.log" 2>&1 || { cat "$PG_LOG/initdb.log" >&2; die "initdb failed"; }
     fi
     local extra
@@ -384,6 +511,7 @@ pg_start() {
     if [[ ! -f $PGDATA/tsa-stack.conf || $(<"$PGDATA/tsa-stack.conf") != "$extra" ]]; then
         as_pg tee "$PGDATA/tsa-stack.conf" <<<"$extra" >/dev/null
     fi
+    pg_auth
     grep -q "^include_if_exists = 'tsa-stack.conf'" "$PGDATA/postgresql.conf" ||
         as_pg tee -a "$PGDATA/postgresql.conf" <<<"include_if_exists = 'tsa-stack.conf'" >/dev/null
     if ! pg_running; then
@@ -419,39 +547,31 @@ pg_create_db() {
 # ---- d. tsa.conf, migrate, seed ----------------------------------------------------------------
 write_conf() {
     mkdir -p "$RUN" "$LOGDIR"
+    chmod 755 "$RUN"
+    own_dir "$FCGI_RUN" "$WORKER_USER" "$WEB_USER" 2750
+    own_dir "$ADMIN_RUN" "$ADMIN_USER" "$WEB_USER" 2750
     local conf
-    # With database roles (schema 003, conf key admin_database): the workers connect as
-    # $WORKER_ROLE, a member of the least-privilege role tsa_worker; tsactl and tsa-admin as the
-    # owner, tsa.  Before that, everything connects as tsa.
-    local db_user=tsa
-    if roles_ready; then
-        db_user=$WORKER_ROLE
-    fi
+    # The workers connect as $WORKER_ROLE, a member of the least-privilege role tsa_worker
+    # (schema 003); tsactl and tsa-admin as the owner, tsa.
     conf=$(printf '%s\n' \
         "# Written by deploy/stack/stack.sh; read by tsa-fcgi, tsa-admin and tsactl." \
-        "database = host=$PG_RUN dbname=tsa user=$db_user" \
+        "database = host=$PG_RUN dbname=tsa user=$WORKER_ROLE" \
+        "admin_database = host=$PG_RUN dbname=tsa user=tsa" \
         "pkcs11_module = $MODULE" \
         "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \
         "pin_file = $PIN_FILE" \
         "listen = unix:$SOCKET" \
+        "admin_listen = unix:$ADMIN_SOCKET" \
         "workers = $TSA_WORKERS" \
         "max_body = $MAX_BODY")
-    # Keys of later parts, written once the configuration parser (in tsactl) knows them: it
-    # refuses unknown keys.
-    if conf_knows admin_database; then
-        conf+=$'\n'"admin_database = host=$PG_RUN dbname=tsa user=tsa"
-    fi
-    if conf_knows admin_listen; then
-        conf+=$'\n'"admin_listen = unix:$ADMIN_SOCKET"
-    fi
     [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"
+    chmod 644 "$CONF"
 }
 
-# The workers' LOGIN role, a member of tsa_worker (made by the migration), once tsa.conf uses it.
+# The workers' LOGIN role, a member of tsa_worker (made by the migration).
 worker_role() {
-    roles_ready || return 0
     [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tsa_worker'") == 1 ]] ||
-        die "tsa.conf has admin_database but the migration made no role tsa_worker (schema/003_roles.sql)"
+        die "the migration made no role tsa_worker (schema/003_roles.sql)"
     psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $WORKER_ROLE failed"
 SET client_min_messages = warning;
 DO \$\$ BEGIN
@@ -462,16 +582,6 @@ END \$\$;
 ALTER ROLE $WORKER_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
 GRANT tsa_worker TO $WORKER_ROLE;
 EOF
-}
-
-# Database roles: the conf key admin_database and the migration making tsa_worker (schema 003,
-# embedded in tsactl) are both built.
-roles_ready() { conf_knows admin_database && conf_knows tsa_worker; }
-
-# Does the configuration parser of the built programs know KEY?  (Its keys are string
-# literals of src/util/conf.c, linked into tsactl.)
-conf_knows() {
-    LC_ALL=C grep -aq -- "$1" "$TSA_BUILD/tsactl" 2>/dev/null
 }
 
 need_binaries() {
@@ -648,13 +758,10 @@ worker_start() {
         return 0
     fi
     rm -f "$WORKER_PID" "$SOCKET"
-    if (( IS_ROOT )); then
-        chmod o+x "$TSA_VAR" "$RUN"   # nginx workers (nobody) reach the socket through these
-    fi
-    log "starting tsa-fcgi ($TSA_WORKERS workers, $SOCKET)"
+    log "starting tsa-fcgi ($TSA_WORKERS workers as $WORKER_USER, $SOCKET)"
     printf '\n==== %s stack.sh: starting tsa-fcgi\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$WORKER_LOG"
     # Its own session (setsid without fork: $! is tsa-fcgi itself); stdout joins the log too.
-    setsid "$TSA_BUILD/tsa-fcgi" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
+    setsid "${AS_WORKER[@]}" "$TSA_BUILD/tsa-fcgi" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$WORKER_PID"
     local i
@@ -683,9 +790,9 @@ admin_start() {
     pid=$(readpid "$ADMIN_PID")
     alive "$pid" tsa-admin && return 0
     rm -f "$ADMIN_PID" "$ADMIN_SOCKET"
-    log "starting tsa-admin ($ADMIN_SOCKET)"
+    log "starting tsa-admin (as $ADMIN_USER, $ADMIN_SOCKET)"
     printf '\n==== %s stack.sh: starting tsa-admin\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$ADMIN_LOG"
-    setsid "$TSA_BUILD/tsa-admin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
+    setsid "${AS_ADMIN[@]}" "$TSA_BUILD/tsa-admin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$ADMIN_PID"
     for ((i = 0; i < 100; i++)); do
@@ -708,7 +815,7 @@ nginx_conf() {
     mkdir -p "$NGX/logs" "$NGX/tmp"
     local t user=
     if (( IS_ROOT )); then
-        user="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+        user="user $WEB_USER $WEB_USER;"
     fi
     t=$(<"$HERE/nginx.conf.in")
     t=${t//@TSA_VAR@/$TSA_VAR}
@@ -787,7 +894,7 @@ render() {
 apache_conf() {
     mkdir -p "$APACHE/logs" "$APACHE/run" "$APACHE/htdocs"
     local user=
-    (( IS_ROOT )) && user="User nobody"$'\n'"Group $(id -gn nobody 2>/dev/null || echo nogroup)"
+    (( IS_ROOT )) && user="User $WEB_USER"$'\n'"Group $WEB_USER"
     render "$HERE/apache.conf.in" "$APACHE/httpd.conf" "$user"
 }
 
@@ -822,10 +929,10 @@ lighttpd_conf() {
     mkdir -p "$LIGHTTPD/logs" "$LIGHTTPD/tmp" "$LIGHTTPD/htdocs"
     local user=
     if (( IS_ROOT )); then
-        user="server.username = \"nobody\""$'\n'"server.groupname = \"$(id -gn nobody 2>/dev/null || echo nogroup)\""
+        user="server.username = \"$WEB_USER\""$'\n'"server.groupname = \"$WEB_USER\""
         # It opens its logs after dropping privileges.
         touch "$LIGHTTPD/logs/error.log" "$LIGHTTPD/logs/access.log"
-        chown nobody "$LIGHTTPD/tmp" "$LIGHTTPD/logs" "$LIGHTTPD/logs/error.log" "$LIGHTTPD/logs/access.log"
+        chown "$WEB_USER" "$LIGHTTPD/tmp" "$LIGHTTPD/logs" "$LIGHTTPD/logs/error.log" "$LIGHTTPD/logs/access.log"
     fi
     render "$HERE/lighttpd.conf.in" "$LIGHTTPD/lighttpd.conf" "$user"
 }
@@ -952,8 +1059,10 @@ start_failed() {
 cmd_start() {
     trap start_failed EXIT
     need_binaries
+    users_setup
     softhsm_setup
     pki_setup
+    softhsm_own
     pg_start
     pg_create_db
     write_conf

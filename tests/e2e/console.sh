@@ -36,7 +36,7 @@ console_params() { tsactl --json filter list tsa "$1" | python3 -c "import json,
 console_setup() {
     local fp
     [[ -x $BUILD/tsa-admin ]] || bad "$BUILD/tsa-admin is not built"
-    [[ -S $TSA_VAR/run/admin.sock ]] || bad "tsa-admin is not listening (no $TSA_VAR/run/admin.sock)"
+    [[ -S $TSA_VAR/run/tsa-admin/admin.sock ]] || bad "tsa-admin is not listening (no $TSA_VAR/run/tsa-admin/admin.sock)"
     fp=$(openssl x509 -in "$TSA_VAR/pki/admin.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
     # The stack registers the demo administrator itself (DESIGN.md: var/pki/admin.pem).
     tsactl admin list | grep -qi "$fp" || bad "the stack did not register the demo administrator var/pki/admin.pem"
@@ -84,11 +84,11 @@ console_refusals() {
     # Straight to the console's FastCGI socket: without HTTPS=on, or without a verified
     # certificate, it refuses whatever else the params say.
     if command -v cgi-fcgi >/dev/null; then
-        env -i REQUEST_METHOD=GET DOCUMENT_URI=/admin/ cgi-fcgi -bind -connect "$TSA_VAR/run/admin.sock" >"$d/fcgi1" 2>&1
+        env -i REQUEST_METHOD=GET DOCUMENT_URI=/admin/ cgi-fcgi -bind -connect "$TSA_VAR/run/tsa-admin/admin.sock" >"$d/fcgi1" 2>&1
         grep -q '^Status: 403' "$d/fcgi1" && grep -q 'HTTPS only' "$d/fcgi1" ||
             bad "without HTTPS=on: $(head -c 200 "$d/fcgi1" | oneline)"
         env -i REQUEST_METHOD=GET DOCUMENT_URI=/admin/ HTTPS=on SSL_CLIENT_VERIFY=NONE \
-            SSL_CLIENT_CERT="$(cat "$TSA_VAR/pki/admin.pem")" cgi-fcgi -bind -connect "$TSA_VAR/run/admin.sock" >"$d/fcgi2" 2>&1
+            SSL_CLIENT_CERT="$(cat "$TSA_VAR/pki/admin.pem")" cgi-fcgi -bind -connect "$TSA_VAR/run/tsa-admin/admin.sock" >"$d/fcgi2" 2>&1
         grep -q '^Status: 403' "$d/fcgi2" && grep -q 'No client certificate' "$d/fcgi2" ||
             bad "SSL_CLIENT_VERIFY=NONE: $(head -c 200 "$d/fcgi2" | oneline)"
     fi

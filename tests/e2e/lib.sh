@@ -36,8 +36,12 @@ bad() {
     exit 1
 }
 
-# A fresh directory for one case.
-casedir() { mktemp -d "$WORK/case.XXXXXX"; }
+# A fresh directory for one case, readable by the stack's daemons (their own users when the
+# tests run as root: a clock status file here is read by the workers).
+casedir() {
+    local d
+    d=$(mktemp -d "$WORK/case.XXXXXX") && chmod 755 "$d" && echo "$d"
+}
 
 # ---- ports -----------------------------------------------------------------------------------
 port_free() { [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }

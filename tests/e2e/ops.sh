@@ -55,7 +55,7 @@ ops_req() {
 ops_fcgi() {
     local d=$1 n=$2
     shift 2
-    env "$@" cgi-fcgi -bind -connect "$TSA_VAR/run/tsa.sock" <"$d/$n.in" >"$d/$n.out" ||
+    env "$@" cgi-fcgi -bind -connect "$TSA_VAR/run/tsa-fcgi/tsa.sock" <"$d/$n.in" >"$d/$n.out" ||
         bad "cgi-fcgi failed"
     sed -n '1s/\r$//p' "$d/$n.out"
 }

@@ -217,11 +217,15 @@ supervision_systemd() {
     ! grep -E 'tsa-(fcgi|admin)\.(service|socket)' <<<"$out" || bad "systemd-analyze complains: $(oneline <<<"$out")"
     # What the units promise, present.
     for u in "$d/tsa-fcgi.service" "$d/tsa-admin.service"; do
-        for k in 'User=tsa' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'PrivateTmp=yes' 'ProtectHome=yes' \
+        for k in 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'PrivateTmp=yes' 'ProtectHome=yes' \
             'CapabilityBoundingSet=' 'SystemCallFilter=@system-service' 'RestrictAddressFamilies='; do
             grep -q "^$k" "$u" || bad "${u##*/} lacks $k"
         done
     done
+    # Each program its own user: the console's may connect as the database's owner, the
+    # workers' must not.
+    grep -qx 'User=tsa' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service does not run as tsa"
+    grep -qx 'User=tsa-admin' "$d/tsa-admin.service" || bad "tsa-admin.service does not run as tsa-admin"
     grep -q '^LoadCredential=pin:' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service takes no PIN credential"
     grep -q '^ReadWritePaths=/var/lib/softhsm/tokens$' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service: ReadWritePaths"
     # The worker takes the socket systemd hands it (LISTEN_FDS, fd 3, no listen in tsa.conf):
@@ -245,6 +249,7 @@ supervision_systemd() {
         out=$(systemd-sysusers --root="$d/root" "$d/softhsm.conf" "$ROOT/deploy/systemd/tsa.sysusers.conf" 2>&1) ||
             bad "systemd-sysusers: $(oneline <<<"$out")"
         grep -q '^tsa:' "$d/root/etc/passwd" || bad "systemd-sysusers made no user tsa"
+        grep -q '^tsa-admin:' "$d/root/etc/passwd" || bad "systemd-sysusers made no user tsa-admin"
         grep -q '^softhsm:.*:tsa$' "$d/root/etc/group" || bad "tsa is not in the group softhsm"
     fi
 }

@@ -1,6 +1,6 @@
 # The production web server configurations (deploy/nginx, deploy/apache, deploy/lighttpd
 # tsa.conf) pass their server's own configuration test, with dummy certificates and sockets
-# in a case directory (the paths /etc/tsa/tls/ and /run/tsa/ rewritten there), and hold what
+# in a case directory (the paths /etc/tsa/tls/ and the sockets rewritten there), and hold what
 # the README promises: each URL's TSA_SERVICE, the operations URLs restricted, the worker's
 # and tsa-admin's unix sockets, the body limit of max_body, required client certificates with
 # the certificate passed on.  Then each is run for real, as a second instance of its server on
@@ -21,7 +21,8 @@ webconf_prepare() {
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -keyout "$d/tls/client-ca.key" -out "$d/tls/client-ca.pem" -subj "/CN=dummy client CA" >/dev/null 2>&1 ||
         bad "openssl: dummy client CA"
-    sed -e "s|/etc/tsa/tls/|$d/tls/|g" -e "s|/run/tsa/|$d/run/|g" \
+    sed -e "s|/etc/tsa/tls/|$d/tls/|g" -e "s|/run/tsa-fcgi\.sock|$d/run/tsa.sock|g" \
+        -e "s|/run/tsa-admin/|$d/run/|g" \
         -e "s|/var/log/lighttpd/|$d/logs/|g" -e "s|/run/lighttpd.pid|$d/run/lighttpd.pid|g" \
         -e "s|/var/www/empty|$d/www|g" -e "s|/var/cache/lighttpd/uploads|$d/up|g" \
         "$ROOT/deploy/$web/tsa.conf" >"$d/tsa.conf"
@@ -32,8 +33,10 @@ webconf_has() { grep -Eq -- "$2" "$1" || bad "deploy/${1##*/deploy/} has no $3 (
 
 webconf_common() {
     local f=$1
-    webconf_has "$f" 'unix:?/run/tsa/tsa\.sock' "worker socket /run/tsa/tsa.sock"
-    webconf_has "$f" '/run/tsa/admin\.sock' "tsa-admin socket /run/tsa/admin.sock"
+    # The sockets deploy/systemd makes (tsa-fcgi.socket, tsa-admin.service's runtime directory).
+    webconf_has "$f" 'unix:?/run/tsa-fcgi\.sock' "worker socket /run/tsa-fcgi.sock"
+    webconf_has "$f" '/run/tsa-admin/admin\.sock' "tsa-admin socket /run/tsa-admin/admin.sock"
+    ! grep -Eq '0666|/run/tsa/' "$f" || bad "deploy/${f##*/deploy/} names a socket mode or directory no unit makes"
     webconf_has "$f" 'TSA_SERVICE"?[ =>"]+tsa([";]|$)' "TSA_SERVICE tsa"
     webconf_has "$f" 'TSA_SERVICE"?[ =>"]+verificationserver' "TSA_SERVICE verificationserver"
     webconf_has "$f" 'TSA_SERVICE"?[ =>"]+mtls' "TSA_SERVICE mtls"
@@ -120,7 +123,8 @@ webconf_live_prepare() {
     mkdir -p "$d/live/logs" "$d/live/run" "$d/live/www" "$d/live/up"
     (( $(id -u) == 0 )) && chown -R www-data "$d/live" && chmod o+x "$d" "$WORK" "$TSA_VAR"
     sed -e "s|/etc/tsa/tls/server.pem|$pki/server-chain.pem|g" -e "s|/etc/tsa/tls/server.key|$pki/server.key|g" \
-        -e "s|/etc/tsa/tls/client-ca.pem|$pki/client-ca.pem|g" -e "s|/run/tsa/|$TSA_VAR/run/|g" \
+        -e "s|/etc/tsa/tls/client-ca.pem|$pki/client-ca.pem|g" \
+        -e "s|/run/tsa-fcgi\.sock|$TSA_VAR/run/tsa-fcgi/tsa.sock|g" -e "s|/run/tsa-admin/|$TSA_VAR/run/tsa-admin/|g" \
         -e "s|/var/log/lighttpd/|$d/live/logs/|g" -e "s|/run/lighttpd.pid|$d/live/run/lighttpd.pid|g" \
         -e "s|/var/www/empty|$d/live/www|g" -e "s|/var/cache/lighttpd/uploads|$d/live/up|g" \
         -e "s|^\( *\)listen 80;.*|\1listen 127.0.0.1:$p1;|" -e "s|^\( *\)listen 443 ssl;|\1listen 127.0.0.1:$p2 ssl;|" \

@@ -28,7 +28,7 @@ webdown_expect() {
 }
 
 webdown_no_worker() {
-    local d out sock=$TSA_VAR/run/tsa.sock rc=0
+    local d out sock=$TSA_VAR/run/tsa-fcgi/tsa.sock rc=0
     d=$(casedir)
     printf 'webdown\n' >"$d/data"
     openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" 2>/dev/null || bad "openssl ts -query failed"
