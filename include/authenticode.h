@@ -1,8 +1,9 @@
 /*
  * authenticode.h - the Microsoft Authenticode legacy time-stamp codec (signtool /t,
  * osslsigncode -t): a base64 TimeStampRequest in, a base64 CMS SignedData countersignature
- * out (tsa-protocols.md section 2).  The protocol has no status structure: a refusal is an
- * HTTP status (authenticode_http_status), the worker answers it as plain text.
+ * out (Microsoft's "Time Stamping Authenticode Signatures").  The protocol has no status
+ * structure: a refusal is an HTTP status (authenticode_http_status), the worker answers it
+ * as plain text.
  *
  * Ownership: a parsed request owns req->signature; authenticode_free() releases it (NULL and
  * requests of other protocols accepted).

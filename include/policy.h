@@ -1,6 +1,6 @@
 /*
  * policy.h - services, their ordered policies, each policy's filter chain, and the options the
- * chain shapes (Nexus Timestamp Server's model; tsa-protocols.md section 3).  The whole
+ * chain shapes (Nexus Timestamp Server's model of ordered filters).  The whole
  * configuration is loaded from PostgreSQL (store/config.c) into one struct tsa_config that a
  * worker swaps whole, never half-applied.
  *

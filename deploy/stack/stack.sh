@@ -645,9 +645,9 @@ INSERT INTO services (name, description) VALUES
 
 INSERT INTO policies (service_id, position, name, match_protocol, match_req_policy, policy_oid, signer_id)
   SELECT s.id, 1, 'default', NULL, NULL, v.oid, (SELECT id FROM signers WHERE name = 'demo-$TSA_KEY')
-    FROM services s JOIN (VALUES ('tsa', '1.3.6.1.4.1.57264.1.1'),
-                                 ('verificationserver', '1.3.6.1.4.1.57264.1.2'),
-                                 ('mtls', '1.3.6.1.4.1.57264.1.3')) AS v (service, oid)
+    FROM services s JOIN (VALUES ('tsa', '1.3.6.1.4.1.32473.1.1'),
+                                 ('verificationserver', '1.3.6.1.4.1.32473.1.2'),
+                                 ('mtls', '1.3.6.1.4.1.32473.1.3')) AS v (service, oid)
       ON s.name = v.service
   ON CONFLICT (service_id, position) DO UPDATE SET name = EXCLUDED.name,
     match_protocol = EXCLUDED.match_protocol, match_req_policy = EXCLUDED.match_req_policy,

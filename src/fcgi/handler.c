@@ -13,6 +13,7 @@
 #include "authenticode.h"
 #include "clock.h"
 #include "handler.h"
+#include "invariant.h"
 #include "log.h"
 #include "metrics.h"
 #include "rfc3161.h"
@@ -410,6 +411,8 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		granted = 1;
 	if (proto->free != NULL)
 		proto->free(&req);
+	/* A grant is a recorded token (issue() returns 0 only after the commit), a refusal none. */
+	TSA_INVARIANT(granted ? token != NULL && token_len > 0 : token == NULL);
 	if (!granted && proto->http_refusals)
 		ref.http_status = proto->refusal_status(&ref);
 	record_events(w, proto, &client, granted ? NULL : &ref);

@@ -2,8 +2,8 @@
  * authenticode.c - the Microsoft Authenticode legacy time-stamp codec (see authenticode.h).
  * Input: the POSTed body, untrusted: base64 text, then the DER TimeStampRequest it carries.
  * Output: base64 of a CMS SignedData countersignature built by tst/cms.c.
- * Standards: tsa-protocols.md section 2 (Microsoft's "Time Stamping Authenticode
- * Signatures"), RFC 4648 4 (base64), RFC 5652 (CMS), X.690 DER.  The ASN.1 is declared in
+ * Standards: Microsoft's "Time Stamping Authenticode Signatures" (the legacy protocol of
+ * `signtool /t`), RFC 4648 4 (base64), RFC 5652 (CMS), X.690 DER.  The ASN.1 is declared in
  * src/asn1/tsa.asn; this file checks what the protocol says beyond syntax.
  */
 #include <stdlib.h>
@@ -41,7 +41,7 @@ authenticode_base64_decode(const unsigned char *p, size_t len, unsigned char *ou
 	size_t i, n = 0, o = 0, pad = 0;
 	int v;
 
-	/* tsa-protocols.md 2: some signtool versions append one NUL. */
+	/* Time Stamping Authenticode Signatures: some signtool versions append one NUL. */
 	if (len > 0 && p[len - 1] == '\0')
 		len--;
 	for (i = 0; i < len; i++) {
@@ -146,7 +146,7 @@ authenticode_parse(const unsigned char *p, size_t len, struct tsa_request *out,
 		    "the request is not a DER Authenticode TimeStampRequest", "%s", why);
 		goto out;
 	}
-	/* tsa-protocols.md 2: countersignatureType 1.3.6.1.4.1.311.3.2.1. */
+	/* Time Stamping Authenticode Signatures: countersignatureType 1.3.6.1.4.1.311.3.2.1. */
 	if (tsa_asn1_read_oid(n, "countersignatureType", oid, sizeof(oid)) != 0 ||
 	    strcmp(oid, OID_MS_TIME_STAMP_REQUEST) != 0) {
 		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "not an Authenticode time-stamp request",
@@ -155,7 +155,7 @@ authenticode_parse(const unsigned char *p, size_t len, struct tsa_request *out,
 	}
 	if (check_attributes(n, ref) == -1)
 		goto out;
-	/* tsa-protocols.md 2: content is a ContentInfo of type id-data. */
+	/* Time Stamping Authenticode Signatures: content is a ContentInfo of type id-data. */
 	if (tsa_asn1_read_oid(n, "content.contentType", oid, sizeof(oid)) != 0 ||
 	    strcmp(oid, OID_CT_DATA) != 0) {
 		tsa_refuse(ref, TSA_FAIL_BAD_DATA_FORMAT, "the content to countersign is not data",
@@ -190,7 +190,7 @@ authenticode_parse(const unsigned char *p, size_t len, struct tsa_request *out,
 	}
 	snprintf(r.hash_oid, sizeof(r.hash_oid), "%s", r.hash->oid);
 	r.imprint_len = r.hash->len;
-	r.cert_req = 1;		/* the chain always travels (tsa-protocols.md 2) */
+	r.cert_req = 1;		/* the chain always travels (Authenticode) */
 	r.signature = sig;
 	r.signature_len = sig_len;
 	sig = NULL;

@@ -27,7 +27,7 @@
 
 /*
  * The PIN stays in locked memory for the life of the process: a token that drops its session
- * (reported in the field, tsa-protocols.md section 5) needs it again to log back in.  It is
+ * (reported in the field with network HSMs; PKCS#11 v2.40 5.6, CKR_SESSION_HANDLE_INVALID) needs it again to log back in.  It is
  * wiped in pkcs11_teardown() and never logged.
  */
 static char pin[256];

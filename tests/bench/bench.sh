@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (`make bench`; DESIGN.md "Performance"): for each key type, on a private stack
+# The benchmark (`make bench`; README "Tests"): for each key type, on a private stack
 # of its own (temporary state, free loopback ports), side by side in the same run:
 #   1. raw PKCS#11 signatures per second of the signer's key (build/tsa-bench-sign, N threads),
 #      measured while the stack is up but idle;

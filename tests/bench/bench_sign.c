@@ -1,6 +1,6 @@
 /*
  * bench_sign.c - tsa-bench-sign: raw signatures per second of a key on its PKCS#11 token, the
- * ceiling that end-to-end throughput is measured against (DESIGN.md, "Performance").
+ * ceiling that end-to-end throughput is measured against (README, "Tests": make bench).
  *
  * usage: tsa-bench-sign --conf TSA_CONF --uri PKCS11_URI [--threads N] [--seconds S]
  *            [--scheme auto|rsa-pss] [--digest sha256]

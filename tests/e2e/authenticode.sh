@@ -1,4 +1,4 @@
-# Microsoft Authenticode legacy timestamps through nginx (tsa-protocols.md section 2): a PE
+# Microsoft Authenticode legacy timestamps through nginx (Microsoft's "Time Stamping Authenticode Signatures"): a PE
 # made by tests/pe/mkpe.py, signed with a code-signing certificate made here, timestamped by
 # `osslsigncode sign -t` (Authenticode) and `-ts` (RFC 3161), verified by `osslsigncode verify`
 # against the TSA's root; the countersignature recorded as protocol authenticode; a response

@@ -9,7 +9,7 @@
 # The check functions are run through `eventually`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 
-CK_OID=1.3.6.1.4.1.57264.9.3
+CK_OID=1.3.6.1.4.1.32473.9.3
 FI_TIME_NOT_AVAILABLE="the TSA's time source is not available"   # crypto/ts/ts_rsp_print.c
 CK_SYNCED='unsync=0
 esterror_us=1000

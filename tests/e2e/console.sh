@@ -38,7 +38,7 @@ console_setup() {
     [[ -x $BUILD/tsa-admin ]] || bad "$BUILD/tsa-admin is not built"
     [[ -S $TSA_VAR/run/tsa-admin/admin.sock ]] || bad "tsa-admin is not listening (no $TSA_VAR/run/tsa-admin/admin.sock)"
     fp=$(openssl x509 -in "$TSA_VAR/pki/admin.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
-    # The stack registers the demo administrator itself (DESIGN.md: var/pki/admin.pem).
+    # The stack registers the demo administrator itself (var/pki/admin.pem, README "Web console").
     tsactl admin list | grep -qi "$fp" || bad "the stack did not register the demo administrator var/pki/admin.pem"
     if [[ ! -d $ROOT/tests/console/node_modules/playwright-core ]]; then
         (cd "$ROOT/tests/console" && npm ci --no-audit --no-fund) || bad "npm ci in tests/console failed"

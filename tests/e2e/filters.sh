@@ -8,7 +8,7 @@
 # The check functions are run through `eventually`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 
-PF_OID=1.3.6.1.4.1.57264.9.1            # t-filters matches requests naming this policy
+PF_OID=1.3.6.1.4.1.32473.9.1            # t-filters matches requests naming this policy
 
 # ---- helpers shared with reload.sh and clock.sh ----------------------------------------------
 
@@ -195,21 +195,21 @@ f_policy_oid() {
     trap 'pf_drop t-filters' EXIT
     # Matches every request (no match rule): requests without a policy must reach it too.
     pf_chain t-filters -1 "" "$PF_OID" \
-        'policy-oid={"default": "1.3.6.1.4.1.57264.9.11", "accept": ["1.3.6.1.4.1.57264.9.12"]}'
+        'policy-oid={"default": "1.3.6.1.4.1.32473.9.11", "accept": ["1.3.6.1.4.1.32473.9.12"]}'
     # No requested policy: the default is the token's.
     eventually pf_granted "$d" -sha256 -cert
-    [[ $(pf_field "$d" 'Policy OID') == 1.3.6.1.4.1.57264.9.11 ]] ||
-        bad "no reqPolicy: token policy $(pf_field "$d" 'Policy OID'), want the default 1.3.6.1.4.1.57264.9.11"
+    [[ $(pf_field "$d" 'Policy OID') == 1.3.6.1.4.1.32473.9.11 ]] ||
+        bad "no reqPolicy: token policy $(pf_field "$d" 'Policy OID'), want the default 1.3.6.1.4.1.32473.9.11"
     ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" cert
     # An accepted requested policy is the one the token states.
-    pf_granted "$d" -sha256 -tspolicy 1.3.6.1.4.1.57264.9.12
-    [[ $(pf_field "$d" 'Policy OID') == 1.3.6.1.4.1.57264.9.12 ]] ||
+    pf_granted "$d" -sha256 -tspolicy 1.3.6.1.4.1.32473.9.12
+    [[ $(pf_field "$d" 'Policy OID') == 1.3.6.1.4.1.32473.9.12 ]] ||
         bad "accepted reqPolicy: token policy $(pf_field "$d" 'Policy OID')"
     # The policy row's own OID is always accepted.
     pf_granted "$d" -sha256 -tspolicy "$PF_OID"
     [[ $(pf_field "$d" 'Policy OID') == "$PF_OID" ]] || bad "own OID: token policy $(pf_field "$d" 'Policy OID')"
-    pf_refused "$d" "$FI_UNACCEPTED_POLICY" -sha256 -tspolicy 1.3.6.1.4.1.57264.9.13
-    pf_refused "$d" "$FI_UNACCEPTED_POLICY" -sha256 -tspolicy 1.3.6.1.4.1.57264.9.11
+    pf_refused "$d" "$FI_UNACCEPTED_POLICY" -sha256 -tspolicy 1.3.6.1.4.1.32473.9.13
+    pf_refused "$d" "$FI_UNACCEPTED_POLICY" -sha256 -tspolicy 1.3.6.1.4.1.32473.9.11
 
     pf_chain t-filters -1 "" "$PF_OID" 'policy-oid={"accept": "any"}'
     eventually pf_granted "$d" -sha256 -tspolicy 1.2.3.4.5.6.7
@@ -240,7 +240,7 @@ ext_query() {
 }
 
 f_extensions() {
-    local d ok=1.3.6.1.4.1.57264.9.21 other=1.3.6.1.4.1.57264.9.22
+    local d ok=1.3.6.1.4.1.32473.9.21 other=1.3.6.1.4.1.32473.9.22
     d=$(casedir)
     trap 'pf_drop t-filters' EXIT
     pf_chain t-filters -1 "$PF_OID" "$PF_OID" "extensions={\"accept\": [\"$ok\"]}"

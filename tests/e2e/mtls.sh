@@ -49,7 +49,7 @@ mtls_rfc3161() {
     [[ $out == "200 application/timestamp-reply" ]] || bad "HTTP answer '$out': $(head -c 200 "$d/r.tsr" | oneline)"
     text=$(reply_text "$d/r.tsr")
     grep -q '^Status: Granted' <<<"$text" || bad "not granted: $(grep -E '^(Status|Failure)' <<<"$text" | oneline)"
-    grep -q '^Policy OID: 1.3.6.1.4.1.57264.1.3$' <<<"$text" ||
+    grep -q '^Policy OID: 1.3.6.1.4.1.32473.1.3$' <<<"$text" ||
         bad "not the mtls policy: $(grep '^Policy OID' <<<"$text")"
     ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" cert
 }
@@ -64,7 +64,7 @@ mtls_soap() {
         'text/xml; charset=UTF-8') || bad "curl failed: $out"
     [[ $out == 200\ text/xml* ]] || bad "HTTP answer '$out': $(head -c 200 "$d/resp.xml" | oneline)"
     grep -q '<ts:Status>granted</ts:Status>' "$d/resp.xml" || bad "not granted: $(head -c 300 "$d/resp.xml" | oneline)"
-    grep -q '1.3.6.1.4.1.57264.1.3' "$d/resp.xml" || bad "not the mtls policy"
+    grep -q '1.3.6.1.4.1.32473.1.3' "$d/resp.xml" || bad "not the mtls policy"
     grep -qF ">$value</ds:DigestValue>" "$d/resp.xml" || bad "DigestValue not echoed"
 }
 

@@ -7,7 +7,7 @@
 # The check functions are run through `eventually`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 
-OPS_OID=1.3.6.1.4.1.57264.9.7
+OPS_OID=1.3.6.1.4.1.32473.9.7
 
 # ops_get PATH OUT: GET http://127.0.0.1:$TSA_HTTP_PORT/PATH; prints "CODE CONTENT_TYPE".
 ops_get() {

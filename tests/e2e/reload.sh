@@ -7,7 +7,7 @@
 # The check functions are run through `eventually`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 
-RL_OID=1.3.6.1.4.1.57264.9.2
+RL_OID=1.3.6.1.4.1.32473.9.2
 
 rl_chain() { pf_chain t-reload -2 "$RL_OID" "$RL_OID" "$@"; }
 

@@ -81,12 +81,12 @@ cases_rfc3161() {
     for alg in sha224 sha256 sha384 sha512 sha3-256 sha3-384 sha3-512; do
         for nonce in nonce no-nonce; do
             for cert in cert no-cert; do
-                run_case "tsa/$alg/$nonce/$cert" granted "$tsa" 1.3.6.1.4.1.57264.1.1 "$alg" "$nonce" "$cert"
+                run_case "tsa/$alg/$nonce/$cert" granted "$tsa" 1.3.6.1.4.1.32473.1.1 "$alg" "$nonce" "$cert"
             done
         done
     done
     for alg in sha1 sha256 sha384 sha512; do
-        run_case "verificationserver/$alg/nonce/cert" granted "$vs" 1.3.6.1.4.1.57264.1.2 "$alg" nonce cert
+        run_case "verificationserver/$alg/nonce/cert" granted "$vs" 1.3.6.1.4.1.32473.1.2 "$alg" nonce cert
     done
-    run_case "verificationserver/sha1/no-nonce/no-cert" granted "$vs" 1.3.6.1.4.1.57264.1.2 sha1 no-nonce no-cert
+    run_case "verificationserver/sha1/no-nonce/no-cert" granted "$vs" 1.3.6.1.4.1.32473.1.2 sha1 no-nonce no-cert
 }

@@ -166,7 +166,7 @@ soap_describe() {
 }
 
 # ---- the SI-TSA request exactly as clients send it -------------------------------------------
-# si_tsa_request FILE compact|indented: the request of ../shared/reference/xml-timestamp.md,
+# si_tsa_request FILE compact|indented: the request of Entrust's timestamp-protocol-20020207,
 # SHA-1, with a nonce.
 si_tsa_request() {
     local value nonce

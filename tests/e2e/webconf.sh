@@ -141,7 +141,7 @@ webconf_live_check() {
     read -r p1 p2 <"$d/ports"
     head -c 100 /dev/urandom >"$d/data"
     openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" 2>/dev/null || bad "openssl ts -query failed"
-    for t in "tsa 1.3.6.1.4.1.57264.1.1" "verificationserver/timestamp 1.3.6.1.4.1.57264.1.2"; do
+    for t in "tsa 1.3.6.1.4.1.32473.1.1" "verificationserver/timestamp 1.3.6.1.4.1.32473.1.2"; do
         out=$(post "http://127.0.0.1:$p1/${t% *}" "$d/q.tsq" "$d/r.tsr") || bad "curl /${t% *} failed: $out"
         [[ $out == "200 application/timestamp-reply" ]] || bad "/${t% *} answered '$out'"
         reply_text "$d/r.tsr" | grep -q "^Policy OID: ${t#* }$" || bad "/${t% *}: no token of policy ${t#* }"
@@ -150,7 +150,7 @@ webconf_live_check() {
         -o "$d/m.tsr" -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
         --data-binary @"$d/q.tsq" "https://127.0.0.1:$p2/") || bad "curl HTTPS failed: $out"
     [[ $out == 200 ]] || bad "HTTPS with the demo client answered '$out'"
-    reply_text "$d/m.tsr" | grep -q '^Policy OID: 1.3.6.1.4.1.57264.1.3$' || bad "HTTPS: no token of the mtls policy"
+    reply_text "$d/m.tsr" | grep -q '^Policy OID: 1.3.6.1.4.1.32473.1.3$' || bad "HTTPS: no token of the mtls policy"
     out=$(curl -s --max-time 30 --cacert "$pki/ca.pem" -o /dev/null -w '%{http_code}' \
         -H 'Content-Type: application/timestamp-query' --data-binary @"$d/q.tsq" "https://127.0.0.1:$p2/") || true
     [[ $out == 000 || $out == 400 ]] || bad "HTTPS without a client certificate answered '$out'"

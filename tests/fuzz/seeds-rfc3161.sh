@@ -45,7 +45,7 @@ SHA256=0609608648016503040201
 SHA384=0609608648016503040202
 SHA512=0609608648016503040203
 MD5=06082a864886f70d0205
-POLICY=060a2b0601040183bf300101          # 1.3.6.1.4.1.57264.1.1 (the demo policy)
+POLICY=060a2b0601040181fd590101          # 1.3.6.1.4.1.32473.1.1 (the demo policy)
 NULLP=0500
 V1=020101
 TRUE=0101ff
@@ -63,7 +63,7 @@ for h in sha1 sha224 sha256 sha384 sha512 sha3-256 sha3-384 sha3-512; do
     openssl ts -query -data "$WORK/data.txt" "-$h" -cert -out "$OUT/openssl-$h-nonce-cert.tsq" 2>/dev/null
     openssl ts -query -data "$WORK/data.txt" "-$h" -no_nonce -out "$OUT/openssl-$h-plain.tsq" 2>/dev/null
 done
-openssl ts -query -data "$WORK/data.txt" -sha256 -cert -tspolicy 1.3.6.1.4.1.57264.1.1 \
+openssl ts -query -data "$WORK/data.txt" -sha256 -cert -tspolicy 1.3.6.1.4.1.32473.1.1 \
     -out "$OUT/openssl-sha256-nonce-cert-policy.tsq" 2>/dev/null
 openssl ts -query -data "$WORK/data.txt" -sha512 -no_nonce -tspolicy 1.2.3.4.5 \
     -out "$OUT/openssl-sha512-policy.tsq" 2>/dev/null

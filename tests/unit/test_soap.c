@@ -2,7 +2,7 @@
  * test_soap.c - unit tests of the SOAP/XML timestamp protocol: the codec (src/proto/soap.c),
  * the XML-DSig token (src/tst/xmltoken.c) and the schema (xsd/timestamp.xsd).
  *
- * The requests are those of ../shared/reference/xml-timestamp.md as existing clients send
+ * The requests are those of the Entrust timestamp-protocol-20020207 as existing clients send
  * them (compact, indented, with and without an XML declaration and a nonce), then hostile
  * ones: DOCTYPE, billion laughs, XXE (external and parameter entities), deep nesting, size,
  * non-UTF-8, wrong namespaces, two requests, unknown elements, unknown digest methods, wrong
