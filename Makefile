@@ -42,7 +42,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/util/strbuf.c \
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
-            src/proto/wsdl.c \
+            src/proto/wsdl.c src/proto/detect.c \
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c src/tst/verify.c \
             src/tst/xmltoken.c src/tst/xmlverify.c \
             src/sign/signer.c \

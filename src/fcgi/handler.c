@@ -12,6 +12,7 @@
 #include "asn1.h"
 #include "authenticode.h"
 #include "clock.h"
+#include "detect.h"
 #include "handler.h"
 #include "invariant.h"
 #include "log.h"
@@ -23,11 +24,10 @@
 #include "wsdl.h"
 #include "xmltoken.h"
 
-/* One entry per protocol: the content types that select it, its parser, its token builder,
- * its encoder, and how its refusals travel. */
+/* One entry per protocol, in the order of enum tsa_protocol (detect.c chooses it): its parser,
+ * its token builder, its encoder, and how its refusals travel. */
 struct protocol_def {
 	enum tsa_protocol	 proto;
-	const char		*content_types[3];
 	const char		*reply_type;
 	int			(*parse)(const unsigned char *, size_t, struct tsa_request *,
 				    struct tsa_refusal *);
@@ -45,14 +45,11 @@ struct protocol_def {
 
 static const struct protocol_def protocols[] = {
 	{ TSA_PROTO_RFC3161,
-	  { "application/timestamp-query", "application/timestamp-request", NULL },
 	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode, NULL, 0,
 	  NULL },
 	{ TSA_PROTO_SOAP,
-	  { "text/xml", "application/soap+xml", NULL },
 	  SOAP_CONTENT_TYPE_REPLY, soap_parse, soap_token, soap_encode, soap_http_status, 0, NULL },
 	{ TSA_PROTO_AUTHENTICODE,
-	  { AUTHENTICODE_CONTENT_TYPE, NULL },
 	  AUTHENTICODE_CONTENT_TYPE_REPLY, authenticode_parse, authenticode_token,
 	  authenticode_encode, authenticode_http_status, 1, authenticode_free },
 };
@@ -86,32 +83,6 @@ plain(struct http_response *resp, int status, const char *text)
 		resp->body[n] = '\n';
 		resp->body_len = n + 1;
 	}
-}
-
-/* Compares a Content-Type header's media type (parameters ignored) with want. */
-static int
-media_type_is(const char *ct, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (ct == NULL || strncasecmp(ct, want, n) != 0)
-		return 0;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
-static const struct protocol_def *
-detect(const char *content_type)
-{
-	size_t i, j;
-
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-		for (j = 0; protocols[i].content_types[j] != NULL; j++)
-			if (media_type_is(content_type, protocols[i].content_types[j]))
-				return &protocols[i];
-	return NULL;
 }
 
 int
@@ -374,13 +345,15 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
     struct outcome *oc)
 {
 	const struct protocol_def *proto;
+	enum tsa_protocol detected;
 	struct tsa_client client;
 	struct tsa_request req;
 	struct tsa_refusal ref;
 	struct tsa_opts o;
 	unsigned char *token = NULL;
 	size_t token_len = 0;
-	int granted = 0;
+	const char *why;
+	int granted = 0, status;
 
 	memset(resp, 0, sizeof(*resp));
 	tsa_opts_defaults(&o);
@@ -398,11 +371,13 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		plain(resp, 413, "request body too large");
 		return;
 	}
-	if ((proto = detect(hr->content_type)) == NULL) {
-		plain(resp, 415, "unsupported content type: application/timestamp-query (RFC 3161), "
-		    "text/xml (SOAP) or application/octet-stream (Authenticode)");
+	if ((status = protocol_detect(hr->content_type, hr->body, hr->body_len, &detected,
+	    &why)) != 0) {
+		plain(resp, status, why);
 		return;
 	}
+	proto = &protocols[detected];
+	TSA_INVARIANT(proto->proto == detected);
 	oc->proto = (int)proto->proto;	/* the same order as enum metrics_proto */
 	client = hr->client;
 	memset(&req, 0, sizeof(req));
