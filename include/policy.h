@@ -98,6 +98,9 @@ struct policy {
 	struct signer		*signer;
 	struct filter_inst	 filters[TSA_MAX_FILTERS];
 	size_t			 n_filters;
+	/* Why it issues nothing (it can receive a protocol whose token its signer cannot
+	 * make), set at load by policy_check_protocols(); NULL: usable. */
+	char			*refused;
 };
 
 struct service {
@@ -116,6 +119,14 @@ struct tsa_config {
 	struct signer	*signers;
 	size_t		 n_signers;
 };
+
+/* Whether the i-th policy of svc can receive a request of proto: it matches the protocol and
+ * no earlier policy takes every request of it (one matching only on that protocol, or on
+ * nothing). */
+int	 policy_receives(const struct service *svc, size_t i, enum tsa_protocol proto);
+/* Refuses (policy.refused) each policy of svc that can receive a protocol its signer cannot
+ * make a token for (RSA-PSS and SOAP's XML-DSig).  0, or -1 out of memory. */
+int	 policy_check_protocols(struct service *svc);
 
 const struct filter_def	*filter_by_name(const char *name);
 /* Builds a filter instance from its name and parameters. 0, or -1 with err. */

@@ -55,6 +55,13 @@ long long db_config_version(struct db *db);
  */
 int	 config_load(struct db *db, int open_keys, struct tsa_config *previous,
 	    struct tsa_config **out, char *err, size_t errlen);
+/*
+ * The configuration as c sees it (a write's own transaction, before it commits, or the
+ * console's page): -1 with err naming the first policy it refuses (one that can receive a
+ * protocol its signer cannot make a token for), else 0.  A configuration that does not load
+ * at all is left to the other checks and to the workers, which keep their last good one.
+ */
+int	 config_refused_policy(PGconn *c, char *err, size_t errlen);
 
 struct token_record {
 	const unsigned char	*serial;

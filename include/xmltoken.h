@@ -23,6 +23,9 @@ int	soap_token_echo(const struct token_job *job, const struct tsa_echo *echo,
 	    unsigned char **out, size_t *outlen);
 /* The protocol table's token verb: soap_token_echo() with job->req->echo when it is set. */
 int	soap_token(const struct token_job *job, unsigned char **out, size_t *outlen);
+/* Whether XML-DSig names a SignatureMethod for a GnuTLS signature algorithm (RSA PKCS#1 v1.5
+ * and ECDSA: 1; RSA-PSS: 0), i.e. whether a signer using it can make a SOAP token. */
+int	soap_token_can_sign(int gnutls_sign_algorithm);
 
 /* Base64 of p without line breaks into a malloc'd NUL-terminated string, or NULL. */
 char	*xml_b64_encode(const unsigned char *p, size_t len);

@@ -679,10 +679,37 @@ INSERT INTO policy_filters (policy_id, position, filter, params)
       ('mtls', 6, 'cert-chain', '{"include": "chain"}')
     ) AS f (service, position, filter, params) ON f.service = s.name;
 EOF
+        soap_policies
     } >"$sql"
     psql_tsa -d tsa --single-transaction -f "$sql" >/dev/null || die "seeding the demo configuration failed ($sql)"
     register_demo_client
     register_demo_admin
+}
+
+# With TSA_SCHEME=rsa-pss the default policies sign with RSA-PSS, which SOAP's XML-DSig tokens
+# cannot carry (a policy that can receive SOAP with such a signer is refused): each service
+# gets a policy 'soap' before its default (position 0, SOAP only, the same filters) signing
+# with the same key in PKCS#1 v1.5 (signer demo-KEY-pkcs1).  Removed again without rsa-pss.
+soap_policies() {
+    echo "DELETE FROM policies WHERE position = 0 AND name = 'soap';"
+    [[ $TSA_SCHEME == rsa-pss ]] || return 0
+    cat <<EOF
+INSERT INTO signers (name, pkcs11_uri, certificate, chain, scheme)
+  SELECT 'demo-$TSA_KEY-pkcs1', pkcs11_uri, certificate, chain, 'auto' FROM signers
+   WHERE name = 'demo-$TSA_KEY'
+  ON CONFLICT (name) DO UPDATE SET pkcs11_uri = EXCLUDED.pkcs11_uri,
+    certificate = EXCLUDED.certificate, chain = EXCLUDED.chain, scheme = 'auto';
+INSERT INTO policies (service_id, position, name, match_protocol, match_req_policy, policy_oid, signer_id)
+  SELECT p.service_id, 0, 'soap', 'soap', NULL, p.policy_oid,
+         (SELECT id FROM signers WHERE name = 'demo-$TSA_KEY-pkcs1')
+    FROM policies p JOIN services s ON s.id = p.service_id
+   WHERE s.name IN ('tsa', 'verificationserver', 'mtls') AND p.position = 1;
+INSERT INTO policy_filters (policy_id, position, filter, params)
+  SELECT soap.id, f.position, f.filter, f.params
+    FROM policies soap JOIN policies def ON def.service_id = soap.service_id AND def.position = 1
+    JOIN policy_filters f ON f.policy_id = def.id
+   WHERE soap.position = 0 AND soap.name = 'soap';
+EOF
 }
 
 # The demo client (var/pki/client.pem) registered for the mtls service as 'demo-client', with

@@ -24,6 +24,7 @@
 #include "edit.h"
 #include "log.h"
 #include "signer.h"
+#include "store.h"
 #include "tsa_limits.h"
 #include "verify.h"
 #include "xmlverify.h"
@@ -205,6 +206,7 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 	    "  E'\\n' ORDER BY f.position) FROM policy_filters f WHERE f.policy_id = p.id), '')"
 	    " FROM services s LEFT JOIN policies p ON p.service_id = s.id"
 	    " LEFT JOIN signers g ON g.id = p.signer_id ORDER BY s.name, p.position", 0, NULL);
+	char why[512];
 	int i;
 
 	sb_str(b, "<h2>Services, policies and filter chains</h2>");
@@ -243,6 +245,11 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 	}
 	sb_str(b, "</table>\n");
 	PQclear(r);
+	if (config_refused_policy(rq->db, why, sizeof(why)) == -1) {
+		sb_str(b, "<p class=\"bad\">");
+		esc(b, why);
+		sb_str(b, " (it answers systemFailure)</p>\n");
+	}
 }
 
 static void

@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "bytes.h"
 #include "signer.h"
+#include "store.h"
 #include "tsa_limits.h"
 
 struct tsa_conf	 cli_conf;
@@ -155,7 +156,12 @@ int
 db_end(PGconn *c, int status)
 {
 	PGresult *r;
+	char why[512];
 
+	if (status == 0 && config_refused_policy(c, why, sizeof(why)) == -1) {
+		cli_err("%s; nothing was written", why);
+		status = EX_DATAERR;
+	}
 	if (status != 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		return status;

@@ -198,6 +198,19 @@ cmd_status(int argc, char **argv)
 			bad = 1;
 		}
 	}
+	for (i = 0; cfg != NULL && i < cfg->n_services; i++) {
+		size_t j;
+
+		for (j = 0; j < cfg->services[i].n_policies; j++) {
+			const struct policy *p = &cfg->services[i].policies[j];
+
+			if (p->refused == NULL)
+				continue;
+			printf("policy %s/%s: REFUSED (answers systemFailure)\n  why: %s\n",
+			    cfg->services[i].name, p->name, p->refused);
+			bad = 1;
+		}
+	}
 	if (cfg != NULL)
 		printf("services: %zu\n", cfg->n_services);
 	config_free(cfg);

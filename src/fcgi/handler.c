@@ -259,6 +259,11 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 			    "no policy of service %s matches", svc->name);
 		return -1;
 	}
+	if (pol->refused != NULL) {
+		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+		    "policy %s/%s refused: %s", svc->name, pol->name, pol->refused);
+		return -1;
+	}
 	if (policy_apply(pol, req, client, o, ref) == -1)
 		return -1;
 	if (signer_ensure_key(pol->signer) == -1) {

@@ -2,11 +2,14 @@
  * policy.c - picking a service's policy for a request, running its filter chain, and the
  * request checks of RFC 3161 2.4.1 against what the chain decided (see policy.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnutls/gnutls.h>
 
 #include "clock.h"
 #include "policy.h"
+#include "xmltoken.h"
 
 /*
  * Defaults when a chain says nothing, chosen for the strict profile of ETSI EN 319 422:
@@ -73,6 +76,49 @@ policy_select(const struct service *svc, const struct tsa_request *req,
 	return NULL;
 }
 
+int
+policy_receives(const struct service *svc, size_t i, enum tsa_protocol proto)
+{
+	size_t j;
+
+	if (svc->policies[i].match_protocol != -1 && svc->policies[i].match_protocol != (int)proto)
+		return 0;
+	for (j = 0; j < i; j++) {
+		const struct policy *p = &svc->policies[j];
+
+		if ((p->match_protocol == -1 || p->match_protocol == (int)proto) &&
+		    p->match_req_policy == NULL && p->match_client_cert == -1 &&
+		    p->match_client == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+int
+policy_check_protocols(struct service *svc)
+{
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < svc->n_policies; i++) {
+		struct policy *p = &svc->policies[i];
+
+		/* A signer refused for its own reason is reported as such. */
+		if (p->refused != NULL || p->signer == NULL ||
+		    p->signer->sign_algo == GNUTLS_SIGN_UNKNOWN ||
+		    !policy_receives(svc, i, TSA_PROTO_SOAP) ||
+		    soap_token_can_sign((int)p->signer->sign_algo))
+			continue;
+		snprintf(why, sizeof(why), "it can receive SOAP requests, and its signer %s signs "
+		    "with %s, which XML-DSig tokens cannot carry: restrict it to rfc3161 or "
+		    "authenticode (--protocol), or give it a signer without rsa-pss",
+		    p->signer->name, gnutls_sign_get_name(p->signer->sign_algo));
+		if ((p->refused = strdup(why)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 oid_in(const char *oid, const char * const *list, size_t n)
 {
@@ -134,6 +180,7 @@ policy_free(struct policy *p)
 	free(p->match_req_policy);
 	free(p->match_client);
 	free(p->policy_oid);
+	free(p->refused);
 }
 
 void

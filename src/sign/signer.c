@@ -493,7 +493,11 @@ signer_load(struct signer *s, long id, const char *name, const char *uri, const 
 	}
 	snprintf(s->scheme, sizeof(s->scheme), "%s", scheme);
 	why[0] = '\0';
-	if (signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == -1 &&
+	/* The signature algorithm follows from the certificate's key type, the scheme and the
+	 * digest: known before the key opens (the policies' protocols are checked against it). */
+	s->pk = (gnutls_pk_algorithm_t)gnutls_x509_crt_get_pk_algorithm(s->cert, NULL);
+	if ((signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == -1 ||
+	    choose_algorithm(s, scheme, why, sizeof(why)) == -1) &&
 	    (s->refused = strdup(why)) == NULL)
 		goto fail;
 	if (open && signer_open(s) == -1 && s->refused == NULL)

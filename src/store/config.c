@@ -185,6 +185,27 @@ check_filters(struct tsa_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A policy that can receive a protocol its signer cannot make a token for is refused alone
+ * (it answers systemFailure, tsactl status says why): the rest of the configuration loads.
+ */
+static int
+check_protocols(struct tsa_config *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		if (policy_check_protocols(&cfg->services[i]) == -1)
+			return -1;
+		for (j = 0; j < cfg->services[i].n_policies; j++)
+			if (cfg->services[i].policies[j].refused != NULL)
+				log_msg(LOG_WARNING, "policy %s/%s refused: %s", cfg->services[i].name,
+				    cfg->services[i].policies[j].name,
+				    cfg->services[i].policies[j].refused);
+	}
+	return 0;
+}
+
 /* bytea in text form (\x...) into a blob. */
 static int
 bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len,
@@ -291,23 +312,19 @@ load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 	return 0;
 }
 
-int
-config_load(struct db *db, int open_keys, struct tsa_config *previous, struct tsa_config **out,
+/*
+ * Reads and builds the configuration on c, in the caller's transaction (see config_load).
+ * 0 with *out, or -1 with err.
+ */
+static int
+config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_config **out,
     char *err, size_t errlen)
 {
-	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *clients = NULL;
-	PGresult *version = NULL, *r;
+	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *clients = NULL,
+	    *version = NULL;
 	struct tsa_config *cfg = NULL;
-	PGconn *c;
 	int rc = -1;
 
-	err[0] = '\0';
-	if ((c = db_conn(db)) == NULL) {
-		snprintf(err, errlen, "database unreachable");
-		return -1;
-	}
-	r = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	PQclear(r);
 	if ((signers = query(c, SQL_SIGNERS, err, errlen)) == NULL ||
 	    (svcs = query(c, SQL_SERVICES, err, errlen)) == NULL ||
 	    (pols = query(c, SQL_POLICIES, err, errlen)) == NULL ||
@@ -320,6 +337,7 @@ config_load(struct db *db, int open_keys, struct tsa_config *previous, struct ts
 	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
 	    load_filters(cfg, filters, err, errlen) == -1 ||
 	    check_filters(cfg, err, errlen) == -1 ||
+	    check_protocols(cfg) == -1 ||
 	    load_clients(cfg, clients) == -1)
 		goto out;
 	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
@@ -329,13 +347,8 @@ config_load(struct db *db, int open_keys, struct tsa_config *previous, struct ts
 	cfg = NULL;
 	rc = 0;
 out:
-	r = PQexec(c, "COMMIT");
-	PQclear(r);
-	if (rc == -1) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "out of memory loading the configuration");
-		db_failed(db, NULL);
-	}
+	if (rc == -1 && err[0] == '\0')
+		snprintf(err, errlen, "out of memory loading the configuration");
 	config_free(cfg);
 	PQclear(signers);
 	PQclear(svcs);
@@ -343,5 +356,50 @@ out:
 	PQclear(filters);
 	PQclear(clients);
 	PQclear(version);
+	return rc;
+}
+
+int
+config_load(struct db *db, int open_keys, struct tsa_config *previous, struct tsa_config **out,
+    char *err, size_t errlen)
+{
+	PGconn *c;
+	int rc;
+
+	err[0] = '\0';
+	if ((c = db_conn(db)) == NULL) {
+		snprintf(err, errlen, "database unreachable");
+		return -1;
+	}
+	PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+	rc = config_read(c, open_keys, previous, out, err, errlen);
+	PQclear(PQexec(c, "COMMIT"));
+	if (rc == -1)
+		db_failed(db, NULL);
+	return rc;
+}
+
+int
+config_refused_policy(PGconn *c, char *err, size_t errlen)
+{
+	struct tsa_config *cfg = NULL;
+	char why[512];
+	size_t i, j;
+	int rc = 0;
+
+	why[0] = '\0';
+	if (config_read(c, 0, NULL, &cfg, why, sizeof(why)) == -1)
+		return 0;	/* the workers refuse it with their own message */
+	for (i = 0; i < cfg->n_services && rc == 0; i++)
+		for (j = 0; j < cfg->services[i].n_policies && rc == 0; j++) {
+			const struct policy *p = &cfg->services[i].policies[j];
+
+			if (p->refused == NULL)
+				continue;
+			snprintf(err, errlen, "policy %s/%s is refused: %s",
+			    cfg->services[i].name, p->name, p->refused);
+			rc = -1;
+		}
+	config_free(cfg);
 	return rc;
 }

@@ -79,6 +79,8 @@ end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t 
 {
 	PGresult *r;
 
+	if (status == 0 && config_refused_policy(c, err, errlen) == -1)
+		status = EX_DATAERR;
 	if (status != 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		PQclear(changed);

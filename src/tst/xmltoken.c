@@ -60,6 +60,17 @@ static const struct {
 	  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", 1 },
 };
 
+int
+soap_token_can_sign(int gnutls_sign_algorithm)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sig_methods) / sizeof(sig_methods[0]); i++)
+		if ((int)sig_methods[i].sign == gnutls_sign_algorithm)
+			return 1;
+	return 0;
+}
+
 /* ---- base64 ------------------------------------------------------------------------------ */
 
 static const char b64[] =
