@@ -103,6 +103,7 @@ struct policy {
 struct service {
 	long			 id;
 	char			*name;
+	char			*url;		/* services.url, checked; NULL: not configured */
 	struct policy		*policies;
 	size_t			 n_policies;
 	struct registered_client *clients;

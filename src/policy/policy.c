@@ -148,6 +148,7 @@ config_free(struct tsa_config *c)
 			policy_free(&c->services[i].policies[j]);
 		free(c->services[i].policies);
 		free(c->services[i].name);
+		free(c->services[i].url);
 		for (j = 0; j < c->services[i].n_clients; j++) {
 			free(c->services[i].clients[j].name);
 			free(c->services[i].clients[j].issuer_der.data);

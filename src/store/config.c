@@ -9,12 +9,13 @@
 
 #include "log.h"
 #include "store.h"
+#include "wsdl.h"
 
 static const char *SQL_SIGNERS =
     "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest,"
     " id IN (SELECT signer_id FROM policies) FROM signers ORDER BY id";
 static const char *SQL_SERVICES =
-    "SELECT id, name FROM services ORDER BY id";
+    "SELECT id, name, url FROM services ORDER BY id";
 static const char *SQL_POLICIES =
     "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id,"
     " match_client_cert, match_client FROM policies ORDER BY service_id, position";
@@ -90,6 +91,7 @@ static int
 load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err, size_t errlen)
 {
 	int i, j, ns = PQntuples(svcs), np = PQntuples(pols);
+	char why[256];
 
 	if ((cfg->services = calloc((size_t)ns + 1, sizeof(*cfg->services))) == NULL)
 		return -1;
@@ -100,6 +102,14 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 		if ((s->name = strdup(PQgetvalue(svcs, i, 1))) == NULL ||
 		    (s->policies = calloc(TSA_MAX_POLICIES, sizeof(*s->policies))) == NULL)
 			return -1;
+		if (!PQgetisnull(svcs, i, 2)) {
+			if (wsdl_url_check(PQgetvalue(svcs, i, 2), why, sizeof(why)) == -1) {
+				snprintf(err, errlen, "service %s: url: %s", s->name, why);
+				return -1;
+			}
+			if ((s->url = strdup(PQgetvalue(svcs, i, 2))) == NULL)
+				return -1;
+		}
 		for (j = 0; j < np; j++) {
 			struct policy *p;
 
