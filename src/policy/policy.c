@@ -149,11 +149,8 @@ config_free(struct tsa_config *c)
 		free(c->services[i].policies);
 		free(c->services[i].name);
 		free(c->services[i].url);
-		for (j = 0; j < c->services[i].n_clients; j++) {
+		for (j = 0; j < c->services[i].n_clients; j++)
 			free(c->services[i].clients[j].name);
-			free(c->services[i].clients[j].issuer_der.data);
-			free(c->services[i].clients[j].serial.data);
-		}
 		free(c->services[i].clients);
 	}
 	free(c->services);

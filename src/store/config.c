@@ -20,7 +20,7 @@ static const char *SQL_POLICIES =
     "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id,"
     " match_client_cert, match_client FROM policies ORDER BY service_id, position";
 static const char *SQL_CLIENTS =
-    "SELECT service_id, name, fingerprint_sha256, issuer_der, serial FROM clients"
+    "SELECT service_id, name, fingerprint_sha256 FROM clients"
     " ORDER BY service_id, id";
 static const char *SQL_VERSION =
     "SELECT version FROM config_version";
@@ -195,10 +195,9 @@ check_filters(struct tsa_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* bytea in text form (\x...) into a blob. */
+/* bytea in text form (\x...) of exactly len bytes into out: 0, or -1. */
 static int
-bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len,
-    struct der_blob *b)
+bytea_fixed(PGresult *r, int row, int col, unsigned char *out, size_t len)
 {
 	size_t n;
 	unsigned char *v = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
@@ -206,14 +205,8 @@ bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len
 
 	if (v == NULL)
 		return -1;
-	if (fixed != NULL) {
-		if (n == fixed_len) {
-			memcpy(fixed, v, n);
-			rc = 0;
-		}
-	} else if ((b->data = malloc(n > 0 ? n : 1)) != NULL) {
-		memcpy(b->data, v, n);
-		b->len = n;
+	if (n == len) {
+		memcpy(out, v, n);
 		rc = 0;
 	}
 	PQfreemem(v);
@@ -239,9 +232,7 @@ load_clients(struct tsa_config *cfg, PGresult *r)
 				return -1;
 			c = &s->clients[s->n_clients++];
 			if ((c->name = strdup(PQgetvalue(r, j, 1))) == NULL ||
-			    bytea_blob(r, j, 2, c->fingerprint, sizeof(c->fingerprint), NULL) == -1 ||
-			    bytea_blob(r, j, 3, NULL, 0, &c->issuer_der) == -1 ||
-			    bytea_blob(r, j, 4, NULL, 0, &c->serial) == -1)
+			    bytea_fixed(r, j, 2, c->fingerprint, sizeof(c->fingerprint)) == -1)
 				return -1;
 		}
 	}

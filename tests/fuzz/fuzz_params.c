@@ -54,7 +54,7 @@ static void
 readers(const struct http_request *hr)
 {
 	static char rc_name[] = "demo", svc_name[] = "tsa";
-	static struct registered_client rc = { rc_name, { 0 }, { NULL, 0 }, { NULL, 0 } };
+	static struct registered_client rc = { rc_name, { 0 } };
 	struct service svc;
 	struct tsa_client client = hr->client;
 	struct tsa_request req;
