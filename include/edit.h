@@ -46,6 +46,13 @@ int	edit_policy_set(PGconn *c, const char *service, const char *policy,
 	    const struct edit_policy *p, const struct edit_actor *actor, PGresult **row,
 	    char *err, size_t errlen);
 
+/*
+ * Sets the url of service's description (services.url; wsdl.h): a URL checked by
+ * wsdl_url_check(), or "none" to clear it.  *row: service, url.
+ */
+int	edit_service_url(PGconn *c, const char *service, const char *url,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+
 /* The two ordered children: policies of a service, filters of a policy. */
 enum edit_order { EDIT_POLICIES, EDIT_FILTERS };
 

@@ -38,6 +38,8 @@ struct http_response {
 	unsigned char	*body;
 	size_t		 body_len;
 	const char	*allow;		/* the Allow header of a 405; NULL: "GET, POST" */
+	const char	*cache_control;	/* Cache-Control; NULL: none */
+	const char	*vary;		/* Vary; NULL: none */
 };
 
 /* Connects to the database and loads the configuration (retried later if it is down). */

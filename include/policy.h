@@ -24,12 +24,14 @@ enum archive_mode {
 
 struct clock_gate;
 
-/* A client certificate registered for a service (table clients). */
+/*
+ * A client certificate registered for a service (table clients), recognised by the SHA-256
+ * of its whole DER: that certificate and no other, so neither a new key under the same issuer
+ * and serial nor any change to it passes for the client.
+ */
 struct registered_client {
 	char			*name;
 	unsigned char		 fingerprint[32];	/* SHA-256 of the DER */
-	struct der_blob		 issuer_der;
-	struct der_blob		 serial;
 };
 
 /* What the filter chain decides for one request; defaults in tsa_opts_defaults(). */
@@ -106,6 +108,7 @@ struct policy {
 struct service {
 	long			 id;
 	char			*name;
+	char			*url;		/* services.url, checked; NULL: not configured */
 	struct policy		*policies;
 	size_t			 n_policies;
 	struct registered_client *clients;

@@ -60,10 +60,12 @@
 /* An Algorithm URI echoed verbatim: the longest we know is 46 characters. */
 #define TSA_MAX_XML_URI		128
 /* The service URL in the live WSDL: a DNS name is at most 253 characters, an IPv6 literal
- * in brackets 47, a port 6 more (":65535"); the Host header beyond this is refused (400). */
+ * in brackets 47, a port 6 more (":65535"). */
 #define TSA_MAX_URL_HOST	262
 /* Its path: service locations are short ("/verificationserver/timestamp"); 512 is room. */
 #define TSA_MAX_URL_PATH	512
+/* The whole URL: "https://", the host and port, the path. */
+#define TSA_MAX_URL		(8 + TSA_MAX_URL_HOST + TSA_MAX_URL_PATH)
 
 /* Authenticode: the signature to countersign is an encryptedDigest, 512 octets for RSA-4096;
  * 1024 holds RSA-8192 and nothing real is larger. */

@@ -83,6 +83,7 @@ close_gap(PGconn *c, enum edit_order o, const char *parent, long at)
 static const char *SERVICE_USAGE =
     "service list\n"
     "       tsactl service add NAME [--description TEXT]\n"
+    "       tsactl service set NAME --url URL|none\n"
     "       tsactl service remove NAME\n";
 
 static int
@@ -97,7 +98,7 @@ service_list(int argc, char **argv)
 	r = db_run(c, "SELECT s.name AS service,"
 	    " (SELECT count(*) FROM policies p WHERE p.service_id = s.id) AS policies,"
 	    " (SELECT count(*) FROM clients k WHERE k.service_id = s.id) AS clients,"
-	    " " SQL_UTC("s.created_at", "created") ", s.description"
+	    " " SQL_UTC("s.created_at", "created") ", s.url, s.description"
 	    " FROM services s ORDER BY s.name", 0, NULL);
 	if (r == NULL)
 		rc = db_fail(c, "listing services");
@@ -147,6 +148,34 @@ out:
 	return rc;
 }
 
+/* The URL of the service's description (edit.c, the write path the console would take). */
+static int
+service_set(int argc, char **argv)
+{
+	const char *url = NULL;
+	struct cli_opt opts[] = { { "--url", &url } };
+	char *pos[1], ver[24], err[1024];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(SERVICE_USAGE, argc, argv, opts, 1, pos, 1, 1);
+	if (url == NULL) {
+		cli_err("service set needs --url");
+		cli_usage(SERVICE_USAGE);
+	}
+	c = cli_connect();
+	if ((rc = edit_service_url(c, pos[0], url, tsactl_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else {
+		db_version(c, ver, sizeof(ver));
+		out_done(r, ver, "service %s set", pos[0]);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
 static int
 service_remove(int argc, char **argv)
 {
@@ -183,7 +212,8 @@ int
 cmd_service(int argc, char **argv)
 {
 	static const struct cli_sub subs[] = {
-		{ "list", service_list }, { "add", service_add }, { "remove", service_remove },
+		{ "list", service_list }, { "add", service_add }, { "set", service_set },
+		{ "remove", service_remove },
 	};
 
 	return cli_dispatch(SERVICE_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);

@@ -2,9 +2,10 @@
  * clients.c - tsactl's client verbs: the client certificates registered for a service's
  * mutual-TLS endpoint (the clients table; the client-auth filter and the policies' match
  * rules look them up).  A client is recognised by the SHA-256 fingerprint of its certificate
- * or by its issuer and serial number, so add stores both, computed by GnuTLS exactly as the
- * worker computes them from the certificate the web server passes on.  The administrators of
- * the web console (tsa-admin) are registered the same way, by fingerprint (admin verbs).
+ * alone, computed by GnuTLS exactly as the worker computes it from the certificate the web
+ * server passes on; add also stores the subject, issuer and serial, for people to read.  The
+ * administrators of the web console (tsa-admin) are registered the same way, by fingerprint
+ * (admin verbs).
  * Input: the operator's command line and a PEM certificate file (one certificate).
  */
 #include <stdio.h>

@@ -311,21 +311,46 @@ record_events(struct worker *w, const struct protocol_def *proto,
 
 /*
  * GET URL?wsdl, ?xsd, ?xsd=xmldsig: the service description with this service's URL in it
- * (wsdl.h), whatever the service.  1 when answered, 0 when the query is not one of those.
+ * (wsdl.h): the url configured for the service, else the one the web server's params name.
+ * 1 when answered, 0 when the query is not one of those.
  */
 static int
-describe(const struct http_request *hr, struct http_response *resp)
+describe(struct worker *w, const struct http_request *hr, struct http_response *resp)
 {
 	enum wsdl_doc doc = wsdl_query(hr->query);
-	char url[TSA_MAX_URL_HOST + TSA_MAX_URL_PATH + 16];
+	const struct service *svc;
+	char url[TSA_MAX_URL + 1];
+	int rc;
 
 	if (doc == WSDL_DOC_NONE)
 		return 0;
-	if (wsdl_service_url(&hr->origin, url, sizeof(url)) == -1) {
-		log_msg(LOG_INFO, "description refused: bad Host or path from %s",
-		    hr->client.remote_addr ? hr->client.remote_addr : "-");
-		plain(resp, 400, "bad Host header or path");
+	if (worker_refresh(w) == -1) {
+		plain(resp, 503, "the TSA is not available now");
 		return 1;
+	}
+	if ((svc = config_service(w->config, hr->client.service)) == NULL) {
+		plain(resp, 404, "no such time-stamping service");
+		return 1;
+	}
+	if (svc->url != NULL) {
+		snprintf(url, sizeof(url), "%s", svc->url);	/* checked at load */
+		resp->cache_control = WSDL_CACHE_CONFIGURED;
+	} else if ((rc = wsdl_service_url(&hr->origin, url, sizeof(url))) == WSDL_BAD_PATH) {
+		log_msg(LOG_INFO, "description refused: bad path from %s",
+		    hr->client.remote_addr ? hr->client.remote_addr : "-");
+		plain(resp, 400, "bad path");
+		return 1;
+	} else if (rc != 0) {
+		log_msg(LOG_ERR, "service %s: no url configured (tsactl service set %s --url URL) "
+		    "and the web server names no server (SERVER_NAME '%.64s', SERVER_PORT '%.8s'): "
+		    "set one (nginx server_name, Apache ServerName, lighttpd server.name)",
+		    svc->name, svc->name, hr->origin.server_name ? hr->origin.server_name : "",
+		    hr->origin.server_port ? hr->origin.server_port : "");
+		plain(resp, 500, "the service's URL is not configured");
+		return 1;
+	} else {
+		resp->cache_control = WSDL_CACHE_DERIVED;
+		resp->vary = WSDL_VARY_DERIVED;
 	}
 	if (wsdl_document(doc, url, &resp->body, &resp->body_len) == -1) {
 		log_msg(LOG_ERR, "cannot build the service description");
@@ -364,7 +389,7 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 	tsa_opts_defaults(&o);
 	oc->proto = METRICS_PROTO_NONE;
 	oc->fail = METRICS_FAIL_NONE;
-	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(hr, resp)) {
+	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(w, hr, resp)) {
 		oc->proto = -1;		/* a service description, not a request */
 		return;
 	}

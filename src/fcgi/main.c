@@ -122,6 +122,10 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 	    (unsigned long)resp->body_len);
 	if (resp->status == 405)
 		FCGX_FPrintF(fr->out, "Allow: %s\r\n", resp->allow != NULL ? resp->allow : "GET, POST");
+	if (resp->cache_control != NULL)
+		FCGX_FPrintF(fr->out, "Cache-Control: %s\r\n", resp->cache_control);
+	if (resp->vary != NULL)
+		FCGX_FPrintF(fr->out, "Vary: %s\r\n", resp->vary);
 	FCGX_PutS("\r\n", fr->out);
 	if (resp->body_len > 0)
 		FCGX_PutStr((const char *)resp->body, (int)resp->body_len, fr->out);

@@ -1,12 +1,13 @@
 /*
  * params.c - the FastCGI params the worker reads into a struct http_request.
- * Input: untrusted strings from the web server (the client's Content-Type, Content-Length,
- * Host and query string; the TLS params the web server sets).  Nothing here copies or
- * allocates: the request points into the params, and CONTENT_LENGTH is parsed strictly
- * (decimal digits only, at most the body cap) before any body is read.  What the strings
- * mean is decided later, each by its own bounded reader: the content type by the handler's
- * detector, the certificate by policy/clients.c, the address by the ip-allow filter, the
- * query and Host by wsdl.c.
+ * Input: untrusted strings from the web server (the client's Content-Type, Content-Length and
+ * query string; the TLS params, the server's name and port the web server sets).  Nothing
+ * here copies or allocates: the request points into the params, and CONTENT_LENGTH is
+ * parsed strictly (decimal digits only, at most the body cap) before any body is read.  What
+ * the strings mean is decided later, each by its own bounded reader: the content type by the
+ * handler's detector, the certificate by policy/clients.c, the address by the ip-allow
+ * filter, the query and the server's name by wsdl.c.  The Host header (HTTP_HOST) is not
+ * read.
  */
 #include <fcgiapp.h>
 #include <string.h>
@@ -56,11 +57,10 @@ params_read(char **envp, size_t cap, struct http_request *hr, size_t *want)
 	hr->client.tls_cert = FCGX_GetParam("SSL_CLIENT_CERT", envp);
 	hr->query = FCGX_GetParam("QUERY_STRING", envp);
 	hr->origin.https = FCGX_GetParam("HTTPS", envp);
-	hr->origin.host = FCGX_GetParam("HTTP_HOST", envp);
 	hr->origin.server_name = FCGX_GetParam("SERVER_NAME", envp);
 	hr->origin.server_port = FCGX_GetParam("SERVER_PORT", envp);
-	hr->origin.request_uri = FCGX_GetParam("REQUEST_URI", envp);
 	hr->origin.script_name = FCGX_GetParam("SCRIPT_NAME", envp);
+	hr->origin.path_info = FCGX_GetParam("PATH_INFO", envp);
 	if (hr->method == NULL || strcmp(hr->method, "POST") != 0)
 		return 0;
 	*want = cap + 1;

@@ -1,7 +1,9 @@
 /*
  * clients.c - who the client is: the certificate the web server verified (SSL_CLIENT_VERIFY
  * SUCCESS and SSL_CLIENT_CERT), matched against the certificates registered for the service
- * by SHA-256 fingerprint, or by issuer and serial.
+ * by the SHA-256 fingerprint of its DER alone.  Issuer and serial are not enough: a second
+ * certificate with the same issuer and serial and another key (a CA reusing a serial, or
+ * someone who had its issuing key for a moment) would pass for the registered client.
  * Input: FastCGI params set by the web server from the TLS handshake.  The certificate is
  * parsed by GnuTLS, bounded in size; nginx passes it URL-escaped ($ssl_client_escaped_cert),
  * Apache and lighttpd as plain PEM.
@@ -48,10 +50,10 @@ void
 client_identify(const struct service *svc, struct tsa_client *client)
 {
 	static char pem[CLIENT_CERT_MAX];
-	unsigned char fp[32], serial[64];
+	unsigned char fp[32];
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t in, raw = { NULL, 0 }, issuer = { NULL, 0 };
-	size_t serial_len = sizeof(serial), i;
+	gnutls_datum_t in, raw = { NULL, 0 };
+	size_t i;
 	int len;
 
 	client->cert_verified = 0;
@@ -67,24 +69,15 @@ client_identify(const struct service *svc, struct tsa_client *client)
 		return;
 	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0 ||
 	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &raw) < 0 ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, raw.data, raw.size, fp) < 0 ||
-	    gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) < 0 ||
-	    gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0)
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, raw.data, raw.size, fp) < 0)
 		goto out;
 	client->cert_verified = 1;
-	for (i = 0; svc != NULL && i < svc->n_clients; i++) {
-		const struct registered_client *rc = &svc->clients[i];
-
-		if (memcmp(rc->fingerprint, fp, sizeof(fp)) == 0 ||
-		    (rc->issuer_der.len == issuer.size && rc->serial.len == serial_len &&
-		    memcmp(rc->issuer_der.data, issuer.data, issuer.size) == 0 &&
-		    memcmp(rc->serial.data, serial, serial_len) == 0)) {
-			client->registered = rc->name;
+	for (i = 0; svc != NULL && i < svc->n_clients; i++)
+		if (memcmp(svc->clients[i].fingerprint, fp, sizeof(fp)) == 0) {
+			client->registered = svc->clients[i].name;
 			break;
 		}
-	}
 out:
 	gnutls_free(raw.data);
-	gnutls_free(issuer.data);
 	gnutls_x509_crt_deinit(crt);
 }

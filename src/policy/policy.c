@@ -195,11 +195,9 @@ config_free(struct tsa_config *c)
 			policy_free(&c->services[i].policies[j]);
 		free(c->services[i].policies);
 		free(c->services[i].name);
-		for (j = 0; j < c->services[i].n_clients; j++) {
+		free(c->services[i].url);
+		for (j = 0; j < c->services[i].n_clients; j++)
 			free(c->services[i].clients[j].name);
-			free(c->services[i].clients[j].issuer_der.data);
-			free(c->services[i].clients[j].serial.data);
-		}
 		free(c->services[i].clients);
 	}
 	free(c->services);

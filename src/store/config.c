@@ -9,17 +9,18 @@
 
 #include "log.h"
 #include "store.h"
+#include "wsdl.h"
 
 static const char *SQL_SIGNERS =
     "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest,"
     " id IN (SELECT signer_id FROM policies) FROM signers ORDER BY id";
 static const char *SQL_SERVICES =
-    "SELECT id, name FROM services ORDER BY id";
+    "SELECT id, name, url FROM services ORDER BY id";
 static const char *SQL_POLICIES =
     "SELECT id, service_id, name, match_protocol, match_req_policy, policy_oid, signer_id,"
     " match_client_cert, match_client FROM policies ORDER BY service_id, position";
 static const char *SQL_CLIENTS =
-    "SELECT service_id, name, fingerprint_sha256, issuer_der, serial FROM clients"
+    "SELECT service_id, name, fingerprint_sha256 FROM clients"
     " ORDER BY service_id, id";
 static const char *SQL_VERSION =
     "SELECT version FROM config_version";
@@ -90,6 +91,7 @@ static int
 load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err, size_t errlen)
 {
 	int i, j, ns = PQntuples(svcs), np = PQntuples(pols);
+	char why[256];
 
 	if ((cfg->services = calloc((size_t)ns + 1, sizeof(*cfg->services))) == NULL)
 		return -1;
@@ -100,6 +102,14 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 		if ((s->name = strdup(PQgetvalue(svcs, i, 1))) == NULL ||
 		    (s->policies = calloc(TSA_MAX_POLICIES, sizeof(*s->policies))) == NULL)
 			return -1;
+		if (!PQgetisnull(svcs, i, 2)) {
+			if (wsdl_url_check(PQgetvalue(svcs, i, 2), why, sizeof(why)) == -1) {
+				snprintf(err, errlen, "service %s: url: %s", s->name, why);
+				return -1;
+			}
+			if ((s->url = strdup(PQgetvalue(svcs, i, 2))) == NULL)
+				return -1;
+		}
 		for (j = 0; j < np; j++) {
 			struct policy *p;
 
@@ -206,10 +216,9 @@ check_protocols(struct tsa_config *cfg)
 	return 0;
 }
 
-/* bytea in text form (\x...) into a blob. */
+/* bytea in text form (\x...) of exactly len bytes into out: 0, or -1. */
 static int
-bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len,
-    struct der_blob *b)
+bytea_fixed(PGresult *r, int row, int col, unsigned char *out, size_t len)
 {
 	size_t n;
 	unsigned char *v = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), &n);
@@ -217,14 +226,8 @@ bytea_blob(PGresult *r, int row, int col, unsigned char *fixed, size_t fixed_len
 
 	if (v == NULL)
 		return -1;
-	if (fixed != NULL) {
-		if (n == fixed_len) {
-			memcpy(fixed, v, n);
-			rc = 0;
-		}
-	} else if ((b->data = malloc(n > 0 ? n : 1)) != NULL) {
-		memcpy(b->data, v, n);
-		b->len = n;
+	if (n == len) {
+		memcpy(out, v, n);
 		rc = 0;
 	}
 	PQfreemem(v);
@@ -250,9 +253,7 @@ load_clients(struct tsa_config *cfg, PGresult *r)
 				return -1;
 			c = &s->clients[s->n_clients++];
 			if ((c->name = strdup(PQgetvalue(r, j, 1))) == NULL ||
-			    bytea_blob(r, j, 2, c->fingerprint, sizeof(c->fingerprint), NULL) == -1 ||
-			    bytea_blob(r, j, 3, NULL, 0, &c->issuer_der) == -1 ||
-			    bytea_blob(r, j, 4, NULL, 0, &c->serial) == -1)
+			    bytea_fixed(r, j, 2, c->fingerprint, sizeof(c->fingerprint)) == -1)
 				return -1;
 		}
 	}

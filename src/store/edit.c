@@ -1,6 +1,6 @@
 /*
- * edit.c - the one write path for filter chain changes, taken by tsactl (src/cli/admin.c) and
- * by the web console (src/admin/): see edit.h.
+ * edit.c - the one write path for filter chain, policy and service url changes, taken by
+ * tsactl (src/cli/admin.c) and by the web console (src/admin/): see edit.h.
  * Input: an operator's or administrator's text (names, positions, JSON parameters), passed to
  * PostgreSQL only as statement parameters and checked by the worker's own filter_build()
  * before anything is written.
@@ -22,6 +22,7 @@
 #include "policy.h"
 #include "store.h"
 #include "tsa_limits.h"
+#include "wsdl.h"
 
 #define EDIT_FAIL	1
 
@@ -441,6 +442,36 @@ edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
 		goto end;
 	snprintf(what, sizeof(what), "filter %s removed from %s/%s (position %ld, was %s)",
 	    PQgetvalue(r, 0, 1), service, policy, at, PQgetvalue(r, 0, 2));
+	rc = record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+/* ---- services ------------------------------------------------------------------------------ */
+
+int
+edit_service_url(PGconn *c, const char *service, const char *url,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	const char *p[2] = { service, strcmp(url, "none") == 0 ? NULL : url };
+	char what[1400];
+	PGresult *r = NULL;
+	int rc;
+
+	if (p[1] != NULL && wsdl_url_check(p[1], err, errlen) == -1)
+		return EX_DATAERR;
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = run(c, "UPDATE services SET url = $2 WHERE name = $1 RETURNING name AS service,"
+	    " url", 2, p, "setting the service's url", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "no service '%s'", service);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	snprintf(what, sizeof(what), "service %s set: url %s", service,
+	    p[1] != NULL ? p[1] : "none (the web server's name)");
 	rc = record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);

@@ -3,7 +3,8 @@
 # all three protocols (RFC 3161, SOAP/XML, Authenticode's base64 body); a certificate that
 # verifies against the client CA but is not registered gets 403 and a client-refused event; no
 # certificate, or one from another CA, is refused by the web server (nothing reaches the policy,
-# nothing is issued); a client removed with `tsactl client remove` is refused within a second.
+# nothing is issued); a client removed with `tsactl client remove` is refused within a second;
+# a certificate with a registered one's issuer and serial but another key is refused (403).
 # shellcheck shell=bash
 
 mtls_url() { printf 'https://127.0.0.1:%s/' "$TSA_HTTPS_PORT"; }
@@ -175,6 +176,45 @@ mtls_removed() {
     done
 }
 
+# Issue 17 item 7: a registered client is its certificate, not its issuer and serial.  A second
+# certificate from the same client CA with the same issuer, serial and subject but a new key
+# (which a CA that reuses a serial, or an attacker holding a CA's issuing key for a moment,
+# would make) is refused (403) while the registered one is served.
+mtls_same_serial_cleanup() { tsactl client remove mtls e2e-original >/dev/null 2>&1; }
+mtls_same_serial() {
+    local d out serial i code=
+    d=$(casedir)
+    trap mtls_same_serial_cleanup EXIT
+    mtls_client "$d" original
+    serial=$(openssl x509 -in "$d/original.pem" -noout -serial | sed 's/^serial=//')
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/forged.key" \
+        -out "$d/forged.csr" -subj "/O=TSA e2e/CN=e2e original" >/dev/null 2>&1 || bad "openssl req failed"
+    openssl x509 -req -in "$d/forged.csr" -CA "$TSA_VAR/pki/client-ca.pem" \
+        -CAkey "$TSA_VAR/pki/client-ca.key" -set_serial "0x$serial" -days 2 \
+        -extfile "$d/original.ext" -out "$d/forged.pem" >/dev/null 2>&1 || bad "openssl x509 -req failed"
+    [[ $(openssl x509 -in "$d/forged.pem" -noout -serial -issuer -subject) == \
+       "$(openssl x509 -in "$d/original.pem" -noout -serial -issuer -subject)" ]] ||
+        bad "the forged certificate's serial, issuer or subject differ"
+    [[ $(openssl x509 -in "$d/forged.pem" -noout -pubkey) != "$(openssl x509 -in "$d/original.pem" -noout -pubkey)" ]] ||
+        bad "the forged certificate has the same key"
+    out=$(tsactl client add mtls e2e-original --cert "$d/original.pem" 2>&1) ||
+        bad "tsactl client add: $(oneline <<<"$out")"
+    openssl ts -query -data "$d/original.pem" -sha256 -out "$d/q.tsq" 2>/dev/null || bad "openssl ts -query failed"
+    for ((i = 0; i < 20; i++)); do
+        code=$(mtls_post "$d/original.pem" "$d/original.key" "$d/q.tsq" "$d/r" application/timestamp-query) || true
+        [[ $code == 200\ * ]] && break
+        sleep 0.05
+    done
+    [[ $code == 200\ * ]] || bad "the registered client is not served: '$code'"
+    # Several requests: each may land on another worker.
+    for ((i = 0; i < 4; i++)); do
+        code=$(mtls_post "$d/forged.pem" "$d/forged.key" "$d/q.tsq" "$d/r" application/timestamp-query) || true
+        [[ $code == 403\ * ]] || bad "same issuer and serial, another key: '$code', want 403"
+        code=$(mtls_post "$d/original.pem" "$d/original.key" "$d/q.tsq" "$d/r" application/timestamp-query) || true
+        [[ $code == 200\ * ]] || bad "the registered client after the forged one: '$code', want 200"
+    done
+}
+
 # The mtls service is not on the plain-HTTP port, and the HTTPS port has no /tsa of the open
 # service: the URL decides the service, not the request.
 mtls_routes() {
@@ -201,5 +241,6 @@ cases_mtls() {
     run_case mtls/no-certificate mtls_no_cert
     run_case mtls/other-ca mtls_other_ca
     run_case mtls/removed-refused mtls_removed
+    run_case mtls/same-serial-new-key mtls_same_serial
     run_case mtls/routes mtls_routes
 }

@@ -137,9 +137,12 @@ with_doctype() {
 # ---- the live service description ------------------------------------------------------------
 # soap_describe URL: GET URL?wsdl, URL?xsd and URL?xsd=xmldsig answered as text/xml and
 # well-formed; the WSDL's address is URL and its schema URL?xsd, the schema's xmldsig import
-# URL?xsd=xmldsig; a GET without those is 405 and a Host that is no host is 400.
+# URL?xsd=xmldsig; a GET without those is 405.  No url is configured for these services, so
+# the address is the web server's own name, port and location: whatever Host the client
+# sends, the address does not name it, and the answer is not stored by caches (no-store,
+# Vary: Host).
 soap_describe() {
-    local url=$1 d out addr loc q
+    local url=$1 d out addr loc q h
     d=$(casedir)
     for q in wsdl xsd xsd=xmldsig; do
         out=$(curl -sS --max-time 30 -o "$d/$q.xml" -w '%{http_code} %{content_type}' "$url?$q") ||
@@ -158,11 +161,57 @@ soap_describe() {
     [[ $out == 405 ]] || bad "GET without ?wsdl: $out, want 405"
     out=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' "$url?other") || bad "curl GET failed"
     [[ $out == 405 ]] || bad "GET ?other: $out, want 405"
-    out=$(curl -sS --max-time 30 -o "$d/badhost" -w '%{http_code}' -H 'Host: a_b' "$url?wsdl") || bad "curl failed"
-    [[ $out == 400 ]] || bad "GET ?wsdl with Host a_b: $out, want 400"
-    out=$(curl -sS --max-time 30 -o "$d/longhost" -w '%{http_code}' -H "Host: $(printf 'a%.0s' {1..300})" "$url?wsdl") ||
-        bad "curl failed"
-    [[ $out == 400 ]] || bad "GET ?wsdl with a 300-character Host: $out, want 400"
+    for h in attacker.example:443 attacker.example; do
+        out=$(curl -sS --max-time 30 -D "$d/h.hdr" -o "$d/h.xml" -w '%{http_code}' -H "Host: $h" "$url?wsdl") ||
+            bad "curl failed"
+        [[ $out == 200 ]] || bad "GET ?wsdl with Host $h: $out, want 200"
+        addr=$(xmllint --xpath 'string(//*[local-name()="address"]/@location)' "$d/h.xml")
+        [[ $addr == "$url" ]] || bad "Host $h: soap:address is '$addr', want '$url'"
+        ! grep -q attacker "$d/h.xml" || bad "Host $h: the description names the client's Host"
+        grep -qi '^Cache-Control: no-store' "$d/h.hdr" ||
+            bad "Host $h: no Cache-Control: no-store: $(oneline <"$d/h.hdr")"
+        grep -qi '^Vary: Host' "$d/h.hdr" || bad "Host $h: no Vary: Host: $(oneline <"$d/h.hdr")"
+    done
+}
+
+# soap_describe_configured URL: with `tsactl service set verificationserver --url` the WSDL's
+# address and imports are that URL, whatever the client's Host, cacheable by shared caches;
+# `--url none` brings back the web server's name.
+soap_describe_configured_cleanup() {
+    tsactl service set verificationserver --url none >/dev/null 2>&1
+}
+soap_describe_configured() {
+    local url=$1 conf=https://tsa.example.org:8443/verificationserver/timestamp d out
+    d=$(casedir)
+    trap soap_describe_configured_cleanup EXIT
+    out=$(tsactl service set verificationserver --url "$conf" 2>&1) ||
+        bad "tsactl service set --url: $(oneline <<<"$out")"
+    [[ $(tsactl --json service list | grep -c "$conf") == 1 ]] || bad "service list does not show the url"
+    check() {
+        local addr loc
+        curl -sS --max-time 30 -D "$d/h.hdr" -o "$d/w.xml" -H 'Host: attacker.example:443' "$url?wsdl" ||
+            { echo "curl failed" >&3; return 1; }
+        addr=$(xmllint --xpath 'string(//*[local-name()="address"]/@location)' "$d/w.xml")
+        [[ $addr == "$conf" ]] || { echo "soap:address is '$addr', want '$conf'" >&3; return 1; }
+        loc=$(xmllint --xpath 'string(//*[local-name()="import"]/@schemaLocation)' "$d/w.xml")
+        [[ $loc == "$conf?xsd" ]] || { echo "schema import '$loc', want '$conf?xsd'" >&3; return 1; }
+        grep -qi '^Cache-Control: public, max-age=300' "$d/h.hdr" ||
+            { echo "no Cache-Control: public, max-age=300: $(oneline <"$d/h.hdr")" >&3; return 1; }
+        ! grep -qi '^Vary:' "$d/h.hdr" || { echo "a Vary header: $(oneline <"$d/h.hdr")" >&3; return 1; }
+    }
+    eventually check
+    out=$(tsactl service set verificationserver --url 'https://attacker.example/x?y' 2>&1) &&
+        bad "tsactl accepted a url with a query"
+    [[ $out == *query* ]] || bad "tsactl: no reason for the refused url: $(oneline <<<"$out")"
+    out=$(tsactl service set verificationserver --url none 2>&1) ||
+        bad "tsactl service set --url none: $(oneline <<<"$out")"
+    back() {
+        local addr
+        curl -sS --max-time 30 -o "$d/w.xml" "$url?wsdl" || { echo "curl failed" >&3; return 1; }
+        addr=$(xmllint --xpath 'string(//*[local-name()="address"]/@location)' "$d/w.xml")
+        [[ $addr == "$url" ]] || { echo "after --url none: soap:address '$addr', want '$url'" >&3; return 1; }
+    }
+    eventually back
 }
 
 # ---- the SI-TSA request exactly as clients send it -------------------------------------------
@@ -342,6 +391,7 @@ cases_soap() {
     run_case soap/fault/doctype soap_refused "$tsa" with_doctype 500 'SOAP-ENV:Fault'
     run_case soap/wsdl/verificationserver soap_describe "$vs"
     run_case soap/wsdl/tsa soap_describe "$tsa"
+    run_case soap/wsdl/configured soap_describe_configured "$vs"
     local form action
     for form in compact indented; do
         for action in '""' '"urn:this-is-the-action-uri"'; do

@@ -6,8 +6,9 @@
 # the certificate passed on.  Then each is run for real, as a second instance of its server on
 # other loopback ports, its paths pointed at this stack's sockets and PKI: the open services
 # grant tokens, the HTTPS service grants the registered client and refuses one without a
-# certificate, /health and /metrics reach the worker.  Each pass of the suite checks the
-# server it runs behind.
+# certificate, /health and /metrics reach the worker, /tsa?wsdl names the configured server
+# name whatever Host the client sends.  Each pass of the suite checks the server it runs
+# behind.
 # shellcheck shell=bash
 
 # webconf_prepare DIR SERVER: DIR/tsa.conf from deploy/SERVER/tsa.conf with local paths, dummy
@@ -82,6 +83,7 @@ webconf_apache() {
     webconf_has "$f" 'Require ip 127\.0\.0\.1 ::1' "Require ip 127.0.0.1 ::1"
     webconf_has "$f" '^SetEnv proxy-sendcl 1$' "SetEnv proxy-sendcl 1 (the body read before a worker is taken)"
     webconf_has "$f" '^SetInputFilter BUFFER$' "SetInputFilter BUFFER"
+    webconf_has "$f" '^UseCanonicalName On$' "UseCanonicalName On (SERVER_NAME not the client's Host)"
     webconf_prepare "$d" apache
     {
         echo "ServerRoot $d"
@@ -108,6 +110,7 @@ webconf_lighttpd() {
     webconf_has "$f" 'ssl\.verifyclient\.enforce *= *"enable"' "ssl.verifyclient.enforce"
     webconf_has "$f" 'ssl\.verifyclient\.exportcert *= *"enable"' "ssl.verifyclient.exportcert"
     webconf_has "$f" 'url\.access-deny' "url.access-deny"
+    webconf_has "$f" '^ *server\.name *= *"' "server.name (SERVER_NAME not the client's Host)"
     webconf_prepare "$d" lighttpd
     out=$(PATH=$PATH:/usr/sbin lighttpd -tt -f "$d/tsa.conf" 2>&1) || bad "lighttpd -tt: $(oneline <<<"$out")"
     echo "$out"
@@ -160,6 +163,12 @@ webconf_live_check() {
     done
     out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/other") || true
     [[ $out == 40[34] ]] || bad "/other answered '$out'"
+    # The WSDL's address is the configured server name, whatever Host the client sends.
+    out=$(curl -sS --max-time 10 -o "$d/w.xml" -w '%{http_code}' -H 'Host: attacker.example:443' \
+        "http://127.0.0.1:$p1/tsa?wsdl") || bad "curl ?wsdl failed"
+    [[ $out == 200 ]] || bad "/tsa?wsdl answered '$out'"
+    out=$(xmllint --xpath 'string(//*[local-name()="address"]/@location)' "$d/w.xml")
+    [[ $out =~ ^http://tsa\.example\.gov(:$p1)?/tsa$ ]] || bad "/tsa?wsdl with Host attacker.example: soap:address '$out'"
     echo "live: HTTP $p1, HTTPS $p2: served"
 }
 

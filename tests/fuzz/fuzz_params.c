@@ -1,7 +1,7 @@
 /*
  * fuzz_params.c - fuzz target of the FastCGI params the worker reads (src/fcgi/params.c) and
  * of each reader that then interprets one of them: QUERY_STRING and the URL params (HTTPS,
- * HTTP_HOST, SERVER_NAME, SERVER_PORT, REQUEST_URI, SCRIPT_NAME) in src/proto/wsdl.c, the
+ * SERVER_NAME, SERVER_PORT, SCRIPT_NAME) in src/proto/wsdl.c, the
  * client-certificate params (SSL_CLIENT_VERIFY, SSL_CLIENT_CERT, plain or URL-escaped PEM) in
  * src/policy/clients.c, REMOTE_ADDR in the ip-allow filter, CONTENT_LENGTH, REQUEST_METHOD
  * and TSA_SERVICE / SCRIPT_NAME in params.c.  The web server passes the client's headers and
@@ -11,7 +11,8 @@
  * 64; each an exact-size copy, so a read past its end shows under ASan).
  * Checked with abort(): a request with a body to read is a POST asking for at most
  * max_body + 1 bytes, exactly CONTENT_LENGTH when it is given (digits only); a POST refused for its CONTENT_LENGTH is marked too large; a service
- * URL is http:// or https:// and fits its buffer, and its document builds; a refusal by
+ * URL is http:// or https:// and fits its buffer, and its document builds (as does one of a
+ * QUERY_STRING that wsdl_url_check() accepts as a configured url); a refusal by
  * ip-allow is HTTP 403 with a text.
  * Built by libFuzzer (tests/fuzz/run.sh) or with tests/fuzz/replay.c (make check).
  */
@@ -53,13 +54,13 @@ static void
 readers(const struct http_request *hr)
 {
 	static char rc_name[] = "demo", svc_name[] = "tsa";
-	static struct registered_client rc = { rc_name, { 0 }, { NULL, 0 }, { NULL, 0 } };
+	static struct registered_client rc = { rc_name, { 0 } };
 	struct service svc;
 	struct tsa_client client = hr->client;
 	struct tsa_request req;
 	struct tsa_refusal ref;
 	struct tsa_opts o;
-	char url[TSA_MAX_URL_HOST + TSA_MAX_URL_PATH + 16];
+	char url[TSA_MAX_URL + 1], err[256];
 	enum wsdl_doc doc = wsdl_query(hr->query);
 
 	if (wsdl_service_url(&hr->origin, url, sizeof(url)) == 0) {
@@ -74,6 +75,15 @@ readers(const struct http_request *hr)
 				abort();
 			free(out);
 		}
+	}
+	if (hr->query != NULL && wsdl_url_check(hr->query, err, sizeof(err)) == 0) {
+		unsigned char *out = NULL;
+		size_t outlen = 0;
+
+		if (strlen(hr->query) > TSA_MAX_URL ||
+		    wsdl_document(WSDL_DOC_WSDL, hr->query, &out, &outlen) == -1 || outlen == 0)
+			abort();
+		free(out);
 	}
 	memset(&svc, 0, sizeof(svc));
 	svc.name = svc_name;

@@ -604,9 +604,9 @@ static int
 run_params(const unsigned char *p, size_t len, unsigned char *out, size_t outlen, int *ok)
 {
 	static char rc_name[] = "demo", svc_name[] = "tsa";
-	static struct registered_client rc = { rc_name, { 0 }, { NULL, 0 }, { NULL, 0 } };
+	static struct registered_client rc = { rc_name, { 0 } };
 	static char strings[65536 + 1];
-	char *envp[65], url[TSA_MAX_URL_HOST + TSA_MAX_URL_PATH + 16];
+	char *envp[65], url[TSA_MAX_URL + 1];
 	struct http_request hr;
 	struct service svc;
 	struct tsa_client client;

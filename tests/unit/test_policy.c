@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <gnutls/x509.h>
 
 #include <unistd.h>
@@ -897,6 +898,104 @@ START_TEST(select_by_client)
 }
 END_TEST
 
+/*
+ * A certificate made here with GnuTLS: EC P-256 key *key (made when NULL), the given serial
+ * and CN, signed by ca/ca_key (self-signed when ca is NULL).  The caller deinits both.
+ */
+static gnutls_x509_crt_t
+make_cert(gnutls_x509_privkey_t *key, const unsigned char *serial, size_t serial_len,
+    const char *cn, gnutls_x509_crt_t ca, gnutls_x509_privkey_t ca_key)
+{
+	gnutls_x509_crt_t crt;
+	time_t now = time(NULL);
+
+	if (*key == NULL) {
+		ck_assert_int_eq(gnutls_x509_privkey_init(key), 0);
+		ck_assert_int_eq(gnutls_x509_privkey_generate(*key, GNUTLS_PK_ECDSA,
+		    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+	}
+	ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_version(crt, 3), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_serial(crt, serial, serial_len), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+	    (unsigned)strlen(cn)), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_expiration_time(crt, now + 86400), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_key(crt, *key), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(crt, ca == NULL, -1), 0);
+	ck_assert_int_eq(gnutls_x509_crt_sign2(crt, ca != NULL ? ca : crt,
+	    ca_key != NULL ? ca_key : *key, GNUTLS_DIG_SHA256, 0), 0);
+	return crt;
+}
+
+/* The certificate as the web server passes it: PEM, into a malloc'd string. */
+static char *
+cert_pem(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d;
+	char *s;
+
+	ck_assert_int_eq(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
+	s = strndup((const char *)d.data, d.size);
+	ck_assert_ptr_nonnull(s);
+	gnutls_free(d.data);
+	return s;
+}
+
+/*
+ * Issue 17 item 7: a registered client is its certificate.  Another certificate of the same
+ * client CA with the same issuer, serial and subject but a new key was taken for the
+ * registered client; it is a stranger now (verified by the web server, registered as nothing).
+ */
+START_TEST(identify_by_certificate)
+{
+	static const unsigned char serial[] = { 0x4e, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07 };
+	char alice[] = "alice", *pem_orig, *pem_forged;
+	gnutls_x509_privkey_t ca_key = NULL, k1 = NULL, k2 = NULL;
+	gnutls_x509_crt_t ca, orig, forged;
+	struct registered_client rc;
+	struct service svc = { .id = 1, .clients = &rc, .n_clients = 1 };
+	struct tsa_client c = { .tls_verify = "SUCCESS" };
+	unsigned char ca_serial[] = { 1 };
+	size_t len = sizeof(rc.fingerprint);
+
+	ca = make_cert(&ca_key, ca_serial, sizeof(ca_serial), "test client CA", NULL, NULL);
+	orig = make_cert(&k1, serial, sizeof(serial), "alice", ca, ca_key);
+	forged = make_cert(&k2, serial, sizeof(serial), "alice", ca, ca_key);
+	memset(&rc, 0, sizeof(rc));
+	rc.name = alice;
+	/* Registered as tsactl client add registers it. */
+	ck_assert_int_eq(gnutls_x509_crt_get_fingerprint(orig, GNUTLS_DIG_SHA256, rc.fingerprint,
+	    &len), 0);
+	pem_orig = cert_pem(orig);
+	pem_forged = cert_pem(forged);
+
+	c.tls_cert = pem_orig;
+	client_identify(&svc, &c);
+	ck_assert_int_eq(c.cert_verified, 1);
+	ck_assert_ptr_eq(c.registered, alice);
+	c.tls_cert = pem_forged;
+	client_identify(&svc, &c);
+	ck_assert_int_eq(c.cert_verified, 1);
+	ck_assert_ptr_null(c.registered);
+	/* Not verified by the web server: nobody, whatever the certificate. */
+	c.tls_cert = pem_orig;
+	c.tls_verify = "FAILED:unable to verify";
+	client_identify(&svc, &c);
+	ck_assert_int_eq(c.cert_verified, 0);
+	ck_assert_ptr_null(c.registered);
+
+	free(pem_orig);
+	free(pem_forged);
+	gnutls_x509_crt_deinit(ca);
+	gnutls_x509_crt_deinit(orig);
+	gnutls_x509_crt_deinit(forged);
+	gnutls_x509_privkey_deinit(ca_key);
+	gnutls_x509_privkey_deinit(k1);
+	gnutls_x509_privkey_deinit(k2);
+}
+END_TEST
+
 START_TEST(service_lookup_and_free)
 {
 	struct tsa_config *c;
@@ -965,6 +1064,7 @@ policy_suite(void)
 	tcase_add_test(tc, new_filters_params);
 	tcase_add_test(tc, apply_ip_allow);
 	tcase_add_test(tc, apply_client_auth);
+	tcase_add_test(tc, identify_by_certificate);
 	tcase_add_test(tc, apply_clock);
 	tcase_add_test(tc, apply_issue3_options);
 	tcase_add_test(tc, service_lookup_and_free);
