@@ -35,7 +35,7 @@ webconf_has() { grep -Eq -- "$2" "$1" || bad "deploy/${1##*/deploy/} has no $3 (
 webconf_common() {
     local f=$1
     # The sockets deploy/systemd makes (tsa-fcgi.socket, tsa-admin.service's runtime directory).
-    webconf_has "$f" 'unix:?/run/tsa-fcgi\.sock' "worker socket /run/tsa-fcgi.sock"
+    webconf_has "$f" '(unix:|")/run/tsa-fcgi\.sock' "worker socket /run/tsa-fcgi.sock"
     webconf_has "$f" '/run/tsa-admin/admin\.sock' "tsa-admin socket /run/tsa-admin/admin.sock"
     ! grep -Eq '0666|/run/tsa/' "$f" || bad "deploy/${f##*/deploy/} names a socket mode or directory no unit makes"
     webconf_has "$f" 'TSA_SERVICE"?[ =>"]+tsa([";]|$)' "TSA_SERVICE tsa"
