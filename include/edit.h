@@ -40,6 +40,13 @@ struct edit_policy {
 
 /* Checks the given fields (no database): 0, or 65 with the reason. */
 int	edit_policy_check(const struct edit_policy *p, char *err, size_t errlen);
+/*
+ * In a configuration write's transaction: its config-change event, naming the actor and the
+ * change (the one place such an event is written; actor NULL: none).  0, or an exit status
+ * with err.
+ */
+int	edit_record(PGconn *c, const struct edit_actor *actor, const char *service,
+	    const char *what, char *err, size_t errlen);
 /* Sets the given fields of service/policy (one transaction, the signer and client looked up
  * in it).  *row: service, policy, position, policy_oid, signer and the match rules. */
 int	edit_policy_set(PGconn *c, const char *service, const char *policy,

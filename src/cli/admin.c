@@ -8,15 +8,14 @@
  * accept and refuse the same changes.
  * Every write is one transaction: the workers, notified at commit by the config_version
  * trigger, see a change whole or not at all.  A policy or filter change is recorded in the
- * same transaction as a config-change event naming tsactl's system user and database role.
+ * same transaction as a config-change event naming tsactl's system user and database role
+ * (edit.c, or db_end() for the writes of this file: every configuration write has one).
  * SQL takes user text only as parameters.
  */
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "admin.h"
 #include "asn1.h"
@@ -24,22 +23,6 @@
 #include "policy.h"
 #include "store.h"
 #include "tsa_limits.h"
-
-/*
- * Who makes a change from the command line, for its config-change event (the console names
- * the administrator's certificate instead): the system user and the database role.
- */
-static const struct edit_actor *
-tsactl_actor(PGconn *c)
-{
-	static char who[192];
-	static struct edit_actor actor = { who };
-	const struct passwd *pw = getpwuid(geteuid());
-
-	snprintf(who, sizeof(who), "tsactl (system user %s, database role %s)",
-	    pw != NULL ? pw->pw_name : "?", PQuser(c));
-	return &actor;
-}
 
 /* ---- lookups and positions (edit.c), the reason said here ---------------------------------- */
 
@@ -138,7 +121,7 @@ service_add(int argc, char **argv)
 		cli_err("service '%s' exists already", pos[0]);
 		rc = EX_FAIL;
 	}
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, pos[0], "service %s added", pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "service %s added", pos[0]);
 	}
@@ -165,7 +148,7 @@ service_set(int argc, char **argv)
 		cli_usage(SERVICE_USAGE);
 	}
 	c = cli_connect();
-	if ((rc = edit_service_url(c, pos[0], url, tsactl_actor(c), &r, err, sizeof(err))) != 0)
+	if ((rc = edit_service_url(c, pos[0], url, cli_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
 		db_version(c, ver, sizeof(ver));
@@ -197,7 +180,8 @@ service_remove(int argc, char **argv)
 		if (r == NULL)
 			rc = db_fail(c, "removing the service");
 	}
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, NULL, "service %s removed, with its policies and clients",
+	    pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "service %s removed, with its %s policies and %s clients", pos[0],
 		    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
@@ -418,7 +402,7 @@ policy_add(int argc, char **argv)
 	const char *p[9];
 	PGconn *c;
 	PGresult *g = NULL, *r = NULL;
-	long at;
+	long at = 0;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -449,7 +433,8 @@ policy_add(int argc, char **argv)
 	if (r == NULL)
 		rc = db_fail(c, "adding the policy");
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, a.service, "policy %s added to service %s at position %ld"
+	    " (OID %s, signer %s)", a.name, a.service, at, a.oid, a.signer)) == 0) {
 		signer_warn(g);
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "policy %s added to service %s at position %ld", a.name,
@@ -490,7 +475,8 @@ policy_remove(int argc, char **argv)
 	} else
 		rc = close_gap(c, EDIT_POLICIES, sid, atol(PQgetvalue(r, 0, 2)));
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, pos[0], "policy %s removed from service %s, with its filters",
+	    pos[1], pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "policy %s removed from service %s, with its %s filters", pos[1],
 		    pos[0], PQgetvalue(r, 0, 3));
@@ -529,7 +515,7 @@ policy_set(int argc, char **argv)
 		return rc;
 	}
 	c = cli_connect();
-	if ((rc = edit_policy_set(c, pos[0], pos[1], &e, tsactl_actor(c), &r, err, sizeof(err))) != 0)
+	if ((rc = edit_policy_set(c, pos[0], pos[1], &e, cli_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
 		db_version(c, ver, sizeof(ver));
@@ -597,7 +583,7 @@ filter_add(int argc, char **argv)
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 4);
 	json = pos[3] != NULL ? pos[3] : "{}";
 	c = cli_connect();
-	if ((rc = edit_filter_add(c, pos[0], pos[1], pos[2], json, position, tsactl_actor(c), &r, err,
+	if ((rc = edit_filter_add(c, pos[0], pos[1], pos[2], json, position, cli_actor(c), &r, err,
 	    sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
@@ -633,14 +619,14 @@ filter_remove(int argc, char **argv)
 	char *pos[2], ver[24], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
-	long at;
+	long at = 0;
 	int rc;
 
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 2, 2);
 	if ((rc = required_position(position, "filter remove", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = edit_filter_remove(c, pos[0], pos[1], at, tsactl_actor(c), &r, err, sizeof(err))) != 0)
+	if ((rc = edit_filter_remove(c, pos[0], pos[1], at, cli_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {
 		db_version(c, ver, sizeof(ver));
@@ -660,14 +646,14 @@ filter_set(int argc, char **argv)
 	char *pos[3], ver[24], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
-	long at;
+	long at = 0;
 	int rc;
 
 	cli_args(FILTER_USAGE, argc, argv, opts, 1, pos, 3, 3);
 	if ((rc = required_position(position, "filter set", &at)) != 0)
 		return rc;
 	c = cli_connect();
-	if ((rc = edit_filter_set(c, pos[0], pos[1], at, pos[2], tsactl_actor(c), &r, err,
+	if ((rc = edit_filter_set(c, pos[0], pos[1], at, pos[2], cli_actor(c), &r, err,
 	    sizeof(err))) != 0)
 		cli_err("%s", err);
 	else {

@@ -4,14 +4,17 @@
  * Input: the operator's command line and files, checked before anything is written.
  */
 #include <ctype.h>
+#include <pwd.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "bytes.h"
+#include "edit.h"
 #include "signer.h"
 #include "store.h"
 #include "tsa_limits.h"
@@ -152,12 +155,33 @@ db_begin(PGconn *c)
 	return 0;
 }
 
+const struct edit_actor *
+cli_actor(PGconn *c)
+{
+	static char who[192];
+	static struct edit_actor actor = { who };
+	const struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(who, sizeof(who), "tsactl (system user %s, database role %s)",
+	    pw != NULL ? pw->pw_name : "?", PQuser(c));
+	return &actor;
+}
+
 int
-db_end(PGconn *c, int status)
+db_end(PGconn *c, int status, const char *service, const char *what, ...)
 {
 	PGresult *r;
-	char why[512];
+	char change[768], why[1024];
+	va_list ap;
 
+	if (status == 0 && what != NULL) {
+		va_start(ap, what);
+		vsnprintf(change, sizeof(change), what, ap);
+		va_end(ap);
+		if ((status = edit_record(c, cli_actor(c), service, change, why,
+		    sizeof(why))) != 0)
+			cli_err("%s; nothing was written", why);
+	}
 	if (status == 0 && config_refused_policy(c, why, sizeof(why)) == -1) {
 		cli_err("%s; nothing was written", why);
 		status = EX_DATAERR;

@@ -197,7 +197,8 @@ client_add(int argc, char **argv)
 	if (r == NULL)
 		rc = db_fail(c, "adding the client");
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, pos[0], "client %s (SHA-256 %s) registered for service %s",
+	    pos[1], cc.fingerprint, pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "client %s (%s, SHA-256 %s) added to service %s", pos[1],
 		    cc.subject, cc.fingerprint, pos[0]);
@@ -235,7 +236,8 @@ client_remove(int argc, char **argv)
 		rc = EX_FAIL;
 	}
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, pos[0], "client %s removed from service %s", pos[1],
+	    pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "client %s removed from service %s", pos[1], pos[0]);
 	}
@@ -346,7 +348,7 @@ admin_add(int argc, char **argv)
 		PQclear(e);
 	}
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, NULL, NULL)) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "administrator %s (%s, SHA-256 %s) added", pos[0], cc.subject,
 		    cc.fingerprint);
@@ -387,7 +389,7 @@ admin_remove(int argc, char **argv)
 			rc = db_fail(c, "recording the change");
 		PQclear(e);
 	}
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, NULL, NULL)) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "administrator %s removed", pos[0]);
 	}

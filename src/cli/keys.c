@@ -214,7 +214,8 @@ signer_add(int argc, char **argv)
 		cli_err("signer '%s' exists already", pos[0]);
 		rc = EX_FAIL;
 	}
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, NULL, "signer %s added (key %s, scheme %s)", pos[0], uri,
+	    scheme)) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "signer %s added, its certificate and key checked", pos[0]);
 	}
@@ -263,7 +264,7 @@ signer_remove(int argc, char **argv)
 	    p)) == NULL)
 		rc = db_fail(c, "removing the signer");
 end:
-	if ((rc = db_end(c, rc)) == 0) {
+	if ((rc = db_end(c, rc, NULL, "signer %s removed", pos[0])) == 0) {
 		db_version(c, ver, sizeof(ver));
 		out_done(r, ver, "signer %s removed; its key stays on the token", pos[0]);
 	}

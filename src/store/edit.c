@@ -103,9 +103,8 @@ end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t 
 	return status;
 }
 
-/* In the transaction: the event naming the actor and the change. */
-static int
-record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
+int
+edit_record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
     char *err, size_t errlen)
 {
 	char detail[1024];
@@ -354,7 +353,7 @@ edit_filter_add(PGconn *c, const char *service, const char *policy, const char *
 		goto end;
 	snprintf(what, sizeof(what), "filter %s added to %s/%s at position %ld: %s", filter,
 	    service, policy, at, PQgetvalue(r, 0, 2));
-	rc = record(c, actor, service, what, err, errlen);
+	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
 }
@@ -410,7 +409,7 @@ edit_filter_set(PGconn *c, const char *service, const char *policy, long at,
 		goto end;
 	snprintf(what, sizeof(what), "filter %s at %s/%s position %ld set to %s", name, service,
 	    policy, at, PQgetvalue(r, 0, 2));
-	rc = record(c, actor, service, what, err, errlen);
+	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
 }
@@ -442,7 +441,7 @@ edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
 		goto end;
 	snprintf(what, sizeof(what), "filter %s removed from %s/%s (position %ld, was %s)",
 	    PQgetvalue(r, 0, 1), service, policy, at, PQgetvalue(r, 0, 2));
-	rc = record(c, actor, service, what, err, errlen);
+	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
 }
@@ -472,7 +471,7 @@ edit_service_url(PGconn *c, const char *service, const char *url,
 	}
 	snprintf(what, sizeof(what), "service %s set: url %s", service,
 	    p[1] != NULL ? p[1] : "none (the web server's name)");
-	rc = record(c, actor, service, what, err, errlen);
+	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
 }
@@ -625,7 +624,7 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 	    PQgetisnull(r, 0, 6) ? "any" : PQgetvalue(r, 0, 6),
 	    PQgetisnull(r, 0, 7) ? "any" : PQgetvalue(r, 0, 7),
 	    PQgetisnull(r, 0, 8) ? "any" : PQgetvalue(r, 0, 8));
-	rc = record(c, actor, service, what, err, errlen);
+	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
 }

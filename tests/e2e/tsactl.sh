@@ -354,6 +354,35 @@ t_demo_untouched() {
     [[ $s == "[]" ]] || bad "services left behind: $s"
 }
 
+# Every configuration write of tsactl leaves one config-change event in its transaction, naming
+# the change and tsactl's user: services, policies, clients and signers added and removed.
+t_config_events() {
+    local since signer uri ev n want
+    since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
+    signer=$(demo_signer)
+    uri=$(tsa_psql -c "SELECT pkcs11_uri FROM signers WHERE name = '$signer'")
+    writes service add t-admin-ev >/dev/null
+    writes policy add t-admin-ev p1 --oid 1.3.6.1.4.1.32473.9.7 --signer "$signer" >/dev/null
+    writes client add t-admin-ev c1 --cert "$TSA_VAR/pki/client.pem" >/dev/null
+    writes signer add t-admin-ev-signer --uri "$uri" --cert "$TSA_VAR/pki/tsa.pem" >/dev/null
+    writes signer remove t-admin-ev-signer >/dev/null
+    writes client remove t-admin-ev c1 >/dev/null
+    writes policy remove t-admin-ev p1 >/dev/null
+    writes service remove t-admin-ev >/dev/null
+    ev=$(tsa_psql -c "SELECT detail FROM events WHERE id > $since AND kind = 'config-change' ORDER BY id")
+    printf '%s\n' "$ev"
+    n=0
+    for want in 'service t-admin-ev added' 'policy p1 added to service t-admin-ev at position 1' \
+        'client c1 (SHA-256 ' 'signer t-admin-ev-signer added' 'signer t-admin-ev-signer removed' \
+        'client c1 removed from service t-admin-ev' 'policy p1 removed from service t-admin-ev' \
+        'service t-admin-ev removed'; do
+        n=$((n + 1))
+        [[ $(sed -n "${n}p" <<<"$ev") == "$want"*" by tsactl (system user "* ]] ||
+            bad "event $n is '$(sed -n "${n}p" <<<"$ev")', want '$want... by tsactl (...)'"
+    done
+    (( $(wc -l <<<"$ev") == 8 )) || bad "$(wc -l <<<"$ev") config-change events, want 8"
+}
+
 cases_tsactl() {
     TSACTL_DEMO_BEFORE=$(demo_config 2>/dev/null)
     run_case "tsactl/exit-codes" t_exit_codes
@@ -365,6 +394,7 @@ cases_tsactl() {
     run_case "tsactl/signer-keygen" t_keygen
     run_case "tsactl/client" t_client
     run_case "tsactl/events" t_events
+    run_case "tsactl/config-events" t_config_events
     # Whatever a failed case left behind goes, then nothing of it may remain.
     local s
     for s in $(tsactl --json service list 2>/dev/null |
