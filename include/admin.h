@@ -86,6 +86,11 @@ int	 cli_name_ok(const char *s);
  * The caller frees. */
 char	*cli_read_text(const char *path, size_t max);
 
+/* Who makes a change from the command line, for its event: the system user and the database
+ * role (admin.c). */
+struct edit_actor;
+const struct edit_actor *tsactl_actor(PGconn *c);
+
 /* ---- output (output.c) ----------------------------------------------------------------- */
 /* Prints s as a JSON string, quotes included. */
 void	 json_str(const char *s);

@@ -29,7 +29,7 @@
  * Who makes a change from the command line, for its config-change event (the console names
  * the administrator's certificate instead): the system user and the database role.
  */
-static const struct edit_actor *
+const struct edit_actor *
 tsactl_actor(PGconn *c)
 {
 	static char who[192];
