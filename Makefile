@@ -39,7 +39,7 @@ endif
 
 # The library shared by every program and by the tests.
 LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
-            src/util/strbuf.c \
+            src/util/strbuf.c src/util/text.c \
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/proto/wsdl.c src/proto/detect.c \
@@ -49,7 +49,8 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/admin/form.c src/admin/csrf.c \
-            src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c
+            src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
+            src/fcgi/refusals.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 

@@ -47,15 +47,16 @@ const char *db_sqlstate(void);
 int	 db_fail(PGconn *c, const char *what);
 int	 db_begin(PGconn *c);
 /*
- * Ends a configuration write: when status is 0, records its config-change event (service may
- * be NULL; what NULL: the write records its own event), refuses a configuration that would
- * refuse a policy (config_refused_policy), and commits; else rolls back.  Returns status, or
- * the failed step's.
+ * Ends a write: when status is 0 and it is a configuration change (what not NULL), records its
+ * config-change event (service may be NULL) and refuses a configuration that would refuse a
+ * policy (config_refused_policy); then commits, else rolls back.  what NULL: a write that
+ * records its own event (administrators, events prune).  Returns status, or the failed step's.
  */
 int	 db_end(PGconn *c, int status, const char *service, const char *what, ...)
 	    __attribute__((format(printf, 4, 5)));
 /* Who makes a change from the command line, for its config-change event: the system user
  * and the database role (the console names the administrator's certificate instead). */
+struct edit_actor;
 const struct edit_actor *cli_actor(PGconn *c);
 /* The service's id into sid (its row locked FOR UPDATE when lock is set): 0, or an exit
  * status with the reason said (1: no such service). */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "refusals.h"
 #include "store.h"
 #include "wsdl.h"
 
@@ -18,6 +19,7 @@ struct worker {
 	struct tsa_config	*config;	/* last good configuration; NULL until loaded */
 	time_t			 version_checked;	/* last config_version comparison */
 	long long		 refused_version;	/* last version refused at load */
+	struct refusal_table	 refusals;	/* repeated refusals, aggregated */
 };
 
 struct http_request {
@@ -53,6 +55,12 @@ void	worker_handle(struct worker *w, const struct http_request *req,
  * each request and while idle.  0 when there is a configuration to serve with.
  */
 int	worker_refresh(struct worker *w);
+/*
+ * Writes the aggregated refusals that are due (refusals.h).  Called before each request and
+ * while idle; returns the milliseconds until the next is due, or -1 when none is pending.
+ */
+long	worker_tick(struct worker *w);
+/* Writes what refusals are pending, then closes the connection and frees the state. */
 void	worker_free(struct worker *w);
 /* Reason phrase for the HTTP statuses the worker uses. */
 const char *http_reason(int status);

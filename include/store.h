@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "policy.h"
+#include "tsa_limits.h"
 
 struct db {
 	PGconn		*conn;
@@ -86,8 +87,32 @@ struct token_record {
 
 /* Inserts and commits the row.  0 committed, 1 the serial exists already, -1 database error. */
 int	 tokens_record(struct db *db, const struct token_record *t);
-/* Best effort: an event row (refusals, key and configuration problems). 0 or -1. */
+/*
+ * The one statement that writes an event row, whoever writes it (the worker, tsactl, the
+ * console), with the parameters event_params() prepares: the service and the detail cleaned
+ * (text.h) and capped, so no event holds a control character; the requester kept only when
+ * it is an IP address; count the number of events the row stands for (repeated refusals,
+ * src/fcgi/refusals.c), 1 for any other.
+ */
+#define SQL_INSERT_EVENT \
+	"INSERT INTO events (severity, kind, service, requester, detail, count)" \
+	" VALUES ($1, $2, $3, $4::inet, $5, $6::integer)"
+#define EVENT_NPARAMS	6
+
+struct event_params {
+	const char	*values[EVENT_NPARAMS];
+	char		 service[TSA_MAX_EVENT_DETAIL / 2];
+	char		 detail[TSA_MAX_EVENT_DETAIL];
+	char		 count[24];
+};
+
+/* Fills ep (values point into it) for SQL_INSERT_EVENT; service, requester and detail may
+ * be NULL (detail: empty). */
+void	 event_params(struct event_params *ep, const char *severity, const char *kind,
+	    const char *service, const char *requester, const char *detail, long count);
+/* Best effort: an event row (refusals, key and configuration problems) standing for count
+ * events, on the worker's connection.  0 or -1. */
 int	 events_record(struct db *db, const char *severity, const char *kind,
-	    const char *service, const char *requester, const char *detail);
+	    const char *service, const char *requester, const char *detail, long count);
 
 #endif

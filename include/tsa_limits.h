@@ -43,6 +43,26 @@
 #define TSA_FCGI_READ_TIMEOUT	10
 /* One line of tsa.conf. */
 #define TSA_MAX_CONF_LINE	4096
+/* One line of the log: a refusal's line is under 400 bytes; a longer message is cut, "...". */
+#define TSA_MAX_LOG_LINE	2048
+/* A peer's text quoted in a refusal's detail (log line and event): an Algorithm URI is at
+ * most 46 characters, a certificate subject a line; what a reader needs fits in 96. */
+#define TSA_MAX_PEER_TEXT	96
+/* libxml2's schema error, which quotes the peer's value: its own words are under 120
+ * characters, so 200 keep the message and the start of the value. */
+#define TSA_MAX_XML_ERROR_TEXT	200
+/* An event's detail as stored, escapes included: the longest detail written is a refusal's
+ * (about 300 characters); a cut one ends in "...". */
+#define TSA_MAX_EVENT_DETAIL	512
+/* Repeated refusals: a worker keeps this many (service, requester, kind, failure) keys per
+ * interval, each one event row and one log line per interval with its count; past it the
+ * requester is left out of the key, so a flood from many addresses still costs few rows. */
+#define TSA_REFUSAL_SLOTS	64
+/* Of those, the last 8 only for keys without the requester (one per service and failure). */
+#define TSA_REFUSAL_SHARED_SLOTS 8
+/* The interval: the first refusal of a key is written at once, its repeats within a second. */
+#define TSA_REFUSAL_INTERVAL_MS	1000
+
 /* genTime fractional digits (accuracy filter): 0 to 6, microseconds being the clock's grain. */
 #define TSA_MAX_TIME_DIGITS	6
 

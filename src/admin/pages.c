@@ -25,6 +25,7 @@
 #include "log.h"
 #include "signer.h"
 #include "store.h"
+#include "text.h"
 #include "tsa_limits.h"
 #include "verify.h"
 #include "xmlverify.h"
@@ -161,10 +162,14 @@ q(const struct console_req *rq, const char *sql, int n, const char *const *p)
 	return NULL;
 }
 
-/* A result as an HTML table, every cell escaped; column code_col (-1: none) as <code>. */
+/*
+ * A result as an HTML table, every cell cleaned (text.h: a control character shows as its
+ * escape, though the writers clean already) and escaped; column code_col (-1: none) as <code>.
+ */
 static void
 table(struct sbuf *b, const PGresult *r, int code_col)
 {
+	char shown[2048];
 	int i, j;
 
 	if (r == NULL) {
@@ -186,7 +191,9 @@ table(struct sbuf *b, const PGresult *r, int code_col)
 		sb_str(b, "<tr>");
 		for (j = 0; j < PQnfields(r); j++) {
 			sb_str(b, j == code_col ? "<td><code>" : "<td>");
-			esc(b, PQgetisnull(r, i, j) ? "" : PQgetvalue(r, i, j));
+			text_clean(shown, sizeof(shown), PQgetisnull(r, i, j) ? "" :
+			    PQgetvalue(r, i, j));
+			esc(b, shown);
 			sb_str(b, j == code_col ? "</code></td>" : "</td>");
 		}
 		sb_str(b, "</tr>\n");
@@ -371,7 +378,7 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 	    "  - interval '14 minutes', date_trunc('minute', now()), interval '1 minute') AS m),"
 	    " t AS (SELECT date_trunc('minute', gen_time) AS m, count(*) AS n FROM issued_tokens"
 	    "  WHERE gen_time >= date_trunc('minute', now()) - interval '14 minutes' GROUP BY 1),"
-	    " e AS (SELECT date_trunc('minute', at) AS m, count(*) AS n FROM events"
+	    " e AS (SELECT date_trunc('minute', at) AS m, sum(count) AS n FROM events"
 	    "  WHERE at >= date_trunc('minute', now()) - interval '14 minutes'"
 	    "  AND kind LIKE '%refused' AND kind <> 'config-refused' GROUP BY 1)"
 	    " SELECT to_char(m.m AT TIME ZONE 'UTC', 'HH24:MI'), coalesce(t.n, 0),"
@@ -398,9 +405,9 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 		sb_str(b, "<tr><td>");
 		esc(b, PQgetvalue(r, i, 0));
 		out(b, "</td><td id=\"tokens-%d\">%ld</td><td><span class=\"bar\" "
-		    "style=\"width:%ldpx\"></span></td><td>%ld</td><td><span class=\"bar r\" "
-		    "style=\"width:%ldpx\"></span></td></tr>\n", i, nt, nt * 200 / max, ne,
-		    ne * 200 / max);
+		    "style=\"width:%ldpx\"></span></td><td id=\"refusals-%d\">%ld</td><td><span "
+		    "class=\"bar r\" style=\"width:%ldpx\"></span></td></tr>\n", i, nt, nt * 200 / max,
+		    i, ne, ne * 200 / max);
 	}
 	sb_str(b, "</table>\n");
 	PQclear(r);
@@ -410,7 +417,7 @@ static void
 dash_events(struct sbuf *b, const struct console_req *rq)
 {
 	PGresult *r = q(rq, "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at,"
-	    " severity, kind, service, host(requester) AS requester, detail FROM events"
+	    " severity, kind, count, service, host(requester) AS requester, detail FROM events"
 	    " ORDER BY id DESC LIMIT 25", 0, NULL);
 
 	sb_str(b, "<h2>Recent events</h2>");

@@ -182,7 +182,7 @@ db_end(PGconn *c, int status, const char *service, const char *what, ...)
 		    sizeof(why))) != 0)
 			cli_err("%s; nothing was written", why);
 	}
-	if (status == 0 && config_refused_policy(c, why, sizeof(why)) == -1) {
+	if (status == 0 && what != NULL && config_refused_policy(c, why, sizeof(why)) == -1) {
 		cli_err("%s; nothing was written", why);
 		status = EX_DATAERR;
 	}

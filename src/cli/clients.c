@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "bytes.h"
+#include "store.h"
 #include "tsa_limits.h"
 
 static const char *CLIENT_USAGE =
@@ -335,15 +336,14 @@ admin_add(int argc, char **argv)
 	if (r == NULL)
 		rc = db_fail(c, "adding the administrator");
 	else {
+		struct event_params ep;
 		PGresult *e;
-		const char *q[1];
 		char detail[1024];
 
 		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) added by tsactl",
 		    pos[0], cc.subject, cc.fingerprint);
-		q[0] = detail;
-		if ((e = db_run(c, "INSERT INTO events (severity, kind, detail)"
-		    " VALUES ('info', 'admin-change', $1)", 1, q)) == NULL)
+		event_params(&ep, "info", "admin-change", NULL, NULL, detail, 1);
+		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
 			rc = db_fail(c, "recording the change");
 		PQclear(e);
 	}
@@ -363,8 +363,9 @@ out:
 static int
 admin_remove(int argc, char **argv)
 {
+	struct event_params ep;
 	char *pos[1], ver[24], detail[1024];
-	const char *p[1], *q[1] = { detail };
+	const char *p[1];
 	PGconn *c;
 	PGresult *r = NULL, *e;
 	int rc;
@@ -384,8 +385,8 @@ admin_remove(int argc, char **argv)
 	} else {
 		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) removed by "
 		    "tsactl", pos[0], PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
-		if ((e = db_run(c, "INSERT INTO events (severity, kind, detail)"
-		    " VALUES ('info', 'admin-change', $1)", 1, q)) == NULL)
+		event_params(&ep, "info", "admin-change", NULL, NULL, detail, 1);
+		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
 			rc = db_fail(c, "recording the change");
 		PQclear(e);
 	}

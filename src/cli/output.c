@@ -3,13 +3,15 @@
  * by default, JSON with --json.  Rows come as PGresults (from the database, or built by a verb
  * with PQmakeEmptyPGresult); a column's PostgreSQL type decides its JSON form: booleans and
  * numbers bare, json/jsonb verbatim (PostgreSQL wrote them, so they are valid JSON), the rest
- * as strings, SQL NULL as null.  The JSON string escaper is RFC 8259 section 7.
+ * as strings, SQL NULL as null.  The JSON string escaper is RFC 8259 section 7; the text
+ * output shows every value cleaned (text.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "admin.h"
+#include "text.h"
 
 /* PostgreSQL type OIDs (catalog/pg_type_d.h, not installed with libpq). */
 #define T_BOOL		16
@@ -91,16 +93,23 @@ json_row_open(const PGresult *r, int row)
 	}
 }
 
+/*
+ * A cell as the text output shows it, cleaned (text.h): a control character in the database
+ * (an event's detail, say) shows as its escape, never moves the terminal.  The result lives
+ * until the next call.
+ */
 static const char *
 text_cell(const PGresult *r, int row, int col, const char *null_text)
 {
+	static char shown[4096];
 	const char *v = PQgetvalue(r, row, col);
 
 	if (PQgetisnull(r, row, col))
 		return null_text;
 	if (PQftype(r, col) == T_BOOL)
 		return strcmp(v, "t") == 0 ? "yes" : "no";
-	return v;
+	text_clean(shown, sizeof(shown), v);
+	return shown;
 }
 
 /* "name:" padded to width w, then the value. */

@@ -21,6 +21,7 @@
 #include "asn1.h"
 #include "bytes.h"
 #include "conf.h"
+#include "edit.h"
 #include "log.h"
 #include "migrations.h"
 #include "store.h"
@@ -51,6 +52,7 @@ usage(void)
 	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
 	    "  admin list | add NAME --cert PEMFILE | remove NAME   web console administrators\n"
 	    "  events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
+	    "  events prune --older-than DURATION   delete events older than that (>= 1d)\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
 	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
@@ -421,13 +423,63 @@ duration_seconds(const char *s, char *out, size_t outlen)
 	return 0;
 }
 
-/* The events table, newest first. */
+static const char *EVENTS_USAGE =
+    "events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
+    "events prune --older-than DURATION\n"
+    "       DURATION: a number and s, m, h, d or w (90s, 15m, 2h, 7d, 1w)\n";
+
+/*
+ * events prune: deletes the events older than the duration (at least a day: the audit trail
+ * of the last day is never pruned), and records that it did, in one transaction.
+ */
 static int
-cmd_events(int argc, char **argv)
+events_prune(int argc, char **argv)
 {
-	static const char *EVENTS_USAGE =
-	    "events [--since DURATION|TIMESTAMP] [--limit N] [--kind KIND]\n"
-	    "       DURATION: a number and s, m, h, d or w (90s, 15m, 2h, 7d, 1w)\n";
+	const char *older = NULL, *p[1];
+	struct cli_opt opts[] = { { "--older-than", &older } };
+	struct event_params ep;
+	char secs[24], detail[512];
+	PGconn *c;
+	PGresult *r = NULL, *e;
+	int rc;
+
+	cli_args(EVENTS_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0);
+	if (older == NULL || !duration_seconds(older, secs, sizeof(secs)) || atol(secs) < 86400) {
+		cli_err("--older-than must be a duration of at least a day (1d, 90d, 52w), not '%s'",
+		    older != NULL ? older : "");
+		return EX_DATAERR;
+	}
+	p[0] = secs;
+	c = cli_connect();
+	if ((rc = db_begin(c)) != 0)
+		goto out;
+	r = db_run(c, "WITH d AS (DELETE FROM events"
+	    "  WHERE at < now() - $1::bigint * interval '1 second' RETURNING count)"
+	    " SELECT count(*) AS rows, coalesce(sum(count), 0) AS events, "
+	    SQL_UTC("(now() - $1::bigint * interval '1 second')", "before") " FROM d", 1, p);
+	if (r == NULL)
+		rc = db_fail(c, "pruning the events");
+	else {
+		snprintf(detail, sizeof(detail), "%s rows (%s events) before %s deleted by %s",
+		    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+		    cli_actor(c)->who);
+		event_params(&ep, "info", "events-pruned", NULL, NULL, detail, 1);
+		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
+			rc = db_fail(c, "recording the pruning");
+		PQclear(e);
+	}
+	if ((rc = db_end(c, rc, NULL, NULL)) == 0)
+		out_row(r, 0, "-");
+out:
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+/* The events table, newest first; a row may stand for count repeated refusals. */
+static int
+events_list(int argc, char **argv)
+{
 	const char *since = NULL, *limit = NULL, *kind = NULL, *p[4];
 	struct cli_opt opts[] = {
 		{ "--since", &since }, { "--limit", &limit }, { "--kind", &kind },
@@ -454,7 +506,7 @@ cmd_events(int argc, char **argv)
 			p[1] = since;
 	}
 	c = cli_connect();
-	r = db_run(c, "SELECT " SQL_UTC("at", "at") ", severity, kind, service,"
+	r = db_run(c, "SELECT " SQL_UTC("at", "at") ", severity, kind, count, service,"
 	    " host(requester) AS requester, detail FROM events"
 	    " WHERE ($1::bigint IS NULL OR at >= now() - $1::bigint * interval '1 second')"
 	    " AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)"
@@ -474,6 +526,14 @@ cmd_events(int argc, char **argv)
 	PQclear(r);
 	PQfinish(c);
 	return rc;
+}
+
+static int
+cmd_events(int argc, char **argv)
+{
+	if (argc > 0 && strcmp(argv[0], "prune") == 0)
+		return events_prune(argc - 1, argv + 1);
+	return events_list(argc, argv);
 }
 
 static const struct {

@@ -85,11 +85,42 @@ plain(struct http_response *resp, int status, const char *text)
 	}
 }
 
+/*
+ * Writes refusals as the aggregation emits them (refusals.h): the log line and, when they
+ * are events, the event row, both standing for count refusals.  Client refusals are events
+ * of kind client-refused with the filter's detail, the others request-refused named by their
+ * failure (protocol and failInfo, or HTTP status).
+ */
+static void
+emit_refusal(void *arg, const struct refusal *r, const char *text, const char *detail,
+    long count)
+{
+	struct worker *w = arg;
+	const char *svc = r->service[0] != '\0' ? r->service : NULL;
+	const char *from = r->requester[0] != '\0' ? r->requester : NULL;
+	char ev[sizeof(((struct refusal_slot *)0)->detail) + 64], times[48] = "";
+
+	if (count > 1)
+		snprintf(times, sizeof(times), " %ld times in %d ms", count,
+		    TSA_REFUSAL_INTERVAL_MS);
+	log_msg(LOG_INFO, "refused%s: service=%s from=%s failInfo=%d: %s (%s)", times,
+	    svc != NULL ? svc : "-", from != NULL ? from : count > 1 ? "(many)" : "-", r->fail,
+	    text, detail);
+	if (r->kind == NULL)
+		return;
+	if (strcmp(r->kind, "client-refused") == 0)
+		snprintf(ev, sizeof(ev), "%s", detail);
+	else
+		snprintf(ev, sizeof(ev), "%s: %s", r->failure, detail[0] != '\0' ? detail : text);
+	events_record(&w->db, r->severity, r->kind, svc, from, ev, count);
+}
+
 int
 worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
+	refusals_init(&w->refusals, emit_refusal, w);
 	if (soap_init() == -1) {
 		snprintf(err, errlen, "the SOAP request schema does not compile");
 		return -1;
@@ -110,9 +141,19 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	refusals_flush(&w->refusals);
 	config_free(w->config);
 	db_close(&w->db);
 	soap_cleanup();
+}
+
+long
+worker_tick(struct worker *w)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return refusals_tick(&w->refusals, &now);
 }
 
 int
@@ -137,7 +178,7 @@ worker_refresh(struct worker *w)
 			w->refused_version = v;
 			log_msg(LOG_ERR, "configuration version %lld refused, %s: %s", v,
 			    w->config ? "keeping the last good one" : "none to serve with", err);
-			events_record(&w->db, "error", "config-refused", NULL, NULL, err);
+			events_record(&w->db, "error", "config-refused", NULL, NULL, err, 1);
 		}
 		return w->config != NULL ? 0 : -1;
 	}
@@ -275,38 +316,54 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 	    ref);
 }
 
-/* Refusals as events (client refusals as client-refused, every other one as request-refused,
- * named by its failure or HTTP status), and changes of clock synchronisation. */
+/*
+ * A refusal, to the log and (client refusals as client-refused, every other one as
+ * request-refused) the events, repeated ones aggregated (refusals.h); and changes of clock
+ * synchronisation.
+ */
 static void
 record_events(struct worker *w, const struct protocol_def *proto,
     const struct tsa_client *client, const struct tsa_refusal *ref)
 {
+	struct refusal r;
+	struct timespec now;
 	const char *kind;
-	char detail[256], status[16], text[320];
+	char detail[256];
 
 	if (clock_take_event(&kind, detail, sizeof(detail)))
 		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
-		    kind, client->service, NULL, detail);
+		    kind, client->service, NULL, detail, 1);
 	if (ref == NULL)
 		return;
-	if (ref->http_status == 403) {
-		events_record(&w->db, "warning", "client-refused", client->service,
-		    client->remote_addr, ref->detail);
-		return;
-	}
-	/*
-	 * Clock refusals of the protocols with a status structure are not recorded one by one:
-	 * the loss of sync is, once (Authenticode answers them with an HTTP status, as any other).
-	 */
-	if (!proto->http_refusals && ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE)
-		return;
+	memset(&r, 0, sizeof(r));
+	r.fail = (int)ref->fail;
+	snprintf(r.service, sizeof(r.service), "%s", client->service ? client->service : "");
+	snprintf(r.requester, sizeof(r.requester), "%s",
+	    client->remote_addr ? client->remote_addr : "");
 	if (proto->http_refusals)
-		snprintf(status, sizeof(status), "%d", ref->http_status);
-	snprintf(text, sizeof(text), "%s %s: %s", tsa_protocol_name(proto->proto),
-	    proto->http_refusals ? status : metrics_fail_name(ref->fail),
-	    ref->detail[0] != '\0' ? ref->detail : ref->text);
-	events_record(&w->db, ref->http_status >= 500 || ref->fail == TSA_FAIL_SYSTEM_FAILURE ?
-	    "error" : "warning", "request-refused", client->service, client->remote_addr, text);
+		snprintf(r.failure, sizeof(r.failure), "%s %d", tsa_protocol_name(proto->proto),
+		    ref->http_status);
+	else
+		snprintf(r.failure, sizeof(r.failure), "%s %s", tsa_protocol_name(proto->proto),
+		    metrics_fail_name(ref->fail));
+	if (ref->http_status == 403) {
+		r.kind = "client-refused";
+		r.severity = "warning";
+	} else if (!proto->http_refusals && ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE) {
+		/*
+		 * Clock refusals of the protocols with a status structure are not events one by
+		 * one: the loss of sync is, once (Authenticode answers them with an HTTP status,
+		 * as any other).  They are logged.
+		 */
+		r.kind = NULL;
+		r.severity = "warning";
+	} else {
+		r.kind = "request-refused";
+		r.severity = ref->http_status >= 500 || ref->fail == TSA_FAIL_SYSTEM_FAILURE ?
+		    "error" : "warning";
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	refusals_note(&w->refusals, &r, ref->text, ref->detail, &now);
 }
 
 /*
@@ -427,10 +484,6 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		oc->outcome = ref.http_status != 0 ? ref.http_status :
 		    proto->proto == TSA_PROTO_SOAP && soap_refusal_is_fault(&ref) ?
 		    METRICS_SOAP_FAULT : METRICS_REJECTED;
-		log_msg(LOG_INFO, "refused: service=%s from=%s failInfo=%d: %s (%s)",
-		    hr->client.service ? hr->client.service : "-",
-		    hr->client.remote_addr ? hr->client.remote_addr : "-", (int)ref.fail,
-		    ref.text, ref.detail);
 		if (ref.http_status != 0) {
 			plain(resp, ref.http_status, ref.text);
 			return;

@@ -132,9 +132,9 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 }
 
 /*
- * Waits for the web server's next connection while following configuration changes: an idle
+ * Waits for the web server's next connection while following configuration changes (an idle
  * worker reloads on a notification within the second, so the last good configuration is
- * always the one it keeps.  The accept is ours (non-blocking, so that a worker that loses the
+ * always the one it keeps) and writing the aggregated refusals when they are due.  The accept is ours (non-blocking, so that a worker that loses the
  * race to a connection goes back to waiting instead of blocking in accept() deaf to changes);
  * libfcgi then reads the request from the connection we hand it (FCGX_Request.ipcFd, with
  * keepConnection set so that FCGX_Accept_r does not close it first).  Returns the connection,
@@ -145,17 +145,21 @@ wait_connection(int listen_fd, struct worker *w, long keepalive)
 {
 	static const struct timeval slow_peer = { TSA_FCGI_READ_TIMEOUT, 0 };
 
+	long due = worker_tick(w);
+
 	while (!stopping) {
 		struct pollfd pf[2] = { { listen_fd, POLLIN, 0 }, { -1, POLLIN, 0 } };
 		int rc, fd;
 
 		pf[1].fd = w->db.conn != NULL ? PQsocket(w->db.conn) : -1;
-		rc = poll(pf, pf[1].fd >= 0 ? 2 : 1, 1000);
+		/* Awake by the time aggregated refusals are due (refusals.h), else each second. */
+		rc = poll(pf, pf[1].fd >= 0 ? 2 : 1, due >= 0 && due < 1000 ? (int)due + 1 : 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			return -1;
 		}
 		(void)worker_refresh(w);
+		due = worker_tick(w);
 		if (rc <= 0 || (pf[0].revents & POLLIN) == 0) {
 			/* Idle: keep the PKCS#11 sessions alive (signer.c). */
 			signer_keepalive(time(NULL), keepalive);

@@ -16,6 +16,7 @@
 #include "asn1.h"
 #include "clock.h"
 #include "policy.h"
+#include "text.h"
 
 /* ---- parameter helpers --------------------------------------------------------------- */
 
@@ -781,9 +782,12 @@ client_auth_run(const void *state, const struct tsa_request *req,
 		return -1;
 	}
 	if (client->registered == NULL) {
+		char q[TSA_MAX_PEER_TEXT * 6 + 8];
+
+		/* The subject is the peer's certificate's, as the web server wrote it. */
+		text_quote(q, sizeof(q), client->tls_subject, TSA_MAX_PEER_TEXT);
 		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "client not authorised for this service",
-		    "client-auth: certificate of '%s' not registered for this service",
-		    client->tls_subject ? client->tls_subject : "?");
+		    "client-auth: certificate of %s not registered for this service", q);
 		ref->http_status = 403;
 		return -1;
 	}

@@ -31,6 +31,7 @@
 #include "hashalg.h"
 #include "soap.h"
 #include "strbuf.h"
+#include "text.h"
 #include "xmltoken.h"
 
 #define NS_SOAP11	"http://schemas.xmlsoap.org/soap/envelope/"
@@ -460,12 +461,15 @@ schema_error(void *ctx, xmlErrorPtr err)
 	struct tsa_refusal *ref = ctx;
 
 	if (ref->detail[0] == '\0' && err != NULL && err->message != NULL) {
-		size_t n;
+		char msg[sizeof(ref->detail)];
+		size_t n = strlen(err->message);
 
-		snprintf(ref->detail, sizeof(ref->detail), "xsd/timestamp.xsd: %s", err->message);
-		n = strlen(ref->detail);
-		while (n > 0 && ref->detail[n - 1] == '\n')
-			ref->detail[--n] = '\0';
+		/* libxml2's message quotes the peer's value: the whole of it is quoted again. */
+		while (n > 0 && err->message[n - 1] == '\n')
+			n--;
+		snprintf(msg, sizeof(msg), "%.*s", (int)n, err->message);
+		text_quote(ref->detail + 19, sizeof(ref->detail) - 19, msg, TSA_MAX_XML_ERROR_TEXT);
+		memcpy(ref->detail, "xsd/timestamp.xsd: ", 19);
 	}
 }
 
@@ -541,8 +545,10 @@ read_request(xmlNodePtr tsr, struct tsa_request *req, struct tsa_echo *e,
 		if (table[i].xmldsig_uri != NULL && strcmp(table[i].xmldsig_uri, (char *)alg) == 0)
 			break;
 	if (i == n) {
-		tsa_refuse(ref, TSA_FAIL_BAD_ALG, "unknown digest algorithm",
-		    "DigestMethod %.200s", (const char *)alg);
+		char q[TSA_MAX_PEER_TEXT * 6 + 8];
+
+		text_quote(q, sizeof(q), (const char *)alg, TSA_MAX_PEER_TEXT);
+		tsa_refuse(ref, TSA_FAIL_BAD_ALG, "unknown digest algorithm", "DigestMethod %s", q);
 		goto out;
 	}
 	req->hash = &table[i];

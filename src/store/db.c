@@ -36,9 +36,7 @@ prepare(PGconn *c)
 		  " $13::bytea, $14::bytea)" },
 		{ "config_version",
 		  "SELECT version FROM config_version" },
-		{ "insert_event",
-		  "INSERT INTO events (severity, kind, service, requester, detail)"
-		  " VALUES ($1, $2, $3, $4::inet, $5)" },
+		{ "insert_event", SQL_INSERT_EVENT },
 	};
 	size_t i;
 

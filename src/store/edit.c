@@ -107,16 +107,16 @@ int
 edit_record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
     char *err, size_t errlen)
 {
+	struct event_params ep;
 	char detail[1024];
-	const char *p[2] = { service, detail };
 	PGresult *r;
 	int rc = 0;
 
 	if (actor == NULL)
 		return 0;
 	snprintf(detail, sizeof(detail), "%s by %s", what, actor->who);
-	r = run(c, "INSERT INTO events (severity, kind, service, detail)"
-	    " VALUES ('info', 'config-change', $1, $2)", 2, p, "recording the change", &rc, err,
+	event_params(&ep, "info", "config-change", service, NULL, detail, 1);
+	r = run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values, "recording the change", &rc, err,
 	    errlen);
 	PQclear(r);
 	return rc;

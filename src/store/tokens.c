@@ -1,5 +1,6 @@
 /*
- * tokens.c - recording issued tokens and events (see store.h).  A token row is inserted and
+ * tokens.c - recording issued tokens and events (see store.h); every event row's parameters,
+ * whoever writes it, are made here (event_params).  A token row is inserted and
  * committed (autocommit, synchronous_commit as the server has it) before the worker answers.
  */
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include "bytes.h"
 #include "log.h"
 #include "store.h"
+#include "text.h"
 
 /* Only a well-formed address goes into the inet column; anything else would fail the row. */
 static const char *
@@ -98,18 +100,35 @@ tokens_record(struct db *db, const struct token_record *t)
 	return rc;
 }
 
+void
+event_params(struct event_params *ep, const char *severity, const char *kind,
+    const char *service, const char *requester, const char *detail, long count)
+{
+	if (service != NULL)
+		text_clean(ep->service, sizeof(ep->service), service);
+	text_clean(ep->detail, sizeof(ep->detail), detail != NULL ? detail : "");
+	snprintf(ep->count, sizeof(ep->count), "%ld", count > 0 ? count : 1);
+	ep->values[0] = severity;
+	ep->values[1] = kind;
+	ep->values[2] = service != NULL ? ep->service : NULL;
+	ep->values[3] = valid_addr(requester);
+	ep->values[4] = ep->detail;
+	ep->values[5] = ep->count;
+}
+
 int
 events_record(struct db *db, const char *severity, const char *kind, const char *service,
-    const char *requester, const char *detail)
+    const char *requester, const char *detail, long count)
 {
-	const char *values[5] = { severity, kind, service, valid_addr(requester), detail };
+	struct event_params ep;
 	PGconn *c;
 	PGresult *r;
 	int rc = -1;
 
 	if ((c = db_conn(db)) == NULL)
 		return -1;
-	r = PQexecPrepared(c, "insert_event", 5, values, NULL, NULL, 0);
+	event_params(&ep, severity, kind, service, requester, detail, count);
+	r = PQexecPrepared(c, "insert_event", EVENT_NPARAMS, ep.values, NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		rc = 0;
 	else

@@ -1,5 +1,7 @@
 /*
- * log.c - one line per event on standard error (see log.h).
+ * log.c - one line per event on standard error (see log.h).  The message is cleaned
+ * (text.h) after formatting, whatever its arguments: a newline or any other control
+ * character a peer got into a detail shows as an escape, never as a line of its own.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +10,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
+#include "tsa_limits.h"
 
 static const char *prog = "tsa";
 
@@ -20,7 +24,7 @@ log_init(const char *progname)
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char line[2048], when[32];
+	char line[TSA_MAX_LOG_LINE], msg[TSA_MAX_LOG_LINE], when[32];
 	struct timespec ts;
 	struct tm tm;
 	const char *lvl;
@@ -39,9 +43,11 @@ log_msg(int level, const char *fmt, ...)
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d] %s: ", when,
 	    ts.tv_nsec / 1000000, prog, (int)getpid(), lvl);
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Room for the newline: the header is under 100 bytes, far below the line's size. */
+	if (n > 0 && (size_t)n < sizeof(line) - 1)
+		text_clean(line + n, sizeof(line) - 1 - (size_t)n, msg);
 	/* One write per line so that lines of concurrent workers do not interleave. */
 	n = (int)strnlen(line, sizeof(line) - 2);
 	line[n++] = '\n';

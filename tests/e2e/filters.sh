@@ -53,10 +53,18 @@ pf_drop() {
 # The last event id, to look only at what comes after it.
 pf_last_event() { tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events'; }
 
-# pf_events SINCE KIND: the events of KIND after id SINCE, one "requester|detail" a line.
+# pf_events SINCE KIND: the events of KIND after id SINCE, one "requester|detail" a line;
+# waits up to 3 s for the first (a refusal repeating one of the last second is written with
+# the next second's count: README, Events and the log).
 pf_events() {
-    tsa_psql -c "SELECT coalesce(host(requester), '') || '|' || detail FROM events
-        WHERE id > $1 AND kind = '$2' ORDER BY id"
+    local i out
+    for ((i = 0; i < 30; i++)); do
+        out=$(tsa_psql -c "SELECT coalesce(host(requester), '') || '|' || detail FROM events
+            WHERE id > $1 AND kind = '$2' ORDER BY id")
+        [[ -n $out ]] && break
+        sleep 0.1
+    done
+    printf '%s\n' "$out"
 }
 
 # pf_send DIR: POSTs DIR/q.tsq to /tsa (or PF_URL); DIR/http gets the HTTP status, DIR/r.tsr

@@ -112,6 +112,25 @@ tsa_psql() {
     "$bin" -X -q -At -v ON_ERROR_STOP=1 -d "$conninfo" "$@"
 }
 
+# events_sum WHERE: how many events the rows matching WHERE stand for (a row aggregates
+# `count` repeated refusals).
+events_sum() { tsa_psql -c "SELECT coalesce(sum(count), 0) FROM events WHERE $1"; }
+
+# events_wait WHERE WANT [min]: waits (at most 5 s) until the rows matching WHERE stand for
+# WANT events (with min: at least WANT); a repeated refusal reaches the table within a second
+# of it (README, Events and the log), and an earlier case's may still arrive.
+events_wait() {
+    local i n
+    for ((i = 0; i < 50; i++)); do
+        n=$(events_sum "$1") || return 1
+        [[ $n == "$2" ]] && return 0
+        [[ ${3:-} == min ]] && (( n >= $2 )) && return 0
+        sleep 0.1
+    done
+    echo "events where $1: $n, want ${3:+at least }$2" >&2
+    return 1
+}
+
 # digest ALG FILE: the hex digest.
 digest() { openssl dgst "-$1" -r "$2" | cut -d' ' -f1; }
 

@@ -87,7 +87,7 @@ mtls_authenticode() {
 
 # A certificate the web server verifies (issued by the demo client CA) but not registered.
 mtls_unregistered() {
-    local d out ev_before ev_after tok_before tok_after detail
+    local d out ev_before tok_before tok_after detail
     d=$(casedir)
     mtls_client "$d" stranger
     head -c 100 /dev/urandom >"$d/data"
@@ -99,9 +99,9 @@ mtls_unregistered() {
     [[ $out == 403\ * ]] || bad "HTTP answer '$out', want 403"
     tok_after=$(mtls_all_tokens)
     (( tok_after == tok_before )) || bad "a token was issued ($tok_before -> $tok_after)"
-    ev_after=$(tsa_psql -c "SELECT count(*) FROM events WHERE id > $ev_before AND kind = 'client-refused' AND service = 'mtls'")
-    (( ev_after == 1 )) || bad "client-refused events for mtls: $ev_after, want 1"
-    detail=$(tsa_psql -c "SELECT detail FROM events WHERE id > $ev_before AND kind = 'client-refused'")
+    events_wait "id > $ev_before AND kind = 'client-refused' AND service = 'mtls'" 1 ||
+        bad "client-refused events for mtls: $(events_sum "id > $ev_before AND kind = 'client-refused' AND service = 'mtls'"), want 1"
+    detail=$(tsa_psql -c "SELECT detail FROM events WHERE id > $ev_before AND kind = 'client-refused' LIMIT 1")
     [[ -n $detail ]] || bad "the event has no detail"
     # The same for SOAP: refused too.
     soap_request "$d/req.xml" "$SHA256_URI" "$(openssl dgst -sha256 -binary "$d/data" | base64)"

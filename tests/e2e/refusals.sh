@@ -83,14 +83,67 @@ http_status() {
 }
 
 # A rejection is an event too (request-refused, named by its failure, with the requester), so
-# the console counts it among the refusals per minute.
+# the console counts it among the refusals per minute; within a second of it, should an
+# earlier case have been refused the same way just before (README, Events and the log).
 refusal_event() {
     local url=$1 since ev
     since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
     rejected_query "$url" "-sha1 -cert" "$FI_BAD_ALG" >/dev/null
+    events_wait "id > $since AND kind = 'request-refused'" 1 min || bad "no request-refused event"
     ev=$(tsa_psql -c "SELECT severity || '|' || service || '|' || host(requester) || '|' || detail
-        FROM events WHERE id > $since AND kind = 'request-refused'")
+        FROM events WHERE id > $since AND kind = 'request-refused' ORDER BY id LIMIT 1")
     [[ $ev == 'warning|tsa|127.0.0.1|rfc3161 badAlg: '* ]] || bad "request-refused event: '$ev'"
+}
+
+# The refusals per minute the console shows, summed over its 15 minutes (the dashboard).
+console_refusals_shown() {
+    local code
+    code=$(console_admin_get /admin/ "$1")
+    [[ $code == 200 ]] || bad "the console's dashboard: HTTP $code"
+    grep -o 'id="refusals-[0-9]*">[0-9]*<' "$1" | sed 's/.*>\([0-9]*\)</\1/' |
+        awk '{ n += $1 } END { print n + 0 }'
+}
+
+# Repeated refusals aggregated (issue 17, item 5): 500 identical ones in a burst are a few
+# event rows and log lines whose counts add up to exactly 500, and the console's refusals per
+# minute and the /metrics counters move by exactly 500 too.
+refusals_aggregated() {
+    local url=$1 n=500 d i since log lines rows shown0 shown1 k got where
+    d=$(casedir)
+    log=$TSA_VAR/log/tsa-fcgi.log
+    head -c 100 /dev/urandom >"$d/data"
+    openssl ts -query -data "$d/data" -sha1 -cert -out "$d/q.tsq" || bad "openssl ts -query failed"
+    for ((i = 0; i < n; i++)); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done >"$d/curl.conf"
+    # The earlier cases' repeats are written within a second: wait them out, so that the
+    # console's count before is complete.
+    sleep 1.5
+    since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
+    where="id > $since AND kind = 'request-refused' AND detail LIKE 'rfc3161 badAlg:%'"
+    ops_scrape "$d/before"
+    shown0=$(console_refusals_shown "$d/dash0") || exit 1
+    lines=$(wc -l <"$log")
+    SECONDS=0
+    curl -sS --max-time 120 -H 'Content-Type: application/timestamp-query' --data-binary @"$d/q.tsq" \
+        -w '%{http_code}\n' -K "$d/curl.conf" >"$d/codes" || bad "curl failed"
+    echo "$n refusals sent in ${SECONDS}s"
+    [[ $(grep -c '^200$' "$d/codes") == "$n" ]] || bad "not $n answers of 200: $(sort "$d/codes" | uniq -c | oneline)"
+    events_wait "$where" "$n" || bad "the events stand for $(events_sum "$where") refusals, want $n"
+    rows=$(tsa_psql -c "SELECT count(*) FROM events WHERE $where")
+    echo "event rows: $rows for $n refusals"
+    (( rows <= 20 )) || bad "$rows event rows for $n identical refusals"
+    # The log: one line for the first, then one per second and worker with its count.
+    tail -n +"$((lines + 1))" "$log" | grep -F 'from=127.0.0.1 failInfo=0: unsupported hash algorithm' |
+        sed -n 's/.* refused\( \([0-9]*\) times in [0-9]* ms\)\{0,1\}: .*/\2/p' >"$d/counts"
+    echo "log lines: $(wc -l <"$d/counts")"
+    (( $(wc -l <"$d/counts") <= 20 )) || bad "$(wc -l <"$d/counts") log lines for $n identical refusals"
+    [[ $(awk '{ n += ($1 == "" ? 1 : $1) } END { print n }' "$d/counts") == "$n" ]] ||
+        bad "the log lines stand for $(awk '{ n += ($1 == "" ? 1 : $1) } END { print n }' "$d/counts") refusals, want $n"
+    ops_scrape "$d/after"
+    k=$(ops_req tsa rfc3161 rejected badAlg)
+    got=$(( $(ops_value "$d/after" "$k") - $(ops_value "$d/before" "$k") ))
+    (( got == n )) || bad "/metrics: $k moved by $got, want $n"
+    shown1=$(console_refusals_shown "$d/dash1") || exit 1
+    (( shown1 - shown0 == n )) || bad "the console's refusals per minute moved by $((shown1 - shown0)), want $n"
 }
 
 cases_refusals() {
@@ -118,6 +171,7 @@ cases_refusals() {
     run_case "refusals/truncated-der" mangled "$tsa" truncated
     run_case "refusals/trailing-bytes" mangled "$tsa" trailing
     run_case "refusals/event" refusal_event "$tsa"
+    run_case "refusals/aggregated" refusals_aggregated "$tsa"
 
     run_case "refusals/oversize-body-413" http_status POST "$tsa" 413 application/timestamp-query 70000
     run_case "refusals/get-405" http_status GET "$tsa" 405

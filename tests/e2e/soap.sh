@@ -101,6 +101,36 @@ soap_refused() {
     fi
 }
 
+# The review's log injection (issue 17, item 2): an Algorithm holding &#10; and &#13; reaches
+# libxml2's schema error text and the refusal detail.  Neither the worker log nor the event
+# may carry a control character, so no line or row can be forged; the text is there, escaped.
+soap_log_injection() {
+    local url=$1 d out since log mark forged
+    d=$(casedir)
+    log=$TSA_VAR/log/tsa-fcgi.log
+    mark=forged-$RANDOM$RANDOM
+    forged="2030-01-01T00:00:00.000Z tsa-worker[4242] info: $mark"
+    soap_request "$d/req.xml" "http://x&#10;$forged&#13;&#10;" \
+        "$(head -c 32 /dev/urandom | openssl dgst -sha256 -binary | base64)"
+    since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
+    out=$(soap_post "$url" "$d/req.xml" "$d/resp.xml") || bad "curl failed: $out"
+    [[ $out == 200\ text/xml* ]] || bad "HTTP answer '$out', want a 200 refusal"
+    grep -q '<ts:Status>rejection</ts:Status>' "$d/resp.xml" ||
+        bad "not rejected: $(head -c 300 "$d/resp.xml" | oneline)"
+    events_wait "id > $since AND detail LIKE '%$mark%'" 1 >/dev/null 2>&1 ||
+        bad "no event names the refusal: $(tsa_psql -c "SELECT detail FROM events WHERE id > $since" | oneline)"
+    [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE id > $since AND
+            (detail ~ '[[:cntrl:]]' OR coalesce(service, '') ~ '[[:cntrl:]]')") == 0 ]] ||
+        bad "an event holds a control character: $(tsa_psql -c "SELECT detail FROM events WHERE id > $since" | oneline)"
+    tsa_psql -c "SELECT detail FROM events WHERE id > $since AND detail LIKE '%$mark%'" |
+        grep -qF "\\n$forged" || bad "the event does not show the text escaped"
+    # The log: the marker only inside the worker's own refusal line, escaped, never a line.
+    grep -F "$mark" "$log" >"$d/lines" || bad "the log does not name the refusal"
+    ! grep -q '^2030-01-01T' "$d/lines" || bad "a forged log line: $(grep '^2030' "$d/lines" | oneline)"
+    grep -qF "\\n$forged" "$d/lines" || bad "the log does not show the text escaped: $(oneline <"$d/lines")"
+    ! LC_ALL=C grep -q $'\r' "$log" || bad "a carriage return in the worker log"
+}
+
 # SYS_PYTHON: Debian's python3, where python3-zeep and python3-lxml live (a python3 earlier
 # on PATH, pyenv say, does not see them).
 SYS_PYTHON=/usr/bin/python3
@@ -387,6 +417,7 @@ cases_soap() {
     run_case soap/refused/sha1-on-tsa soap_refused "$tsa" sha1_request 200 '<ts:FailInfo>badAlgorithm'
     run_case soap/refused/digest-length soap_refused "$tsa" short_digest 200 '<ts:FailInfo>badDataFormat'
     run_case soap/refused/unknown-method soap_refused "$tsa" unknown_method 200 '<ts:FailInfo>badAlgorithm'
+    run_case soap/refused/log-injection soap_log_injection "$tsa"
     run_case soap/fault/not-xml soap_refused "$tsa" not_xml 500 'SOAP-ENV:Fault'
     run_case soap/fault/doctype soap_refused "$tsa" with_doctype 500 'SOAP-ENV:Fault'
     run_case soap/wsdl/verificationserver soap_describe "$vs"

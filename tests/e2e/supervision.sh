@@ -202,6 +202,31 @@ supervision_sigterm_inflight() {
     ! grep -qE 'killed by signal|did not stop' "$d/fcgi.log" || bad "a worker was killed: $(oneline <"$d/fcgi.log")"
 }
 
+# Repeated refusals a worker still holds (refusals.h: counted, written once a second) are
+# written when it stops on SIGTERM: the events stand for every refusal, none is lost.
+supervision_sigterm_refusals() {
+    local d svc i n=10 where out
+    d=$(casedir)
+    sup_query "$d"
+    sup_start "$d" 1
+    SUP_DIR=$d; trap 'sup_stop "$SUP_DIR"' EXIT
+    svc=t-sup-flush-$RANDOM
+    where="kind = 'request-refused' AND service = '$svc'"
+    for ((i = 0; i < n; i++)); do
+        out=$(python3 "$SUP_CLIENT" --socket "$d/s.sock" --body "$d/q.tsq" --out "$d/r" \
+            --service "$svc" 2>&1) || bad "request $i failed: $(oneline <<<"$out")"
+        [[ $out == 404\ * ]] || bad "request $i to an unknown service: $out, want 404"
+    done
+    echo "written before SIGTERM: $(events_sum "$where") of $n"
+    sup_stop "$d"
+    (( $(events_sum "$where") == n )) ||
+        bad "after SIGTERM the events stand for $(events_sum "$where") of $n refusals"
+    [[ $(grep -F "service=$svc " "$d/fcgi.log" |
+        sed -n 's/.* refused\( \([0-9]*\) times in [0-9]* ms\)\{0,1\}: .*/\2/p' |
+        awk '{ n += ($1 == "" ? 1 : $1) } END { print n + 0 }') == "$n" ]] ||
+        bad "the log lines do not stand for $n refusals: $(grep -F "service=$svc " "$d/fcgi.log" | oneline)"
+}
+
 # ---- deploy/systemd ----------------------------------------------------------------------------
 # systemd-analyze verify on the units (ExecStart pointed at the built binaries: verify checks
 # they exist); any complaint about them fails the case.
@@ -299,6 +324,7 @@ cases_supervision() {
     run_case supervision/kill-idle supervision_kill_idle
     run_case supervision/max-requests supervision_max_requests
     run_case supervision/sigterm-inflight supervision_sigterm_inflight
+    run_case supervision/sigterm-refusals supervision_sigterm_refusals
     run_case supervision/systemd supervision_systemd
     run_case supervision/softhsm supervision_softhsm
 }

@@ -343,6 +343,18 @@ t_events() {
     out=$(refused 65 events --since yesterdayish) || exit 1
     says "neither a duration" "$out"
     refused 65 events --limit 0 >/dev/null || exit 1
+    [[ $(tsactl --json events --kind t-admin-e2e | json 'j[0]["count"]') == 1 ]] || bad "events --json: no count 1"
+    # Retention: rows older than the cut-off go, the others stay, and the pruning is an event.
+    tsa_psql -c "INSERT INTO events (at, severity, kind, detail, count)
+        VALUES (now() - interval '40 days', 'warning', 't-admin-e2e', 'old $marker', 7)" || bad "cannot insert an old event"
+    out=$(refused 65 events prune --older-than 1h) || exit 1
+    says "at least a day" "$out"
+    out=$(tsactl --json events prune --older-than 30d) || bad "events prune failed: $(oneline <<<"$out")"
+    (( $(json 'j["rows"]' <<<"$out") >= 1 && $(json 'j["events"]' <<<"$out") >= 7 )) || bad "events prune said: $out"
+    [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE detail = 'old $marker'") == 0 ]] || bad "the old event was not pruned"
+    [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE detail = '$marker'") == 1 ]] || bad "a recent event was pruned"
+    tsa_psql -c "SELECT detail FROM events WHERE kind = 'events-pruned' ORDER BY id DESC LIMIT 1" |
+        grep -q 'deleted by tsactl (system user' || bad "no events-pruned event naming tsactl"
     tsa_psql -c "DELETE FROM events WHERE kind = 't-admin-e2e'" || bad "cannot delete the marker"
 }
 

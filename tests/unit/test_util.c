@@ -1,8 +1,8 @@
 /*
  * test_util.c - unit tests of the small utilities: src/util/bytes.c (hex, the decimal form of
  * big-endian integers up to and past 160 bits, file_read), src/util/conf.c (tsa.conf and the
- * PIN) and src/util/hashalg.c (the digest table, checked against GnuTLS's own view of each
- * algorithm).  Temporary files go to a fresh directory under $TMPDIR (default /tmp).
+ * PIN), src/util/hashalg.c (the digest table, checked against GnuTLS's own view of each
+ * algorithm) and src/util/text.c (cleaning text for the log and the events, quoting a peer's).  Temporary files go to a fresh directory under $TMPDIR (default /tmp).
  */
 #include <check.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "bytes.h"
 #include "conf.h"
 #include "hashalg.h"
+#include "text.h"
 #include "tsa_limits.h"
 
 #define B(...)	((const unsigned char[]){ __VA_ARGS__ })
@@ -597,6 +598,98 @@ START_TEST(hash_unknown)
 }
 END_TEST
 
+/* ---- text.c --------------------------------------------------------------------------------- */
+
+static const char *
+clean(const char *src, size_t dstlen)
+{
+	static char out[512];
+
+	ck_assert_uint_le(dstlen, sizeof(out));
+	ck_assert_uint_eq(text_clean(out, dstlen, src), strlen(out));
+	return out;
+}
+
+static const char *
+quote(const char *src, size_t dstlen, size_t maxchars)
+{
+	static char out[512];
+
+	ck_assert_uint_le(dstlen, sizeof(out));
+	ck_assert_uint_eq(text_quote(out, dstlen, src, maxchars), strlen(out));
+	return out;
+}
+
+/* Nothing that ends, hides or reorders a line gets through; printable UTF-8 does. */
+START_TEST(text_clean_escapes)
+{
+	static const struct { const char *in, *out; } kat[] = {
+		{ "plain text: 1/2 = 0.5", "plain text: 1/2 = 0.5" },
+		{ "a\nb\rc\td", "a\\nb\\rc\\td" },
+		{ "\x01\x1b[31m\x7f", "\\x01\\x1b[31m\\x7f" },
+		{ "back\\slash \"q\"", "back\\slash \"q\"" },
+		/* é, €, U+1F600: kept */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		/* NEL (C1), LS, PS, RLO, RLI, LRM, ALM */
+		{ "\xc2\x85|\xe2\x80\xa8|\xe2\x80\xa9|\xe2\x80\xae|\xe2\x81\xa7|\xe2\x80\x8e|\xd8\x9c",
+		  "\\u0085|\\u2028|\\u2029|\\u202e|\\u2067|\\u200e|\\u061c" },
+		/* Not UTF-8: a lone continuation, an overlong '/', a surrogate, past U+10FFFF,
+		 * a truncated sequence at the end. */
+		{ "\x80", "\\x80" },
+		{ "\xc0\xaf", "\\xc0\\xaf" },
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80" },
+		{ "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },
+		{ "ok\xe2\x82", "ok\\xe2\\x82" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++)
+		ck_assert_str_eq(clean(kat[i].in, 512), kat[i].out);
+	/* The forged log line of the review (issue 17, item 2): one line, visibly. */
+	ck_assert_str_eq(clean("xsd: 'http://x\n2026-01-01T00:00:00.000Z tsa-worker[1] info: "
+	    "granted\r'", 512), "xsd: 'http://x\\n2026-01-01T00:00:00.000Z tsa-worker[1] info: "
+	    "granted\\r'");
+}
+END_TEST
+
+/* Cut at a character, never inside an escape or a UTF-8 sequence, and said with "...";
+ * cleaning clean text is the identity. */
+START_TEST(text_clean_cuts)
+{
+	char once[64], twice[64];
+
+	ck_assert_str_eq(clean("0123456789", 11), "0123456789");
+	ck_assert_str_eq(clean("0123456789", 10), "012345...");
+	ck_assert_str_eq(clean("ab\ncdefgh", 8), "ab\\n...");
+	ck_assert_str_eq(clean("ab\ncdefgh", 7), "ab...");
+	ck_assert_str_eq(clean("a\xe2\x82\xac\xe2\x82\xac" "bcdef", 9), "a\xe2\x82\xac...");
+	ck_assert_str_eq(clean("", 4), "");
+	ck_assert_uint_eq(text_clean(once, 3, "abc"), 0);
+	ck_assert_str_eq(once, "");
+	text_clean(once, sizeof(once), "x\n\x01\xc2\x85\xff\"\\y");
+	text_clean(twice, sizeof(twice), once);
+	ck_assert_str_eq(once, twice);
+}
+END_TEST
+
+START_TEST(text_quote_peer)
+{
+	ck_assert_str_eq(quote("http://x", 64, 32), "\"http://x\"");
+	ck_assert_str_eq(quote("a\"b\\c\nd", 64, 32), "\"a\\\"b\\\\c\\nd\"");
+	ck_assert_str_eq(quote(NULL, 64, 32), "(none)");
+	ck_assert_str_eq(quote("", 64, 32), "\"\"");
+	/* maxchars counts characters (an escape is one). */
+	ck_assert_str_eq(quote("abcdef", 64, 4), "\"abcd\"...");
+	ck_assert_str_eq(quote("\n\n\n\n\n", 64, 4), "\"\\n\\n\\n\\n\"...");
+	ck_assert_str_eq(quote("abcd", 64, 4), "\"abcd\"");
+	/* dst too short: cut there. */
+	ck_assert_str_eq(quote("abcdef", 8, 32), "\"ab\"...");
+	ck_assert_str_eq(quote("abcd", 8, 32), "\"abcd\"");
+	ck_assert_str_eq(quote("abcde", 8, 32), "\"abcde\"");
+	ck_assert_uint_eq(text_quote((char[8]){ 0 }, 7, "abc", 32), 0);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -624,6 +717,12 @@ util_suite(void)
 	tcase_add_test(tc, conf_path_order);
 	tcase_add_test(tc, pin_from_file);
 	tcase_add_test(tc, pin_from_env);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("text");
+	tcase_add_test(tc, text_clean_escapes);
+	tcase_add_test(tc, text_clean_cuts);
+	tcase_add_test(tc, text_quote_peer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hashalg");
