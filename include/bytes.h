@@ -12,6 +12,14 @@
 int	hex_encode(const unsigned char *p, size_t len, char *out, size_t outlen);
 /* Hex text (either case, even length, optional 0x prefix) into out. Returns 0 or -1. */
 int	hex_decode(const char *hex, unsigned char *out, size_t max, size_t *outlen);
+/* The value of one hex digit (either case), or -1. */
+int	hex_digit(int c);
+/*
+ * Percent-decodes s[0..n) (RFC 3986 2.1) into out, NUL-terminated, at most max bytes with the
+ * NUL; with form, '+' is a space (application/x-www-form-urlencoded).  0 with *outlen, or -1:
+ * a '%' not followed by two hex digits, or too long.
+ */
+int	percent_decode(const char *s, size_t n, int form, char *out, size_t max, size_t *outlen);
 /* Decimal text of the unsigned big-endian integer p. Returns 0 or -1 if out is too small. */
 int	bytes_to_decimal(const unsigned char *p, size_t len, char *out, size_t outlen);
 /* Minimal unsigned big-endian bytes of decimal text. Returns 0 or -1 (not a number, too big). */

@@ -10,21 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "console.h"
-
-static int
-hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 /* Decodes s[0..n) into a new string; NULL with err on a bad escape or byte. */
 static char *
 decode(const char *s, size_t n, size_t cap, char *err, size_t errlen)
 {
 	char *out;
-	size_t i, o = 0;
+	size_t i, o;
 
 	if (n > 3 * cap) {
 		snprintf(err, errlen, "a field is longer than %zu bytes", cap);
@@ -34,32 +28,22 @@ decode(const char *s, size_t n, size_t cap, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
+	if (percent_decode(s, n, 1, out, n + 1, &o) == -1) {
+		snprintf(err, errlen, "a bad %%-escape");
+		goto bad;
+	}
+	for (i = 0; i < o; i++) {
+		int c = (unsigned char)out[i];
 
-		if (c == '+')
-			c = ' ';
-		else if (c == '%') {
-			/* Two hex digits must follow. */
-			if (i + 2 >= n || hexval((unsigned char)s[i + 1]) < 0 ||
-			    hexval((unsigned char)s[i + 2]) < 0) {
-				snprintf(err, errlen, "a bad %%-escape");
-				goto bad;
-			}
-			c = hexval((unsigned char)s[i + 1]) << 4 | hexval((unsigned char)s[i + 2]);
-			i += 2;
-		}
 		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
 			snprintf(err, errlen, "a control character in a field");
 			goto bad;
 		}
-		out[o++] = (char)c;
 	}
 	if (o > cap) {
 		snprintf(err, errlen, "a field is longer than %zu bytes", cap);
 		goto bad;
 	}
-	out[o] = '\0';
 	return out;
 bad:
 	free(out);

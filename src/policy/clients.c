@@ -13,38 +13,11 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "bytes.h"
 #include "policy.h"
 
 /* A client certificate chain passed by a web server stays well under this. */
 #define CLIENT_CERT_MAX	16384
-
-static int
-hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decodes into out; plain PEM passes through unchanged. Returns the length or -1. */
-static int
-unescape(const char *in, char *out, size_t max)
-{
-	size_t n = 0;
-
-	for (; *in != '\0'; in++) {
-		if (n + 1 >= max)
-			return -1;
-		if (in[0] == '%' && hexval((unsigned char)in[1]) >= 0 &&
-		    hexval((unsigned char)in[2]) >= 0) {
-			out[n++] = (char)(hexval((unsigned char)in[1]) << 4 |
-			    hexval((unsigned char)in[2]));
-			in += 2;
-		} else
-			out[n++] = *in;
-	}
-	out[n] = '\0';
-	return (int)n;
-}
 
 void
 client_identify(const struct service *svc, struct tsa_client *client)
@@ -54,14 +27,17 @@ client_identify(const struct service *svc, struct tsa_client *client)
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t in, raw = { NULL, 0 };
 	size_t i;
-	int len;
+	size_t len;
 
 	client->cert_verified = 0;
 	client->registered = NULL;
 	if (client->tls_verify == NULL || strcmp(client->tls_verify, "SUCCESS") != 0 ||
 	    client->tls_cert == NULL || client->tls_cert[0] == '\0')
 		return;
-	if ((len = unescape(client->tls_cert, pem, sizeof(pem))) <= 0)
+	/* nginx's $ssl_client_escaped_cert is percent-encoded; Apache's and lighttpd's PEM has
+	 * no '%' and passes through. */
+	if (percent_decode(client->tls_cert, strlen(client->tls_cert), 0, pem, sizeof(pem),
+	    &len) == -1 || len == 0)
 		return;
 	in.data = (unsigned char *)pem;
 	in.size = (unsigned)len;

@@ -12,76 +12,22 @@
 
 #include "asn1.h"
 #include "authenticode.h"
+#include "base64.h"
 #include "tst.h"
 
 /* The DER request never exceeds what a capped body decodes to. */
 #define DER_MAX	(TSA_MAX_AUTHENTICODE_BODY / 4 * 3)
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 authenticode_base64_decode(const unsigned char *p, size_t len, unsigned char *out, size_t max,
     size_t *outlen)
 {
-	unsigned char q[4];
-	size_t i, n = 0, o = 0, pad = 0;
-	int v;
-
 	/* Time Stamping Authenticode Signatures: some signtool versions append one NUL. */
 	if (len > 0 && p[len - 1] == '\0')
 		len--;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\r' || p[i] == '\n')
-			continue;
-		if (pad > 0 && p[i] != '=')
-			return -1;	/* RFC 4648 3.3: nothing after the padding */
-		if (p[i] == '=') {
-			/* Padding only in the last two places of a quantum. */
-			if (n < 2 || ++pad > 2)
-				return -1;
-			q[n++] = 0;
-		} else {
-			if ((v = b64_value(p[i])) == -1)
-				return -1;
-			q[n++] = (unsigned char)v;
-		}
-		if (n < 4)
-			continue;
-		/* RFC 4648 3.5: the pad bits of the last character are zero (one encoding only). */
-		if ((pad == 1 && (q[2] & 0x03) != 0) || (pad == 2 && (q[1] & 0x0f) != 0))
-			return -1;
-		if (o + 3 - pad > max)
-			return -1;
-		out[o++] = (unsigned char)(q[0] << 2 | q[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)((q[1] & 0x0f) << 4 | q[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)((q[2] & 0x03) << 6 | q[3]);
-		n = 0;
-		if (pad > 0)
-			break;
-	}
-	/* Nothing but line breaks may follow the last quantum. */
-	for (i++; i < len; i++)
-		if (p[i] != '\r' && p[i] != '\n')
-			return -1;
-	if (n != 0 || o == 0)
+	/* Lines of base64, CR LF or LF; an empty body is no request. */
+	if (base64_decode(p, len, "\r\n", out, max, outlen) == -1 || *outlen == 0)
 		return -1;
-	*outlen = o;
 	return 0;
 }
 
@@ -234,41 +180,15 @@ int
 authenticode_encode(const unsigned char *token, size_t token_len,
     const struct tsa_refusal *ref, int status_text, unsigned char **out, size_t *outlen)
 {
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t chars, lines, cap, i, o = 0, col = 0;
-	unsigned char *b;
-	unsigned v;
+	char *b;
 
 	(void)ref;
 	(void)status_text;
-	if (token == NULL || token_len == 0 || token_len > (size_t)64 * 1024 * 1024)
+	/* Lines of 64 characters, each ending in LF, as OpenSSL's BIO writes them. */
+	if (token == NULL || token_len == 0 || (b = base64_encode(token, token_len, 64,
+	    outlen)) == NULL)
 		return -1;
-	chars = (token_len + 2) / 3 * 4;
-	lines = (chars + 63) / 64;
-	cap = chars + lines;
-	if ((b = malloc(cap)) == NULL)
-		return -1;
-	for (i = 0; i < token_len; i += 3) {
-		size_t rest = token_len - i;
-
-		v = (unsigned)token[i] << 16;
-		if (rest > 1)
-			v |= (unsigned)token[i + 1] << 8;
-		if (rest > 2)
-			v |= token[i + 2];
-		b[o++] = (unsigned char)alphabet[v >> 18 & 63];
-		b[o++] = (unsigned char)alphabet[v >> 12 & 63];
-		b[o++] = rest > 1 ? (unsigned char)alphabet[v >> 6 & 63] : '=';
-		b[o++] = rest > 2 ? (unsigned char)alphabet[v & 63] : '=';
-		col += 4;
-		if (col == 64 || i + 3 >= token_len) {
-			b[o++] = '\n';
-			col = 0;
-		}
-	}
-	*out = b;
-	*outlen = o;
+	*out = (unsigned char *)b;
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "base64.h"
 #include "bytes.h"
 #include "hashalg.h"
 #include "signer.h"
@@ -73,77 +74,19 @@ soap_token_can_sign(int gnutls_sign_algorithm)
 
 /* ---- base64 ------------------------------------------------------------------------------ */
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* XML-DSig base64 (xmldsig-core 6.2.1): no line breaks when made, XML white space (XML 1.0
+ * 2.3 S) passed over when read. */
 char *
 xml_b64_encode(const unsigned char *p, size_t len)
 {
-	size_t i, o = 0, n;
-	char *s;
-
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	n = (len + 2) / 3 * 4;
-	if ((s = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i + 2 < len; i += 3) {
-		s[o++] = b64[p[i] >> 2];
-		s[o++] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		s[o++] = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		s[o++] = b64[p[i + 2] & 63];
-	}
-	if (len - i == 1) {
-		s[o++] = b64[p[i] >> 2];
-		s[o++] = b64[(p[i] & 3) << 4];
-		s[o++] = '=';
-		s[o++] = '=';
-	} else if (len - i == 2) {
-		s[o++] = b64[p[i] >> 2];
-		s[o++] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		s[o++] = b64[(p[i + 1] & 15) << 2];
-		s[o++] = '=';
-	}
-	s[o] = '\0';
-	return s;
+	return base64_encode(p, len, 0, NULL);
 }
 
 int
 xml_b64_decode(const char *text, unsigned char *out, size_t max, size_t *outlen)
 {
-	unsigned acc = 0, bits = 0;
-	size_t n = 0, chars = 0, pad = 0;
-	const char *c;
-
-	for (c = text; *c != '\0'; c++) {
-		const char *at;
-
-		if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')
-			continue;
-		if (*c == '=') {
-			pad++;
-			chars++;
-			continue;
-		}
-		if (pad > 0 || (at = strchr(b64, *c)) == NULL)
-			return -1;	/* data after padding, or not the alphabet */
-		acc = (acc << 6) | (unsigned)(at - b64);
-		bits += 6;
-		chars++;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == max)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	/* Whole quanta, at most two pads, and the unused bits zero (canonical, RFC 4648 3.5). */
-	if (chars % 4 != 0 || pad > 2 || (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	if ((pad == 1 && bits != 2) || (pad == 2 && bits != 4) || (pad == 0 && bits != 0))
-		return -1;
-	*outlen = n;
-	return 0;
+	return base64_decode((const unsigned char *)text, strlen(text), " \t\r\n", out, max,
+	    outlen);
 }
 
 /* ---- text ------------------------------------------------------------------------------- */

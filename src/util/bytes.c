@@ -1,5 +1,5 @@
 /*
- * bytes.c - hex and decimal conversions of byte strings (see bytes.h).  Inputs may come from
+ * bytes.c - hex, percent-encoding and decimal conversions of byte strings (see bytes.h).  Inputs may come from
  * the command line of tsactl; every loop is bounded by the given lengths.
  */
 #include <ctype.h>
@@ -26,8 +26,8 @@ hex_encode(const unsigned char *p, size_t len, char *out, size_t outlen)
 	return 0;
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -35,6 +35,34 @@ hexval(int c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
+}
+
+int
+percent_decode(const char *s, size_t n, int form, char *out, size_t max, size_t *outlen)
+{
+	size_t i, o = 0;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (form && c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (n - i < 3 || hex_digit((unsigned char)s[i + 1]) < 0 ||
+			    hex_digit((unsigned char)s[i + 2]) < 0)
+				return -1;
+			c = hex_digit((unsigned char)s[i + 1]) << 4 | hex_digit((unsigned char)s[i + 2]);
+			i += 2;
+		}
+		if (o + 1 >= max)
+			return -1;
+		out[o++] = (char)c;
+	}
+	if (max == 0)
+		return -1;
+	out[o] = '\0';
+	*outlen = o;
+	return 0;
 }
 
 int
@@ -48,10 +76,10 @@ hex_decode(const char *hex, unsigned char *out, size_t max, size_t *outlen)
 	if (n == 0 || n % 2 != 0 || n / 2 > max)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (hexval((unsigned char)hex[i]) < 0)
+		if (hex_digit((unsigned char)hex[i]) < 0)
 			return -1;
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+		int hi = hex_digit((unsigned char)hex[2 * i]), lo = hex_digit((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
