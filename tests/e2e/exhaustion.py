@@ -4,7 +4,7 @@ holds thousands of slow connections to the web server (each sends the headers of
 Content-Length 65000, then one byte of body every --tick seconds, and is opened again --retry
 seconds after the server closes it), while another client (source address 127.0.0.3) asks for
 RFC 3161 tokens over plain HTTP and over HTTPS with the demo client certificate, each on a
-fresh connection, and notes how long each answer took.
+fresh HTTP/1.0 connection (no chunked answers to decode), and notes how long each answer took.
 
     exhaustion.py --port HTTP --tls-port HTTPS --query Q.tsq --pki DIR
                   [--conns 3000] [--tick 5] [--retry 1] [--ramp 8] [--seconds 30]
@@ -104,7 +104,7 @@ async def one_request(args, query, tls):
         r, w = await asyncio.wait_for(asyncio.open_connection(
             SERVER, port, local_addr=(CLIENT, 0), ssl=tls or None,
             server_hostname=SERVER if tls else None), args.timeout)
-        w.write(("POST / HTTP/1.1\r\n" if tls else "POST /tsa HTTP/1.1\r\n").encode() +
+        w.write(("POST / HTTP/1.0\r\n" if tls else "POST /tsa HTTP/1.0\r\n").encode() +
                 ("Host: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\n"
                  "Connection: close\r\nContent-Length: %d\r\n\r\n" % len(query)).encode() + query)
         reply = await asyncio.wait_for(r.read(), args.timeout - (time.monotonic() - t0))
