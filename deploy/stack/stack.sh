@@ -19,6 +19,8 @@
 #   TSA_KEY         rsa2048 (default) | rsa3072 | p256 | p384: the TSA key on the token
 #   TSA_SCHEME      auto (default) | rsa-pss
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
+#   TSA_PER_CLIENT_CONNS  requests one client address may have in progress at once (default 64)
+#   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
 # host gives it: PostgreSQL runs as postgres, tsa-fcgi as tsa, tsa-admin as tsa-admin (both
@@ -52,6 +54,11 @@ TSA_SCHEME=${TSA_SCHEME:-auto}
 TSA_BUILD=${TSA_BUILD:-$ROOT/build}
 TSA_WEB=${TSA_WEB:-nginx}
 MAX_BODY=65536
+# Per-client limits of the web server (the README's "Connection limits").
+TSA_PER_CLIENT_CONNS=${TSA_PER_CLIENT_CONNS:-64}
+TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-200}
+[[ $TSA_PER_CLIENT_CONNS =~ ^[1-9][0-9]*$ && $TSA_PER_CLIENT_RATE =~ ^[1-9][0-9]*$ ]] ||
+    { printf 'stack: error: TSA_PER_CLIENT_CONNS and TSA_PER_CLIENT_RATE must be positive numbers\n' >&2; exit 1; }
 
 # The daemons started here must not inherit a caller's pipes (a caller reading one, e.g. a
 # $(...) capture, would wait for them forever).
@@ -852,6 +859,8 @@ nginx_conf() {
     t=${t//@SOCKET@/$SOCKET}
     t=${t//@ADMIN_SOCKET@/$ADMIN_SOCKET}
     t=${t//@MAX_BODY@/$MAX_BODY}
+    t=${t//@PER_CLIENT_CONNS@/$TSA_PER_CLIENT_CONNS}
+    t=${t//@PER_CLIENT_RATE@/$TSA_PER_CLIENT_RATE}
     printf '%s\n' "$t" >"$NGX/nginx.conf.new"
     local changed=1
     if cmp -s "$NGX/nginx.conf.new" "$NGX/nginx.conf"; then
@@ -910,6 +919,8 @@ render() {
     t=${t//@MAX_BODY_KB@/$((MAX_BODY / 1024))}
     t=${t//@MAX_BODY@/$MAX_BODY}
     t=${t//@MODULES@/$APACHE_MODULES}
+    t=${t//@PER_CLIENT_CONNS@/$TSA_PER_CLIENT_CONNS}
+    t=${t//@PER_CLIENT_RATE@/$TSA_PER_CLIENT_RATE}
     printf '%s\n' "$t" >"$2.new"
     if cmp -s "$2.new" "$2"; then
         rm -f "$2.new"

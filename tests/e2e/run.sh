@@ -59,7 +59,11 @@ TSA_HTTP_PORT=$(free_port) && TSA_HTTPS_PORT=$(free_port "$TSA_HTTP_PORT") ||
     { echo "FAIL e2e: no free loopback port"; echo "0 passed, 1 failed"; exit 1; }
 TSA_WORKERS=${TSA_E2E_WORKERS:-2}
 TSA_WEB=${TSA_WEB:-nginx}
-export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB
+# The soak and fault loads come from 127.0.0.1 at full speed: the web server's per-address
+# request rate (200/s by default) raised above it.  The per-address count of requests in
+# progress keeps its default, which exhaustion.sh needs.
+TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-100000}
+export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB TSA_PER_CLIENT_RATE
 [[ -n ${TSA_BUILD:-} ]] && export TSA_BUILD
 
 echo "e2e: stack behind $TSA_WEB in $TSA_VAR on 127.0.0.1:$TSA_HTTP_PORT, HTTPS $TSA_HTTPS_PORT (key ${TSA_KEY:-rsa2048}, scheme ${TSA_SCHEME:-auto})"

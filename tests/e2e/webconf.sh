@@ -55,6 +55,9 @@ webconf_nginx() {
     webconf_has "$f" 'SSL_CLIENT_CERT +\$ssl_client_escaped_cert;' "SSL_CLIENT_CERT"
     webconf_has "$f" 'SSL_CLIENT_VERIFY +\$ssl_client_verify;' "SSL_CLIENT_VERIFY"
     webconf_has "$f" 'deny all;' "deny all"
+    webconf_has "$f" '^ *limit_conn tsa_conn_per_addr [0-9]+;' "per-address connection limit (limit_conn)"
+    webconf_has "$f" '^ *limit_req zone=tsa_req_per_addr ' "per-address request rate (limit_req)"
+    webconf_has "$f" '^ *client_header_timeout +10s;' "client_header_timeout 10s"
     webconf_prepare "$d" nginx
     cp "$ROOT/deploy/stack/fastcgi_params" "$d/fastcgi_params"
     cat >"$d/nginx.conf" <<EOF
@@ -84,6 +87,8 @@ webconf_apache() {
     webconf_has "$f" '^SetEnv proxy-sendcl 1$' "SetEnv proxy-sendcl 1 (the body read before a worker is taken)"
     webconf_has "$f" '^SetInputFilter BUFFER$' "SetInputFilter BUFFER"
     webconf_has "$f" '^UseCanonicalName On$' "UseCanonicalName On (SERVER_NAME not the client's Host)"
+    webconf_has "$f" 'RequestReadTimeout header=10-20,MinRate=500 body=2,MinRate=4000' "whole-request deadlines (RequestReadTimeout)"
+    webconf_has "$f" '^ *MaxRequestWorkers +1024$' "MaxRequestWorkers 1024"
     webconf_prepare "$d" apache
     {
         echo "ServerRoot $d"
@@ -111,6 +116,8 @@ webconf_lighttpd() {
     webconf_has "$f" 'ssl\.verifyclient\.exportcert *= *"enable"' "ssl.verifyclient.exportcert"
     webconf_has "$f" 'url\.access-deny' "url.access-deny"
     webconf_has "$f" '^ *server\.name *= *"' "server.name (SERVER_NAME not the client's Host)"
+    webconf_has "$f" '^server\.max-connections *= *8192$' "server.max-connections = 8192"
+    webconf_has "$f" '^server\.max-fds *= *20000$' "server.max-fds = 20000"
     webconf_prepare "$d" lighttpd
     out=$(PATH=$PATH:/usr/sbin lighttpd -tt -f "$d/tsa.conf" 2>&1) || bad "lighttpd -tt: $(oneline <<<"$out")"
     echo "$out"

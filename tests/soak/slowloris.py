@@ -5,7 +5,7 @@ headers of a POST at once and then dribble its body), so that a server which han
 requests to the workers would run out of them.
 
     slowloris.py --host 127.0.0.1 --port PORT --path /tsa --conns 200 --seconds 10
-                 [--mode both|headers|body]
+                 [--mode both|headers|body] [--source 127.0.0.2]
 
 Bounded: stops after --seconds, refuses non-loopback hosts.  Prints how many connections were
 opened and how many the server closed early (that is the server defending itself: fine).
@@ -25,12 +25,15 @@ def main():
     ap.add_argument("--path", default="/tsa")
     ap.add_argument("--conns", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--source", default="",
+                    help="the loopback address to connect from (default: the kernel's choice)")
     ap.add_argument("--mode", choices=("both", "headers", "body"), default="both")
     ap.add_argument("--reconnect", action="store_true",
                     help="replace each connection the server closes, as a real attacker does"
                          " (at most 20 times --conns connections in all)")
     args = ap.parse_args()
-    if not args.host.startswith("127.") and args.host != "::1":
+    if (not args.host.startswith("127.") and args.host != "::1") or \
+            (args.source and not args.source.startswith("127.")):
         sys.exit("slowloris.py: loopback only")
     if not 1 <= args.conns <= 1000 or not 0 < args.seconds <= 120:
         sys.exit("slowloris.py: --conns 1..1000, --seconds up to 120")
@@ -38,7 +41,8 @@ def main():
     post = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query"
             "\r\nContent-Length: 60000\r\n\r\n" % args.path).encode()
     def open_one(body):
-        s = socket.create_connection((args.host, args.port), timeout=5)
+        s = socket.create_connection((args.host, args.port), timeout=5,
+                                     source_address=(args.source, 0) if args.source else None)
         if body:
             s.sendall(post)
             pending = iter(lambda: bytes([random.randint(0, 255)]), None)
