@@ -2,8 +2,7 @@
  * authenticode.h - the Microsoft Authenticode legacy time-stamp codec (signtool /t,
  * osslsigncode -t): a base64 TimeStampRequest in, a base64 CMS SignedData countersignature
  * out (Microsoft's "Time Stamping Authenticode Signatures").  The protocol has no status
- * structure: a refusal is an HTTP status (authenticode_http_status), the worker answers it
- * as plain text.
+ * structure: a refusal is an HTTP status with a plain text (authenticode_answer).
  *
  * Ownership: a parsed request owns req->signature; authenticode_free() releases it (NULL and
  * requests of other protocols accepted).
@@ -48,8 +47,13 @@ int	authenticode_token(const struct token_job *job, unsigned char **out, size_t 
  */
 int	authenticode_encode(const unsigned char *token, size_t token_len,
 	    const struct tsa_refusal *ref, int status_text, unsigned char **out, size_t *outlen);
-/* The HTTP status of a refusal: 403 not authorised, 503 time or TSA unavailable, else 400. */
-int	authenticode_http_status(const struct tsa_refusal *ref);
+/*
+ * The protocol table's answer verb: a token is HTTP 200 with authenticode_encode()'s body; a
+ * refusal, having no structure in this protocol, is 503 (time or TSA unavailable) or 400 with
+ * ref->text as plain text.  0, or -1.
+ */
+int	authenticode_answer(const unsigned char *token, size_t token_len,
+	    const struct tsa_refusal *ref, int status_text, struct tsa_answer *out);
 /*
  * Strict base64 (RFC 4648 4, padded) with CR and LF ignored and one trailing NUL allowed.
  * Writes at most max bytes.  0 with *outlen, or -1 (a bad character, bad padding, non-zero

@@ -29,13 +29,34 @@ enum tsa_fail {
 	TSA_FAIL_SYSTEM_FAILURE = 25,
 };
 
+/*
+ * How a refusal is answered, set by whoever refuses: in the protocol's own terms (RFC 3161's
+ * PKIStatusInfo, SOAP's StatusInfo, the HTTP status Authenticode maps its failures to), as a
+ * SOAP Fault (a body that is no SOAP request to answer in those terms), or with a bare HTTP
+ * status before any protocol matters (no such service, a client or address not allowed).
+ */
+enum tsa_refusal_kind {
+	TSA_REFUSAL_STATUS,
+	TSA_REFUSAL_FAULT,
+	TSA_REFUSAL_HTTP,
+};
+
 /* Why a request is not granted.  text is static and safe to show a client; detail is for the
  * log and the events table only. */
 struct tsa_refusal {
-	enum tsa_fail	 fail;
-	int		 http_status;	/* non-zero: answer with this HTTP status instead */
-	const char	*text;
-	char		 detail[256];
+	enum tsa_refusal_kind	 kind;
+	enum tsa_fail		 fail;
+	int			 http_status;	/* TSA_REFUSAL_HTTP: the status */
+	const char		*text;
+	char			 detail[256];
+};
+
+/* A protocol's answer to one request; body is malloc'd, the caller's to free. */
+struct tsa_answer {
+	int		 status;	/* HTTP */
+	const char	*content_type;
+	unsigned char	*body;
+	size_t		 body_len;
 };
 
 struct tsa_extension {
@@ -89,8 +110,12 @@ struct tsa_client {
 };
 
 const char	*tsa_protocol_name(enum tsa_protocol p);
-/* Fills ref; detail is printf-formatted (may be NULL). */
+/* Fills ref, answered in the protocol's own terms; detail is printf-formatted (may be NULL). */
 void		 tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text,
 		    const char *detail, ...) __attribute__((format(printf, 4, 5)));
+/* The same, answered with the bare HTTP status http_status (TSA_REFUSAL_HTTP). */
+void		 tsa_refuse_http(struct tsa_refusal *ref, int http_status, enum tsa_fail fail,
+		    const char *text, const char *detail, ...)
+		    __attribute__((format(printf, 5, 6)));
 
 #endif

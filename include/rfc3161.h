@@ -23,5 +23,9 @@ int	rfc3161_parse(const unsigned char *p, size_t len, struct tsa_request *req,
  */
 int	rfc3161_encode(const unsigned char *token, size_t token_len, const struct tsa_refusal *ref,
 	    int status_text, unsigned char **out, size_t *outlen);
+/* The protocol table's answer verb: rfc3161_encode(), HTTP 200 (RFC 3161 3.4: the status is in
+ * the TimeStampResp), application/timestamp-reply.  0, or -1. */
+int	rfc3161_answer(const unsigned char *token, size_t token_len, const struct tsa_refusal *ref,
+	    int status_text, struct tsa_answer *out);
 
 #endif

@@ -6,7 +6,7 @@
  * those of xsd/timestamp.xsd and wsdl/timestamp.wsdl; the token is built by src/tst/xmltoken.c.
  *
  * Answers: a granted token or a refusal (StatusInfo with a FailInfo) is HTTP 200; a SOAP Fault
- * is HTTP 500 (SOAP 1.1 6.2).  soap_http_status() says which.
+ * (a refusal of kind TSA_REFUSAL_FAULT) is HTTP 500 (SOAP 1.1 6.2): soap_answer().
  */
 #ifndef TSA_SOAP_H
 #define TSA_SOAP_H
@@ -32,8 +32,8 @@ void	soap_cleanup(void);
  * Decodes a SOAP 1.1 request from untrusted bytes into req (protocol TSA_PROTO_SOAP), and the
  * echoed text into echo when it is not NULL.  Returns 0, or -1 with ref set: badAlg (unknown
  * DigestMethod), badDataFormat (DigestValue not base64 or not the digest's length, a nonce out
- * of range), badRequest (schema-invalid TimeStampRequest), or a SOAP Fault
- * (soap_refusal_is_fault(): size, DOCTYPE or entity, depth, encoding, not SOAP 1.1, no single
+ * of range), badRequest (schema-invalid TimeStampRequest), or a SOAP Fault (ref->kind
+ * TSA_REFUSAL_FAULT: size, DOCTYPE or entity, depth, encoding, not SOAP 1.1, no single
  * tsa:service/ts:TimeStampRequest in the Body).  Whether the algorithm is accepted (SHA-1) is
  * the policy's business.
  */
@@ -50,10 +50,6 @@ int	soap_parse(const unsigned char *p, size_t len, struct tsa_request *req,
  */
 int	soap_sniff(const unsigned char *p, size_t len);
 
-/* 1 when ref is one of this codec's SOAP Fault refusals (answer HTTP 500), else 0. */
-int	soap_refusal_is_fault(const struct tsa_refusal *ref);
-/* The HTTP status of the answer to ref (NULL: granted): 500 for a Fault, else 200. */
-int	soap_http_status(const struct tsa_refusal *ref);
 
 /*
  * The response: granted with the token (token != NULL, ref NULL), a rejection StatusInfo with
@@ -64,6 +60,10 @@ int	soap_encode(const unsigned char *token, size_t token_len, const struct tsa_r
 	    int status_text, unsigned char **out, size_t *outlen);
 /* A SOAP 1.1 Fault, faultcode SOAP-ENV:Client, faultstring ref->text. 0 with *out, or -1. */
 int	soap_encode_fault(const struct tsa_refusal *ref, unsigned char **out, size_t *outlen);
+/* The protocol table's answer verb: soap_encode() with its HTTP status (500 for a Fault, else
+ * 200) and media type.  0, or -1. */
+int	soap_answer(const unsigned char *token, size_t token_len, const struct tsa_refusal *ref,
+	    int status_text, struct tsa_answer *out);
 
 /* The embedded schema files: 0 xsd/timestamp.xsd, 1 xsd/xmldsig-subset.xsd (NUL-terminated),
  * for the live copies served by src/proto/wsdl.c and the unit test that compares them. */

@@ -71,7 +71,7 @@ struct token_record {
 	long			 service_id, policy_id;
 	const char		*service;
 	const char		*policy_oid;
-	enum tsa_protocol	 protocol;
+	const char		*protocol;	/* as issued_tokens names it: rfc3161, ... */
 	const char		*hash_alg;
 	const unsigned char	*imprint;
 	size_t			 imprint_len;

@@ -24,34 +24,31 @@
 #include "wsdl.h"
 #include "xmltoken.h"
 
-/* One entry per protocol, in the order of enum tsa_protocol (detect.c chooses it): its parser,
- * its token builder, its encoder, and how its refusals travel. */
+/*
+ * One entry per protocol, in the order of enum tsa_protocol (detect.c chooses it): its parser,
+ * its token builder, and its answer, the one function that answers a token or a refusal in
+ * the protocol's own terms (a refusal of kind TSA_REFUSAL_HTTP is answered here, the same for
+ * every protocol).
+ */
 struct protocol_def {
 	enum tsa_protocol	 proto;
-	const char		*reply_type;
 	int			(*parse)(const unsigned char *, size_t, struct tsa_request *,
 				    struct tsa_refusal *);
 	int			(*token)(const struct token_job *, unsigned char **, size_t *);
-	int			(*encode)(const unsigned char *, size_t,
-				    const struct tsa_refusal *, int, unsigned char **, size_t *);
-	/* HTTP status of a refusal's answer; NULL: 200, the protocol's own status says it. */
-	int			(*refusal_status)(const struct tsa_refusal *);
-	/* The protocol has no status structure: a refusal is that HTTP status in plain text,
-	 * recorded as an event (Authenticode). */
-	int			 http_refusals;
+	int			(*answer)(const unsigned char *, size_t, const struct tsa_refusal *,
+				    int, struct tsa_answer *);
+	/* Refusals have a place in the answer (PKIStatusInfo, StatusInfo): events name them by
+	 * failInfo; else (Authenticode) by the HTTP status they are answered with. */
+	int			 has_status;
 	/* Releases what a parsed request owns; NULL: nothing. */
 	void			(*free)(struct tsa_request *);
 };
 
 static const struct protocol_def protocols[] = {
-	{ TSA_PROTO_RFC3161,
-	  RFC3161_CONTENT_TYPE_REPLY, rfc3161_parse, rfc3161_token, rfc3161_encode, NULL, 0,
-	  NULL },
-	{ TSA_PROTO_SOAP,
-	  SOAP_CONTENT_TYPE_REPLY, soap_parse, soap_token, soap_encode, soap_http_status, 0, NULL },
-	{ TSA_PROTO_AUTHENTICODE,
-	  AUTHENTICODE_CONTENT_TYPE_REPLY, authenticode_parse, authenticode_token,
-	  authenticode_encode, authenticode_http_status, 1, authenticode_free },
+	{ TSA_PROTO_RFC3161, rfc3161_parse, rfc3161_token, rfc3161_answer, 1, NULL },
+	{ TSA_PROTO_SOAP, soap_parse, soap_token, soap_answer, 1, NULL },
+	{ TSA_PROTO_AUTHENTICODE, authenticode_parse, authenticode_token, authenticode_answer, 0,
+	  authenticode_free },
 };
 
 const char *
@@ -225,7 +222,7 @@ issue(struct worker *w, const struct protocol_def *proto, const struct service *
 	struct token_record rec = {
 		.serial = serial, .serial_len = o->serial_bytes,
 		.service_id = svc->id, .policy_id = pol->id, .service = svc->name,
-		.policy_oid = job.policy_oid, .protocol = req->protocol,
+		.policy_oid = job.policy_oid, .protocol = tsa_protocol_name(req->protocol),
 		.hash_alg = req->hash->name, .imprint = req->imprint,
 		.imprint_len = req->imprint_len,
 		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
@@ -286,8 +283,8 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 		return -1;
 	}
 	if ((svc = config_service(w->config, client->service)) == NULL) {
-		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "no such time-stamping service", NULL);
-		ref->http_status = 404;
+		tsa_refuse_http(ref, 404, TSA_FAIL_SYSTEM_FAILURE, "no such time-stamping service",
+		    NULL);
 		return -1;
 	}
 	client_identify(svc, client);
@@ -323,33 +320,36 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
  */
 static void
 record_events(struct worker *w, const struct protocol_def *proto,
-    const struct tsa_client *client, const struct tsa_refusal *ref)
+    const struct tsa_client *client, const struct tsa_refusal *ref, int answered)
 {
 	struct refusal r;
 	struct timespec now;
 	const char *kind;
 	char detail[256];
+	int http;
 
 	if (clock_take_event(&kind, detail, sizeof(detail)))
 		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
 		    kind, client->service, NULL, detail, 1);
 	if (ref == NULL)
 		return;
+	/* The HTTP status that names the refusal, 0 when its protocol's status does. */
+	http = ref->kind == TSA_REFUSAL_HTTP ? ref->http_status : proto->has_status ? 0 : answered;
 	memset(&r, 0, sizeof(r));
 	r.fail = (int)ref->fail;
 	snprintf(r.service, sizeof(r.service), "%s", client->service ? client->service : "");
 	snprintf(r.requester, sizeof(r.requester), "%s",
 	    client->remote_addr ? client->remote_addr : "");
-	if (proto->http_refusals)
+	if (!proto->has_status)
 		snprintf(r.failure, sizeof(r.failure), "%s %d", tsa_protocol_name(proto->proto),
-		    ref->http_status);
+		    http);
 	else
 		snprintf(r.failure, sizeof(r.failure), "%s %s", tsa_protocol_name(proto->proto),
 		    metrics_fail_name(ref->fail));
-	if (ref->http_status == 403) {
+	if (http == 403) {
 		r.kind = "client-refused";
 		r.severity = "warning";
-	} else if (!proto->http_refusals && ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE) {
+	} else if (proto->has_status && ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE) {
 		/*
 		 * Clock refusals of the protocols with a status structure are not events one by
 		 * one: the loss of sync is, once (Authenticode answers them with an HTTP status,
@@ -359,7 +359,7 @@ record_events(struct worker *w, const struct protocol_def *proto,
 		r.severity = "warning";
 	} else {
 		r.kind = "request-refused";
-		r.severity = ref->http_status >= 500 || ref->fail == TSA_FAIL_SYSTEM_FAILURE ?
+		r.severity = http >= 500 || ref->fail == TSA_FAIL_SYSTEM_FAILURE ?
 		    "error" : "warning";
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -436,6 +436,7 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 	struct tsa_client client;
 	struct tsa_request req;
 	struct tsa_refusal ref;
+	struct tsa_answer ans = { 0, NULL, NULL, 0 };
 	struct tsa_opts o;
 	unsigned char *token = NULL;
 	size_t token_len = 0;
@@ -475,30 +476,26 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		proto->free(&req);
 	/* A grant is a recorded token (issue() returns 0 only after the commit), a refusal none. */
 	TSA_INVARIANT(granted ? token != NULL && token_len > 0 : token == NULL);
-	if (!granted && proto->http_refusals)
-		ref.http_status = proto->refusal_status(&ref);
-	record_events(w, proto, &client, granted ? NULL : &ref);
+	if (!granted && ref.kind == TSA_REFUSAL_HTTP)
+		plain(resp, ref.http_status, ref.text);
+	else if (proto->answer(token, token_len, granted ? NULL : &ref, !granted && o.status_text,
+	    &ans) == -1) {
+		free(ans.body);
+		log_msg(LOG_ERR, "cannot encode the answer");
+		plain(resp, 500, "internal error");
+	} else {
+		resp->status = ans.status;
+		resp->content_type = ans.content_type;
+		resp->body = ans.body;
+		resp->body_len = ans.body_len;
+	}
+	record_events(w, proto, &client, granted ? NULL : &ref, resp->status);
 	oc->outcome = METRICS_GRANTED;
 	if (!granted) {
 		oc->fail = (int)ref.fail;
-		oc->outcome = ref.http_status != 0 ? ref.http_status :
-		    proto->proto == TSA_PROTO_SOAP && soap_refusal_is_fault(&ref) ?
-		    METRICS_SOAP_FAULT : METRICS_REJECTED;
-		if (ref.http_status != 0) {
-			plain(resp, ref.http_status, ref.text);
-			return;
-		}
-	}
-	resp->status = granted || proto->refusal_status == NULL ? 200 : proto->refusal_status(&ref);
-	resp->content_type = proto->reply_type;
-	if (proto->encode(token, token_len, granted ? NULL : &ref, !granted && o.status_text,
-	    &resp->body, &resp->body_len) == -1) {
-		free(resp->body);
-		resp->body = NULL;
-		resp->body_len = 0;
-		log_msg(LOG_ERR, "cannot encode the answer");
-		plain(resp, 500, "internal error");
-		oc->outcome = 500;
+		oc->outcome = ref.kind == TSA_REFUSAL_HTTP ? ref.http_status :
+		    ref.kind == TSA_REFUSAL_FAULT ? METRICS_SOAP_FAULT :
+		    resp->status != 200 ? resp->status : METRICS_REJECTED;
 	}
 	free(token);
 }

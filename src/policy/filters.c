@@ -776,9 +776,9 @@ client_auth_run(const void *state, const struct tsa_request *req,
 {
 	(void)state; (void)req; (void)o;
 	if (!client->cert_verified) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "a verified client certificate is required",
+		tsa_refuse_http(ref, 403, TSA_FAIL_BAD_REQUEST,
+		    "a verified client certificate is required",
 		    "client-auth: no certificate verified by the web server");
-		ref->http_status = 403;
 		return -1;
 	}
 	if (client->registered == NULL) {
@@ -786,9 +786,8 @@ client_auth_run(const void *state, const struct tsa_request *req,
 
 		/* The subject is the peer's certificate's, as the web server wrote it. */
 		text_quote(q, sizeof(q), client->tls_subject, TSA_MAX_PEER_TEXT);
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "client not authorised for this service",
+		tsa_refuse_http(ref, 403, TSA_FAIL_BAD_REQUEST, "client not authorised for this service",
 		    "client-auth: certificate of %s not registered for this service", q);
-		ref->http_status = 403;
 		return -1;
 	}
 	return 0;
@@ -911,10 +910,9 @@ ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_
 	for (i = 0; family != 0 && i < l->n; i++)
 		if (l->net[i].family == family && prefix_match(a, l->net[i].addr, l->net[i].prefix))
 			return 0;
-	tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, "address not allowed",
+	tsa_refuse_http(ref, 403, TSA_FAIL_BAD_REQUEST, "address not allowed",
 	    "ip-allow: %s is not in the allow list",
 	    client->remote_addr ? client->remote_addr : "(no address)");
-	ref->http_status = 403;
 	return -1;
 }
 

@@ -193,15 +193,25 @@ authenticode_encode(const unsigned char *token, size_t token_len,
 }
 
 int
-authenticode_http_status(const struct tsa_refusal *ref)
+authenticode_answer(const unsigned char *token, size_t token_len,
+    const struct tsa_refusal *ref, int status_text, struct tsa_answer *out)
 {
-	if (ref->http_status != 0)
-		return ref->http_status;
-	switch (ref->fail) {
-	case TSA_FAIL_TIME_NOT_AVAILABLE:
-	case TSA_FAIL_SYSTEM_FAILURE:
-		return 503;
-	default:
-		return 400;
+	size_t n;
+
+	if (ref == NULL) {
+		out->status = 200;
+		out->content_type = AUTHENTICODE_CONTENT_TYPE_REPLY;
+		return authenticode_encode(token, token_len, NULL, status_text, &out->body,
+		    &out->body_len);
 	}
+	out->status = ref->fail == TSA_FAIL_TIME_NOT_AVAILABLE ||
+	    ref->fail == TSA_FAIL_SYSTEM_FAILURE ? 503 : 400;
+	out->content_type = "text/plain; charset=utf-8";
+	n = strlen(ref->text);
+	if ((out->body = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(out->body, ref->text, n);
+	out->body[n] = '\n';
+	out->body_len = n + 1;
+	return 0;
 }

@@ -18,19 +18,37 @@ tsa_protocol_name(enum tsa_protocol p)
 	return "unknown";
 }
 
+static void
+refuse(struct tsa_refusal *ref, enum tsa_refusal_kind kind, int http_status, enum tsa_fail fail,
+    const char *text, const char *detail, va_list ap)
+{
+	ref->kind = kind;
+	ref->fail = fail;
+	ref->http_status = http_status;
+	ref->text = text;
+	ref->detail[0] = '\0';
+	if (detail != NULL)
+		vsnprintf(ref->detail, sizeof(ref->detail), detail, ap);
+}
+
 void
 tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text, const char *detail,
     ...)
 {
 	va_list ap;
 
-	ref->fail = fail;
-	ref->http_status = 0;
-	ref->text = text;
-	ref->detail[0] = '\0';
-	if (detail != NULL) {
-		va_start(ap, detail);
-		vsnprintf(ref->detail, sizeof(ref->detail), detail, ap);
-		va_end(ap);
-	}
+	va_start(ap, detail);
+	refuse(ref, TSA_REFUSAL_STATUS, 0, fail, text, detail, ap);
+	va_end(ap);
+}
+
+void
+tsa_refuse_http(struct tsa_refusal *ref, int http_status, enum tsa_fail fail, const char *text,
+    const char *detail, ...)
+{
+	va_list ap;
+
+	va_start(ap, detail);
+	refuse(ref, TSA_REFUSAL_HTTP, http_status, fail, text, detail, ap);
+	va_end(ap);
 }

@@ -229,3 +229,12 @@ out:
 	asn1_delete_structure(&n);
 	return rc;
 }
+
+int
+rfc3161_answer(const unsigned char *token, size_t token_len, const struct tsa_refusal *ref,
+    int status_text, struct tsa_answer *out)
+{
+	out->status = 200;
+	out->content_type = RFC3161_CONTENT_TYPE_REPLY;
+	return rfc3161_encode(token, token_len, ref, status_text, &out->body, &out->body_len);
+}

@@ -17,6 +17,8 @@
  *   5. the semantics: the digest method by its XML-DSig URI, the decoded digest's length,
  *      the nonce's range.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,27 +82,20 @@ static const char FAULT_ENCODING[] = "only UTF-8 is accepted";
 static const char FAULT_ENVELOPE[] = "not a SOAP 1.1 envelope";
 static const char FAULT_BODY[] = "the Body must hold one tsa:service with one ts:TimeStampRequest";
 
-static const char *const fault_texts[] = {
-	FAULT_SIZE, FAULT_XML, FAULT_DTD, FAULT_DEPTH, FAULT_ENCODING, FAULT_ENVELOPE, FAULT_BODY,
-};
+/* A refusal answered with a SOAP Fault (SOAP 1.1 4.4: the message itself is at fault). */
+static void refuse_fault(struct tsa_refusal *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 
-int
-soap_refusal_is_fault(const struct tsa_refusal *ref)
+static void
+refuse_fault(struct tsa_refusal *ref, const char *text, const char *detail, ...)
 {
-	size_t i;
+	va_list ap;
 
-	if (ref == NULL)
-		return 0;
-	for (i = 0; i < sizeof(fault_texts) / sizeof(fault_texts[0]); i++)
-		if (ref->text == fault_texts[i])
-			return 1;
-	return 0;
-}
-
-int
-soap_http_status(const struct tsa_refusal *ref)
-{
-	return soap_refusal_is_fault(ref) ? 500 : 200;
+	tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, text, NULL);
+	ref->kind = TSA_REFUSAL_FAULT;
+	va_start(ap, detail);
+	vsnprintf(ref->detail, sizeof(ref->detail), detail, ap);
+	va_end(ap);
 }
 
 static const struct {
@@ -604,17 +599,17 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 	memset(e, 0, sizeof(*e));
 	r.protocol = TSA_PROTO_SOAP;
 	if (len == 0 || len > TSA_MAX_SOAP_BODY) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_SIZE, "%zu bytes, at most %d", len,
+		refuse_fault(ref, FAULT_SIZE, "%zu bytes, at most %d", len,
 		    TSA_MAX_SOAP_BODY);
 		return -1;
 	}
 	if (memchr(p, '\0', len) != NULL) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENCODING,
+		refuse_fault(ref, FAULT_ENCODING,
 		    "a NUL byte: UTF-16, UTF-32 or binary");
 		return -1;
 	}
 	if (declared_encoding_ok(p, len) == -1) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENCODING,
+		refuse_fault(ref, FAULT_ENCODING,
 		    "XML 1.0 4.3.3: the declared encoding is not UTF-8");
 		return -1;
 	}
@@ -628,24 +623,24 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 			tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "internal error",
 			    "out of memory parsing the request");
 		else
-			tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, fault, "libxml2 refused the request");
+			refuse_fault(ref, fault, "libxml2 refused the request");
 		return -1;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (!is_element(root, NS_SOAP11, "Envelope")) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENVELOPE,
+		refuse_fault(ref, FAULT_ENVELOPE,
 		    "SOAP 1.1 4.1: the root must be Envelope in " NS_SOAP11);
 		goto out;
 	}
 	/* SOAP 1.1 4.3: Body is the Envelope's child; clients send no Header, none is taken. */
 	if ((body = only_child(root)) == NULL || !is_element(body, NS_SOAP11, "Body")) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_ENVELOPE,
+		refuse_fault(ref, FAULT_ENVELOPE,
 		    "SOAP 1.1 4.3: the Envelope must hold one Body and nothing else");
 		goto out;
 	}
 	if ((svc = only_child(body)) == NULL || !is_element(svc, NS_TSA, "service") ||
 	    (tsr = only_child(svc)) == NULL || !is_element(tsr, NS_TS, "TimeStampRequest")) {
-		tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, FAULT_BODY,
+		refuse_fault(ref, FAULT_BODY,
 		    "wsdl/timestamp.wsdl: Body/tsa:service/ts:TimeStampRequest, one of each");
 		goto out;
 	}
@@ -706,7 +701,7 @@ soap_encode(const unsigned char *token, size_t token_len, const struct tsa_refus
 {
 	struct sbuf b = { NULL, 0, 0, 0 };
 
-	if (ref != NULL && soap_refusal_is_fault(ref))
+	if (ref != NULL && ref->kind == TSA_REFUSAL_FAULT)
 		return soap_encode_fault(ref, out, outlen);
 	if (ref == NULL && token == NULL)
 		return -1;
@@ -729,4 +724,14 @@ soap_encode(const unsigned char *token, size_t token_len, const struct tsa_refus
 	}
 	sb_str(&b, "</ts:TimeStampResponse></tsa:serviceResponse>" ENVELOPE_CLOSE);
 	return sb_done(&b, out, outlen);
+}
+
+int
+soap_answer(const unsigned char *token, size_t token_len, const struct tsa_refusal *ref,
+    int status_text, struct tsa_answer *out)
+{
+	/* SOAP 1.1 6.2: a Fault is HTTP 500; a granted or rejected TimeStampResponse is 200. */
+	out->status = ref != NULL && ref->kind == TSA_REFUSAL_FAULT ? 500 : 200;
+	out->content_type = SOAP_CONTENT_TYPE_REPLY;
+	return soap_encode(token, token_len, ref, status_text, &out->body, &out->body_len);
 }

@@ -52,7 +52,7 @@ tokens_record(struct db *db, const struct token_record *t)
 	values[3] = pid;
 	values[4] = t->service;
 	values[5] = t->policy_oid;
-	values[6] = tsa_protocol_name(t->protocol);
+	values[6] = t->protocol;
 	values[7] = t->hash_alg;
 	values[8] = (const char *)t->imprint;
 	lengths[8] = (int)t->imprint_len;

@@ -57,6 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char digest[32];
 	struct tsa_request req;
 	struct tsa_refusal ref;
+	struct tsa_answer ans = { 0, NULL, NULL, 0 };
 	int status;
 
 	memset(&ref, 0, sizeof(ref));
@@ -64,7 +65,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (authenticode_parse(data, size, &req, &ref) == -1) {
 		if (ref.text == NULL || req.signature != NULL)
 			abort();
-		status = authenticode_http_status(&ref);
+		if (ref.kind != TSA_REFUSAL_STATUS || authenticode_answer(NULL, 0, &ref, 0, &ans) == -1)
+			abort();
+		status = ans.status;
+		free(ans.body);
 		if (status != 400 && !(status == 503 && ref.fail == TSA_FAIL_SYSTEM_FAILURE))
 			abort();
 		return 0;

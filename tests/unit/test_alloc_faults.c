@@ -563,7 +563,7 @@ run_authenticode(const unsigned char *p, size_t len, unsigned char *out, size_t 
 	memset(&req, 0, sizeof(req));
 	memset(&ref, 0, sizeof(ref));
 	rc = authenticode_parse(p, len, &req, &ref);
-	*ok = rc == 0 || (ref.text != NULL && authenticode_http_status(&ref) >= 400);
+	*ok = rc == 0 || (ref.text != NULL && ref.kind == TSA_REFUSAL_STATUS);
 	if (rc == 0)
 		describe_request(&req, out, outlen);
 	authenticode_free(&req);
@@ -585,8 +585,7 @@ run_soap(const unsigned char *p, size_t len, unsigned char *out, size_t outlen, 
 	/* libxml2 keeps the last error (with its strings) per thread until the next one: held,
 	 * not leaked. */
 	xmlResetLastError();
-	*ok = rc == 0 || (ref.text != NULL && soap_http_status(&ref) ==
-	    (soap_refusal_is_fault(&ref) ? 500 : 200));
+	*ok = rc == 0 || (ref.text != NULL && ref.kind != TSA_REFUSAL_HTTP);
 	if (rc == 0) {
 		describe_request(&req, out, outlen);
 		if (sizeof(req) + sizeof(echo) <= outlen)
