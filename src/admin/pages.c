@@ -6,9 +6,9 @@
  * Input: the fields main.c parsed (query string, form body; untrusted, bounded), checked
  * again here field by field before any reaches SQL (always as a parameter) or HTML (always
  * escaped).  Changes go through src/store/edit.c, tsactl's own write path: the same checks,
- * one transaction, an event naming the administrator's certificate.
+ * one transaction, an event naming the administrator's certificate.  The HTML they are written
+ * with (layout, stylesheet, escaping) is html.c's.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,136 +22,18 @@
 #include "clock.h"
 #include "console.h"
 #include "edit.h"
+#include "html.h"
 #include "log.h"
 #include "signer.h"
 #include "store.h"
-#include "text.h"
 #include "tsa_limits.h"
 #include "verify.h"
 #include "xmlverify.h"
 
-/* ---- HTML ------------------------------------------------------------------------------------ */
-
-static const char *CSS =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}"
-    "header{background:#1d3557;color:#fff;padding:10px 20px;display:flex;gap:24px;"
-    "align-items:center}header a{color:#fff;text-decoration:none;font-weight:600}"
-    "header .who{margin-left:auto;font-size:12px;opacity:.85}"
-    "main{padding:16px 20px}h1{font-size:20px;margin:4px 0 12px}"
-    "h2{font-size:16px;margin:20px 0 8px;border-bottom:1px solid #ccd;padding-bottom:4px}"
-    "table{border-collapse:collapse;background:#fff;margin-bottom:8px}"
-    "th,td{border:1px solid #d5d8de;padding:4px 8px;text-align:left;vertical-align:top}"
-    "th{background:#e9edf3}code,pre,textarea{font:12px ui-monospace,monospace}"
-    "pre{background:#fff;border:1px solid #d5d8de;padding:8px;overflow:auto}"
-    ".ok{color:#17663a;font-weight:600}.bad{color:#a4161a;font-weight:600}"
-    ".warn{color:#9a5b00;font-weight:600}"
-    ".msg{padding:8px 12px;margin:8px 0;border-radius:4px}"
-    ".msg.ok{background:#e3f4e8}.msg.bad{background:#fbe4e4}"
-    "form.inline{display:inline}input,select,button{font:inherit}"
-    "textarea{width:420px;height:3.2em}.bar{display:inline-block;height:10px;"
-    "background:#457b9d}.bar.r{background:#e63946}";
-
-static void
-out(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Our own text (numbers, fixed words): never what a peer or the database sent. */
-static void
-out(struct sbuf *b, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		b->failed = 1;
-		return;
-	}
-	sb_add(b, buf, (size_t)n);
-}
-
-static void
-esc(struct sbuf *b, const char *s)
-{
-	sb_esc(b, s != NULL ? s : "");
-}
-
-/* s percent-encoded for a query string value (unreserved bytes kept). */
-static void
-urlenc(struct sbuf *b, const char *s)
-{
-	char hex[4];
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~')
-			sb_add(b, s, 1);
-		else {
-			snprintf(hex, sizeof(hex), "%%%02X", c);
-			sb_add(b, hex, 3);
-		}
-	}
-}
-
-static void
-head(struct sbuf *b, const struct console_req *rq, const char *title)
-{
-	sb_str(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-	esc(b, title);
-	sb_str(b, " - TSA console</title><style>");
-	sb_str(b, CSS);
-	sb_str(b, "</style></head><body><header><b>TSA console</b>");
-	/* The navigation only for an administrator: a refusal page shows nothing inside. */
-	if (rq != NULL) {
-		sb_str(b, "<a href=\"/admin/\">Dashboard</a><a href=\"/admin/tokens\">Tokens</a>"
-		    "<span class=\"who\">administrator <b>");
-		esc(b, rq->admin);
-		sb_str(b, "</b> &middot; ");
-		esc(b, rq->subject);
-		sb_str(b, "</span>");
-	}
-	sb_str(b, "</header><main><h1>");
-	esc(b, title);
-	sb_str(b, "</h1>\n");
-}
-
-static void
-finish(struct console_resp *rs, struct sbuf *b, int status)
-{
-	sb_str(b, "</main></body></html>\n");
-	rs->status = status;
-	rs->type = "text/html; charset=utf-8";
-	if (sb_done(b, &rs->body, &rs->len) == -1) {
-		rs->status = 500;
-		rs->type = "text/plain";
-		rs->body = NULL;
-		rs->len = 0;
-	}
-}
-
-void
-console_refusal(struct console_resp *rs, int status, const char *title, const char *why)
-{
-	struct sbuf b = { NULL, 0, 0, 0 };
-
-	free(rs->body);
-	memset(rs, 0, sizeof(*rs));
-	head(&b, NULL, title);
-	out(&b, "<div class=\"msg bad\">%d: ", status);
-	esc(&b, why);
-	sb_str(&b, "</div>");
-	finish(rs, &b, status);
-}
-
 /* ---- database -------------------------------------------------------------------------------- */
 
 static PGresult *
-q(const struct console_req *rq, const char *sql, int n, const char *const *p)
+page_query(const struct console_req *rq, const char *sql, int n, const char *const *p)
 {
 	PGresult *r = PQexecParams(rq->db, sql, n, NULL, p, NULL, NULL, 0);
 
@@ -162,51 +44,12 @@ q(const struct console_req *rq, const char *sql, int n, const char *const *p)
 	return NULL;
 }
 
-/*
- * A result as an HTML table, every cell cleaned (text.h: a control character shows as its
- * escape, though the writers clean already) and escaped; column code_col (-1: none) as <code>.
- */
-static void
-table(struct sbuf *b, const PGresult *r, int code_col)
-{
-	char shown[2048];
-	int i, j;
-
-	if (r == NULL) {
-		sb_str(b, "<p class=\"bad\">unavailable (database error)</p>");
-		return;
-	}
-	if (PQntuples(r) == 0) {
-		sb_str(b, "<p>none</p>");
-		return;
-	}
-	sb_str(b, "<table><tr>");
-	for (j = 0; j < PQnfields(r); j++) {
-		sb_str(b, "<th>");
-		esc(b, PQfname(r, j));
-		sb_str(b, "</th>");
-	}
-	sb_str(b, "</tr>\n");
-	for (i = 0; i < PQntuples(r); i++) {
-		sb_str(b, "<tr>");
-		for (j = 0; j < PQnfields(r); j++) {
-			sb_str(b, j == code_col ? "<td><code>" : "<td>");
-			text_clean(shown, sizeof(shown), PQgetisnull(r, i, j) ? "" :
-			    PQgetvalue(r, i, j));
-			esc(b, shown);
-			sb_str(b, j == code_col ? "</code></td>" : "</td>");
-		}
-		sb_str(b, "</tr>\n");
-	}
-	sb_str(b, "</table>\n");
-}
-
 /* ---- the dashboard --------------------------------------------------------------------------- */
 
 static void
 dash_services(struct sbuf *b, const struct console_req *rq)
 {
-	PGresult *r = q(rq, "SELECT s.name, p.name, p.position, p.policy_oid, g.name,"
+	PGresult *r = page_query(rq, "SELECT s.name, p.name, p.position, p.policy_oid, g.name,"
 	    " concat_ws(', ', 'protocol ' || p.match_protocol, 'req-policy ' || p.match_req_policy,"
 	    "  'client-cert ' || p.match_client_cert, 'client ' || p.match_client),"
 	    " coalesce((SELECT string_agg(f.position || '. ' || f.filter || ' ' || f.params::text,"
@@ -218,35 +61,35 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 
 	sb_str(b, "<h2>Services, policies and filter chains</h2>");
 	if (r == NULL) {
-		sb_str(b, "<p class=\"bad\">unavailable (database error)</p>");
+		html_unavailable(b);
 		return;
 	}
 	sb_str(b, "<table><tr><th>service</th><th>#</th><th>policy</th><th>policy OID</th>"
 	    "<th>signer</th><th>matches</th><th>filters (in order)</th></tr>\n");
 	for (i = 0; i < PQntuples(r); i++) {
 		sb_str(b, "<tr><td>");
-		esc(b, PQgetvalue(r, i, 0));
+		html_esc(b, PQgetvalue(r, i, 0));
 		sb_str(b, "</td>");
 		if (PQgetisnull(r, i, 1)) {
 			sb_str(b, "<td colspan=\"6\">no policy</td></tr>\n");
 			continue;
 		}
 		sb_str(b, "<td>");
-		esc(b, PQgetvalue(r, i, 2));
+		html_esc(b, PQgetvalue(r, i, 2));
 		sb_str(b, "</td><td><a href=\"/admin/policy?service=");
-		urlenc(b, PQgetvalue(r, i, 0));
+		html_urlenc(b, PQgetvalue(r, i, 0));
 		sb_str(b, "&amp;policy=");
-		urlenc(b, PQgetvalue(r, i, 1));
+		html_urlenc(b, PQgetvalue(r, i, 1));
 		sb_str(b, "\">");
-		esc(b, PQgetvalue(r, i, 1));
+		html_esc(b, PQgetvalue(r, i, 1));
 		sb_str(b, "</a></td><td><code>");
-		esc(b, PQgetvalue(r, i, 3));
+		html_esc(b, PQgetvalue(r, i, 3));
 		sb_str(b, "</code></td><td>");
-		esc(b, PQgetvalue(r, i, 4));
+		html_esc(b, PQgetvalue(r, i, 4));
 		sb_str(b, "</td><td>");
-		esc(b, PQgetvalue(r, i, 5)[0] != '\0' ? PQgetvalue(r, i, 5) : "any request");
+		html_esc(b, PQgetvalue(r, i, 5)[0] != '\0' ? PQgetvalue(r, i, 5) : "any request");
 		sb_str(b, "</td><td><pre style=\"margin:0;border:0;padding:0\">");
-		esc(b, PQgetvalue(r, i, 6)[0] != '\0' ? PQgetvalue(r, i, 6) :
+		html_esc(b, PQgetvalue(r, i, 6)[0] != '\0' ? PQgetvalue(r, i, 6) :
 		    "none (the defaults)");
 		sb_str(b, "</pre></td></tr>\n");
 	}
@@ -254,7 +97,7 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 	PQclear(r);
 	if (config_refused_policy(rq->db, why, sizeof(why)) == -1) {
 		sb_str(b, "<p class=\"bad\">");
-		esc(b, why);
+		html_esc(b, why);
 		sb_str(b, " (it answers systemFailure)</p>\n");
 	}
 }
@@ -262,7 +105,7 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 static void
 dash_signers(struct sbuf *b, const struct console_req *rq)
 {
-	PGresult *r = q(rq, "SELECT g.name, g.certificate, g.pkcs11_uri, g.scheme, g.digest,"
+	PGresult *r = page_query(rq, "SELECT g.name, g.certificate, g.pkcs11_uri, g.scheme, g.digest,"
 	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id)"
 	    " FROM signers g ORDER BY g.name", 0, NULL);
 	time_t now = time(NULL);
@@ -270,7 +113,7 @@ dash_signers(struct sbuf *b, const struct console_req *rq)
 
 	sb_str(b, "<h2>Signers</h2>");
 	if (r == NULL) {
-		sb_str(b, "<p class=\"bad\">unavailable (database error)</p>");
+		html_unavailable(b);
 		return;
 	}
 	sb_str(b, "<table><tr><th>signer</th><th>certificate subject</th><th>valid from</th>"
@@ -299,27 +142,27 @@ dash_signers(struct sbuf *b, const struct console_req *rq)
 		} else
 			snprintf(err, sizeof(err), "the certificate cannot be read");
 		sb_str(b, "<tr><td>");
-		esc(b, PQgetvalue(r, i, 0));
+		html_esc(b, PQgetvalue(r, i, 0));
 		sb_str(b, "</td><td>");
 		if (dn.data != NULL) {
 			char *s = strndup((const char *)dn.data, dn.size);
 
-			esc(b, s);
+			html_esc(b, s);
 			free(s);
 		}
-		out(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%ld</td>", from, until,
+		html_out(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%ld</td>", from, until,
 		    days < 0 ? "bad" : days < 30 ? "warn" : "ok", days);
 		sb_str(b, ok ? "<td class=\"ok\">usable" : "<td class=\"bad\">refused: ");
 		if (!ok)
-			esc(b, err);
+			html_esc(b, err);
 		sb_str(b, "</td><td>");
-		esc(b, PQgetvalue(r, i, 3));
+		html_esc(b, PQgetvalue(r, i, 3));
 		sb_str(b, " / ");
-		esc(b, PQgetvalue(r, i, 4));
+		html_esc(b, PQgetvalue(r, i, 4));
 		sb_str(b, "</td><td>");
-		esc(b, PQgetvalue(r, i, 5));
+		html_esc(b, PQgetvalue(r, i, 5));
 		sb_str(b, "</td><td><code>");
-		esc(b, PQgetvalue(r, i, 2));
+		html_esc(b, PQgetvalue(r, i, 2));
 		sb_str(b, "</code></td></tr>\n");
 		gnutls_free(dn.data);
 		gnutls_x509_crt_deinit(crt);
@@ -335,14 +178,14 @@ clock_row(struct sbuf *b, const char *what, const char *file)
 	struct clock_status st;
 
 	sb_str(b, "<tr><td>");
-	esc(b, what);
+	html_esc(b, what);
 	sb_str(b, "</td>");
 	if (clock_read(file, &st) == -1) {
 		sb_str(b, "<td colspan=\"5\" class=\"bad\">unreadable: the gate refuses "
 		    "(timeNotAvailable)</td></tr>\n");
 		return;
 	}
-	out(b, "<td class=\"%s\">%s</td><td>%ld</td><td>%ld</td><td>%s</td><td>%ld</td></tr>\n",
+	html_out(b, "<td class=\"%s\">%s</td><td>%ld</td><td>%ld</td><td>%s</td><td>%ld</td></tr>\n",
 	    st.unsync ? "bad" : "ok", st.unsync ? "NOT synchronised" : "synchronised",
 	    st.esterror_us, st.maxerror_us,
 	    st.leap > 0 ? "insert" : st.leap < 0 ? "delete" : "none", st.seconds_to_midnight);
@@ -352,7 +195,7 @@ static void
 dash_clock(struct sbuf *b, const struct console_req *rq)
 {
 	/* The gate reads the kernel unless a clock filter names a (test) status file. */
-	PGresult *r = q(rq, "SELECT DISTINCT f.params->>'status_file' FROM policy_filters f"
+	PGresult *r = page_query(rq, "SELECT DISTINCT f.params->>'status_file' FROM policy_filters f"
 	    " WHERE f.filter = 'clock' AND f.params ? 'status_file' ORDER BY 1", 0, NULL);
 	int i;
 
@@ -374,7 +217,7 @@ dash_clock(struct sbuf *b, const struct console_req *rq)
 static void
 dash_rates(struct sbuf *b, const struct console_req *rq)
 {
-	PGresult *r = q(rq, "WITH m AS (SELECT generate_series(date_trunc('minute', now())"
+	PGresult *r = page_query(rq, "WITH m AS (SELECT generate_series(date_trunc('minute', now())"
 	    "  - interval '14 minutes', date_trunc('minute', now()), interval '1 minute') AS m),"
 	    " t AS (SELECT date_trunc('minute', gen_time) AS m, count(*) AS n FROM issued_tokens"
 	    "  WHERE gen_time >= date_trunc('minute', now()) - interval '14 minutes' GROUP BY 1),"
@@ -389,7 +232,7 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 
 	sb_str(b, "<h2>Tokens issued and refusals per minute (last 15 minutes, UTC)</h2>");
 	if (r == NULL) {
-		sb_str(b, "<p class=\"bad\">unavailable (database error)</p>");
+		html_unavailable(b);
 		return;
 	}
 	for (i = 0; i < PQntuples(r); i++) {
@@ -403,8 +246,8 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 		nt = atol(PQgetvalue(r, i, 1));
 		ne = atol(PQgetvalue(r, i, 2));
 		sb_str(b, "<tr><td>");
-		esc(b, PQgetvalue(r, i, 0));
-		out(b, "</td><td id=\"tokens-%d\">%ld</td><td><span class=\"bar\" "
+		html_esc(b, PQgetvalue(r, i, 0));
+		html_out(b, "</td><td id=\"tokens-%d\">%ld</td><td><span class=\"bar\" "
 		    "style=\"width:%ldpx\"></span></td><td id=\"refusals-%d\">%ld</td><td><span "
 		    "class=\"bar r\" style=\"width:%ldpx\"></span></td></tr>\n", i, nt, nt * 200 / max,
 		    i, ne, ne * 200 / max);
@@ -416,25 +259,25 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 static void
 dash_events(struct sbuf *b, const struct console_req *rq)
 {
-	PGresult *r = q(rq, "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at,"
+	PGresult *r = page_query(rq, "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at,"
 	    " severity, kind, count, service, host(requester) AS requester, detail FROM events"
 	    " ORDER BY id DESC LIMIT 25", 0, NULL);
 
 	sb_str(b, "<h2>Recent events</h2>");
-	table(b, r, -1);
+	html_table(b, r, -1);
 	PQclear(r);
 }
 
 static void
 dash_admins(struct sbuf *b, const struct console_req *rq)
 {
-	PGresult *r = q(rq, "SELECT name AS administrator, subject,"
+	PGresult *r = page_query(rq, "SELECT name AS administrator, subject,"
 	    " encode(fingerprint_sha256, 'hex') AS sha256_fingerprint,"
 	    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS registered"
 	    " FROM administrators ORDER BY name", 0, NULL);
 
 	sb_str(b, "<h2>Administrators (tsactl admin add|remove)</h2>");
-	table(b, r, 2);
+	html_table(b, r, 2);
 	PQclear(r);
 }
 
@@ -443,14 +286,14 @@ page_dashboard(struct console_req *rq, struct console_resp *rs)
 {
 	struct sbuf b = { NULL, 0, 0, 0 };
 
-	head(&b, rq, "Dashboard");
+	html_head(&b, rq, "Dashboard");
 	dash_services(&b, rq);
 	dash_signers(&b, rq);
 	dash_clock(&b, rq);
 	dash_rates(&b, rq);
 	dash_events(&b, rq);
 	dash_admins(&b, rq);
-	finish(rs, &b, 200);
+	html_finish(rs, &b, 200);
 }
 
 /* ---- a policy and its filter chain, with the edit forms -------------------------------------- */
@@ -469,41 +312,6 @@ name_ok(const char *s)
 	return n >= 1 && n <= 128;
 }
 
-static void
-hidden(struct sbuf *b, const char *name, const char *value)
-{
-	out(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
-	esc(b, value);
-	sb_str(b, "\">");
-}
-
-static void
-form_open(struct sbuf *b, const struct console_req *rq, const char *action,
-    const char *service, const char *policy)
-{
-	sb_str(b, "<form method=\"post\" action=\"/admin/filter\" class=\"inline\">");
-	hidden(b, "csrf", rq->csrf);
-	hidden(b, "action", action);
-	hidden(b, "service", service);
-	hidden(b, "policy", policy);
-}
-
-/* <option>s of a select, the current value selected. */
-static void
-options(struct sbuf *b, const char *const *values, size_t n, const char *current)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		sb_str(b, "<option");
-		if (strcmp(values[i], current) == 0)
-			sb_str(b, " selected");
-		sb_str(b, ">");
-		esc(b, values[i]);
-		sb_str(b, "</option>");
-	}
-}
-
 /* The policy's OID, signer and match rules as one form (POST /admin/policy-set). */
 static void
 policy_form(struct sbuf *b, const struct console_req *rq, const char *service,
@@ -512,36 +320,36 @@ policy_form(struct sbuf *b, const struct console_req *rq, const char *service,
 	static const char *const protocols[] = { "any", "rfc3161", "soap", "authenticode" };
 	static const char *const certs[] = { "any", "yes", "no" };
 	const char *cc = PQgetvalue(r, 0, 6);
-	PGresult *g = q(rq, "SELECT name FROM signers ORDER BY name", 0, NULL);
+	PGresult *g = page_query(rq, "SELECT name FROM signers ORDER BY name", 0, NULL);
 	int i;
 
 	sb_str(b, "<details><summary>Change the policy</summary>"
 	    "<form method=\"post\" action=\"/admin/policy-set\"><table>");
-	hidden(b, "csrf", rq->csrf);
-	hidden(b, "service", service);
-	hidden(b, "policy", policy);
+	html_hidden(b, "csrf", rq->csrf);
+	html_hidden(b, "service", service);
+	html_hidden(b, "policy", policy);
 	sb_str(b, "<tr><th>policy OID</th><td><input name=\"oid\" id=\"oid\" size=\"30\" "
 	    "value=\"");
-	esc(b, PQgetvalue(r, 0, 2));
+	html_esc(b, PQgetvalue(r, 0, 2));
 	sb_str(b, "\"></td></tr><tr><th>signer</th><td><select name=\"signer\" id=\"signer\">");
 	for (i = 0; g != NULL && i < PQntuples(g); i++) {
 		const char *v = PQgetvalue(g, i, 0);
 
-		options(b, &v, 1, PQgetvalue(r, 0, 3));
+		html_options(b, &v, 1, PQgetvalue(r, 0, 3));
 	}
 	sb_str(b, "</select></td></tr><tr><th>protocol</th><td><select name=\"protocol\" "
 	    "id=\"protocol\">");
-	options(b, protocols, 4, PQgetvalue(r, 0, 4));
+	html_options(b, protocols, 4, PQgetvalue(r, 0, 4));
 	sb_str(b, "</select></td></tr><tr><th>requested policy</th><td><input "
 	    "name=\"req_policy\" id=\"req_policy\" size=\"30\" value=\"");
-	esc(b, PQgetvalue(r, 0, 5));
+	html_esc(b, PQgetvalue(r, 0, 5));
 	sb_str(b, "\"> (an OID, or any)</td></tr><tr><th>client certificate</th><td><select "
 	    "name=\"client_cert\" id=\"client_cert\">");
-	options(b, certs, 3, strcmp(cc, "true") == 0 ? "yes" : strcmp(cc, "false") == 0 ? "no" :
+	html_options(b, certs, 3, strcmp(cc, "true") == 0 ? "yes" : strcmp(cc, "false") == 0 ? "no" :
 	    "any");
 	sb_str(b, "</select></td></tr><tr><th>client</th><td><input name=\"client\" "
 	    "id=\"client\" size=\"20\" value=\"");
-	esc(b, PQgetvalue(r, 0, 7));
+	html_esc(b, PQgetvalue(r, 0, 7));
 	sb_str(b, "\"> (a registered client, or any)</td></tr></table>"
 	    "<button type=\"submit\" id=\"policy-save\">Save the policy</button></form>"
 	    "</details>\n");
@@ -564,7 +372,7 @@ policy_page(struct console_req *rq, struct console_resp *rs, const char *service
 		return;
 	}
 	snprintf(title, sizeof(title), "Policy %s / %s", service, policy);
-	r = q(rq, "SELECT p.id, p.position, p.policy_oid, g.name AS signer,"
+	r = page_query(rq, "SELECT p.id, p.position, p.policy_oid, g.name AS signer,"
 	    " coalesce(p.match_protocol, 'any') AS protocol,"
 	    " coalesce(p.match_req_policy, 'any') AS requested_policy,"
 	    " coalesce(p.match_client_cert::text, 'any') AS client_cert,"
@@ -576,29 +384,29 @@ policy_page(struct console_req *rq, struct console_resp *rs, const char *service
 		console_refusal(rs, 404, "No such policy", "There is no such service and policy.");
 		return;
 	}
-	head(&b, rq, title);
+	html_head(&b, rq, title);
 	if (msg != NULL) {
 		sb_str(&b, msg_ok ? "<div class=\"msg ok\" id=\"result\">" :
 		    "<div class=\"msg bad\" id=\"result\">Refused, nothing was changed: ");
-		esc(&b, msg);
+		html_esc(&b, msg);
 		sb_str(&b, "</div>");
 	}
 	sb_str(&b, "<table>");
 	for (i = 1; i < PQnfields(r); i++) {
 		sb_str(&b, "<tr><th>");
-		esc(&b, PQfname(r, i));
+		html_esc(&b, PQfname(r, i));
 		sb_str(&b, "</th><td>");
-		esc(&b, PQgetvalue(r, 0, i));
+		html_esc(&b, PQgetvalue(r, 0, i));
 		sb_str(&b, "</td></tr>");
 	}
 	sb_str(&b, "</table>\n");
 	policy_form(&b, rq, service, policy, r);
 	sb_str(&b, "<h2>Filter chain</h2>");
 	p[0] = PQgetvalue(r, 0, 0);
-	f = q(rq, "SELECT position, filter, params::text FROM policy_filters"
+	f = page_query(rq, "SELECT position, filter, params::text FROM policy_filters"
 	    " WHERE policy_id = $1::integer ORDER BY position", 1, p);
 	if (f == NULL)
-		sb_str(&b, "<p class=\"bad\">unavailable (database error)</p>");
+		html_unavailable(&b);
 	else if (PQntuples(f) == 0)
 		sb_str(&b, "<p>No filters: the defaults apply.</p>");
 	else {
@@ -606,25 +414,25 @@ policy_page(struct console_req *rq, struct console_resp *rs, const char *service
 		    "<th></th></tr>\n");
 		for (i = 0; i < PQntuples(f); i++) {
 			sb_str(&b, "<tr><td>");
-			esc(&b, PQgetvalue(f, i, 0));
+			html_esc(&b, PQgetvalue(f, i, 0));
 			sb_str(&b, "</td><td>");
-			esc(&b, PQgetvalue(f, i, 1));
+			html_esc(&b, PQgetvalue(f, i, 1));
 			sb_str(&b, "</td><td>");
-			form_open(&b, rq, "set", service, policy);
-			hidden(&b, "position", PQgetvalue(f, i, 0));
-			out(&b, "<textarea name=\"params\" id=\"params-%s\">", PQgetvalue(f, i, 0));
-			esc(&b, PQgetvalue(f, i, 2));
-			out(&b, "</textarea> <button type=\"submit\" id=\"save-%s\">Save</button>"
+			html_form_open(&b, rq, "set", service, policy);
+			html_hidden(&b, "position", PQgetvalue(f, i, 0));
+			html_out(&b, "<textarea name=\"params\" id=\"params-%s\">", PQgetvalue(f, i, 0));
+			html_esc(&b, PQgetvalue(f, i, 2));
+			html_out(&b, "</textarea> <button type=\"submit\" id=\"save-%s\">Save</button>"
 			    "</form></td><td>", PQgetvalue(f, i, 0));
-			form_open(&b, rq, "remove", service, policy);
-			hidden(&b, "position", PQgetvalue(f, i, 0));
-			out(&b, "<button type=\"submit\" id=\"remove-%s\">Remove</button></form>"
+			html_form_open(&b, rq, "remove", service, policy);
+			html_hidden(&b, "position", PQgetvalue(f, i, 0));
+			html_out(&b, "<button type=\"submit\" id=\"remove-%s\">Remove</button></form>"
 			    "</td></tr>\n", PQgetvalue(f, i, 0));
 		}
 		sb_str(&b, "</table>\n");
 	}
 	sb_str(&b, "<h2>Add a filter</h2>");
-	form_open(&b, rq, "add", service, policy);
+	html_form_open(&b, rq, "add", service, policy);
 	sb_str(&b, "filter <input name=\"filter\" id=\"add-filter\" size=\"18\" required> "
 	    "parameters <textarea name=\"params\" id=\"add-params\">{}</textarea> "
 	    "position <input name=\"position\" id=\"add-position\" size=\"3\" "
@@ -633,7 +441,7 @@ policy_page(struct console_req *rq, struct console_resp *rs, const char *service
 	    "transaction and recorded as an event naming your certificate.</p>");
 	PQclear(r);
 	PQclear(f);
-	finish(rs, &b, status);
+	html_finish(rs, &b, status);
 }
 
 static void
@@ -730,9 +538,9 @@ back_to_policy(struct console_resp *rs, const char *service, const char *policy,
 	size_t ll = 0;
 
 	sb_str(&loc, "/admin/policy?service=");
-	urlenc(&loc, service);
+	html_urlenc(&loc, service);
 	sb_str(&loc, "&policy=");
-	urlenc(&loc, policy);
+	html_urlenc(&loc, policy);
 	sb_str(&loc, "&done=");
 	sb_str(&loc, done);
 	if (sb_done(&loc, &l, &ll) == -1 || ll >= sizeof(rs->location)) {
@@ -857,19 +665,19 @@ page_tokens(struct console_req *rq, struct console_resp *rs)
 		from = NULL;
 	if (to != NULL && to[0] == '\0')
 		to = NULL;
-	head(&b, rq, "Token lookup");
+	html_head(&b, rq, "Token lookup");
 	sb_str(&b, "<form method=\"get\" action=\"/admin/tokens\"><table>"
 	    "<tr><th>serial (decimal or 0xHEX)</th><td><input name=\"serial\" id=\"serial\" "
 	    "size=\"50\" value=\"");
-	esc(&b, serial);
+	html_esc(&b, serial);
 	sb_str(&b, "\"></td></tr><tr><th>or imprint (hex)</th><td><input name=\"imprint\" "
 	    "id=\"imprint\" size=\"70\" value=\"");
-	esc(&b, imprint);
+	html_esc(&b, imprint);
 	sb_str(&b, "\"></td></tr><tr><th>or genTime from / to (UTC)</th><td>"
 	    "<input type=\"datetime-local\" step=\"1\" name=\"from\" id=\"from\" value=\"");
-	esc(&b, from);
+	html_esc(&b, from);
 	sb_str(&b, "\"> <input type=\"datetime-local\" step=\"1\" name=\"to\" id=\"to\" value=\"");
-	esc(&b, to);
+	html_esc(&b, to);
 	sb_str(&b, "\"></td></tr></table><button type=\"submit\" id=\"find\">Find</button>"
 	    "</form>\n");
 	if (serial != NULL) {
@@ -898,33 +706,33 @@ page_tokens(struct console_req *rq, struct console_resp *rs)
 		goto end;
 	if (bad != NULL) {
 		sb_str(&b, "<div class=\"msg bad\">");
-		esc(&b, bad);
+		html_esc(&b, bad);
 		sb_str(&b, "</div>");
 		status = 400;
 		goto end;
 	}
 	if (serial != NULL)
-		r = q(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
+		r = page_query(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
 		    " 'YYYY-MM-DD HH24:MI:SS.MS') AS gen_time, service, protocol, policy_oid,"
 		    " hash_alg, encode(imprint, 'hex'), token IS NOT NULL FROM issued_tokens"
 		    " WHERE serial = $1::numeric", 1, p);
 	else if (imprint != NULL)
-		r = q(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
+		r = page_query(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
 		    " 'YYYY-MM-DD HH24:MI:SS.MS'), service, protocol, policy_oid, hash_alg,"
 		    " encode(imprint, 'hex'), token IS NOT NULL FROM issued_tokens"
 		    " WHERE imprint = decode($1, 'hex') ORDER BY gen_time DESC LIMIT 100", 1, p + 1);
 	else
-		r = q(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
+		r = page_query(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
 		    " 'YYYY-MM-DD HH24:MI:SS.MS'), service, protocol, policy_oid, hash_alg,"
 		    " encode(imprint, 'hex'), token IS NOT NULL FROM issued_tokens"
 		    " WHERE ($1::timestamptz IS NULL OR gen_time >= $1::timestamptz)"
 		    " AND ($2::timestamptz IS NULL OR gen_time <= $2::timestamptz)"
 		    " ORDER BY gen_time DESC LIMIT 100", 2, p + 1);
 	if (r == NULL) {
-		sb_str(&b, "<p class=\"bad\">unavailable (database error)</p>");
+		html_unavailable(&b);
 		goto end;
 	}
-	out(&b, "<h2>%d token%s%s</h2>", PQntuples(r), PQntuples(r) == 1 ? "" : "s",
+	html_out(&b, "<h2>%d token%s%s</h2>", PQntuples(r), PQntuples(r) == 1 ? "" : "s",
 	    PQntuples(r) == 100 ? " (the newest 100)" : "");
 	if (PQntuples(r) > 0)
 		sb_str(&b, "<table id=\"results\"><tr><th>serial</th><th>genTime (UTC)</th>"
@@ -932,19 +740,19 @@ page_tokens(struct console_req *rq, struct console_resp *rs)
 		    "<th>imprint</th><th></th></tr>\n");
 	for (i = 0; i < PQntuples(r); i++) {
 		sb_str(&b, "<tr><td><a href=\"/admin/token?serial=");
-		urlenc(&b, PQgetvalue(r, i, 0));
+		html_urlenc(&b, PQgetvalue(r, i, 0));
 		sb_str(&b, "\">");
-		esc(&b, PQgetvalue(r, i, 0));
+		html_esc(&b, PQgetvalue(r, i, 0));
 		sb_str(&b, "</a></td>");
 		for (j = 1; j < 7; j++) {
 			sb_str(&b, j == 6 ? "<td><code>" : "<td>");
-			esc(&b, PQgetvalue(r, i, j));
+			html_esc(&b, PQgetvalue(r, i, j));
 			sb_str(&b, j == 6 ? "</code></td>" : "</td>");
 		}
 		sb_str(&b, "<td>");
 		if (strcmp(PQgetvalue(r, i, 7), "t") == 0) {
 			sb_str(&b, "<a href=\"/admin/download?serial=");
-			urlenc(&b, PQgetvalue(r, i, 0));
+			html_urlenc(&b, PQgetvalue(r, i, 0));
 			sb_str(&b, "\">download</a>");
 		} else
 			sb_str(&b, "not archived");
@@ -954,7 +762,7 @@ page_tokens(struct console_req *rq, struct console_resp *rs)
 		sb_str(&b, "</table>\n");
 end:
 	PQclear(r);
-	finish(rs, &b, status);
+	html_finish(rs, &b, status);
 }
 
 /* The token's row (text columns) and the token itself (binary), by serial.  0 or -1. */
@@ -967,7 +775,7 @@ token_fetch(struct console_req *rq, const char *serial, char *s, size_t slen,
 	*meta = *bin = NULL;
 	if (serial_text(serial, s, slen) == -1)
 		return -1;
-	*meta = q(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
+	*meta = page_query(rq, "SELECT serial::text, to_char(gen_time AT TIME ZONE 'UTC',"
 	    " 'YYYY-MM-DD HH24:MI:SS.US') AS gen_time, service, protocol, policy_oid, hash_alg,"
 	    " encode(imprint, 'hex') AS imprint, encode(nonce, 'hex') AS nonce,"
 	    " host(requester) AS requester, client_identity,"
@@ -990,7 +798,7 @@ token_fetch(struct console_req *rq, const char *serial, char *s, size_t slen,
 static void
 signer_cas(struct console_req *rq, char *path, size_t pathlen)
 {
-	PGresult *r = q(rq, "SELECT string_agg(chain, E'\\n') FROM signers WHERE chain <> ''",
+	PGresult *r = page_query(rq, "SELECT string_agg(chain, E'\\n') FROM signers WHERE chain <> ''",
 	    0, NULL);
 	const char *tmp = getenv("TMPDIR");
 	size_t n;
@@ -1030,13 +838,13 @@ page_token(struct console_req *rq, struct console_resp *rs)
 		return;
 	}
 	snprintf(title, sizeof(title), "Token %.120s", s);
-	head(&b, rq, title);
+	html_head(&b, rq, title);
 	sb_str(&b, "<table id=\"token\">");
 	for (i = 1; i < PQnfields(meta); i++) {
 		sb_str(&b, "<tr><th>");
-		esc(&b, PQfname(meta, i));
+		html_esc(&b, PQfname(meta, i));
 		sb_str(&b, "</th><td><code>");
-		esc(&b, PQgetisnull(meta, 0, i) ? "" : PQgetvalue(meta, 0, i));
+		html_esc(&b, PQgetisnull(meta, 0, i) ? "" : PQgetvalue(meta, 0, i));
 		sb_str(&b, "</code></td></tr>");
 	}
 	sb_str(&b, "</table>\n");
@@ -1047,8 +855,8 @@ page_token(struct console_req *rq, struct console_resp *rs)
 	tok = (const unsigned char *)PQgetvalue(bin, 0, 0);
 	len = (size_t)PQgetlength(bin, 0, 0);
 	sb_str(&b, "<p><a id=\"download\" href=\"/admin/download?serial=");
-	urlenc(&b, s);
-	out(&b, "\">Download the token</a> (%s, %zu bytes)</p>", strcmp(PQgetvalue(meta, 0, 3),
+	html_urlenc(&b, s);
+	html_out(&b, "\">Download the token</a> (%s, %zu bytes)</p>", strcmp(PQgetvalue(meta, 0, 3),
 	    "soap") == 0 ? "XML" : "DER", len);
 	signer_cas(rq, ca, sizeof(ca));
 	if ((f = open_memstream(&printed, &plen)) == NULL) {
@@ -1079,17 +887,17 @@ page_token(struct console_req *rq, struct console_resp *rs)
 	sb_str(&b, ok ? "<p id=\"verdict\" class=\"ok\">verified" :
 	    "<p id=\"verdict\" class=\"bad\">NOT verified: ");
 	if (!ok)
-		esc(&b, err);
+		html_esc(&b, err);
 	sb_str(&b, ok && ca[0] != '\0' ? " (the chain to the configured signers' CA "
 	    "certificates included)</p>" : "</p>");
 	sb_str(&b, "<pre id=\"verification\">");
-	esc(&b, printed);
+	html_esc(&b, printed);
 	sb_str(&b, "</pre>");
 	free(printed);
 end:
 	PQclear(meta);
 	PQclear(bin);
-	finish(rs, &b, 200);
+	html_finish(rs, &b, 200);
 }
 
 static void
