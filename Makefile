@@ -100,8 +100,9 @@ $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/c
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The web console: its pages and FastCGI loop; its parsers are in libtsa (unit-tested, fuzzed).
-$(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o $(BUILD)/src/admin/html.o \
-                   $(BUILD)/libtsa.a
+$(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o \
+                   $(BUILD)/src/admin/page_dashboard.o $(BUILD)/src/admin/page_policy.o \
+                   $(BUILD)/src/admin/page_tokens.o $(BUILD)/src/admin/html.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a

@@ -58,8 +58,8 @@ int		 csrf_make(const unsigned char *key, size_t keylen, const char *fingerprint
 int		 csrf_check(const unsigned char *key, size_t keylen, const char *fingerprint,
 		    const char *token, time_t now, char *err, size_t errlen);
 
-/* ---- the pages (pages.c; html.c writes the HTML), called by main.c once the administrator is
- * known ---------------------------------------------------------------------------------------- */
+/* ---- the pages (pages.c routes to page_*.c; html.c writes the HTML), called by main.c once
+ * the administrator is known -------------------------------------------------------------- */
 
 #include <libpq-fe.h>
 #include "strbuf.h"
