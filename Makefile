@@ -100,7 +100,9 @@ $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/c
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The web console: its pages and FastCGI loop; its parsers are in libtsa (unit-tested, fuzzed).
-$(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o $(BUILD)/libtsa.a
+$(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o \
+                   $(BUILD)/src/admin/page_dashboard.o $(BUILD)/src/admin/page_policy.o \
+                   $(BUILD)/src/admin/page_tokens.o $(BUILD)/src/admin/html.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
@@ -110,10 +112,15 @@ $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtsa.a
+# testlib.c: what every suite does alike (not named test_*: it is no suite of its own).
+UNIT_LIB := $(BUILD)/tests/unit/testlib.o
+.SECONDARY: $(UNIT_LIB)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_LIB) $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
+$(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/testlib.h $(wildcard include/*.h) \
+                         $(FLAGS_STAMP) | $(ASN1_TAB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 

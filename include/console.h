@@ -58,7 +58,8 @@ int		 csrf_make(const unsigned char *key, size_t keylen, const char *fingerprint
 int		 csrf_check(const unsigned char *key, size_t keylen, const char *fingerprint,
 		    const char *token, time_t now, char *err, size_t errlen);
 
-/* ---- the pages (pages.c), called by main.c once the administrator is known ---------------- */
+/* ---- the pages (pages.c routes to page_*.c; html.c writes the HTML), called by main.c once
+ * the administrator is known -------------------------------------------------------------- */
 
 #include <libpq-fe.h>
 #include "strbuf.h"
@@ -89,7 +90,7 @@ struct console_resp {
 
 /* Serves one request of a known administrator (CSRF already checked for a POST). */
 void	console_serve(struct console_req *rq, struct console_resp *rs);
-/* A whole page saying why the request was refused (403 and the like), for main.c. */
+/* A whole page saying why the request was refused (403 and the like), for main.c (html.c). */
 void	console_refusal(struct console_resp *rs, int status, const char *title,
 	    const char *why);
 

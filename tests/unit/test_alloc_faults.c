@@ -35,6 +35,8 @@
 #include "soap.h"
 #include "wsdl.h"
 
+#include "testlib.h"
+
 /* ---- the interposed allocator ----------------------------------------------------------- */
 
 static void	*(*real_malloc)(size_t);
@@ -748,17 +750,10 @@ static Suite *
 alloc_faults_suite(void)
 {
 	Suite *s = suite_create("alloc_faults");
-	TCase *tc = tcase_create("parsers");
 
 	/* Thousands of runs each; the sanitizer build is several times slower. */
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, interposer_works);
-	tcase_add_test(tc, faults_rfc3161);
-	tcase_add_test(tc, faults_authenticode);
-	tcase_add_test(tc, faults_soap);
-	tcase_add_test(tc, faults_params);
-	tcase_add_test(tc, faults_filters);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "parsers", 600, interposer_works, faults_rfc3161, faults_authenticode,
+	    faults_soap, faults_params, faults_filters, NULL);
 	return s;
 }
 
@@ -773,13 +768,6 @@ quiet(void *ctx, const char *fmt, ...)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(alloc_faults_suite());
-	int failed;
-
 	xmlSetGenericErrorFunc(NULL, quiet);
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(alloc_faults_suite());
 }

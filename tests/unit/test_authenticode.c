@@ -14,6 +14,8 @@
 #include "authenticode.h"
 #include "tsa_limits.h"
 
+#include "testlib.h"
+
 #define MS_OID	"\x2b\x06\x01\x04\x01\x82\x37\x03\x02\x01"	/* 1.3.6.1.4.1.311.3.2.1 */
 #define DATA_OID "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01"		/* 1.2.840.113549.1.7.1 */
 #define SD_OID	"\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"		/* 1.2.840.113549.1.7.2 */
@@ -318,30 +320,15 @@ static Suite *
 authenticode_suite(void)
 {
 	Suite *s = suite_create("authenticode");
-	TCase *tc = tcase_create("parse");
 
-	tcase_add_test(tc, parse_client_forms);
-	tcase_add_test(tc, parse_attributes);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("refuse");
-	tcase_add_test(tc, refuse_requests);
-	tcase_add_test(tc, refuse_base64);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("encode");
-	tcase_add_test(tc, encode_answer);
-	tcase_add_test(tc, http_statuses);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "parse", 0, parse_client_forms, parse_attributes, NULL);
+	tl_tcase(s, "refuse", 0, refuse_requests, refuse_base64, NULL);
+	tl_tcase(s, "encode", 0, encode_answer, http_statuses, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(authenticode_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(authenticode_suite());
 }

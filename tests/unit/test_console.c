@@ -11,6 +11,8 @@
 
 #include "console.h"
 
+#include "testlib.h"
+
 static int
 parse(const char *s, struct form *f)
 {
@@ -159,27 +161,14 @@ static Suite *
 console_suite(void)
 {
 	Suite *s = suite_create("console");
-	TCase *tc = tcase_create("form");
 
-	tcase_add_test(tc, form_decodes);
-	tcase_add_test(tc, form_refusals);
-	tcase_add_test(tc, form_caps);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("csrf");
-	tcase_add_test(tc, csrf_round_trip);
-	tcase_add_test(tc, csrf_refusals);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "form", 0, form_decodes, form_refusals, form_caps, NULL);
+	tl_tcase(s, "csrf", 0, csrf_round_trip, csrf_refusals, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(console_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(console_suite());
 }

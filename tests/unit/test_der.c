@@ -16,6 +16,8 @@
 #include "der.h"
 #include "tsa_limits.h"
 
+#include "testlib.h"
+
 #define B(...)	((const unsigned char[]){ __VA_ARGS__ })
 #define N(...)	sizeof((const unsigned char[]){ __VA_ARGS__ })
 /* A byte list and its length, for der_check and der_tlv_len. */
@@ -536,61 +538,25 @@ static Suite *
 der_suite(void)
 {
 	Suite *s = suite_create("der");
-	TCase *tc = tcase_create("accept");
 
-	tcase_add_test(tc, accepts_openssl_queries);
-	tcase_add_test(tc, accepts_small_tlvs);
-	tcase_add_test(tc, accepts_long_lengths);
-	tcase_add_test(tc, accepts_oid_inner_0x80);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("refuse");
-	tcase_add_test(tc, refuses_indefinite_length);
-	tcase_add_test(tc, refuses_nonminimal_length);
-	tcase_add_test(tc, refuses_length_past_end);
-	tcase_add_test(tc, refuses_truncated_header);
-	tcase_add_test(tc, refuses_trailing_bytes);
-	tcase_add_test(tc, refuses_bad_boolean);
-	tcase_add_test(tc, refuses_nonminimal_integer);
-	tcase_add_test(tc, refuses_empty_integer);
-	tcase_add_test(tc, refuses_constructed_strings);
-	tcase_add_test(tc, refuses_bad_bit_string);
-	tcase_add_test(tc, refuses_null_with_content);
-	tcase_add_test(tc, refuses_bad_oid);
-	tcase_add_test(tc, refuses_depth_beyond_limit);
-	tcase_add_test(tc, refuses_high_tag_form_for_low_tag);
-	tcase_add_test(tc, refuses_generalized_time_trailing_zero);
-	tcase_add_test(tc, refuses_other_forms);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tlv_len");
-	tcase_add_test(tc, tlv_len_good);
-	tcase_add_test(tc, tlv_len_bad);
-	suite_add_tcase(s, tc);
-
+	tl_tcase(s, "accept", 0, accepts_openssl_queries, accepts_small_tlvs, accepts_long_lengths,
+	    accepts_oid_inner_0x80, NULL);
+	tl_tcase(s, "refuse", 0, refuses_indefinite_length, refuses_nonminimal_length,
+	    refuses_length_past_end, refuses_truncated_header, refuses_trailing_bytes,
+	    refuses_bad_boolean, refuses_nonminimal_integer, refuses_empty_integer,
+	    refuses_constructed_strings, refuses_bad_bit_string, refuses_null_with_content,
+	    refuses_bad_oid, refuses_depth_beyond_limit, refuses_high_tag_form_for_low_tag,
+	    refuses_generalized_time_trailing_zero, refuses_other_forms, NULL);
+	tl_tcase(s, "tlv_len", 0, tlv_len_good, tlv_len_bad, NULL);
 	/* Bugs found by these tests, fixed: kept as regressions. */
-	tc = tcase_create("writer");
-	tcase_add_test(tc, writer_oids_as_libtasn1);
-	tcase_add_test(tc, writer_refuses_bad_oids);
-	tcase_add_test(tc, writer_integers);
-	tcase_add_test(tc, writer_lengths_and_nesting);
-	tcase_add_test(tc, writer_set_of_order);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("regressions");
-	tcase_add_test(tc, generalized_time_comma_or_no_seconds);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "writer", 0, writer_oids_as_libtasn1, writer_refuses_bad_oids, writer_integers,
+	    writer_lengths_and_nesting, writer_set_of_order, NULL);
+	tl_tcase(s, "regressions", 0, generalized_time_comma_or_no_seconds, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(der_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(der_suite());
 }

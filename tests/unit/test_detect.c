@@ -9,6 +9,8 @@
 
 #include "detect.h"
 
+#include "testlib.h"
+
 static const unsigned char der[] = { 0x30, 0x29, 0x02, 0x01, 0x01 };
 static const unsigned char xml[] = "<?xml version=\"1.0\"?><soap:Envelope/>";
 static const unsigned char bom_xml[] = "\xef\xbb\xbf  <soap:Envelope/>";
@@ -82,19 +84,6 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("detect");
-	TCase *tc = tcase_create("detect");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_rfc3161_type);
-	tcase_add_test(tc, test_xml_types);
-	tcase_add_test(tc, test_octet_stream);
-	tcase_add_test(tc, test_unknown_types);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(tl_suite("detect", 0, test_rfc3161_type, test_xml_types, test_octet_stream,
+	    test_unknown_types, NULL));
 }

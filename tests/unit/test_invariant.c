@@ -12,6 +12,8 @@
 #include "invariant.h"
 #include "log.h"
 
+#include "testlib.h"
+
 START_TEST(test_holds)
 {
 	int x = 1;
@@ -57,17 +59,5 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("invariant");
-	TCase *tc = tcase_create("invariant");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_holds);
-	tcase_add_test(tc, test_broken_logs_and_aborts);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(tl_suite("invariant", 0, test_holds, test_broken_logs_and_aborts, NULL));
 }

@@ -15,6 +15,8 @@
 #include "metrics.h"
 #include "request.h"
 
+#include "testlib.h"
+
 static char *
 render(void)
 {
@@ -263,21 +265,6 @@ END_TEST
 int
 main(void)
 {
-	Suite *su = suite_create("metrics");
-	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_forked_sum);
-	tcase_add_test(tc, test_text_format);
-	tcase_add_test(tc, test_overflow_other);
-	tcase_add_test(tc, test_signer_last);
-	tcase_add_test(tc, test_uninitialised);
-	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(tl_suite("metrics", 60, test_forked_sum, test_text_format,
+	    test_overflow_other, test_signer_last, test_uninitialised, NULL));
 }

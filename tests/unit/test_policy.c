@@ -20,6 +20,8 @@
 #include "clock.h"
 #include "policy.h"
 
+#include "testlib.h"
+
 #define OWN_OID		"1.3.6.1.4.1.4146.99.1"
 #define OTHER_OID	"1.3.6.1.4.1.4146.99.2"
 
@@ -1036,50 +1038,21 @@ static Suite *
 policy_suite(void)
 {
 	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("filters");
 
-	tcase_add_test(tc, filters_known);
-	tcase_add_test(tc, filters_accept_documented_params);
-	tcase_add_test(tc, filters_refuse_unknown_keys);
-	tcase_add_test(tc, filters_refuse_bad_hashes);
-	tcase_add_test(tc, filters_refuse_bad_numbers);
-	tcase_add_test(tc, filters_refuse_bad_booleans);
-	tcase_add_test(tc, filters_refuse_bad_oids);
-	tcase_add_test(tc, filters_refuse_bad_values);
-	tcase_add_test(tc, filters_refuse_too_many_params);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("apply");
-	tcase_add_test(tc, apply_defaults);
-	tcase_add_test(tc, apply_hash_acceptance);
-	tcase_add_test(tc, apply_requested_policy);
-	tcase_add_test(tc, apply_extensions);
-	tcase_add_test(tc, apply_check_order);
-	tcase_add_test(tc, apply_options);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("select");
-	tcase_add_test(tc, select_by_protocol_and_policy);
-	tcase_add_test(tc, select_by_client);
-	tcase_add_test(tc, new_filters_params);
-	tcase_add_test(tc, apply_ip_allow);
-	tcase_add_test(tc, apply_client_auth);
-	tcase_add_test(tc, identify_by_certificate);
-	tcase_add_test(tc, apply_clock);
-	tcase_add_test(tc, apply_issue3_options);
-	tcase_add_test(tc, service_lookup_and_free);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "filters", 0, filters_known, filters_accept_documented_params,
+	    filters_refuse_unknown_keys, filters_refuse_bad_hashes, filters_refuse_bad_numbers,
+	    filters_refuse_bad_booleans, filters_refuse_bad_oids, filters_refuse_bad_values,
+	    filters_refuse_too_many_params, NULL);
+	tl_tcase(s, "apply", 0, apply_defaults, apply_hash_acceptance, apply_requested_policy,
+	    apply_extensions, apply_check_order, apply_options, NULL);
+	tl_tcase(s, "select", 0, select_by_protocol_and_policy, select_by_client,
+	    new_filters_params, apply_ip_allow, apply_client_auth, identify_by_certificate,
+	    apply_clock, apply_issue3_options, service_lookup_and_free, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(policy_suite());
 }

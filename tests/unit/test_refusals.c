@@ -11,6 +11,8 @@
 
 #include "refusals.h"
 
+#include "testlib.h"
+
 struct emitted {
 	int	 rows;
 	long	 total;
@@ -189,25 +191,14 @@ static Suite *
 refusals_suite(void)
 {
 	Suite *s = suite_create("refusals");
-	TCase *tc = tcase_create("aggregation");
 
-	tcase_add_test(tc, repeats_aggregated);
-	tcase_add_test(tc, flush_at_exit);
-	tcase_add_test(tc, many_requesters);
-	tcase_add_test(tc, table_full);
-	tcase_add_test(tc, kinds_apart);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "aggregation", 0, repeats_aggregated, flush_at_exit, many_requesters,
+	    table_full, kinds_apart, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(refusals_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(refusals_suite());
 }

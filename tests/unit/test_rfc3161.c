@@ -17,6 +17,8 @@
 #include "bytes.h"
 #include "rfc3161.h"
 
+#include "testlib.h"
+
 #define B(...)	((const unsigned char[]){ __VA_ARGS__ })
 #define N(...)	sizeof((const unsigned char[]){ __VA_ARGS__ })
 #define BYTES(...)	B(__VA_ARGS__), N(__VA_ARGS__)
@@ -661,49 +663,21 @@ static Suite *
 rfc3161_suite(void)
 {
 	Suite *s = suite_create("rfc3161");
-	TCase *tc = tcase_create("parse");
 
-	tcase_add_test(tc, parse_openssl_queries);
-	tcase_add_test(tc, parse_absent_params);
-	tcase_add_test(tc, parse_nonce_limits);
-	tcase_add_test(tc, parse_extensions);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("refuse");
-	tcase_add_test(tc, refuse_version);
-	tcase_add_test(tc, refuse_unknown_hash);
-	tcase_add_test(tc, refuse_hash_params);
-	tcase_add_test(tc, refuse_imprint_length);
-	tcase_add_test(tc, refuse_explicit_default);
-	tcase_add_test(tc, refuse_long_nonce);
-	tcase_add_test(tc, refuse_too_many_extensions);
-	tcase_add_test(tc, refuse_garbage);
-	tcase_add_test(tc, refuse_truncated_and_trailing);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("encode");
-	tcase_add_test(tc, encode_each_failinfo);
-	tcase_add_test(tc, encode_status_text);
-	tcase_add_test(tc, encode_granted);
-	suite_add_tcase(s, tc);
-
+	tl_tcase(s, "parse", 0, parse_openssl_queries, parse_absent_params, parse_nonce_limits,
+	    parse_extensions, NULL);
+	tl_tcase(s, "refuse", 0, refuse_version, refuse_unknown_hash, refuse_hash_params,
+	    refuse_imprint_length, refuse_explicit_default, refuse_long_nonce,
+	    refuse_too_many_extensions, refuse_garbage, refuse_truncated_and_trailing, NULL);
+	tl_tcase(s, "encode", 0, encode_each_failinfo, encode_status_text, encode_granted, NULL);
 	/* Bugs found by these tests, fixed: kept as regressions. */
-	tc = tcase_create("regressions");
-	tcase_add_test(tc, empty_extensions_refused);
-	tcase_add_test(tc, overlong_oid_refused);
-	tcase_add_test(tc, empty_sequence_is_bad_data_format);
-	suite_add_tcase(s, tc);
+	tl_tcase(s, "regressions", 0, empty_extensions_refused, overlong_oid_refused,
+	    empty_sequence_is_bad_data_format, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(rfc3161_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(rfc3161_suite());
 }

@@ -8,6 +8,8 @@
 
 #include "tst.h"
 
+#include "testlib.h"
+
 START_TEST(test_length_and_sign)
 {
 	unsigned char s[TSA_SERIAL_MAX];
@@ -61,18 +63,6 @@ END_TEST
 int
 main(void)
 {
-	Suite *su = suite_create("serial");
-	TCase *tc = tcase_create("serial");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_length_and_sign);
-	tcase_add_test(tc, test_bounds_refused);
-	tcase_add_test(tc, test_no_repeats);
-	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(tl_suite("serial", 0, test_length_and_sign, test_bounds_refused,
+	    test_no_repeats, NULL));
 }

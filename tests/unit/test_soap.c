@@ -40,6 +40,8 @@
 #include "token.h"
 #include "xmltoken.h"
 
+#include "testlib.h"
+
 #define FIXTURE		"tests/unit/fixtures/soap/si-tsa-token-2021.xml"
 #define TOKEN_LABEL	"tsa-soap-unit"
 #define SO_PIN		"11223344"
@@ -623,15 +625,13 @@ key_to_token(gnutls_x509_privkey_t key, const char *label, const char *id)
 static void
 setup_all(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	gnutls_x509_privkey_t root_k, ec_k, rsa_k;
 	gnutls_x509_crt_t root;
 	char cmd[1200], text[600];
 	glob_t gl;
 	int found;
 
-	snprintf(G.dir, sizeof(G.dir), "%s/tsa-test-soap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(G.dir) == NULL)
+	if (tl_tmpdir(G.dir, sizeof(G.dir), "soap") == -1)
 		die("mkdtemp");
 	root_k = genkey(GNUTLS_PK_ECDSA);
 	ec_k = genkey(GNUTLS_PK_ECDSA);
@@ -689,13 +689,9 @@ keys_done:
 static void
 teardown_all(void)
 {
-	char cmd[400];
-
-	if (G.dir[0] != '\0' && G.token_ready) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", G.dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", G.dir);
-	} else if (G.dir[0] != '\0')
+	if (G.dir[0] != '\0' && G.token_ready)
+		tl_tmpdir_remove(G.dir);
+	else if (G.dir[0] != '\0')
 		fprintf(stderr, "test_soap: kept %s for its setup.log\n", G.dir);
 	free(G.root);
 	free(G.ec);
@@ -1022,11 +1018,9 @@ static Suite *
 soap_suite(void)
 {
 	Suite *s = suite_create("soap");
-	TCase *tc = tcase_create("parse");
+	TCase *tc;
 
-	tcase_add_test(tc, parse_compact);
-	tcase_add_test(tc, parse_indented);
-	tcase_add_test(tc, parse_sha2);
+	tc = tl_tcase(s, "parse", 0, parse_compact, parse_indented, parse_sha2, NULL);
 	tcase_add_loop_test(tc, parse_refusals, 0, (int)(sizeof(bads) / sizeof(bads[0])));
 	tcase_add_test(tc, parse_limits);
 	tcase_add_test(tc, schema_embedded_is_current);
@@ -1034,33 +1028,23 @@ soap_suite(void)
 	tcase_add_test(tc, base64_strict);
 	tcase_add_test(tc, sniff);
 	tcase_add_test(tc, fixture_verifies);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("token");
+	tc = tl_tcase(s, "token", 60, token_rsa_sha256, token_rsa_sha1_legacy, token_ecdsa,
+	    token_without_echo, NULL);
 	tcase_add_checked_fixture(tc, token_setup, token_teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, token_rsa_sha256);
-	tcase_add_test(tc, token_rsa_sha1_legacy);
-	tcase_add_test(tc, token_ecdsa);
-	tcase_add_test(tc, token_without_echo);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	setup_all();
 	if (!G.token_ready)
 		fprintf(stderr, "test_soap: no SoftHSM2 token, the token tests will fail: %s\n",
 		    G.why);
-	sr = srunner_create(soap_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(soap_suite());
 	teardown_all();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

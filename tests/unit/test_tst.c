@@ -36,6 +36,8 @@
 #include "signer.h"
 #include "tst.h"
 
+#include "testlib.h"
+
 #define B(...)	((const unsigned char[]){ __VA_ARGS__ })
 #define N(...)	sizeof((const unsigned char[]){ __VA_ARGS__ })
 #define BYTES(...)	B(__VA_ARGS__), N(__VA_ARGS__)
@@ -251,7 +253,6 @@ key_to_token(gnutls_x509_privkey_t key, const char *label, const char *id)
 static void
 setup_all(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	gnutls_x509_privkey_t root_k, inter_k, ec_k, rsa_k, other_k;
 	gnutls_x509_crt_t root, inter, c;
 	time_t now = time(NULL), day = 86400, year = 365 * day;
@@ -260,8 +261,7 @@ setup_all(void)
 	int found;
 
 	G.now = now;
-	snprintf(G.dir, sizeof(G.dir), "%s/tsa-test-tst.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(G.dir) == NULL)
+	if (tl_tmpdir(G.dir, sizeof(G.dir), "tst") == -1)
 		die("mkdtemp");
 
 	/* The PKI. */
@@ -353,15 +353,10 @@ keys_done:
 static void
 teardown_all(void)
 {
-	char cmd[400];
-
 	if (G.dir[0] != '\0' && !G.token_ready && G.module[0] != '\0')
 		fprintf(stderr, "test_tst: kept %s for its setup.log\n", G.dir);
-	else if (G.dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", G.dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", G.dir);
-	}
+	else if (G.dir[0] != '\0')
+		tl_tmpdir_remove(G.dir);
 	free(G.root); free(G.inter); free(G.chain); free(G.ec); free(G.rsa);
 	free(G.noncrit); free(G.extra); free(G.server); free(G.noeku); free(G.expired);
 	free(G.future);
@@ -1639,58 +1634,31 @@ static Suite *
 tst_suite(void)
 {
 	Suite *s = suite_create("tst");
-	TCase *tc = tcase_create("tstinfo");
+	TCase *tc;
 
-	tcase_add_test(tc, gentime_known_answers);
-	tcase_add_test(tc, gentime_refusals);
-	tcase_add_test(tc, tstinfo_known_answer);
-	tcase_add_test(tc, tstinfo_qualified_extension);
-	tcase_add_test(tc, tstinfo_variants);
-	tcase_add_test(tc, tstinfo_refusals);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("check_cert");
-	tcase_add_test(tc, check_cert_eku);
-	tcase_add_test(tc, check_cert_validity);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("token");
+	tl_tcase(s, "tstinfo", 0, gentime_known_answers, gentime_refusals, tstinfo_known_answer,
+	    tstinfo_qualified_extension, tstinfo_variants, tstinfo_refusals, NULL);
+	tl_tcase(s, "check_cert", 0, check_cert_eku, check_cert_validity, NULL);
+	tc = tl_tcase(s, "token", 30, cms_ec_default_profile, cms_rsa_pkcs1_and_pss,
+	    cms_sha384_signer, cms_ess_versions, cms_ess_cache_in_turn, cms_signing_time,
+	    cms_certificates, signer_load_good, signer_load_refusals, NULL);
 	tcase_add_checked_fixture(tc, token_setup, token_teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, cms_ec_default_profile);
-	tcase_add_test(tc, cms_rsa_pkcs1_and_pss);
-	tcase_add_test(tc, cms_sha384_signer);
-	tcase_add_test(tc, cms_ess_versions);
-	tcase_add_test(tc, cms_ess_cache_in_turn);
-	tcase_add_test(tc, cms_signing_time);
-	tcase_add_test(tc, cms_certificates);
-	tcase_add_test(tc, signer_load_good);
-	tcase_add_test(tc, signer_load_refusals);
-	suite_add_tcase(s, tc);
-
 	/* Bugs found by these tests, fixed: kept as regressions. */
-	tc = tcase_create("regressions");
+	tc = tl_tcase(s, "regressions", 30, cms_ess_v2_sha384, NULL);
 	tcase_add_checked_fixture(tc, token_setup, token_teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, cms_ess_v2_sha384);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	setup_all();
 	if (!G.token_ready)
 		fprintf(stderr, "test_tst: no SoftHSM2 token, the token tests will fail: %s\n",
 		    G.why);
-	sr = srunner_create(tst_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tl_run(tst_suite());
 	teardown_all();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -17,6 +17,8 @@
 #include "tsa_limits.h"
 #include "verify.h"
 
+#include "testlib.h"
+
 static char *
 fixture_path(const char *name)
 {
@@ -470,43 +472,19 @@ static Suite *
 verify_suite(void)
 {
 	Suite *s = suite_create("verify");
-	TCase *ok = tcase_create("accepted"), *bad = tcase_create("refused");
-	TCase *out = tcase_create("summary");
 
-	tcase_add_test(ok, rsa_response_with_ca_and_data);
-	tcase_add_test(ok, ess_v1_response);
-	tcase_add_test(ok, ecdsa_responses);
-	tcase_add_test(ok, bare_tokens);
-	tcase_add_test(ok, rsassa_pss);
-	tcase_add_test(ok, subject_key_identifier);
-	tcase_add_test(ok, without_ca_chain_not_checked);
-	tcase_add_test(ok, token_without_certificates);
-	tcase_add_test(ok, chain_checked_at_gentime);
-	tcase_add_test(bad, wrong_ca);
-	tcase_add_test(bad, tampered_tstinfo);
-	tcase_add_test(bad, tampered_signature);
-	tcase_add_test(bad, pss_salt_is_enforced);
-	tcase_add_test(bad, eku_not_critical);
-	tcase_add_test(bad, signer_expired_at_gentime);
-	tcase_add_test(bad, data_right_and_wrong);
-	tcase_add_test(bad, rejection_response);
-	tcase_add_test(bad, not_a_tstinfo);
-	tcase_add_test(bad, strict_der);
-	tcase_add_test(out, summary);
-	suite_add_tcase(s, ok);
-	suite_add_tcase(s, bad);
-	suite_add_tcase(s, out);
+	tl_tcase(s, "accepted", 0, rsa_response_with_ca_and_data, ess_v1_response, ecdsa_responses,
+	    bare_tokens, rsassa_pss, subject_key_identifier, without_ca_chain_not_checked,
+	    token_without_certificates, chain_checked_at_gentime, NULL);
+	tl_tcase(s, "refused", 0, wrong_ca, tampered_tstinfo, tampered_signature,
+	    pss_salt_is_enforced, eku_not_critical, signer_expired_at_gentime, data_right_and_wrong,
+	    rejection_response, not_a_tstinfo, strict_der, NULL);
+	tl_tcase(s, "summary", 0, summary, NULL);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(verify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(verify_suite());
 }

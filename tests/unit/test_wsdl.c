@@ -15,6 +15,8 @@
 #include "bytes.h"
 #include "wsdl.h"
 
+#include "testlib.h"
+
 static char url[TSA_MAX_URL + 1];
 
 static int
@@ -214,32 +216,9 @@ START_TEST(documents)
 }
 END_TEST
 
-static Suite *
-wsdl_suite(void)
-{
-	Suite *s = suite_create("wsdl");
-	TCase *tc = tcase_create("wsdl");
-
-	tcase_add_test(tc, wsdl_embedded_is_current);
-	tcase_add_test(tc, queries);
-	tcase_add_test(tc, urls);
-	tcase_add_test(tc, path_info);
-	tcase_add_test(tc, server_name_only);
-	tcase_add_test(tc, hostile_origins);
-	tcase_add_test(tc, configured_urls);
-	tcase_add_test(tc, documents);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner *sr = srunner_create(wsdl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(tl_suite("wsdl", 0, wsdl_embedded_is_current, queries, urls, path_info,
+	    server_name_only, hostile_origins, configured_urls, documents, NULL));
 }

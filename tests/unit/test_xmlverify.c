@@ -15,6 +15,8 @@
 #include "bytes.h"
 #include "xmlverify.h"
 
+#include "testlib.h"
+
 #define FIXTURE	"tests/unit/fixtures/soap/si-tsa-token-2021.xml"
 
 static char *token;
@@ -233,29 +235,17 @@ static Suite *
 xmlverify_suite(void)
 {
 	Suite *s = suite_create("xmlverify");
-	TCase *tc = tcase_create("xmlverify");
+	TCase *tc;
 
+	tc = tl_tcase(s, "xmlverify", 0, real_token_verifies, chain_with_ca, tampered_digest_value,
+	    tampered_creation_time, tampered_nonce, tampered_signature_value, moved_elements,
+	    hostile_documents, NULL);
 	tcase_add_checked_fixture(tc, load, unload);
-	tcase_add_test(tc, real_token_verifies);
-	tcase_add_test(tc, chain_with_ca);
-	tcase_add_test(tc, tampered_digest_value);
-	tcase_add_test(tc, tampered_creation_time);
-	tcase_add_test(tc, tampered_nonce);
-	tcase_add_test(tc, tampered_signature_value);
-	tcase_add_test(tc, moved_elements);
-	tcase_add_test(tc, hostile_documents);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(xmlverify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(xmlverify_suite());
 }
