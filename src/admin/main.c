@@ -8,7 +8,10 @@
  * tsa.conf: admin_listen (the socket, else --listen), admin_database (the conninfo, else
  * database).  One process serves one request at a time: the console is for a few people,
  * and every state it has (administrators, the CSRF key, the configuration) is in PostgreSQL,
- * so more processes or machines may serve it side by side.
+ * so more processes or machines may serve it side by side.  It takes a request only once it
+ * has arrived whole (src/fcgi/gate.c: poll-driven, a deadline of TSA_FCGI_REQUEST_DEADLINE
+ * from accept): one process rather than a pool, since a peer that connects and stalls holds
+ * only a slot of the gate, never the process, so the console keeps serving meanwhile.
  *
  * Who may use it (every request, before anything is read from the database but the
  * administrators): HTTPS=on, SSL_CLIENT_VERIFY=SUCCESS and SSL_CLIENT_CERT a certificate
@@ -31,6 +34,7 @@
 #include "bytes.h"
 #include "conf.h"
 #include "console.h"
+#include "gate.h"
 #include "log.h"
 #include "policy.h"
 #include "request.h"
@@ -351,6 +355,7 @@ main(int argc, char **argv)
 {
 	struct tsa_conf conf;
 	const char *conf_arg = NULL, *listen_arg = NULL, *conninfo, *spec;
+	static struct fcgi_gate gate;
 	FCGX_Request fr;
 	struct sigaction sa;
 	PGconn *db = NULL;
@@ -391,20 +396,34 @@ main(int argc, char **argv)
 	if (FCGX_Init() != 0 || (fd = open_listener(spec)) < 0)
 		return 71;
 	FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	if (gate_init(&gate, fd) == -1)
+		return 71;
 	log_msg(LOG_INFO, "serving the console on %s", spec);
-	while (!stopping) {
+	/* Stopping: nothing more is accepted; the requests the gate holds are still served. */
+	while (!stopping || gate_pending(&gate) > 0) {
 		struct console_resp rs;
+		long deadline;
+		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline);
 
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping)
-				break;
+		if (c < 0)
+			continue;
+		if (!whole) {
+			/* Past TSA_FCGI_PEEK: larger than any form of the console (CONSOLE_MAX_BODY). */
+			log_msg(LOG_WARNING, "closed a FastCGI connection: request larger than %d "
+			    "bytes", TSA_FCGI_PEEK);
+			close(c);
 			continue;
 		}
+		fr.ipcFd = c;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0)
+			continue;	/* not a FastCGI request: libfcgi closed it */
 		handle(&fr, &db, conninfo, &rs);
 		write_response(&fr, &rs);
 		free(rs.body);
 		FCGX_Finish_r(&fr);
 	}
+	gate_close(&gate);
 	FCGX_Free(&fr, 1);
 	PQfinish(db);
 	conf_free(&conf);
