@@ -118,7 +118,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard include/*.h) $(FLAGS_STAMP) |
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a
