@@ -374,6 +374,11 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("tsa-admin");
+	/* It holds the database conninfo and, per request, the CSRF key: no core dumps. */
+	if (conf_protect_process(err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 71;
+	}
 	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		return 78;

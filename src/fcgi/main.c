@@ -406,6 +406,12 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
+	/* Before tsa.conf is read: the supervisor and every worker it forks (which inherit both
+	 * settings) hold secrets, the conninfo and the PIN, so none of them may dump core. */
+	if (conf_protect_process(err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 71;
+	}
 	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		return 78;
