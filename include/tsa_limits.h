@@ -52,8 +52,11 @@
 #define TSA_FCGI_PENDING	32
 /* Bytes of a connection's queue looked at (MSG_PEEK) to see whether its request is whole: a
  * timestamp request with its params is a few KB, a console form at most 16 KiB plus params.
- * A larger one is handed to libfcgi at this size and read under the deadline's timer. */
-#define TSA_FCGI_PEEK		65536
+ * A larger one is handed to libfcgi at this size and read under the deadline's timer.  At
+ * most what any sender can queue before it must wait for us: a unix socket is writable again
+ * only below a quarter of its send buffer, so a select()-driven sender (libfcgi's cgi-fcgi)
+ * stops at about 50 KB; 32 KiB stays below that. */
+#define TSA_FCGI_PEEK		32768
 /* One line of tsa.conf. */
 #define TSA_MAX_CONF_LINE	4096
 /* genTime fractional digits (accuracy filter): 0 to 6, microseconds being the clock's grain. */
