@@ -165,18 +165,20 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		if (r == -1)
 			drop(g, i);
 	}
-	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN)) {
-		while (g->n < TSA_FCGI_PENDING &&
-		    (fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-			g->c[g->n].fd = fd;
-			g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
-			/* Most requests are whole already: no second poll for them. */
-			if ((r = look(g, g->n++, 0, whole)) == 1)
-				return hand_over(g, g->n - 1, deadline_ms);
-			if (r == -1)
-				drop(g, g->n - 1);
-		}
-		/* EAGAIN: none left, or another worker took it. */
+	/*
+	 * One connection per call: the other workers poll the same socket, and a connection this
+	 * process holds is served by it alone, so a burst of connections is left to be spread.
+	 * EAGAIN: another worker took it.
+	 */
+	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
+	    (fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		g->c[g->n].fd = fd;
+		g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
+		/* Most requests are whole already: no second poll for them. */
+		if ((r = look(g, g->n++, 0, whole)) == 1)
+			return hand_over(g, g->n - 1, deadline_ms);
+		if (r == -1)
+			drop(g, g->n - 1);
 	}
 	return -1;
 }
