@@ -79,8 +79,13 @@ open_listener(const char *spec)
 	if (strncmp(spec, "unix:", 5) == 0) {
 		spec += 5;
 		unlink(spec);
-		/* The web server's user connects: the socket is rw for all; guard the directory. */
-		old = umask(0);
+		/*
+		 * rw for the owner and the group only (0660), the web server's group being the
+		 * socket directory's (setgid) or the socket's own (systemd's SocketGroup): the
+		 * FastCGI params are trusted, so only the web server may connect.  Set by the
+		 * umask around bind() (in FCGX_OpenSocket): the socket never exists wider.
+		 */
+		old = umask(0117);
 		fd = FCGX_OpenSocket(spec, 1024);
 		umask(old);
 	} else

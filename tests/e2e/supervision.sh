@@ -307,6 +307,19 @@ supervision_no_core_dumps() {
     done
 }
 
+# ---- the FastCGI sockets' mode ------------------------------------------------------------------
+# tsa.sock and admin.sock are created 0660 (the umask around bind): only their owner and group
+# (the web server's) may connect, since the FastCGI params are trusted.
+supervision_socket_modes() {
+    local s m
+    for s in "$TSA_VAR/run/tsa.sock" "$TSA_VAR/run/admin.sock"; do
+        [[ -S $s ]] || bad "no socket $s"
+        m=$(stat -c %a "$s")
+        echo "${s##*/}: $m"
+        [[ $m == 660 ]] || bad "${s##*/} has mode $m, not 660"
+    done
+}
+
 cases_supervision() {
     run_case supervision/roles supervision_roles
     run_case supervision/kill-idle supervision_kill_idle
@@ -315,4 +328,5 @@ cases_supervision() {
     run_case supervision/systemd supervision_systemd
     run_case supervision/softhsm supervision_softhsm
     run_case supervision/no-core-dumps supervision_no_core_dumps
+    run_case supervision/socket-modes supervision_socket_modes
 }
