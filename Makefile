@@ -50,7 +50,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
-            src/fcgi/refusals.c
+            src/fcgi/refusals.c src/fcgi/gate.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
@@ -125,7 +125,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/testlib.h $(wildcard include/
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

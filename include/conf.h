@@ -32,9 +32,19 @@ const char	*conf_path(const char *arg);
 int		 conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen);
 /* Sets the pkcs11_env variables in this process's environment. */
 void		 conf_apply_env(const struct tsa_conf *conf);
-/* Reads the PIN (from pin_file or pin_env) into buf, NUL-terminated. Returns 0 or -1. */
+/*
+ * Reads the PIN (from pin_file or pin_env) into buf, NUL-terminated. Returns 0 or -1.  A
+ * pin_file must be a regular file (not a symbolic link: O_NOFOLLOW) that group and others
+ * cannot use (mode 0600 or 0400); it is read with read(2) into buf only.
+ */
 int		 conf_read_pin(const struct tsa_conf *conf, char *buf, size_t buflen,
 		    char *err, size_t errlen);
+/*
+ * For a process that holds secrets (the PIN, tsa.conf's conninfo): no core file
+ * (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0: no core dump, no ptrace or
+ * /proc/PID/mem by the same user).  Inherited by fork().  Returns 0, or -1 with err.
+ */
+int		 conf_protect_process(char *err, size_t errlen);
 void		 conf_free(struct tsa_conf *conf);
 
 #endif

@@ -39,8 +39,24 @@
 #define TSA_MAX_PEM		(256 * 1024)
 /* A token or response the verifier reads from a file. */
 #define TSA_MAX_TOKEN_FILE	(1024 * 1024)
-/* Seconds a worker waits on a web server that connected but does not send its request. */
-#define TSA_FCGI_READ_TIMEOUT	10
+/* Seconds from accepting a FastCGI connection to having its whole request (params and body),
+ * in tsa-fcgi and tsa-admin; then the connection is closed.  The web servers read a request
+ * whole before they connect (nginx, lighttpd; Apache with mod_buffer, as deploy/ sets it), so
+ * it arrives in milliseconds; 10 s leaves room for a 1 MiB body sent to a backend across a
+ * slow link.  A whole-request bound, not a per-read one: a byte every few seconds cannot
+ * stretch it. */
+#define TSA_FCGI_REQUEST_DEADLINE	10
+/* Connections one process holds while their requests arrive (src/fcgi/gate.c): a process
+ * serves any whole request among them, so a few that stall cost only their slots; past 32 it
+ * stops accepting and leaves new connections to the other workers and the listen backlog. */
+#define TSA_FCGI_PENDING	32
+/* Bytes of a connection's queue looked at (MSG_PEEK) to see whether its request is whole: a
+ * timestamp request with its params is a few KB, a console form at most 16 KiB plus params.
+ * A larger one is handed to libfcgi at this size and read under the deadline's timer.  At
+ * most what any sender can queue before it must wait for us: a unix socket is writable again
+ * only below a quarter of its send buffer, so a select()-driven sender (libfcgi's cgi-fcgi)
+ * stops at about 50 KB; 32 KiB stays below that. */
+#define TSA_FCGI_PEEK		32768
 /* One line of tsa.conf. */
 #define TSA_MAX_CONF_LINE	4096
 /* One line of the log: a refusal's line is under 400 bytes; a longer message is cut, "...". */

@@ -8,7 +8,10 @@
  * tsa.conf: admin_listen (the socket, else --listen), admin_database (the conninfo, else
  * database).  One process serves one request at a time: the console is for a few people,
  * and every state it has (administrators, the CSRF key, the configuration) is in PostgreSQL,
- * so more processes or machines may serve it side by side.
+ * so more processes or machines may serve it side by side.  It takes a request only once it
+ * has arrived whole (src/fcgi/gate.c: poll-driven, a deadline of TSA_FCGI_REQUEST_DEADLINE
+ * from accept): one process rather than a pool, since a peer that connects and stalls holds
+ * only a slot of the gate, never the process, so the console keeps serving meanwhile.
  *
  * Who may use it (every request, before anything is read from the database but the
  * administrators): HTTPS=on, SSL_CLIENT_VERIFY=SUCCESS and SSL_CLIENT_CERT a certificate
@@ -31,6 +34,7 @@
 #include "bytes.h"
 #include "conf.h"
 #include "console.h"
+#include "gate.h"
 #include "log.h"
 #include "policy.h"
 #include "request.h"
@@ -55,8 +59,13 @@ open_listener(const char *spec)
 	if (strncmp(spec, "unix:", 5) == 0) {
 		spec += 5;
 		unlink(spec);
-		/* The web server's user connects: the socket is rw for all; guard the directory. */
-		old = umask(0);
+		/*
+		 * rw for the owner and the group only (0660), the web server's group being the
+		 * socket directory's (setgid) or the socket's own (systemd's SocketGroup): the
+		 * FastCGI params are trusted, so only the web server may connect.  Set by the
+		 * umask around bind() (in FCGX_OpenSocket): the socket never exists wider.
+		 */
+		old = umask(0117);
 		fd = FCGX_OpenSocket(spec, 64);
 		umask(old);
 	} else
@@ -351,6 +360,7 @@ main(int argc, char **argv)
 {
 	struct tsa_conf conf;
 	const char *conf_arg = NULL, *listen_arg = NULL, *conninfo, *spec;
+	static struct fcgi_gate gate;
 	FCGX_Request fr;
 	struct sigaction sa;
 	PGconn *db = NULL;
@@ -369,6 +379,11 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("tsa-admin");
+	/* It holds the database conninfo and, per request, the CSRF key: no core dumps. */
+	if (conf_protect_process(err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 71;
+	}
 	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		return 78;
@@ -391,20 +406,34 @@ main(int argc, char **argv)
 	if (FCGX_Init() != 0 || (fd = open_listener(spec)) < 0)
 		return 71;
 	FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	if (gate_init(&gate, fd) == -1)
+		return 71;
 	log_msg(LOG_INFO, "serving the console on %s", spec);
-	while (!stopping) {
+	/* Stopping: nothing more is accepted; the requests the gate holds are still served. */
+	while (!stopping || gate_pending(&gate) > 0) {
 		struct console_resp rs;
+		long deadline;
+		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline);
 
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping)
-				break;
+		if (c < 0)
+			continue;
+		if (!whole) {
+			/* Past TSA_FCGI_PEEK: larger than any form of the console (CONSOLE_MAX_BODY). */
+			log_msg(LOG_WARNING, "closed a FastCGI connection: request larger than %d "
+			    "bytes", TSA_FCGI_PEEK);
+			close(c);
 			continue;
 		}
+		fr.ipcFd = c;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0)
+			continue;	/* not a FastCGI request: libfcgi closed it */
 		handle(&fr, &db, conninfo, &rs);
 		write_response(&fr, &rs);
 		free(rs.body);
 		FCGX_Finish_r(&fr);
 	}
+	gate_close(&gate);
 	FCGX_Free(&fr, 1);
 	PQfinish(db);
 	conf_free(&conf);

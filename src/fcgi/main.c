@@ -13,10 +13,6 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +24,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "gate.h"
 #include "handler.h"
 #include "log.h"
 #include "metrics.h"
@@ -82,8 +79,13 @@ open_listener(const char *spec)
 	if (strncmp(spec, "unix:", 5) == 0) {
 		spec += 5;
 		unlink(spec);
-		/* The web server's user connects: the socket is rw for all; guard the directory. */
-		old = umask(0);
+		/*
+		 * rw for the owner and the group only (0660), the web server's group being the
+		 * socket directory's (setgid) or the socket's own (systemd's SocketGroup): the
+		 * FastCGI params are trusted, so only the web server may connect.  Set by the
+		 * umask around bind() (in FCGX_OpenSocket): the socket never exists wider.
+		 */
+		old = umask(0117);
 		fd = FCGX_OpenSocket(spec, 1024);
 		umask(old);
 	} else
@@ -132,45 +134,33 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 }
 
 /*
- * Waits for the web server's next connection while following configuration changes (an idle
- * worker reloads on a notification within the second, so the last good configuration is
- * always the one it keeps) and writing the aggregated refusals when they are due.  The accept is ours (non-blocking, so that a worker that loses the
- * race to a connection goes back to waiting instead of blocking in accept() deaf to changes);
- * libfcgi then reads the request from the connection we hand it (FCGX_Request.ipcFd, with
- * keepConnection set so that FCGX_Accept_r does not close it first).  Returns the connection,
- * or -1 when the worker is to stop.
+ * Waits for the web server's next whole request while following configuration changes (an
+ * idle worker reloads on a notification within the second, so the last good configuration is
+ * always the one it keeps) and writing the aggregated refusals when they are due.  Connections are accepted and held by the gate (gate.c) until
+ * their request is whole, so a peer that stalls never holds the worker; libfcgi then reads
+ * the request from the connection we hand it (FCGX_Request.ipcFd, with keepConnection set so
+ * that FCGX_Accept_r does not close it first).  A worker that is stopping, or draining before
+ * it recycles itself, accepts nothing more but still serves the requests the gate holds.
+ * Returns the connection, or -1 when the worker is to end.
  */
 static int
-wait_connection(int listen_fd, struct worker *w, long keepalive)
+wait_connection(struct fcgi_gate *g, struct worker *w, long keepalive, int draining,
+    int *whole, long *deadline_ms)
 {
-	static const struct timeval slow_peer = { TSA_FCGI_READ_TIMEOUT, 0 };
-
 	long due = worker_tick(w);
+	int fd;
 
-	while (!stopping) {
-		struct pollfd pf[2] = { { listen_fd, POLLIN, 0 }, { -1, POLLIN, 0 } };
-		int rc, fd;
-
-		pf[1].fd = w->db.conn != NULL ? PQsocket(w->db.conn) : -1;
+	while ((!stopping && !draining) || gate_pending(g) > 0) {
 		/* Awake by the time aggregated refusals are due (refusals.h), else each second. */
-		rc = poll(pf, pf[1].fd >= 0 ? 2 : 1, due >= 0 && due < 1000 ? (int)due + 1 : 1000);
-		if (rc < 0 && errno != EINTR) {
-			log_msg(LOG_ERR, "poll: %s", strerror(errno));
-			return -1;
-		}
+		fd = gate_next(g, w->db.conn != NULL ? PQsocket(w->db.conn) : -1,
+		    due >= 0 && due < 1000 ? (int)due + 1 : 1000, !stopping && !draining, whole,
+		    deadline_ms);
 		(void)worker_refresh(w);
 		due = worker_tick(w);
-		if (rc <= 0 || (pf[0].revents & POLLIN) == 0) {
-			/* Idle: keep the PKCS#11 sessions alive (signer.c). */
-			signer_keepalive(time(NULL), keepalive);
-			continue;
-		}
-		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-			/* A web server that connects and says nothing must not hold the worker. */
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slow_peer, sizeof(slow_peer));
+		if (fd >= 0)
 			return fd;
-		}
-		/* EAGAIN: another worker took it. */
+		/* Idle: keep the PKCS#11 sessions alive (signer.c). */
+		signer_keepalive(time(NULL), keepalive);
 	}
 	return -1;
 }
@@ -178,11 +168,13 @@ wait_connection(int listen_fd, struct worker *w, long keepalive)
 static int
 worker_main(int listen_fd, const struct tsa_conf *conf)
 {
+	static struct fcgi_gate gate;
 	struct worker w;
 	FCGX_Request fr;
 	unsigned char *buf;
 	char err[512];
 	long served = 0;
+	int draining = 0;
 	sigset_t none, term;
 
 	set_handler(SIGTERM, on_stop);
@@ -208,33 +200,44 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	if ((buf = malloc(conf->max_body + 1)) == NULL)
 		return 70;
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) == -1) {
-		log_msg(LOG_ERR, "listening socket: %s", strerror(errno));
+	if (gate_init(&gate, listen_fd) == -1)
 		return 70;
-	}
-	while (!stopping) {
+	for (;;) {
 		struct http_request hr;
 		struct http_response resp;
 		const char *ops;
-		int fd = wait_connection(listen_fd, &w, conf->pkcs11_keepalive);
+		long deadline;
+		int whole, fd = wait_connection(&gate, &w, conf->pkcs11_keepalive, draining,
+		    &whole, &deadline);
 
 		if (fd < 0)
 			break;
 		/*
-		 * From the connection to the answer SIGTERM waits: a read interrupted by it would
-		 * cut the request body short, so the request in flight is read to the end, signed,
-		 * recorded and answered first; then the loop sees `stopping`.  A peer that stops
-		 * sending is bounded by the read timeout (TSA_FCGI_READ_TIMEOUT), and the
-		 * supervisor's 10 s, not by the signal.
+		 * From the whole request to the answer SIGTERM waits: the request in flight is
+		 * read, signed, recorded and answered first; then the loop sees `stopping`.  A
+		 * request larger than the gate looks at (TSA_FCGI_PEEK) is read under the deadline
+		 * timer: a peer that stops sending is cut off TSA_FCGI_REQUEST_DEADLINE after its
+		 * accept, and the supervisor's 10 s, not the signal, bound the rest.
 		 */
 		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (!whole)
+			deadline_arm(fd, deadline);
 		fr.ipcFd = fd;
 		fr.keepConnection = 1;
 		if (FCGX_Accept_r(&fr) < 0) {
+			if (!whole)
+				(void)deadline_disarm();
 			sigprocmask(SIG_UNBLOCK, &term, NULL);
 			continue;	/* not a FastCGI request: libfcgi closed it */
 		}
 		read_request(&fr, buf, conf->max_body, &hr);
+		if (!whole && deadline_disarm()) {
+			log_msg(LOG_WARNING, "closed a FastCGI connection whose request was not "
+			    "whole within %d s", TSA_FCGI_REQUEST_DEADLINE);
+			FCGX_Free(&fr, 1);
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
+			continue;
+		}
 		if ((ops = FCGX_GetParam("TSA_OPS", fr.envp)) != NULL && *ops != '\0')
 			ops_handle(&w, ops, hr.method, &resp);
 		else
@@ -243,11 +246,12 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		free(resp.body);
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
-		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
+		if (!draining && conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_msg(LOG_INFO, "recycling after %ld requests", served);
-			break;
+			draining = 1;
 		}
 	}
+	gate_close(&gate);
 	FCGX_Free(&fr, 1);
 	free(buf);
 	worker_free(&w);
@@ -414,6 +418,12 @@ main(int argc, char **argv)
 			return clock_status();
 		else
 			usage();
+	}
+	/* Before tsa.conf is read: the supervisor and every worker it forks (which inherit both
+	 * settings) hold secrets, the conninfo and the PIN, so none of them may dump core. */
+	if (conf_protect_process(err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 71;
 	}
 	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);

@@ -13,6 +13,7 @@
  * (signer_keepalive, from the worker's idle loop) so that an idle session is neither timed out
  * by the token nor found dead by the next client.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,14 @@
 
 /*
  * The PIN stays in locked memory for the life of the process: a token that drops its session
- * (reported in the field with network HSMs; PKCS#11 v2.40 5.6, CKR_SESSION_HANDLE_INVALID) needs it again to log back in.  It is
- * wiped in pkcs11_teardown() and never logged.
+ * (reported in the field with network HSMs; PKCS#11 v2.40 5.6, CKR_SESSION_HANDLE_INVALID) needs it again to log back in.  Its
+ * buffer is a page of its own (pin_page), mlock'ed (never swapped) and MADV_DONTDUMP (never in
+ * a core dump, should one be made despite conf_protect_process), the PIN read into it by
+ * read(2) only (conf_read_pin); it is wiped in pkcs11_teardown() and never logged.
  */
-static char pin[256];
+#define PIN_MAX	256
+static char *pin;
+static size_t pin_page;
 static int pin_set;
 /* The token refused the PIN once: never offer it again (each try walks towards lockout). */
 static int pin_refused;
@@ -93,7 +98,7 @@ static int
 pin_callback(void *userdata, int attempt, const char *token_url, const char *token_label,
     unsigned int flags, char *buf, size_t buflen)
 {
-	size_t n = strlen(pin);
+	size_t n = pin_set ? strlen(pin) : 0;
 
 	(void)userdata; (void)token_url; (void)flags;
 	/* Never retry a wrong PIN: that would walk the token towards its lockout. */
@@ -105,6 +110,32 @@ pin_callback(void *userdata, int attempt, const char *token_url, const char *tok
 		return -1;
 	}
 	memcpy(buf, pin, n + 1);
+	return 0;
+}
+
+/* The PIN's page: mapped, locked and kept out of core dumps before anything is read into it. */
+static int
+pin_buffer(char *err, size_t errlen)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (pin != NULL)
+		return 0;
+	pin_page = ps > PIN_MAX ? (size_t)ps : PIN_MAX;
+	pin = mmap(NULL, pin_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pin == MAP_FAILED) {
+		pin = NULL;
+		snprintf(err, errlen, "PIN buffer: %s", strerror(errno));
+		return -1;
+	}
+	if (madvise(pin, pin_page, MADV_DONTDUMP) == -1) {
+		snprintf(err, errlen, "PIN buffer: madvise(MADV_DONTDUMP): %s", strerror(errno));
+		return -1;
+	}
+	/* Best effort: RLIMIT_MEMLOCK may be tiny for an unprivileged user (64 KiB is usual). */
+	if (mlock(pin, pin_page) == -1)
+		log_msg(LOG_WARNING, "PIN buffer: mlock: %s (it may be swapped out)",
+		    strerror(errno));
 	return 0;
 }
 
@@ -129,8 +160,9 @@ pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen)
 		    gnutls_strerror(rc));
 		return -1;
 	}
-	(void)mlock(pin, sizeof(pin));
-	if (conf_read_pin(conf, pin, sizeof(pin), err, errlen) == -1)
+	if (conf_protect_process(err, errlen) == -1 || pin_buffer(err, errlen) == -1)
+		return -1;
+	if (conf_read_pin(conf, pin, PIN_MAX, err, errlen) == -1)
 		return -1;
 	pin_set = 1;
 	gnutls_pkcs11_set_pin_function(pin_callback, NULL);
@@ -140,7 +172,11 @@ pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen)
 void
 pkcs11_teardown(void)
 {
-	explicit_bzero(pin, sizeof(pin));
+	if (pin != NULL) {
+		explicit_bzero(pin, pin_page);
+		munmap(pin, pin_page);
+		pin = NULL;
+	}
 	pin_set = 0;
 	gnutls_pkcs11_deinit();
 	free(opened);

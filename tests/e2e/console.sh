@@ -288,6 +288,33 @@ console_db_restart() {
     [[ $code == 200 ]] || bad "first dashboard after the restart: $code ($(grep -o '<h1>[^<]*' "$d/after.html" | oneline))"
 }
 
+# A connection straight to admin.sock that sends the 8-byte header of a FastCGI begin record
+# and stalls: the single console process keeps serving (the dashboard within 2 s, through the
+# web server, as the administrator), and the stalled connection is closed by the request
+# deadline (TSA_FCGI_REQUEST_DEADLINE, 10 s after its accept).
+console_stalled() {
+    local d spid t0 t1 code ms
+    d=$(casedir)
+    python3 "$E2E_DIR/fcgi_stall.py" --socket "$TSA_VAR/run/tsa-admin/admin.sock" --conns 1 --stall 8 \
+        --seconds 15 >"$d/stall.json" 2>"$d/stall.err" 3>&- &
+    spid=$!
+    sleep 1
+    t0=$(date +%s%N)
+    code=$(console_admin_get /admin/ "$d/dash.html" --max-time 5)
+    t1=$(date +%s%N)
+    ms=$(( (t1 - t0) / 1000000 ))
+    echo "the dashboard while a connection stalls: HTTP $code in $ms ms"
+    [[ $code == 200 ]] && grep -q 'Dashboard' "$d/dash.html" ||
+        { kill "$spid" 2>/dev/null; bad "the console did not serve while a connection stalled: HTTP $code in $ms ms"; }
+    (( ms < 2000 )) || { kill "$spid" 2>/dev/null; bad "the dashboard took $ms ms while a connection stalled"; }
+    wait "$spid" || bad "fcgi_stall.py failed: $(oneline <"$d/stall.err")"
+    cat "$d/stall.json"
+    python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["closed_after"][0]
+sys.exit(0 if t is not None and 9.5 <= t <= 12 else 1)' "$d/stall.json" ||
+        bad "the stalled connection was not closed 10 s after its accept: $(oneline <"$d/stall.json")"
+}
+
 cases_console() {
     run_case console/setup console_setup
     run_case console/refusals console_refusals
@@ -297,5 +324,6 @@ cases_console() {
     run_case console/policy-edit console_policy_edit
     run_case console/admin-verbs console_admin_verbs
     run_case console/db-restart console_db_restart
+    run_case console/stalled-connection console_stalled
     console_restore >/dev/null 2>&1
 }

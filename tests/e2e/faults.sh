@@ -339,6 +339,36 @@ while time.monotonic() < end:
     grep -q 'timeout expired' "$d/fcgi.log" || bad "the worker did not log the connect timeout: $(tail -n2 "$d/fcgi.log" | oneline)"
 }
 
+# ---- slow FastCGI peers on the workers' socket ------------------------------------------------
+# Four connections straight to tsa.sock, twice as many as the stack's workers, each sending a
+# request a byte every 2 s: each is closed by the request deadline, 10 s after its accept,
+# whatever it sends meanwhile (a per-read timeout would be renewed by every byte), and requests
+# through the web server are answered promptly meanwhile (a worker takes a connection's request
+# only once it is whole: src/fcgi/gate.c).
+faults_fcgi_trickle() {
+    local d spid p99
+    d=$(casedir)
+    python3 "$E2E_DIR/fcgi_stall.py" --socket "$TSA_VAR/run/tsa-fcgi/tsa.sock" --conns 4 --trickle 2 \
+        --seconds 16 >"$d/stall.json" 2>"$d/stall.err" 3>&- &
+    spid=$!
+    sleep 1
+    python3 "$SOAK_DIR/load.py" --url "$FAULTS_URL" --procs 1 --requests 150 --rate 20 --seconds 12 \
+        --mix valid >"$d/load.json" 2>"$d/load.err" ||
+        { kill "$spid" 2>/dev/null; bad "unexpected answers while peers trickled: $(oneline <"$d/load.json") $(oneline <"$d/load.err")"; }
+    wait "$spid" || bad "fcgi_stall.py failed: $(oneline <"$d/stall.err")"
+    cat "$d/stall.json" "$d/load.json"
+    python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["closed_after"]
+sys.exit(0 if all(x is not None and 9.5 <= x <= 12 for x in t) else 1)' "$d/stall.json" ||
+        bad "trickling connections not closed 10 s after their accept: $(oneline <"$d/stall.json")"
+    (( $(faults_json "$d/load.json" requests) == 150 )) ||
+        bad "only $(faults_json "$d/load.json" requests) of 150 requests answered while peers trickled"
+    p99=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_ms"]["p99"])' "$d/load.json")
+    echo "p99 of the requests served meanwhile: $p99 ms"
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 500 else 1)' "$p99" ||
+        bad "requests slowed down by the trickling peers: p99 $p99 ms"
+}
+
 cases_faults() {
     FAULTS_URL=http://127.0.0.1:$TSA_HTTP_PORT/tsa
     run_case "faults/key-missing" faults_key_missing
@@ -346,6 +376,7 @@ cases_faults() {
     run_case "faults/pg-unresponsive" faults_pg_unresponsive
     run_case "faults/pkcs11-session-lost" faults_pkcs11
     run_case "faults/slowloris" faults_slowloris
+    run_case "faults/fcgi-trickle" faults_fcgi_trickle
     run_case "faults/worker-killed" faults_worker_killed
     run_case "faults/pg-restart-under-load" faults_pg_restart
 }

@@ -319,6 +319,37 @@ supervision_softhsm() {
         --list-privkeys "pkcs11:token=e2e" | grep -c 'type=private') == 1 )) || bad "not exactly one key after two runs"
 }
 
+# ---- no core dumps of the processes that hold secrets ------------------------------------------
+# tsa-fcgi's supervisor and workers (the PIN, the conninfo) and tsa-admin (the conninfo, the
+# CSRF key) run with RLIMIT_CORE 0 (conf_protect_process, which also makes them
+# non-dumpable: tests/unit/test_util.c checks that flag, which /proc does not show to root).
+supervision_no_core_dumps() {
+    local sup pid pids lim
+    sup=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")
+    pids="$sup $(sup_workers "$sup")"
+    [[ -s $TSA_VAR/run/tsa-admin.pid ]] && pids+=" $(tr -dc '0-9' <"$TSA_VAR/run/tsa-admin.pid")"
+    (( $(wc -w <<<"$pids") >= 3 )) || bad "no workers found ($pids)"
+    for pid in $pids; do
+        lim=$(grep '^Max core file size' "/proc/$pid/limits") || bad "no /proc/$pid/limits"
+        echo "$pid ($(tr -d '\0' <"/proc/$pid/comm")): $lim"
+        [[ $lim =~ ^Max\ core\ file\ size\ +0\ +0\ +bytes ]] ||
+            bad "process $pid ($(cat "/proc/$pid/comm")) may dump core: $lim"
+    done
+}
+
+# ---- the FastCGI sockets' mode ------------------------------------------------------------------
+# tsa.sock and admin.sock are created 0660 (the umask around bind): only their owner and group
+# (the web server's) may connect, since the FastCGI params are trusted.
+supervision_socket_modes() {
+    local s m
+    for s in "$TSA_VAR/run/tsa-fcgi/tsa.sock" "$TSA_VAR/run/tsa-admin/admin.sock"; do
+        [[ -S $s ]] || bad "no socket $s"
+        m=$(stat -c %a "$s")
+        echo "${s##*/}: $m"
+        [[ $m == 660 ]] || bad "${s##*/} has mode $m, not 660"
+    done
+}
+
 cases_supervision() {
     run_case supervision/roles supervision_roles
     run_case supervision/kill-idle supervision_kill_idle
@@ -327,4 +358,6 @@ cases_supervision() {
     run_case supervision/sigterm-refusals supervision_sigterm_refusals
     run_case supervision/systemd supervision_systemd
     run_case supervision/softhsm supervision_softhsm
+    run_case supervision/no-core-dumps supervision_no_core_dumps
+    run_case supervision/socket-modes supervision_socket_modes
 }

@@ -55,6 +55,7 @@ declare -A SOURCES=(
               src/policy/clients.c src/proto/soap.c src/tst/xmltoken.c src/proto/wsdl.c
               src/fcgi/params.c"
     [form]="src/util/bytes.c src/admin/form.c src/admin/csrf.c"
+    [gate]="src/util/log.c src/fcgi/gate.c"
     [filters]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
                src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
                src/clock/clock.c src/policy/filters.c src/policy/policy.c"

@@ -326,6 +326,9 @@ setup_all(void)
 	snprintf(G.env, sizeof(G.env), "SOFTHSM2_CONF=%s", G.hsm_conf);
 	snprintf(G.pin_file, sizeof(G.pin_file), "%s/pin", G.dir);
 	write_str(G.pin_file, USER_PIN "\n");
+	/* 0600: conf_read_pin refuses a PIN file group or others may read. */
+	if (chmod(G.pin_file, 0600) != 0)
+		die(G.pin_file);
 	snprintf(cmd, sizeof(cmd), "softhsm2-util --init-token --free --label %s --so-pin %s "
 	    "--pin %s", TOKEN_LABEL, SO_PIN, USER_PIN);
 	if (sh(cmd) != 0) {

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/crypto.h>
 
@@ -62,6 +65,16 @@ static const char *
 write_text(const char *name, const char *text)
 {
 	return write_file(name, text, strlen(text));
+}
+
+/* A PIN file as an operator keeps it: mode 0600 (conf_read_pin refuses anything wider). */
+static const char *
+write_pin(const char *text)
+{
+	const char *path = write_text("pin", text);
+
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	return path;
 }
 
 /* ---- hex ------------------------------------------------------------------------------------ */
@@ -462,24 +475,24 @@ START_TEST(pin_from_file)
 	char pin[64], err[256];
 
 	memset(&c, 0, sizeof(c));
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234abcd\n");
+	c.pin_file = (char *)(uintptr_t)write_pin("1234abcd\n");
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
 	ck_assert_str_eq(pin, "1234abcd");
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234\r\n");
+	c.pin_file = (char *)(uintptr_t)write_pin("1234\r\n");
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
 	ck_assert_str_eq(pin, "1234");
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "no-newline");
+	c.pin_file = (char *)(uintptr_t)write_pin("no-newline");
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
 	ck_assert_str_eq(pin, "no-newline");
 	/* A PIN that just fits (buflen - 1 characters). */
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "1234567");
+	c.pin_file = (char *)(uintptr_t)write_pin("1234567");
 	ck_assert_int_eq(conf_read_pin(&c, pin, 8, err, sizeof(err)), 0);
 	ck_assert_str_eq(pin, "1234567");
 
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "\n");
+	c.pin_file = (char *)(uintptr_t)write_pin("\n");
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "empty PIN"));
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "");
+	c.pin_file = (char *)(uintptr_t)write_pin("");
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
 	c.pin_file = (char *)(uintptr_t)"/nonexistent/pin";
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
@@ -497,7 +510,7 @@ START_TEST(pin_from_env)
 
 	memset(&c, 0, sizeof(c));
 	c.pin_env = (char *)(uintptr_t)"TSA_TEST_PIN";
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "from-file\n");
+	c.pin_file = (char *)(uintptr_t)write_pin("from-file\n");
 	setenv("TSA_TEST_PIN", "4321", 1);
 	/* The variable wins over the file. */
 	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), 0);
@@ -520,10 +533,73 @@ START_TEST(pin_file_too_long_is_refused)
 	char pin[8], err[256];
 
 	memset(&c, 0, sizeof(c));
-	c.pin_file = (char *)(uintptr_t)write_text("pin", "123456789012\n");
+	c.pin_file = (char *)(uintptr_t)write_pin("123456789012\n");
 	err[0] = '\0';
 	ck_assert_msg(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)) == -1,
 	    "a 12-character PIN read into 8 bytes was accepted as '%s'", pin);
+}
+END_TEST
+
+/*
+ * pin_file is read only from a regular file that group and others cannot use, never through a
+ * symbolic link (O_NOFOLLOW), each refusal saying why.
+ */
+START_TEST(pin_file_mode_and_type)
+{
+	struct tsa_conf c;
+	char pin[64], err[256], link[600], path[512];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(path, sizeof(path), "%s", write_pin("1234\n"));
+	c.pin_file = path;
+	ck_assert_msg(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)) == 0, "0600: %s", err);
+	ck_assert_str_eq(pin, "1234");
+	ck_assert_int_eq(chmod(path, 0400), 0);
+	ck_assert_msg(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)) == 0, "0400: %s", err);
+
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	memset(pin, 'x', sizeof(pin));
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "mode 0644") != NULL && strstr(err, "chmod 600") != NULL,
+	    "0644 refused without its reason: %s", err);
+	ck_assert_msg(pin[0] == '\0', "a refused PIN file left bytes in the buffer");
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_int_eq(chmod(path, 0604), 0);
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+
+	/* A symbolic link to a good PIN file. */
+	snprintf(link, sizeof(link), "%s/pin-link", tmpdir);
+	ck_assert_int_eq(symlink(path, link), 0);
+	c.pin_file = link;
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "symbolic link") != NULL, "symlink refused without its reason: %s",
+	    err);
+
+	/* Not a regular file: a directory (mode 0700), a FIFO (0600: the open must not block). */
+	snprintf(link, sizeof(link), "%s/pin-dir", tmpdir);
+	ck_assert_int_eq(mkdir(link, 0700), 0);
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "not a regular file") != NULL, "directory: %s", err);
+	snprintf(link, sizeof(link), "%s/pin-fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(link, 0600), 0);
+	ck_assert_int_eq(conf_read_pin(&c, pin, sizeof(pin), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "not a regular file") != NULL, "FIFO: %s", err);
+}
+END_TEST
+
+/* conf_protect_process: no core file and not dumpable (checked in a child of its own). */
+START_TEST(protect_process_no_dumps)
+{
+	struct rlimit rl;
+	char err[256];
+
+	ck_assert_msg(conf_protect_process(err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(getrlimit(RLIMIT_CORE, &rl), 0);
+	ck_assert_uint_eq(rl.rlim_cur, 0);
+	ck_assert_uint_eq(rl.rlim_max, 0);
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 END_TEST
 
@@ -734,6 +810,8 @@ util_suite(void)
 	tc = tcase_create("regressions");
 	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, pin_file_too_long_is_refused);
+	tcase_add_test(tc, pin_file_mode_and_type);
+	tcase_add_test(tc, protect_process_no_dumps);
 	suite_add_tcase(s, tc);
 	return s;
 }

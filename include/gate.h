@@ -1,0 +1,65 @@
+/*
+ * gate.h - the FastCGI connections of one process (tsa-fcgi's workers, tsa-admin) from accept
+ * until their request is whole: a process takes a connection's request only once params and
+ * body have all arrived, so a peer that connects and stalls, or sends a byte every few
+ * seconds, holds one slot of the gate and never the process; and none is held longer than
+ * TSA_FCGI_REQUEST_DEADLINE from its accept (include/tsa_limits.h), whole request or not.
+ */
+#ifndef TSA_GATE_H
+#define TSA_GATE_H
+
+#include <stddef.h>
+
+#include "tsa_limits.h"
+
+struct gate_conn {
+	int	 fd;
+	long	 deadline_ms;		/* monotonic milliseconds */
+};
+
+struct fcgi_gate {
+	int		 listen_fd;	/* non-blocking; owned by the caller */
+	struct gate_conn c[TSA_FCGI_PENDING];	/* connections owned by the gate */
+	size_t		 n;
+	unsigned char	 peek[TSA_FCGI_PEEK];
+};
+
+/*
+ * Looks at the first len bytes a FastCGI peer sent: 1 when they hold a whole request (the
+ * records up to and including the empty FCGI_STDIN record that ends it), 0 when more is to
+ * come, -1 when they are not FastCGI records (libfcgi then refuses the connection).
+ */
+int	fcgi_request_whole(const unsigned char *p, size_t len);
+
+/* Monotonic milliseconds. */
+long	gate_now_ms(void);
+
+/* Sets listen_fd non-blocking; the gate holds no connection yet. */
+int	gate_init(struct fcgi_gate *g, int listen_fd);
+
+/*
+ * Waits up to timeout_ms, accepting new connections when `accepting`, for one whose request
+ * is whole (or fills TSA_FCGI_PEEK: *whole is then 0); closes those past their deadline or
+ * whose peer stopped sending.  Also returns when wake_fd (if >= 0) is readable or a signal
+ * arrives.  Returns the connection (the caller owns it now; *deadline_ms is its deadline),
+ * or -1 when none is ready.
+ */
+int	gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
+	    long *deadline_ms);
+
+/* Connections the gate holds (the requests a stopping process still owes an answer). */
+size_t	gate_pending(const struct fcgi_gate *g);
+
+/* Closes every connection the gate holds. */
+void	gate_close(struct fcgi_gate *g);
+
+/*
+ * For a request handed over before it was whole: from deadline_arm until deadline_disarm, a
+ * SIGALRM at deadline_ms shuts fd down, so libfcgi's blocking read returns and the request
+ * ends there.  deadline_disarm returns 1 when the deadline was reached (the request is cut
+ * short: answer nothing, close it), else 0.
+ */
+void	deadline_arm(int fd, long deadline_ms);
+int	deadline_disarm(void);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * gate.c - a FastCGI process's connections from accept until their request is whole (see
+ * gate.h).  Input (untrusted, from whoever can connect to the socket): the FastCGI record
+ * headers of a request, looked at in place (MSG_PEEK) and never consumed here: libfcgi reads
+ * the request itself once it is whole.  Only the 8-byte record headers are walked (version,
+ * type, content and padding lengths: FastCGI 1.0, section 3.3).
+ *
+ * Why poll and peek rather than a read timeout: libfcgi reads a request with blocking reads,
+ * so a per-read timeout (SO_RCVTIMEO) is renewed by every byte, and a process reading one
+ * connection serves nobody else meanwhile.  Here a process holds up to TSA_FCGI_PENDING
+ * connections, serves whichever request is whole first, and closes each that is not whole
+ * by its deadline; a single tsa-admin process stays available while one peer stalls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "log.h"
+
+#define FCGI_VERSION_1	1
+#define FCGI_STDIN	5
+#define FCGI_HEADER_LEN	8
+
+int
+fcgi_request_whole(const unsigned char *p, size_t len)
+{
+	size_t off = 0, clen, rec;
+
+	while (len - off >= FCGI_HEADER_LEN) {
+		if (p[off] != FCGI_VERSION_1)
+			return -1;
+		clen = (size_t)p[off + 4] << 8 | p[off + 5];
+		rec = FCGI_HEADER_LEN + clen + p[off + 6];
+		if (rec > len - off)
+			return 0;
+		/* An empty FCGI_STDIN record ends the request's input (section 3.3). */
+		if (p[off + 1] == FCGI_STDIN && clen == 0)
+			return 1;
+		off += rec;
+	}
+	return 0;
+}
+
+long
+gate_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+gate_init(struct fcgi_gate *g, int listen_fd)
+{
+	int fl = fcntl(listen_fd, F_GETFL);
+
+	g->listen_fd = listen_fd;
+	g->n = 0;
+	if (fl == -1 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_msg(LOG_ERR, "listening socket: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+gate_pending(const struct fcgi_gate *g)
+{
+	return g->n;
+}
+
+static void
+drop(struct fcgi_gate *g, size_t i)
+{
+	close(g->c[i].fd);
+	g->c[i] = g->c[--g->n];
+}
+
+void
+gate_close(struct fcgi_gate *g)
+{
+	while (g->n > 0)
+		drop(g, g->n - 1);
+}
+
+/*
+ * Connection i's request: 1 whole (or as much as the gate looks at), 0 not yet, -1 gone (the
+ * peer closed or reset it before its request was whole).
+ */
+static int
+look(struct fcgi_gate *g, size_t i, short revents, int *whole)
+{
+	ssize_t n = recv(g->c[i].fd, g->peek, sizeof(g->peek), MSG_PEEK | MSG_DONTWAIT);
+	int w;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	w = fcgi_request_whole(g->peek, (size_t)n);
+	if (w != 0 || (size_t)n == sizeof(g->peek)) {
+		*whole = w == 1;
+		return 1;
+	}
+	/* The peer will send nothing more: its request will never be whole. */
+	if (revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return -1;
+	return 0;
+}
+
+/* Takes connection i out of the gate for the caller. */
+static int
+hand_over(struct fcgi_gate *g, size_t i, long *deadline_ms)
+{
+	int fd = g->c[i].fd;
+
+	*deadline_ms = g->c[i].deadline_ms;
+	g->c[i] = g->c[--g->n];
+	return fd;
+}
+
+int
+gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
+    long *deadline_ms)
+{
+	struct pollfd pf[TSA_FCGI_PENDING + 2];
+	size_t i, np = 0, first;
+	long now = gate_now_ms(), wait = timeout_ms;
+	int fd, r;
+
+	for (i = 0; i < g->n; ) {
+		if (g->c[i].deadline_ms <= now) {
+			log_msg(LOG_WARNING, "closed a FastCGI connection whose request was not "
+			    "whole within %d s", TSA_FCGI_REQUEST_DEADLINE);
+			drop(g, i);
+			continue;
+		}
+		if (g->c[i].deadline_ms - now < wait)
+			wait = g->c[i].deadline_ms - now;
+		i++;
+	}
+	for (i = 0; i < g->n; i++)
+		pf[np++] = (struct pollfd){ g->c[i].fd, POLLIN | POLLRDHUP, 0 };
+	first = np;
+	if (accepting && g->n < TSA_FCGI_PENDING)
+		pf[np++] = (struct pollfd){ g->listen_fd, POLLIN, 0 };
+	if (wake_fd >= 0)
+		pf[np++] = (struct pollfd){ wake_fd, POLLIN, 0 };
+	if (poll(pf, (nfds_t)np, (int)wait) <= 0)
+		return -1;
+	/* pf[i] is g->c[i] for i < first: walked from the end, a drop moves only seen ones. */
+	for (i = first; i-- > 0; ) {
+		if (pf[i].revents == 0)
+			continue;
+		if ((r = look(g, i, pf[i].revents, whole)) == 1)
+			return hand_over(g, i, deadline_ms);
+		if (r == -1)
+			drop(g, i);
+	}
+	/*
+	 * One connection per call: the other workers poll the same socket, and a connection this
+	 * process holds is served by it alone, so a burst of connections is left to be spread.
+	 * EAGAIN: another worker took it.
+	 */
+	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
+	    (fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		g->c[g->n].fd = fd;
+		g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
+		/* Most requests are whole already: no second poll for them. */
+		if ((r = look(g, g->n++, 0, whole)) == 1)
+			return hand_over(g, g->n - 1, deadline_ms);
+		if (r == -1)
+			drop(g, g->n - 1);
+	}
+	return -1;
+}
+
+/* The connection the deadline timer guards; the handler only shuts it down. */
+static volatile sig_atomic_t armed_fd = -1;
+static volatile sig_atomic_t deadline_hit;
+
+static void
+on_deadline(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (armed_fd >= 0) {
+		shutdown(armed_fd, SHUT_RDWR);
+		deadline_hit = 1;
+	}
+	errno = saved;
+}
+
+void
+deadline_arm(int fd, long deadline_ms)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	long left = deadline_ms - gate_now_ms();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_deadline;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	deadline_hit = 0;
+	armed_fd = fd;
+	if (left < 1)
+		left = 1;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = left / 1000;
+	it.it_value.tv_usec = (left % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+int
+deadline_disarm(void)
+{
+	struct itimerval off;
+
+	/* First forget the fd: a SIGALRM delivered late then does nothing. */
+	armed_fd = -1;
+	memset(&off, 0, sizeof(off));
+	setitimer(ITIMER_REAL, &off, NULL);
+	return deadline_hit;
+}
