@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "hashalg.h"
 #include "text.h"
+#include "testlib.h"
 #include "tsa_limits.h"
 
 #define B(...)	((const unsigned char[]){ __VA_ARGS__ })
@@ -31,20 +32,13 @@ static char tmpdir[256];
 static void
 tmp_setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/tsa-test-util.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_int_eq(tl_tmpdir(tmpdir, sizeof(tmpdir), "util"), 0);
 }
 
 static void
 tmp_teardown(void)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tl_tmpdir_remove(tmpdir);
 }
 
 /* Writes text (len bytes) to tmpdir/name; returns the path in a static buffer. */
@@ -819,11 +813,5 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(util_suite());
 }
