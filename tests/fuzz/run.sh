@@ -42,7 +42,9 @@ declare -A SOURCES=(
     [rfc3161]="src/util/log.c src/util/hashalg.c src/asn1/der.c src/asn1/asn1.c
                src/proto/request.c src/proto/rfc3161.c"
     [verify]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
-              src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c"
+              src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c
+              src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c
+              src/tst/verify_chain.c"
     [soap]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
             src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
             src/util/strbuf.c src/proto/soap.c src/tst/xmltoken.c"
