@@ -43,8 +43,9 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/proto/wsdl.c src/proto/detect.c \
-            src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c src/tst/verify.c \
-            src/tst/xmltoken.c src/tst/xmlverify.c \
+            src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c \
+            src/tst/verify.c src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c \
+            src/tst/verify_chain.c src/tst/xmltoken.c src/tst/xmlverify.c \
             src/sign/signer.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
@@ -84,6 +85,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP) | $(ASN1_TAB)
 $(BUILD)/src/proto/soap.o: xsd/timestamp.xsd xsd/xmldsig-subset.xsd
 # The WSDL is embedded in wsdl.o (.incbin).
 $(BUILD)/src/proto/wsdl.o: wsdl/timestamp.wsdl
+# The verifier's private header, outside include/.
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard src/tst/verify*.c)): src/tst/verify_int.h
 
 $(BUILD)/libtsa.a: $(LIB_OBJ)
 	ar rcs $@ $^

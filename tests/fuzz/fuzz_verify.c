@@ -1,5 +1,5 @@
 /*
- * fuzz_verify.c - fuzz target of the token verifier (src/tst/verify.c, under it the strict DER
+ * fuzz_verify.c - fuzz target of the token verifier (src/tst/verify*.c, under it the strict DER
  * gate, libtasn1 and GnuTLS's certificate parser): untrusted bytes as `tsactl verify` reads
  * them from a file, a TimeStampResp or a bare token.  No CA file and no data are given, so the
  * target touches no file system.  Must never crash, leak or hang; a result that claims success

@@ -39,26 +39,30 @@ command -v "$CC_FUZZ" >/dev/null 2>&1 || die "$CC_FUZZ is missing (deploy/deps.s
 # The library sources each target needs, as the Makefile names them (the fewer, the faster
 # the build and the clearer what is being fuzzed).
 declare -A SOURCES=(
-    [rfc3161]="src/util/log.c src/util/hashalg.c src/asn1/der.c src/asn1/asn1.c
+    [rfc3161]="src/util/log.c src/util/text.c src/util/hashalg.c src/asn1/der.c src/asn1/asn1.c
                src/proto/request.c src/proto/rfc3161.c"
-    [verify]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
-              src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c"
-    [soap]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
-            src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
-            src/util/strbuf.c src/proto/soap.c src/tst/xmltoken.c"
-    [authenticode]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
-                    src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
-                    src/tst/tstinfo.c src/tst/cms.c src/proto/authenticode.c"
-    [params]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
-              src/util/strbuf.c src/asn1/der.c src/asn1/asn1.c src/sign/signer.c
-              src/proto/request.c src/clock/clock.c src/policy/filters.c src/policy/policy.c
-              src/policy/clients.c src/proto/soap.c src/tst/xmltoken.c src/proto/wsdl.c
-              src/fcgi/params.c"
+    [verify]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+              src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/tst/verify.c
+              src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c
+              src/tst/verify_chain.c"
+    [soap]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+            src/util/base64.c src/asn1/der.c src/asn1/asn1.c src/sign/signer.c
+            src/proto/request.c src/util/strbuf.c src/proto/soap.c src/tst/xmltoken.c"
+    [authenticode]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c
+                    src/util/conf.c src/util/base64.c src/asn1/der.c src/asn1/asn1.c
+                    src/sign/signer.c src/proto/request.c src/tst/tstinfo.c src/tst/cms.c
+                    src/proto/authenticode.c"
+    [params]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+              src/util/base64.c src/util/strbuf.c src/asn1/der.c src/asn1/asn1.c
+              src/sign/signer.c src/proto/request.c src/clock/clock.c src/policy/filters.c
+              src/policy/policy.c src/policy/clients.c src/proto/soap.c src/tst/xmltoken.c
+              src/proto/wsdl.c src/fcgi/params.c"
     [form]="src/util/bytes.c src/admin/form.c src/admin/csrf.c"
-    [gate]="src/util/log.c src/fcgi/gate.c"
-    [filters]="src/util/log.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
+    [gate]="src/util/log.c src/util/text.c src/fcgi/gate.c"
+    [filters]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
                src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
-               src/clock/clock.c src/policy/filters.c src/policy/policy.c"
+               src/clock/clock.c src/policy/filters.c src/policy/policy.c src/util/base64.c
+               src/util/strbuf.c src/tst/xmltoken.c"
 )
 PKGS=(gnutls libtasn1 p11-kit-1 libxml-2.0 fcgi libpq)
 

@@ -1,5 +1,5 @@
 /*
- * test_verify.c - unit tests of the verifier (src/tst/verify.c) on responses and tokens made
+ * test_verify.c - unit tests of the verifier (src/tst/verify*.c) on responses and tokens made
  * by OpenSSL (an independent implementation): RSA, ECDSA and RSASSA-PSS signatures, ESS v1
  * and v2, bare tokens, a signer named by subjectKeyIdentifier, a token without certificates,
  * a chain checked at genTime; and the refusals: wrong CA, tampered TSTInfo, tampered
