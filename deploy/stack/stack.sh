@@ -35,7 +35,9 @@
 # permissions of a directory it did not make.  Inside: pki/ (root's, the demo keys 0600),
 # softhsm/ (the token and the PIN: tsa's, 0700), pg/ (postgres's), run/ (the stack's pid and
 # scratch files) with run/tsa-fcgi/ and run/tsa-admin/ (each daemon's socket, 0660, in a
-# directory of its user and the web server's group, 2750), log/, and the web server's.
+# directory of its user and the web server's group, 2750), bin/ (the copies of tsa-fcgi and
+# tsa-admin the daemons run from: the build may lie where their users cannot pass), log/,
+# and the web server's.
 # PostgreSQL listens on its unix socket only and authenticates by peer: the stack's caller
 # (root, or the user running it) as the owner tsa or the workers' role, the user tsa as the
 # workers' role tsa_fcgi, the user tsa-admin as the owner; nobody else.
@@ -228,6 +230,24 @@ users_setup() {
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
     AS_ADMIN=(setpriv --reuid="$ADMIN_USER" --regid="$(id -g "$ADMIN_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
+}
+
+# daemon_binary NAME: the path the daemon NAME is started from.  As root, a copy in
+# $TSA_VAR/bin (refreshed when the build changed): the build may lie where the daemons' users
+# cannot pass (a checkout under /root), and $TSA_VAR is where they can.
+daemon_binary() {
+    local src=$TSA_BUILD/$1 dst=$TSA_VAR/bin/$1
+    if (( ! IS_ROOT )); then
+        echo "$src"
+        return 0
+    fi
+    mkdir -p "$TSA_VAR/bin"
+    chmod 755 "$TSA_VAR/bin"
+    if ! cmp -s "$src" "$dst"; then
+        cp "$src" "$dst.new" && chmod 755 "$dst.new" && mv "$dst.new" "$dst" ||
+            die "cannot copy $src to $dst"
+    fi
+    echo "$dst"
 }
 
 # own_dir DIR USER GROUP MODE: DIR made, with that owner and mode (the owner only when root).
@@ -786,7 +806,7 @@ await_pidfile() {
 
 # ---- e. the worker -------------------------------------------------------------------------------
 worker_start() {
-    local pid
+    local pid bin
     pid=$(readpid "$WORKER_PID")
     if alive "$pid" tsa-fcgi; then
         return 0
@@ -795,7 +815,8 @@ worker_start() {
     log "starting tsa-fcgi ($TSA_WORKERS workers as $WORKER_USER, $SOCKET)"
     printf '\n==== %s stack.sh: starting tsa-fcgi\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$WORKER_LOG"
     # Its own session (setsid without fork: $! is tsa-fcgi itself); stdout joins the log too.
-    setsid "${AS_WORKER[@]}" "$TSA_BUILD/tsa-fcgi" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
+    bin=$(daemon_binary tsa-fcgi)
+    setsid "${AS_WORKER[@]}" "$bin" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$WORKER_PID"
     local i
@@ -819,14 +840,15 @@ worker_stop() {
 
 # ---- e'. tsa-admin (when built) -------------------------------------------------------------------
 admin_start() {
-    local pid i
+    local pid i bin
     [[ -x $TSA_BUILD/tsa-admin ]] || return 0
     pid=$(readpid "$ADMIN_PID")
     alive "$pid" tsa-admin && return 0
     rm -f "$ADMIN_PID" "$ADMIN_SOCKET"
     log "starting tsa-admin (as $ADMIN_USER, $ADMIN_SOCKET)"
     printf '\n==== %s stack.sh: starting tsa-admin\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$ADMIN_LOG"
-    setsid "${AS_ADMIN[@]}" "$TSA_BUILD/tsa-admin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
+    bin=$(daemon_binary tsa-admin)
+    setsid "${AS_ADMIN[@]}" "$bin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$ADMIN_PID"
     for ((i = 0; i < 100; i++)); do

@@ -83,22 +83,27 @@ local_users() {
     echo "tsa-fcgi: tsa, tsa-admin: tsa-admin, $web: www-data"
 }
 
-# A stack whose TSA_VAR lies under a directory other users cannot pass starts, grants a token,
-# and leaves that directory's mode alone; its state is in /var/lib/tsa-stack/.
+# A stack whose TSA_VAR and build lie under a directory other users cannot pass (a clone under
+# /root, mode 0700 on Debian) starts, grants a token, and leaves that directory's mode alone;
+# its state is in /var/lib/tsa-stack/, the daemons run from copies there.
 local_private_home() {
     local d home code p1 p2 rc=0
     d=$(casedir)
     chmod 700 "$d"
+    mkdir "$d/build"
+    cp "$BUILD/tsa-fcgi" "$BUILD/tsa-admin" "$BUILD/tsactl" "$d/build/"
     p1=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT") && p2=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$p1") ||
         bad "no free loopback port"
-    TSA_VAR=$d/var TSA_HTTP_PORT=$p1 TSA_HTTPS_PORT=$p2 TSA_WORKERS=1 "$STACK" start >"$d/start.log" 2>&1 || rc=$?
+    TSA_VAR=$d/var TSA_BUILD=$d/build TSA_HTTP_PORT=$p1 TSA_HTTPS_PORT=$p2 TSA_WORKERS=1 \
+        "$STACK" start >"$d/start.log" 2>&1 || rc=$?
     home=$(readlink "$d/var" || true)
     if (( rc == 0 )); then
         openssl ts -query -data "$d/start.log" -sha256 -out "$d/q.tsq" 2>/dev/null
         code=$(curl -s -o "$d/r.tsr" -w '%{http_code}' --max-time 10 -H 'Content-Type: application/timestamp-query' \
             --data-binary @"$d/q.tsq" "http://127.0.0.1:$p1/tsa") || true
     fi
-    TSA_VAR=$d/var TSA_HTTP_PORT=$p1 TSA_HTTPS_PORT=$p2 "$STACK" stop >>"$d/start.log" 2>&1 || true
+    TSA_VAR=$d/var TSA_BUILD=$d/build TSA_HTTP_PORT=$p1 TSA_HTTPS_PORT=$p2 "$STACK" stop \
+        >>"$d/start.log" 2>&1 || true
     [[ $home == /var/lib/tsa-stack/* ]] && rm -rf "$home"
     (( rc == 0 )) || bad "the stack did not start under a 0700 directory: $(grep 'error:' "$d/start.log" | tail -n1)"
     [[ $home == /var/lib/tsa-stack/* ]] || bad "TSA_VAR is not a link into /var/lib/tsa-stack/ ($home)"
