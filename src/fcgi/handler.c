@@ -51,6 +51,21 @@ static const struct protocol_def protocols[] = {
 	  authenticode_free },
 };
 
+/* What one request accumulates on its way through the pipeline, in one place. */
+struct request_ctx {
+	struct worker			*w;
+	const struct http_request	*hr;
+	const struct protocol_def	*proto;
+	struct tsa_client		 client;	/* hr's, worked out by the policy */
+	struct tsa_request		 req;		/* the neutral request, once parsed */
+	const struct service		*svc;
+	const struct policy		*pol;
+	struct tsa_opts			 opts;		/* what the policy's chain decided */
+	struct tsa_refusal		 ref;		/* why not, when refused */
+	unsigned char			*token;		/* recorded, when granted */
+	size_t				 token_len;
+};
+
 const char *
 http_reason(int status)
 {
@@ -206,11 +221,11 @@ token_time(struct timespec *t, int digits)
  * database failure refuses the request and no token leaves.
  */
 static int
-issue(struct worker *w, const struct protocol_def *proto, const struct service *svc,
-    const struct policy *pol, const struct tsa_request *req, const struct tsa_client *client,
-    const struct tsa_opts *o, const unsigned char *raw, size_t raw_len, unsigned char **out,
-    size_t *outlen, struct tsa_refusal *ref)
+issue(struct request_ctx *c)
 {
+	const struct tsa_request *req = &c->req;
+	const struct tsa_opts *o = &c->opts;
+	const struct policy *pol = c->pol;
 	unsigned char serial[TSA_SERIAL_MAX], *token = NULL;
 	struct token_job job = {
 		.req = req, .opts = o, .signer = pol->signer,
@@ -221,15 +236,16 @@ issue(struct worker *w, const struct protocol_def *proto, const struct service *
 	};
 	struct token_record rec = {
 		.serial = serial, .serial_len = o->serial_bytes,
-		.service_id = svc->id, .policy_id = pol->id, .service = svc->name,
+		.service_id = c->svc->id, .policy_id = pol->id, .service = c->svc->name,
 		.policy_oid = job.policy_oid, .protocol = tsa_protocol_name(req->protocol),
 		.hash_alg = req->hash->name, .imprint = req->imprint,
 		.imprint_len = req->imprint_len,
 		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
-		.requester = client->remote_addr,
-		.client_identity = client->registered ? client->registered : client->tls_subject,
-		.request = o->archive == ARCHIVE_REQUEST ? raw : NULL,
-		.request_len = o->archive == ARCHIVE_REQUEST ? raw_len : 0,
+		.requester = c->client.remote_addr,
+		.client_identity = c->client.registered ? c->client.registered :
+		    c->client.tls_subject,
+		.request = o->archive == ARCHIVE_REQUEST ? c->hr->body : NULL,
+		.request_len = o->archive == ARCHIVE_REQUEST ? c->hr->body_len : 0,
 	};
 	size_t token_len;
 	int attempt, rc;
@@ -238,7 +254,7 @@ issue(struct worker *w, const struct protocol_def *proto, const struct service *
 		token_time(&job.gen_time, o->digits);
 		if (serial_generate(serial, o->serial_bytes) == -1)
 			break;
-		if (proto->token(&job, &token, &token_len) == -1) {
+		if (c->proto->token(&job, &token, &token_len) == -1) {
 			metrics_signature(pol->signer->name, 0);
 			break;
 		}
@@ -248,48 +264,47 @@ issue(struct worker *w, const struct protocol_def *proto, const struct service *
 			rec.token = token;
 			rec.token_len = token_len;
 		}
-		if ((rc = tokens_record(&w->db, &rec)) == 0) {
-			*out = token;
-			*outlen = token_len;
+		if ((rc = tokens_record(&c->w->db, &rec)) == 0) {
+			c->token = token;
+			c->token_len = token_len;
 			return 0;
 		}
 		free(token);
 		token = NULL;
 		if (rc == -1) {
-			tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the token cannot be recorded now",
+			tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the token cannot be recorded now",
 			    "database unavailable: token not recorded, not answered");
 			return -1;
 		}
 		log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
 	}
 	free(token);
-	tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+	tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
 	    "token construction or signature failed");
 	return -1;
 }
 
-/* Runs the pipeline for one parsed request: the token in *token, or -1 with ref. */
+/* Runs the pipeline for one parsed request: c->token, or -1 with c->ref. */
 static int
-process(struct worker *w, const struct protocol_def *proto, const struct tsa_request *req,
-    struct tsa_client *client, const struct http_request *hr, struct tsa_opts *o,
-    unsigned char **token, size_t *token_len, struct tsa_refusal *ref)
+process(struct request_ctx *c)
 {
+	struct tsa_refusal *ref = &c->ref;
 	const struct service *svc;
 	const struct policy *pol;
 
-	if (worker_refresh(w) == -1) {
+	if (worker_refresh(c->w) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "configuration not loaded (database unreachable?)");
 		return -1;
 	}
-	if ((svc = config_service(w->config, client->service)) == NULL) {
+	if ((svc = config_service(c->w->config, c->client.service)) == NULL) {
 		tsa_refuse_http(ref, 404, TSA_FAIL_SYSTEM_FAILURE, "no such time-stamping service",
 		    NULL);
 		return -1;
 	}
-	client_identify(svc, client);
-	if ((pol = policy_select(svc, req, client)) == NULL) {
-		if (req->has_req_policy)
+	client_identify(svc, &c->client);
+	if ((pol = policy_select(svc, &c->req, &c->client)) == NULL) {
+		if (c->req.has_req_policy)
 			tsa_refuse(ref, TSA_FAIL_UNACCEPTED_POLICY, "requested policy not accepted",
 			    "no policy of service %s matches", svc->name);
 		else
@@ -302,15 +317,16 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
 		    "policy %s/%s refused: %s", svc->name, pol->name, pol->refused);
 		return -1;
 	}
-	if (policy_apply(pol, req, client, o, ref) == -1)
+	if (policy_apply(pol, &c->req, &c->client, &c->opts, ref) == -1)
 		return -1;
 	if (signer_ensure_key(pol->signer) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
 		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
 		return -1;
 	}
-	return issue(w, proto, svc, pol, req, client, o, hr->body, hr->body_len, token, token_len,
-	    ref);
+	c->svc = svc;
+	c->pol = pol;
+	return issue(c);
 }
 
 /*
@@ -319,9 +335,12 @@ process(struct worker *w, const struct protocol_def *proto, const struct tsa_req
  * synchronisation.
  */
 static void
-record_events(struct worker *w, const struct protocol_def *proto,
-    const struct tsa_client *client, const struct tsa_refusal *ref, int answered)
+record_events(struct request_ctx *c, int granted, int answered)
 {
+	const struct protocol_def *proto = c->proto;
+	const struct tsa_client *client = &c->client;
+	const struct tsa_refusal *ref = granted ? NULL : &c->ref;
+	struct worker *w = c->w;
 	struct refusal r;
 	struct timespec now;
 	const char *kind;
@@ -431,20 +450,14 @@ static void
 handle(struct worker *w, const struct http_request *hr, struct http_response *resp,
     struct outcome *oc)
 {
-	const struct protocol_def *proto;
-	enum tsa_protocol detected;
-	struct tsa_client client;
-	struct tsa_request req;
-	struct tsa_refusal ref;
+	struct request_ctx c = { .w = w, .hr = hr };
 	struct tsa_answer ans = { 0, NULL, NULL, 0 };
-	struct tsa_opts o;
-	unsigned char *token = NULL;
-	size_t token_len = 0;
+	enum tsa_protocol detected;
 	const char *why;
 	int granted = 0, status;
 
 	memset(resp, 0, sizeof(*resp));
-	tsa_opts_defaults(&o);
+	tsa_opts_defaults(&c.opts);
 	oc->proto = METRICS_PROTO_NONE;
 	oc->fail = METRICS_FAIL_NONE;
 	if (hr->method != NULL && strcmp(hr->method, "GET") == 0 && describe(w, hr, resp)) {
@@ -464,22 +477,20 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		plain(resp, status, why);
 		return;
 	}
-	proto = &protocols[detected];
-	TSA_INVARIANT(proto->proto == detected);
-	oc->proto = (int)proto->proto;	/* the same order as enum metrics_proto */
-	client = hr->client;
-	memset(&req, 0, sizeof(req));
-	if (proto->parse(hr->body, hr->body_len, &req, &ref) == 0 &&
-	    process(w, proto, &req, &client, hr, &o, &token, &token_len, &ref) == 0)
+	c.proto = &protocols[detected];
+	TSA_INVARIANT(c.proto->proto == detected);
+	oc->proto = (int)c.proto->proto;	/* the same order as enum metrics_proto */
+	c.client = hr->client;
+	if (c.proto->parse(hr->body, hr->body_len, &c.req, &c.ref) == 0 && process(&c) == 0)
 		granted = 1;
-	if (proto->free != NULL)
-		proto->free(&req);
+	if (c.proto->free != NULL)
+		c.proto->free(&c.req);
 	/* A grant is a recorded token (issue() returns 0 only after the commit), a refusal none. */
-	TSA_INVARIANT(granted ? token != NULL && token_len > 0 : token == NULL);
-	if (!granted && ref.kind == TSA_REFUSAL_HTTP)
-		plain(resp, ref.http_status, ref.text);
-	else if (proto->answer(token, token_len, granted ? NULL : &ref, !granted && o.status_text,
-	    &ans) == -1) {
+	TSA_INVARIANT(granted ? c.token != NULL && c.token_len > 0 : c.token == NULL);
+	if (!granted && c.ref.kind == TSA_REFUSAL_HTTP)
+		plain(resp, c.ref.http_status, c.ref.text);
+	else if (c.proto->answer(c.token, c.token_len, granted ? NULL : &c.ref,
+	    !granted && c.opts.status_text, &ans) == -1) {
 		free(ans.body);
 		log_msg(LOG_ERR, "cannot encode the answer");
 		plain(resp, 500, "internal error");
@@ -489,15 +500,15 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		resp->body = ans.body;
 		resp->body_len = ans.body_len;
 	}
-	record_events(w, proto, &client, granted ? NULL : &ref, resp->status);
+	record_events(&c, granted, resp->status);
 	oc->outcome = METRICS_GRANTED;
 	if (!granted) {
-		oc->fail = (int)ref.fail;
-		oc->outcome = ref.kind == TSA_REFUSAL_HTTP ? ref.http_status :
-		    ref.kind == TSA_REFUSAL_FAULT ? METRICS_SOAP_FAULT :
+		oc->fail = (int)c.ref.fail;
+		oc->outcome = c.ref.kind == TSA_REFUSAL_HTTP ? c.ref.http_status :
+		    c.ref.kind == TSA_REFUSAL_FAULT ? METRICS_SOAP_FAULT :
 		    resp->status != 200 ? resp->status : METRICS_REJECTED;
 	}
-	free(token);
+	free(c.token);
 }
 
 void
