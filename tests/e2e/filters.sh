@@ -364,6 +364,10 @@ f_tsa_name_foreign() {
     trap 'pf_drop t-filters' EXIT
     pf_chain t-filters -1 "$PF_OID" "$PF_OID" 'hash-algorithms={"accept": ["sha384"]}'
     eventually pf_granted "$d" -sha384 -cert -tspolicy "$PF_OID"
+    # One worker granted; every worker holds this chain within a second of the change.  A
+    # worker that has not loaded it yet would keep an older last good configuration (without
+    # t-filters) when the next, refused, one arrives.
+    sleep 1.2
     since=$(pf_last_event)
     pf_chain t-filters -1 "$PF_OID" "$PF_OID" 'hash-algorithms={"accept": ["sha256"]}' \
         'tsa-name={"name": "CN=Somebody Else,O=Example,C=SI"}'
