@@ -8,8 +8,10 @@
  * 66 an input file unreadable; 69 the database or the PKCS#11 token unreachable; 78 tsa.conf.
  * Errors go to standard error as "tsactl: what is wrong"; results go to standard output.
  *
- * Ownership: db_run() returns a PGresult the caller PQclear()s; nothing else here hands
- * over memory.
+ * Statements run through db_query (store.h); every write goes through edit.h's edit_*(), the
+ * write path the console takes too: a verb parses its arguments, calls it, says the outcome.
+ *
+ * Ownership: nothing here hands over memory but cli_read_text()'s string.
  */
 #ifndef TSA_ADMIN_H
 #define TSA_ADMIN_H
@@ -37,33 +39,10 @@ PGconn	*cli_connect(void);
 /* PKCS#11 set up with tsa.conf's module and PIN; exits 78 or 69 with the reason. */
 void	 cli_pkcs11(void);
 
-/* One statement with text parameters (NULL: SQL NULL): its result, or NULL when it failed
- * (the error is kept for db_fail()). */
-PGresult *db_run(PGconn *c, const char *sql, int n, const char *const *params);
-/* The SQLSTATE of the last failed db_run(), "" when none. */
-const char *db_sqlstate(void);
-/* Says why the last db_run() failed, after `what`; returns the exit status: 69 when the
- * connection is gone, 1 otherwise. */
-int	 db_fail(PGconn *c, const char *what);
-int	 db_begin(PGconn *c);
-/*
- * Ends a write: when status is 0 and it is a configuration change (what not NULL), records its
- * config-change event (service may be NULL) and refuses a configuration that would refuse a
- * policy (config_refused_policy); then commits, else rolls back.  what NULL: a write that
- * records its own event (administrators, events prune).  Returns status, or the failed step's.
- */
-int	 db_end(PGconn *c, int status, const char *service, const char *what, ...)
-	    __attribute__((format(printf, 4, 5)));
 /* Who makes a change from the command line, for its config-change event: the system user
  * and the database role (the console names the administrator's certificate instead). */
 struct edit_actor;
 const struct edit_actor *cli_actor(PGconn *c);
-/* The service's id into sid (its row locked FOR UPDATE when lock is set): 0, or an exit
- * status with the reason said (1: no such service). */
-int	 db_service(PGconn *c, const char *name, int lock, char *sid, size_t sidlen);
-/* The configuration version now (after a commit), for the messages; "?" when unknown. */
-void	 db_version(PGconn *c, char *out, size_t outlen);
-
 /* SQL: a timestamptz column as ISO 8601 UTC text, named as. */
 #define SQL_UTC(col, as) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS " as
@@ -89,9 +68,6 @@ int	 cli_dispatch(const char *usage, const struct cli_sub *subs, size_t n, int a
 	    char **argv);
 /* 1 when s is a whole number within min..max (into *out), else 0. */
 int	 cli_int(const char *s, long min, long max, long *out);
-/* Names of services, policies, signers, clients: 1..128 printable bytes, no spaces. */
-int	 cli_name_ok(const char *s);
-/* Dotted-decimal OID, as the filters accept them. */
 /* Reads a text file (at most max bytes) as a NUL-terminated string; exits 66 on failure.
  * The caller frees. */
 char	*cli_read_text(const char *path, size_t max);
@@ -106,8 +82,8 @@ void	 out_rows(const PGresult *r, int records);
 /* One row as "name: value" lines (NULL printed as null_text), or a JSON object. */
 void	 out_row(const PGresult *r, int row, const char *null_text);
 /* The outcome of a write: the message in text, or the row (may be NULL) as a JSON object
- * with "config_version" added. */
-void	 out_done(const PGresult *r, const char *version, const char *fmt, ...)
+ * with "config_version" added, the version read on c after the commit. */
+void	 out_done(PGconn *c, const PGresult *r, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* ---- verbs: argc/argv after the verb's name; each returns an exit status ------------------ */

@@ -1,10 +1,14 @@
 /*
- * edit.h - the one write path for configuration changes that both tsactl and the web console
- * (tsa-admin) take: a filter's name and parameters checked by the worker's own code
+ * edit.h - the one write path for configuration changes (services, policies, filters,
+ * clients, signers, console administrators) that both tsactl and the web console (tsa-admin)
+ * take; they only parse their input, call edit_*() and say the outcome.  A filter's name and
+ * parameters checked by the worker's own code
  * (filter_build) after PostgreSQL has flattened the JSON exactly as the worker's load does,
  * positions kept dense from 1, every change one transaction (the config_version trigger
  * notifies the workers once, at commit; a refused change leaves nothing behind), and, when an
- * actor is named, an event recording who changed what, committed in the same transaction.
+ * actor is named, an event recording who changed what, committed in the same transaction
+ * (kind config-change; admin-change for the administrators).  A change to what the workers
+ * load is refused when they would refuse a policy of it (config_refused_policy).
  *
  * Statuses (sysexits.h, as tsactl exits): 0 done; 1 what is named does not exist or the
  * database refused; 65 bad data (unknown filter, bad parameter, bad JSON, bad position);
@@ -38,6 +42,21 @@ struct edit_policy {
 	const char	*client;	/* a client registered for the service | any */
 };
 
+/*
+ * What a client or an administrator is registered by, as text parameters: read from its
+ * certificate by the front end (tsactl reads a PEM file with GnuTLS).
+ */
+struct edit_cert {
+	const char	*subject;	/* RFC 4514 */
+	const char	*fingerprint;	/* SHA-256 of the DER, hex: what identifies it */
+	const char	*issuer;	/* the raw issuer Name, DER in hex */
+	const char	*serial;	/* INTEGER contents, hex */
+	const char	*pem;		/* the certificate alone */
+};
+
+/* Names of services, policies, clients, signers, administrators: 1 to 128 printable bytes,
+ * no spaces, not starting with '-'.  0, or 65 with "'name' is not <kind> name (...)". */
+int	edit_name_check(const char *kind, const char *name, char *err, size_t errlen);
 /* Checks the given fields (no database): 0, or 65 with the reason. */
 int	edit_policy_check(const struct edit_policy *p, char *err, size_t errlen);
 /*
@@ -67,6 +86,10 @@ enum edit_order { EDIT_POLICIES, EDIT_FILTERS };
 int	edit_filter_check(PGconn *c, const char *name, const char *json, char *err,
 	    size_t errlen);
 
+/* The service's id into sid (sid NULL: only whether it exists; the row locked FOR UPDATE
+ * when lock is set, in a transaction).  0, or 1 "no service" or another status. */
+int	edit_find_service(PGconn *c, const char *service, int lock, char *sid, size_t sidlen,
+	    char *err, size_t errlen);
 /* The policy's id into pid (the row locked FOR UPDATE when lock is set; in a transaction). */
 int	edit_find_policy(PGconn *c, const char *service, const char *policy, int lock,
 	    char *pid, size_t pidlen, char *err, size_t errlen);
@@ -88,5 +111,49 @@ int	edit_filter_set(PGconn *c, const char *service, const char *policy, long pos
 	    size_t errlen);
 int	edit_filter_remove(PGconn *c, const char *service, const char *policy, long position,
 	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+
+/*
+ * Services, policies, clients, administrators and signers added and removed, each one
+ * transaction; 1 when what is named exists already (add) or does not (remove).  *row is what
+ * tsactl prints: service, description | service, policies, clients (the counts removed with
+ * it) | service, policy, position (and filters, removed) | service, client, subject,
+ * fingerprint_sha256, serial | admin, subject, fingerprint_sha256 | signer, key, scheme,
+ * digest (signer on removal).
+ */
+int	edit_service_add(PGconn *c, const char *service, const char *description,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+int	edit_service_remove(PGconn *c, const char *service, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
+/* p: name, oid and signer required; position NULL appends. */
+int	edit_policy_add(PGconn *c, const char *service, const struct edit_policy *p,
+	    const char *position, const struct edit_actor *actor, PGresult **row, char *err,
+	    size_t errlen);
+int	edit_policy_remove(PGconn *c, const char *service, const char *policy,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+int	edit_client_add(PGconn *c, const char *service, const char *name,
+	    const struct edit_cert *cert, const struct edit_actor *actor, PGresult **row,
+	    char *err, size_t errlen);
+int	edit_client_remove(PGconn *c, const char *service, const char *name,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+int	edit_admin_add(PGconn *c, const char *name, const struct edit_cert *cert,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+int	edit_admin_remove(PGconn *c, const char *name, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
+/* The signer's name, PKCS#11 URI, scheme (auto | rsa-pss) and digest (sha256 | sha384 |
+ * sha512), no database: 0, or 65.  Whether the key signs and the certificate fits is the
+ * front end's check (signer_load with the key opened: it needs the token). */
+int	edit_signer_check(const char *name, const char *uri, const char *scheme,
+	    const char *digest, char *err, size_t errlen);
+int	edit_signer_add(PGconn *c, const char *name, const char *uri, const char *cert_pem,
+	    const char *chain_pem, const char *scheme, const char *digest,
+	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
+/* Refused (1) while a policy uses the signer. */
+int	edit_signer_remove(PGconn *c, const char *name, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
+
+/* Deletes the events older than seconds (the caller's floor: a day) and records that it did
+ * (kind events-pruned), one transaction.  *row: rows, events, before. */
+int	edit_events_prune(PGconn *c, const char *seconds, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
 
 #endif

@@ -11,8 +11,8 @@
 
 #include "console.h"
 
-/* One statement with text parameters on rq's connection: its result (the caller
- * PQclear()s), or NULL when it failed (logged). */
+/* db_query (store.h) on rq's connection: its result (the caller PQclear()s), or NULL when
+ * it failed (logged). */
 PGresult *page_query(const struct console_req *rq, const char *sql, int n,
 	    const char *const *p);
 

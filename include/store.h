@@ -36,6 +36,17 @@ void	 db_close(struct db *db);
 int	 db_config_changed(struct db *db);
 /* config_version.version, or -1 when the database cannot say. */
 long long db_config_version(struct db *db);
+/*
+ * The one way tsactl, the console and the configuration writes (edit.c) run a statement:
+ * text parameters (NULL: SQL NULL), never user text in the SQL; without parameters (n 0) the
+ * simple protocol, so a script of several statements runs (tsactl migrate).  Its result (the caller
+ * PQclear()s), or NULL with err "what: reason" on one line and *rc the exit status
+ * (sysexits.h): 69 the connection is gone, 65 the value was refused (SQLSTATE class 22, data
+ * exception), 1 otherwise (an older schema than this program's is said so).  The worker's
+ * hot path runs its prepared statements (db_conn) instead.
+ */
+PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params,
+	    const char *what, int *rc, char *err, size_t errlen);
 
 /*
  * How a filter's jsonb parameters (a relation f with a column params) become (key, value)

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "policy.h"
 #include "request.h"
+#include "store.h"
 
 #define ADMIN_MAX_ADMINS	256	/* administrators loaded per request */
 
@@ -126,8 +127,9 @@ identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 	struct tsa_client client;
 	const char *https = FCGX_GetParam("HTTPS", fr->envp);
 	PGresult *r;
+	char err[1024];
 	size_t flen;
-	int i, n, row[ADMIN_MAX_ADMINS];
+	int i, n, qrc, row[ADMIN_MAX_ADMINS];
 
 	memset(&client, 0, sizeof(client));
 	client.tls_verify = FCGX_GetParam("SSL_CLIENT_VERIFY", fr->envp);
@@ -146,18 +148,20 @@ identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 		    "verified by the web server.  None was presented.");
 		return -1;
 	}
-	r = PQexec(rq->db, admins_sql);
+	r = db_query(rq->db, admins_sql, 0, NULL, "reading administrators", &qrc, err,
+	    sizeof(err));
 	/*
 	 * The first query of a request: a connection PostgreSQL dropped (a restart) is only seen
 	 * here, so it is reset and the query tried once more before the request is refused.
 	 */
-	if ((r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) && PQstatus(rq->db) == CONNECTION_BAD) {
-		PQclear(r);
+	if (r == NULL && PQstatus(rq->db) == CONNECTION_BAD) {
 		PQreset(rq->db);
-		r = PQstatus(rq->db) == CONNECTION_OK ? PQexec(rq->db, admins_sql) : NULL;
+		if (PQstatus(rq->db) == CONNECTION_OK)
+			r = db_query(rq->db, admins_sql, 0, NULL, "reading administrators", &qrc,
+			    err, sizeof(err));
 	}
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_msg(LOG_ERR, "reading administrators: %s", PQerrorMessage(rq->db));
+	if (r == NULL) {
+		log_msg(LOG_ERR, "%s", err);
 		PQclear(r);
 		console_refusal(rs, 503, "Database unavailable",
 		    "The administrators cannot be read from the database now.");
@@ -208,10 +212,14 @@ identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 static int
 csrf_key(PGconn *c, unsigned char *key, size_t *keylen)
 {
-	PGresult *r = PQexec(c, "SELECT secret FROM admin_secret");
-	int rc = -1;
+	char err[1024];
+	int rc = -1, qrc;
+	PGresult *r = db_query(c, "SELECT secret FROM admin_secret", 0, NULL, "reading the CSRF key",
+	    &qrc, err, sizeof(err));
 
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	if (r == NULL)
+		log_msg(LOG_ERR, "%s", err);
+	else if (PQntuples(r) == 1 &&
 	    hex_decode(PQgetvalue(r, 0, 0) + 2, key, 32, keylen) == 0 && *keylen == 32)
 		rc = 0;
 	PQclear(r);

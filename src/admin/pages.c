@@ -2,8 +2,9 @@
  * pages.c - the web console's pages (tsa-admin), routed: the dashboard (page_dashboard.c), a
  * policy's filter chain with its edit forms (page_policy.c), token lookup, a token's details
  * with its verification, and its download (page_tokens.c); the HTML they are written with is
- * html.c's.  Here: which page answers which method and path, and the one way the pages query
- * the database (every value a parameter, never text in the SQL).
+ * html.c's.  Here: which page answers which method and path, and the pages' queries: the
+ * project's one wrapper (db_query, src/store/db.c: every value a parameter, never text in the
+ * SQL), its error logged.
  * Input: the method and path main.c took from the web server (compared with fixed strings
  * only); the fields the pages take are checked by each page.
  */
@@ -12,17 +13,18 @@
 #include "console.h"
 #include "log.h"
 #include "pages.h"
+#include "store.h"
 
 PGresult *
 page_query(const struct console_req *rq, const char *sql, int n, const char *const *p)
 {
-	PGresult *r = PQexecParams(rq->db, sql, n, NULL, p, NULL, NULL, 0);
+	char err[1024];
+	PGresult *r;
+	int rc;
 
-	if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
-		return r;
-	log_msg(LOG_ERR, "query failed: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	return NULL;
+	if ((r = db_query(rq->db, sql, n, p, "query failed", &rc, err, sizeof(err))) == NULL)
+		log_msg(LOG_ERR, "%s", err);
+	return r;
 }
 
 void

@@ -1,6 +1,7 @@
 /*
- * cli.c - what every tsactl verb shares (see admin.h): tsa.conf, the database connection and
- * its errors, transactions, argument parsing and the checks of names and OIDs.
+ * cli.c - what every tsactl verb shares (see admin.h): tsa.conf, the database connection, who
+ * writes (for the events), argument parsing and the text file reader.  Statements run through
+ * db_query (src/store/db.c), writes through src/store/edit.c.
  * Input: the operator's command line and files, checked before anything is written.
  */
 #include <ctype.h>
@@ -24,8 +25,6 @@ const char	*cli_conf_file;
 int		 cli_json;
 
 static int	 conf_loaded;
-static char	 last_state[8];
-static char	 last_error[1024];
 
 void
 cli_err(const char *fmt, ...)
@@ -98,63 +97,6 @@ cli_pkcs11(void)
 	}
 }
 
-PGresult *
-db_run(PGconn *c, const char *sql, int n, const char *const *params)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	const char *state, *primary, *detail;
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return r;
-	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-	snprintf(last_state, sizeof(last_state), "%s", state != NULL ? state : "");
-	if (primary != NULL && detail != NULL)
-		snprintf(last_error, sizeof(last_error), "%s (%s)", primary, detail);
-	else
-		snprintf(last_error, sizeof(last_error), "%s",
-		    primary != NULL ? primary : PQerrorMessage(c));
-	last_error[strcspn(last_error, "\n")] = '\0';
-	PQclear(r);
-	return NULL;
-}
-
-const char *
-db_sqlstate(void)
-{
-	return last_state;
-}
-
-int
-db_fail(PGconn *c, const char *what)
-{
-	if (PQstatus(c) != CONNECTION_OK) {
-		cli_err("%s: database connection lost: %s", what, last_error);
-		return EX_UNAVAILABLE;
-	}
-	/* undefined_table, undefined_column: an older schema than this tsactl's. */
-	if (strcmp(last_state, "42P01") == 0 || strcmp(last_state, "42703") == 0) {
-		cli_err("%s: the schema is not up to date (run tsactl migrate): %s", what,
-		    last_error);
-		return EX_FAIL;
-	}
-	cli_err("%s: %s", what, last_error);
-	return EX_FAIL;
-}
-
-int
-db_begin(PGconn *c)
-{
-	PGresult *r = db_run(c, "BEGIN", 0, NULL);
-
-	if (r == NULL)
-		return db_fail(c, "begin");
-	PQclear(r);
-	return 0;
-}
-
 const struct edit_actor *
 cli_actor(PGconn *c)
 {
@@ -165,68 +107,6 @@ cli_actor(PGconn *c)
 	snprintf(who, sizeof(who), "tsactl (system user %s, database role %s)",
 	    pw != NULL ? pw->pw_name : "?", PQuser(c));
 	return &actor;
-}
-
-int
-db_end(PGconn *c, int status, const char *service, const char *what, ...)
-{
-	PGresult *r;
-	char change[768], why[1024];
-	va_list ap;
-
-	if (status == 0 && what != NULL) {
-		va_start(ap, what);
-		vsnprintf(change, sizeof(change), what, ap);
-		va_end(ap);
-		if ((status = edit_record(c, cli_actor(c), service, change, why,
-		    sizeof(why))) != 0)
-			cli_err("%s; nothing was written", why);
-	}
-	if (status == 0 && what != NULL && config_refused_policy(c, why, sizeof(why)) == -1) {
-		cli_err("%s; nothing was written", why);
-		status = EX_DATAERR;
-	}
-	if (status != 0) {
-		PQclear(PQexec(c, "ROLLBACK"));
-		return status;
-	}
-	if ((r = db_run(c, "COMMIT", 0, NULL)) == NULL)
-		return db_fail(c, "commit (nothing was written)");
-	/* A COMMIT in an aborted transaction reports success and rolls back. */
-	status = strcmp(PQcmdStatus(r), "COMMIT") == 0 ? 0 : EX_FAIL;
-	if (status != 0)
-		cli_err("the transaction was rolled back; nothing was written");
-	PQclear(r);
-	return status;
-}
-
-void
-db_version(PGconn *c, char *out, size_t outlen)
-{
-	PGresult *r = db_run(c, "SELECT version FROM config_version", 0, NULL);
-
-	snprintf(out, outlen, "%s", r != NULL && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "?");
-	PQclear(r);
-}
-
-/* The service's id into sid (its row locked when lock is set): 0, or an exit status. */
-int
-db_service(PGconn *c, const char *name, int lock, char *sid, size_t sidlen)
-{
-	const char *p[1] = { name };
-	PGresult *r = db_run(c, lock ? "SELECT id FROM services WHERE name = $1 FOR UPDATE" :
-	    "SELECT id FROM services WHERE name = $1", 1, p);
-
-	if (r == NULL)
-		return db_fail(c, "looking up the service");
-	if (PQntuples(r) == 0) {
-		cli_err("no service '%s'", name);
-		PQclear(r);
-		return EX_FAIL;
-	}
-	snprintf(sid, sidlen, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
 }
 
 int
@@ -291,19 +171,6 @@ cli_int(const char *s, long min, long max, long *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return 0;
 	*out = v;
-	return 1;
-}
-
-int
-cli_name_ok(const char *s)
-{
-	size_t n;
-
-	if (s[0] == '\0' || s[0] == '-')
-		return 0;
-	for (n = 0; s[n] != '\0'; n++)
-		if (n == 128 || !isgraph((unsigned char)s[n]))
-			return 0;
 	return 1;
 }
 

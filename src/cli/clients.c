@@ -6,7 +6,8 @@
  * server passes on; add also stores the subject, issuer and serial, for people to read.  The
  * administrators of the web console (tsa-admin) are registered the same way, by fingerprint
  * (admin verbs).
- * Input: the operator's command line and a PEM certificate file (one certificate).
+ * Input: the operator's command line and a PEM certificate file (one certificate), read
+ * here; the writes go through src/store/edit.c (edit_client_*, edit_admin_*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "admin.h"
 #include "bytes.h"
+#include "edit.h"
 #include "store.h"
 #include "tsa_limits.h"
 
@@ -33,6 +35,15 @@ struct client_cert {
 	char	 serial[2 * 64 + 1];	/* INTEGER contents, as gnutls_x509_crt_get_serial */
 	char	*pem;			/* the certificate alone, re-encoded */
 };
+
+/* The fields as edit.c takes them. */
+static struct edit_cert
+edit_cert(const struct client_cert *cc)
+{
+	struct edit_cert e = { cc->subject, cc->fingerprint, cc->issuer, cc->serial, cc->pem };
+
+	return e;
+}
 
 static void
 client_cert_free(struct client_cert *cc)
@@ -117,7 +128,7 @@ out:
 static int
 client_list(int argc, char **argv)
 {
-	char *pos[1] = { NULL }, sid[24];
+	char *pos[1] = { NULL }, err[512];
 	const char *p[1];
 	PGconn *c;
 	PGresult *r = NULL;
@@ -126,18 +137,20 @@ client_list(int argc, char **argv)
 	cli_args(CLIENT_USAGE, argc, argv, NULL, 0, pos, 0, 1);
 	p[0] = pos[0];
 	c = cli_connect();
-	if (pos[0] != NULL && (rc = db_service(c, pos[0], 0, sid, sizeof(sid))) != 0)
+	if (pos[0] != NULL && (rc = edit_find_service(c, pos[0], 0, NULL, 0, err,
+	    sizeof(err))) != 0)
 		goto out;
-	r = db_run(c, "SELECT s.name AS service, k.name AS client, k.subject,"
+	r = db_query(c, "SELECT s.name AS service, k.name AS client, k.subject,"
 	    " encode(k.fingerprint_sha256, 'hex') AS fingerprint_sha256,"
 	    " encode(k.serial, 'hex') AS serial, " SQL_UTC("k.created_at", "created")
 	    " FROM clients k JOIN services s ON s.id = k.service_id"
-	    " WHERE $1::text IS NULL OR s.name = $1 ORDER BY s.name, k.name", 1, p);
-	if (r == NULL)
-		rc = db_fail(c, "listing clients");
-	else
+	    " WHERE $1::text IS NULL OR s.name = $1 ORDER BY s.name, k.name", 1, p,
+	    "listing clients", &rc, err, sizeof(err));
+	if (r != NULL)
 		out_rows(r, 1);
 out:
+	if (rc != 0)
+		cli_err("%s", err);
 	PQclear(r);
 	PQfinish(c);
 	return rc;
@@ -146,10 +159,11 @@ out:
 static int
 client_add(int argc, char **argv)
 {
-	const char *cert = NULL, *p[7];
+	const char *cert = NULL;
 	struct cli_opt opts[] = { { "--cert", &cert } };
 	struct client_cert cc;
-	char *pos[2], sid[24], ver[24];
+	struct edit_cert e;
+	char *pos[2], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
@@ -159,52 +173,21 @@ client_add(int argc, char **argv)
 		cli_err("client add needs --cert");
 		cli_usage(CLIENT_USAGE);
 	}
-	if (!cli_name_ok(pos[1])) {
-		cli_err("'%s' is not a client name (1 to 128 printable characters, no spaces)",
-		    pos[1]);
-		return EX_DATAERR;
+	/* The name before the file is read. */
+	if ((rc = edit_name_check("a client", pos[1], err, sizeof(err))) != 0) {
+		cli_err("%s", err);
+		return rc;
 	}
 	if ((rc = client_cert_read(cert, &cc)) != 0)
 		return rc;
+	e = edit_cert(&cc);
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	if ((rc = db_service(c, pos[0], 1, sid, sizeof(sid))) != 0)
-		goto end;
-	p[0] = sid; p[1] = pos[1]; p[2] = cc.fingerprint;
-	if ((r = db_run(c, "SELECT name FROM clients WHERE service_id = $1::integer"
-	    " AND (name = $2 OR fingerprint_sha256 = decode($3, 'hex'))", 3, p)) == NULL) {
-		rc = db_fail(c, "looking up clients");
-		goto end;
-	}
-	if (PQntuples(r) > 0) {
-		if (strcmp(PQgetvalue(r, 0, 0), pos[1]) == 0)
-			cli_err("service '%s' has a client '%s' already", pos[0], pos[1]);
-		else
-			cli_err("this certificate is registered already for service '%s', as '%s'",
-			    pos[0], PQgetvalue(r, 0, 0));
-		rc = EX_FAIL;
-		goto end;
-	}
-	PQclear(r);
-	p[2] = cc.subject; p[3] = cc.fingerprint; p[4] = cc.issuer; p[5] = cc.serial;
-	p[6] = cc.pem;
-	r = db_run(c, "INSERT INTO clients (service_id, name, subject, fingerprint_sha256,"
-	    " issuer_der, serial, certificate) VALUES ($1::integer, $2, $3, decode($4, 'hex'),"
-	    " decode($5, 'hex'), decode($6, 'hex'), $7)"
-	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
-	    " name AS client, subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256,"
-	    " encode(serial, 'hex') AS serial", 7, p);
-	if (r == NULL)
-		rc = db_fail(c, "adding the client");
-end:
-	if ((rc = db_end(c, rc, pos[0], "client %s (SHA-256 %s) registered for service %s",
-	    pos[1], cc.fingerprint, pos[0])) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "client %s (%s, SHA-256 %s) added to service %s", pos[1],
+	if ((rc = edit_client_add(c, pos[0], pos[1], &e, cli_actor(c), &r, err,
+	    sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "client %s (%s, SHA-256 %s) added to service %s", pos[1],
 		    cc.subject, cc.fingerprint, pos[0]);
-	}
-out:
 	PQclear(r);
 	PQfinish(c);
 	client_cert_free(&cc);
@@ -214,35 +197,18 @@ out:
 static int
 client_remove(int argc, char **argv)
 {
-	char *pos[2], sid[24], ver[24];
-	const char *p[2] = { sid, NULL };
+	char *pos[2], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
 
 	cli_args(CLIENT_USAGE, argc, argv, NULL, 0, pos, 2, 2);
-	p[1] = pos[1];
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	if ((rc = db_service(c, pos[0], 1, sid, sizeof(sid))) != 0)
-		goto end;
-	r = db_run(c, "DELETE FROM clients WHERE service_id = $1::integer AND name = $2"
-	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
-	    " name AS client, subject", 2, p);
-	if (r == NULL)
-		rc = db_fail(c, "removing the client");
-	else if (PQntuples(r) == 0) {
-		cli_err("service '%s' has no client '%s'", pos[0], pos[1]);
-		rc = EX_FAIL;
-	}
-end:
-	if ((rc = db_end(c, rc, pos[0], "client %s removed from service %s", pos[1],
-	    pos[0])) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "client %s removed from service %s", pos[1], pos[0]);
-	}
-out:
+	if ((rc = edit_client_remove(c, pos[0], pos[1], cli_actor(c), &r, err,
+	    sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "client %s removed from service %s", pos[1], pos[0]);
 	PQclear(r);
 	PQfinish(c);
 	return rc;
@@ -269,17 +235,18 @@ static const char *ADMIN_USAGE =
 static int
 admin_list(int argc, char **argv)
 {
+	char err[512];
 	PGconn *c;
 	PGresult *r;
 	int rc = 0;
 
 	cli_args(ADMIN_USAGE, argc, argv, NULL, 0, NULL, 0, 0);
 	c = cli_connect();
-	r = db_run(c, "SELECT name AS admin, subject,"
+	if ((r = db_query(c, "SELECT name AS admin, subject,"
 	    " encode(fingerprint_sha256, 'hex') AS fingerprint_sha256, "
-	    SQL_UTC("created_at", "created") " FROM administrators ORDER BY name", 0, NULL);
-	if (r == NULL)
-		rc = db_fail(c, "listing administrators");
+	    SQL_UTC("created_at", "created") " FROM administrators ORDER BY name", 0, NULL,
+	    "listing administrators", &rc, err, sizeof(err))) == NULL)
+		cli_err("%s", err);
 	else
 		out_rows(r, 1);
 	PQclear(r);
@@ -290,10 +257,11 @@ admin_list(int argc, char **argv)
 static int
 admin_add(int argc, char **argv)
 {
-	const char *cert = NULL, *p[4];
+	const char *cert = NULL;
 	struct cli_opt opts[] = { { "--cert", &cert } };
 	struct client_cert cc;
-	char *pos[1], ver[24];
+	struct edit_cert e;
+	char *pos[1], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
@@ -303,57 +271,19 @@ admin_add(int argc, char **argv)
 		cli_err("admin add needs --cert");
 		cli_usage(ADMIN_USAGE);
 	}
-	if (!cli_name_ok(pos[0])) {
-		cli_err("'%s' is not an administrator name (1 to 128 printable characters, "
-		    "no spaces)", pos[0]);
-		return EX_DATAERR;
+	if ((rc = edit_name_check("an administrator", pos[0], err, sizeof(err))) != 0) {
+		cli_err("%s", err);
+		return rc;
 	}
 	if ((rc = client_cert_read(cert, &cc)) != 0)
 		return rc;
+	e = edit_cert(&cc);
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	p[0] = pos[0]; p[1] = cc.fingerprint;
-	if ((r = db_run(c, "SELECT name FROM administrators"
-	    " WHERE name = $1 OR fingerprint_sha256 = decode($2, 'hex')", 2, p)) == NULL) {
-		rc = db_fail(c, "looking up administrators");
-		goto end;
-	}
-	if (PQntuples(r) > 0) {
-		if (strcmp(PQgetvalue(r, 0, 0), pos[0]) == 0)
-			cli_err("an administrator '%s' exists already", pos[0]);
-		else
-			cli_err("this certificate is registered already, as administrator '%s'",
-			    PQgetvalue(r, 0, 0));
-		rc = EX_FAIL;
-		goto end;
-	}
-	PQclear(r);
-	p[1] = cc.subject; p[2] = cc.fingerprint; p[3] = cc.pem;
-	r = db_run(c, "INSERT INTO administrators (name, subject, fingerprint_sha256, certificate)"
-	    " VALUES ($1, $2, decode($3, 'hex'), $4) RETURNING name AS admin, subject,"
-	    " encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 4, p);
-	if (r == NULL)
-		rc = db_fail(c, "adding the administrator");
-	else {
-		struct event_params ep;
-		PGresult *e;
-		char detail[1024];
-
-		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) added by tsactl",
-		    pos[0], cc.subject, cc.fingerprint);
-		event_params(&ep, "info", "admin-change", NULL, NULL, detail, 1);
-		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
-			rc = db_fail(c, "recording the change");
-		PQclear(e);
-	}
-end:
-	if ((rc = db_end(c, rc, NULL, NULL)) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "administrator %s (%s, SHA-256 %s) added", pos[0], cc.subject,
+	if ((rc = edit_admin_add(c, pos[0], &e, cli_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "administrator %s (%s, SHA-256 %s) added", pos[0], cc.subject,
 		    cc.fingerprint);
-	}
-out:
 	PQclear(r);
 	PQfinish(c);
 	client_cert_free(&cc);
@@ -363,38 +293,17 @@ out:
 static int
 admin_remove(int argc, char **argv)
 {
-	struct event_params ep;
-	char *pos[1], ver[24], detail[1024];
-	const char *p[1];
+	char *pos[1], err[512];
 	PGconn *c;
-	PGresult *r = NULL, *e;
+	PGresult *r = NULL;
 	int rc;
 
 	cli_args(ADMIN_USAGE, argc, argv, NULL, 0, pos, 1, 1);
-	p[0] = pos[0];
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	r = db_run(c, "DELETE FROM administrators WHERE name = $1 RETURNING name AS admin,"
-	    " subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 1, p);
-	if (r == NULL)
-		rc = db_fail(c, "removing the administrator");
-	else if (PQntuples(r) == 0) {
-		cli_err("no administrator '%s'", pos[0]);
-		rc = EX_FAIL;
-	} else {
-		snprintf(detail, sizeof(detail), "administrator %s (%s; sha256 %s) removed by "
-		    "tsactl", pos[0], PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
-		event_params(&ep, "info", "admin-change", NULL, NULL, detail, 1);
-		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
-			rc = db_fail(c, "recording the change");
-		PQclear(e);
-	}
-	if ((rc = db_end(c, rc, NULL, NULL)) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "administrator %s removed", pos[0]);
-	}
-out:
+	if ((rc = edit_admin_remove(c, pos[0], cli_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "administrator %s removed", pos[0]);
 	PQclear(r);
 	PQfinish(c);
 	return rc;

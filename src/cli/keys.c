@@ -11,7 +11,7 @@
  *                   leaves the token) and a PKCS#10 request for it (RFC 2986), signed by the
  *                   new key, asking for the critical timeStamping extendedKeyUsage
  * Input: the operator's command line and certificate files; the token through GnuTLS and
- * p11-kit with tsa.conf's module and PIN.
+ * p11-kit with tsa.conf's module and PIN.  Add and remove write through src/store/edit.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,9 @@
 
 #include "admin.h"
 #include "asn1.h"
+#include "edit.h"
 #include "signer.h"
+#include "store.h"
 #include "tsa_limits.h"
 
 static const char *SIGNER_USAGE =
@@ -121,16 +123,18 @@ fail:
 static int
 signer_list(int argc, char **argv)
 {
+	char err[512];
 	PGconn *c;
 	PGresult *db, *r = NULL;
 	int rc = 0;
 
 	cli_args(SIGNER_USAGE, argc, argv, NULL, 0, NULL, 0, 0);
 	c = cli_connect();
-	if ((db = db_run(c, "SELECT name, pkcs11_uri, certificate, chain, scheme, digest,"
+	if ((db = db_query(c, "SELECT name, pkcs11_uri, certificate, chain, scheme, digest,"
 	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id)"
-	    " FROM signers g ORDER BY name", 0, NULL)) == NULL)
-		rc = db_fail(c, "listing signers");
+	    " FROM signers g ORDER BY name", 0, NULL, "listing signers", &rc, err,
+	    sizeof(err))) == NULL)
+		cli_err("%s", err);
 	else if ((r = signer_rows(db)) == NULL) {
 		cli_err("out of memory");
 		rc = EX_FAIL;
@@ -148,40 +152,28 @@ static int
 signer_add(int argc, char **argv)
 {
 	const char *uri = NULL, *cert = NULL, *chain = NULL, *scheme = "auto";
-	const char *digest = "sha256", *p[6];
+	const char *digest = "sha256";
 	struct cli_opt opts[] = {
 		{ "--uri", &uri }, { "--cert", &cert }, { "--chain", &chain },
 		{ "--scheme", &scheme }, { "--digest", &digest },
 	};
 	struct signer s;
-	char *pos[1], *cert_pem = NULL, *chain_pem = NULL, err[512], ver[24];
+	char *pos[1], *cert_pem = NULL, *chain_pem = NULL, err[512];
 	PGconn *c = NULL;
 	PGresult *r = NULL;
-	int rc = EX_DATAERR, loaded = 0;
+	int rc, loaded = 0;
 
 	cli_args(SIGNER_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 1, 1);
 	if (uri == NULL || cert == NULL) {
 		cli_err("signer add needs --uri and --cert");
 		cli_usage(SIGNER_USAGE);
 	}
-	if (!cli_name_ok(pos[0])) {
-		cli_err("'%s' is not a signer name (1 to 128 printable characters, no spaces)",
-		    pos[0]);
-		return EX_DATAERR;
+	/* The values before the files are read, the key and certificate before the database. */
+	if ((rc = edit_signer_check(pos[0], uri, scheme, digest, err, sizeof(err))) != 0) {
+		cli_err("%s", err);
+		return rc;
 	}
-	if (strncmp(uri, "pkcs11:", 7) != 0) {
-		cli_err("--uri '%s' is not a PKCS#11 URI (RFC 7512: pkcs11:...)", uri);
-		return EX_DATAERR;
-	}
-	if (strcmp(scheme, "auto") != 0 && strcmp(scheme, "rsa-pss") != 0) {
-		cli_err("--scheme must be auto or rsa-pss, not '%s'", scheme);
-		return EX_DATAERR;
-	}
-	if (strcmp(digest, "sha256") != 0 && strcmp(digest, "sha384") != 0 &&
-	    strcmp(digest, "sha512") != 0) {
-		cli_err("--digest must be sha256, sha384 or sha512, not '%s'", digest);
-		return EX_DATAERR;
-	}
+	rc = EX_DATAERR;
 	cert_pem = cli_read_text(cert, TSA_MAX_PEM);
 	chain_pem = chain != NULL ? cli_read_text(chain, TSA_MAX_PEM) : strdup("");
 	if (chain_pem == NULL) {
@@ -201,24 +193,11 @@ signer_add(int argc, char **argv)
 		goto out;
 	}
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	p[0] = pos[0]; p[1] = uri; p[2] = cert_pem; p[3] = chain_pem; p[4] = scheme;
-	p[5] = digest;
-	r = db_run(c, "INSERT INTO signers (name, pkcs11_uri, certificate, chain, scheme, digest)"
-	    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING"
-	    " RETURNING name AS signer, pkcs11_uri AS key, scheme, digest", 6, p);
-	if (r == NULL)
-		rc = db_fail(c, "adding the signer");
-	else if (PQntuples(r) == 0) {
-		cli_err("signer '%s' exists already", pos[0]);
-		rc = EX_FAIL;
-	}
-	if ((rc = db_end(c, rc, NULL, "signer %s added (key %s, scheme %s)", pos[0], uri,
-	    scheme)) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "signer %s added, its certificate and key checked", pos[0]);
-	}
+	if ((rc = edit_signer_add(c, pos[0], uri, cert_pem, chain_pem, scheme, digest,
+	    cli_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "signer %s added, its certificate and key checked", pos[0]);
 out:
 	if (loaded)
 		signer_free(&s);
@@ -233,42 +212,17 @@ out:
 static int
 signer_remove(int argc, char **argv)
 {
-	char *pos[1], ver[24];
-	const char *p[1];
+	char *pos[1], err[512];
 	PGconn *c;
 	PGresult *r = NULL;
 	int rc;
 
 	cli_args(SIGNER_USAGE, argc, argv, NULL, 0, pos, 1, 1);
-	p[0] = pos[0];
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	if ((r = db_run(c, "SELECT (SELECT string_agg(s.name || '/' || p.name, ', ')"
-	    " FROM policies p JOIN services s ON s.id = p.service_id WHERE p.signer_id = g.id)"
-	    " FROM signers g WHERE name = $1 FOR UPDATE", 1, p)) == NULL) {
-		rc = db_fail(c, "looking up the signer");
-		goto end;
-	}
-	if (PQntuples(r) == 0 || !PQgetisnull(r, 0, 0)) {
-		if (PQntuples(r) == 0)
-			cli_err("no signer '%s'", pos[0]);
-		else
-			cli_err("signer '%s' is used by the policies %s: remove them first", pos[0],
-			    PQgetvalue(r, 0, 0));
-		rc = EX_FAIL;
-		goto end;
-	}
-	PQclear(r);
-	if ((r = db_run(c, "DELETE FROM signers WHERE name = $1 RETURNING name AS signer", 1,
-	    p)) == NULL)
-		rc = db_fail(c, "removing the signer");
-end:
-	if ((rc = db_end(c, rc, NULL, "signer %s removed", pos[0])) == 0) {
-		db_version(c, ver, sizeof(ver));
-		out_done(r, ver, "signer %s removed; its key stays on the token", pos[0]);
-	}
-out:
+	if ((rc = edit_signer_remove(c, pos[0], cli_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "signer %s removed; its key stays on the token", pos[0]);
 	PQclear(r);
 	PQfinish(c);
 	return rc;

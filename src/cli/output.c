@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "store.h"
 #include "text.h"
 
 /* PostgreSQL type OIDs (catalog/pg_type_d.h, not installed with libpq). */
@@ -204,11 +205,19 @@ out_row(const PGresult *r, int row, const char *null_text)
 }
 
 void
-out_done(const PGresult *r, const char *version, const char *fmt, ...)
+out_done(PGconn *c, const PGresult *r, const char *fmt, ...)
 {
+	char version[24], err[512];
 	va_list ap;
-	int numeric = strspn(version, "0123456789") == strlen(version) && version[0] != '\0';
+	PGresult *v;
+	int numeric, rc;
 
+	v = db_query(c, "SELECT version FROM config_version", 0, NULL, "reading the version", &rc,
+	    err, sizeof(err));
+	snprintf(version, sizeof(version), "%s",
+	    v != NULL && PQntuples(v) == 1 ? PQgetvalue(v, 0, 0) : "?");
+	PQclear(v);
+	numeric = strspn(version, "0123456789") == strlen(version) && version[0] != '\0';
 	if (!cli_json) {
 		va_start(ap, fmt);
 		vprintf(fmt, ap);

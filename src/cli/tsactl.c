@@ -65,16 +65,22 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/* One statement of the migration (db_query: without parameters, a script): 0, or -1 said. */
 static int
-exec_ok(PGconn *c, const char *sql)
+exec_ok(PGconn *c, const char *sql, int n, const char *const *p, int *found)
 {
-	PGresult *r = PQexec(c, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	char err[1024];
+	PGresult *r;
+	int rc;
 
-	if (!ok)
-		fprintf(stderr, "tsactl: %s", PQerrorMessage(c));
+	if ((r = db_query(c, sql, n, p, "migrating", &rc, err, sizeof(err))) == NULL) {
+		cli_err("%s", err);
+		return -1;
+	}
+	if (found != NULL)
+		*found = PQntuples(r) == 1;
 	PQclear(r);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* Each migration in its own transaction, under an advisory lock so that two concurrent
@@ -90,35 +96,30 @@ cmd_migrate(int argc, char **argv)
 	if (argc != 0)
 		usage();
 	c = cli_connect();
-	if (exec_ok(c, "SET client_min_messages = warning") == -1 ||
+	if (exec_ok(c, "SET client_min_messages = warning", 0, NULL, NULL) == -1 ||
 	    exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
-	    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") == -1)
+	    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL,
+	    NULL) == -1)
 		goto fail;
 	for (i = 0; i < n_migrations; i++) {
 		char version[16];
 		const char *params[2] = { version, migrations[i].name };
-		PGresult *r;
-		int done;
+		int done = 0;
 
 		snprintf(version, sizeof(version), "%d", migrations[i].version);
-		if (exec_ok(c, "BEGIN") == -1 ||
-		    exec_ok(c, "SELECT pg_advisory_xact_lock(3161)") == -1)
+		if (exec_ok(c, "BEGIN", 0, NULL, NULL) == -1 ||
+		    exec_ok(c, "SELECT pg_advisory_xact_lock(3161)", 0, NULL, NULL) == -1 ||
+		    exec_ok(c, "SELECT 1 FROM schema_migrations WHERE version = $1::integer", 1,
+		    params, &done) == -1)
 			goto fail;
-		r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1::integer",
-		    1, NULL, params, NULL, NULL, 0);
-		done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-		PQclear(r);
 		if (done) {
-			exec_ok(c, "COMMIT");
+			exec_ok(c, "COMMIT", 0, NULL, NULL);
 			continue;
 		}
-		if (exec_ok(c, migrations[i].sql) == -1)
-			goto fail;
-		r = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES "
-		    "($1::integer, $2)", 2, NULL, params, NULL, NULL, 0);
-		done = PQresultStatus(r) == PGRES_COMMAND_OK;
-		PQclear(r);
-		if (!done || exec_ok(c, "COMMIT") == -1)
+		if (exec_ok(c, migrations[i].sql, 0, NULL, NULL) == -1 ||
+		    exec_ok(c, "INSERT INTO schema_migrations (version, name) VALUES "
+		    "($1::integer, $2)", 2, params, NULL) == -1 ||
+		    exec_ok(c, "COMMIT", 0, NULL, NULL) == -1)
 			goto fail;
 		printf("applied %s\n", migrations[i].name);
 		applied++;
@@ -152,7 +153,7 @@ cmd_status(int argc, char **argv)
 	PGresult *r;
 	char err[512];
 	size_t i;
-	int bad = 0;
+	int bad = 0, rc;
 
 	(void)argv;
 	if (argc != 0)
@@ -164,8 +165,9 @@ cmd_status(int argc, char **argv)
 		printf("database: UNREACHABLE (%s)\n", conninfo);
 		return 1;
 	}
-	r = PQexec(db.conn, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations");
-	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+	r = db_query(db.conn, "SELECT coalesce(max(version), 0), count(*) FROM schema_migrations",
+	    0, NULL, "reading the schema version", &rc, err, sizeof(err));
+	if (r != NULL)
 		printf("database: reachable, schema version %s (%zu known to this tsactl)\n",
 		    PQgetvalue(r, 0, 0), n_migrations);
 	else {
@@ -264,7 +266,7 @@ print_token_row(PGresult *r, int i)
 static int
 cmd_token(int argc, char **argv)
 {
-	char sql[1024], dec[64];
+	char sql[1024], dec[64], err[1024];
 	const char *param, *out = NULL;
 	PGconn *c;
 	PGresult *r;
@@ -298,9 +300,8 @@ cmd_token(int argc, char **argv)
 	} else
 		usage();
 	c = cli_connect();
-	r = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "tsactl: %s", PQerrorMessage(c));
+	if ((r = db_query(c, sql, 1, &param, "reading tokens", &rc, err, sizeof(err))) == NULL) {
+		cli_err("%s", err);
 		goto out;
 	}
 	if (PQntuples(r) == 0) {
@@ -435,12 +436,11 @@ static const char *EVENTS_USAGE =
 static int
 events_prune(int argc, char **argv)
 {
-	const char *older = NULL, *p[1];
+	const char *older = NULL;
 	struct cli_opt opts[] = { { "--older-than", &older } };
-	struct event_params ep;
-	char secs[24], detail[512];
+	char secs[24], err[1024];
 	PGconn *c;
-	PGresult *r = NULL, *e;
+	PGresult *r = NULL;
 	int rc;
 
 	cli_args(EVENTS_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0);
@@ -449,28 +449,11 @@ events_prune(int argc, char **argv)
 		    older != NULL ? older : "");
 		return EX_DATAERR;
 	}
-	p[0] = secs;
 	c = cli_connect();
-	if ((rc = db_begin(c)) != 0)
-		goto out;
-	r = db_run(c, "WITH d AS (DELETE FROM events"
-	    "  WHERE at < now() - $1::bigint * interval '1 second' RETURNING count)"
-	    " SELECT count(*) AS rows, coalesce(sum(count), 0) AS events, "
-	    SQL_UTC("(now() - $1::bigint * interval '1 second')", "before") " FROM d", 1, p);
-	if (r == NULL)
-		rc = db_fail(c, "pruning the events");
-	else {
-		snprintf(detail, sizeof(detail), "%s rows (%s events) before %s deleted by %s",
-		    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-		    cli_actor(c)->who);
-		event_params(&ep, "info", "events-pruned", NULL, NULL, detail, 1);
-		if ((e = db_run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values)) == NULL)
-			rc = db_fail(c, "recording the pruning");
-		PQclear(e);
-	}
-	if ((rc = db_end(c, rc, NULL, NULL)) == 0)
+	if ((rc = edit_events_prune(c, secs, cli_actor(c), &r, err, sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
 		out_row(r, 0, "-");
-out:
 	PQclear(r);
 	PQfinish(c);
 	return rc;
@@ -484,7 +467,7 @@ events_list(int argc, char **argv)
 	struct cli_opt opts[] = {
 		{ "--since", &since }, { "--limit", &limit }, { "--kind", &kind },
 	};
-	char secs[24];
+	char secs[24], err[1024];
 	PGconn *c;
 	PGresult *r;
 	long n;
@@ -506,21 +489,20 @@ events_list(int argc, char **argv)
 			p[1] = since;
 	}
 	c = cli_connect();
-	r = db_run(c, "SELECT " SQL_UTC("at", "at") ", severity, kind, count, service,"
+	r = db_query(c, "SELECT " SQL_UTC("at", "at") ", severity, kind, count, service,"
 	    " host(requester) AS requester, detail FROM events"
 	    " WHERE ($1::bigint IS NULL OR at >= now() - $1::bigint * interval '1 second')"
 	    " AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)"
 	    " AND ($3::text IS NULL OR kind = $3)"
-	    " ORDER BY at DESC, id DESC LIMIT $4::integer", 4, p);
+	    " ORDER BY at DESC, id DESC LIMIT $4::integer", 4, p, "reading events", &rc, err,
+	    sizeof(err));
 	if (r == NULL) {
-		/* Class 22 (data exception): the timestamp did not parse. */
-		if (p[1] != NULL && strncmp(db_sqlstate(), "22", 2) == 0 &&
-		    PQstatus(c) == CONNECTION_OK) {
+		/* 65, a data exception: the timestamp did not parse. */
+		if (p[1] != NULL && rc == EX_DATAERR)
 			cli_err("--since '%s' is neither a duration (90s, 15m, 2h, 7d, 1w) nor a"
 			    " timestamp (2026-01-31 12:00:00+00)", since);
-			rc = EX_DATAERR;
-		} else
-			rc = db_fail(c, "reading events");
+		else
+			cli_err("%s", err);
 	} else
 		out_rows(r, 0);
 	PQclear(r);

@@ -1,10 +1,13 @@
 /*
  * db.c - the worker's PostgreSQL connection (see store.h).  Statements are prepared once per
  * connection; a lost connection is dropped and re-established on a later request, so a
- * database restart needs no worker restart.
+ * database restart needs no worker restart.  Also db_query(), the one way tsactl, the
+ * console and the configuration writes run a statement, its errors said on one line.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "log.h"
 #include "store.h"
@@ -147,6 +150,41 @@ db_config_version(struct db *db)
 		db_failed(db, r);
 	PQclear(r);
 	return v;
+}
+
+PGresult *
+db_query(PGconn *c, const char *sql, int n, const char *const *p, const char *what, int *rc,
+    char *err, size_t errlen)
+{
+	PGresult *r = n > 0 ? PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0) : PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	const char *state, *primary, *detail;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "%s: database connection lost: %s", what, PQerrorMessage(c));
+		*rc = EX_UNAVAILABLE;
+	} else if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)) {
+		/* undefined_table, undefined_column: an older schema than this program's. */
+		snprintf(err, errlen, "%s: the schema is not up to date (run tsactl migrate): %s",
+		    what, primary != NULL ? primary : "");
+		*rc = 1;
+	} else {
+		if (primary != NULL && detail != NULL)
+			snprintf(err, errlen, "%s: %s (%s)", what, primary, detail);
+		else
+			snprintf(err, errlen, "%s: %s", what,
+			    primary != NULL ? primary : PQerrorMessage(c));
+		/* Class 22 (data exception): the value was refused, e.g. JSON syntax. */
+		*rc = state != NULL && strncmp(state, "22", 2) == 0 ? EX_DATAERR : 1;
+	}
+	err[strcspn(err, "\n")] = '\0';
+	PQclear(r);
+	return NULL;
 }
 
 void

@@ -1,6 +1,7 @@
 /*
- * edit.c - the one write path for filter chain, policy and service url changes, taken by
- * tsactl (src/cli/admin.c) and by the web console (src/admin/): see edit.h.
+ * edit.c - the one write path for configuration changes (services, policies, filter chains,
+ * clients, signers, console administrators), taken by
+ * tsactl (src/cli/) and by the web console (src/admin/): see edit.h.
  * Input: an operator's or administrator's text (names, positions, JSON parameters), passed to
  * PostgreSQL only as statement parameters and checked by the worker's own filter_build()
  * before anything is written.
@@ -26,46 +27,11 @@
 
 #define EDIT_FAIL	1
 
-/* One statement with text parameters: its result, or NULL with err "what: reason" and *rc. */
-static PGresult *
-run(PGconn *c, const char *sql, int n, const char *const *p, const char *what, int *rc,
-    char *err, size_t errlen)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	const char *state, *primary, *detail;
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return r;
-	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-	if (PQstatus(c) != CONNECTION_OK) {
-		snprintf(err, errlen, "%s: database connection lost: %s", what, PQerrorMessage(c));
-		*rc = EX_UNAVAILABLE;
-	} else if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)) {
-		snprintf(err, errlen, "%s: the schema is not up to date (run tsactl migrate): %s",
-		    what, primary != NULL ? primary : "");
-		*rc = EDIT_FAIL;
-	} else {
-		if (primary != NULL && detail != NULL)
-			snprintf(err, errlen, "%s: %s (%s)", what, primary, detail);
-		else
-			snprintf(err, errlen, "%s: %s", what,
-			    primary != NULL ? primary : PQerrorMessage(c));
-		/* Class 22 (data exception): the value was refused, e.g. JSON syntax. */
-		*rc = state != NULL && strncmp(state, "22", 2) == 0 ? EX_DATAERR : EDIT_FAIL;
-	}
-	err[strcspn(err, "\n")] = '\0';
-	PQclear(r);
-	return NULL;
-}
-
 static int
 begin(PGconn *c, char *err, size_t errlen)
 {
 	int rc = 0;
-	PGresult *r = run(c, "BEGIN", 0, NULL, "begin", &rc, err, errlen);
+	PGresult *r = db_query(c, "BEGIN", 0, NULL, "begin", &rc, err, errlen);
 
 	PQclear(r);
 	return rc;
@@ -73,21 +39,23 @@ begin(PGconn *c, char *err, size_t errlen)
 
 /*
  * Commits when status is 0, else rolls back; returns status, or the failed commit's.  The
- * change's row goes to *row once committed, and is freed otherwise.
+ * change's row goes to *row once committed, and is freed otherwise.  A change to what the
+ * workers load (check set) is refused when it would leave a policy they refuse.
  */
 static int
-end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t errlen)
+finish(PGconn *c, int status, int check, PGresult *changed, PGresult **row, char *err,
+    size_t errlen)
 {
 	PGresult *r;
 
-	if (status == 0 && config_refused_policy(c, err, errlen) == -1)
+	if (status == 0 && check && config_refused_policy(c, err, errlen) == -1)
 		status = EX_DATAERR;
 	if (status != 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
 		PQclear(changed);
 		return status;
 	}
-	if ((r = run(c, "COMMIT", 0, NULL, "commit (nothing was written)", &status, err,
+	if ((r = db_query(c, "COMMIT", 0, NULL, "commit (nothing was written)", &status, err,
 	    errlen)) == NULL) {
 		PQclear(changed);
 		return status;
@@ -103,9 +71,16 @@ end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t 
 	return status;
 }
 
-int
-edit_record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
-    char *err, size_t errlen)
+static int
+end(PGconn *c, int status, PGresult *changed, PGresult **row, char *err, size_t errlen)
+{
+	return finish(c, status, 1, changed, row, err, errlen);
+}
+
+/* The event of kind config-change or admin-change: "what by who". */
+static int
+record(PGconn *c, const char *kind, const struct edit_actor *actor, const char *service,
+    const char *what, char *err, size_t errlen)
 {
 	struct event_params ep;
 	char detail[1024];
@@ -115,11 +90,65 @@ edit_record(PGconn *c, const struct edit_actor *actor, const char *service, cons
 	if (actor == NULL)
 		return 0;
 	snprintf(detail, sizeof(detail), "%s by %s", what, actor->who);
-	event_params(&ep, "info", "config-change", service, NULL, detail, 1);
-	r = run(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values, "recording the change", &rc, err,
+	event_params(&ep, "info", kind, service, NULL, detail, 1);
+	r = db_query(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values, "recording the change", &rc, err,
 	    errlen);
 	PQclear(r);
 	return rc;
+}
+
+int
+edit_record(PGconn *c, const struct edit_actor *actor, const char *service, const char *what,
+    char *err, size_t errlen)
+{
+	return record(c, "config-change", actor, service, what, err, errlen);
+}
+
+/* 1 when s is a name: 1 to 128 printable bytes, no spaces, not starting with '-'. */
+static int
+name_ok(const char *s)
+{
+	size_t n;
+
+	if (s[0] == '-')
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= ' ' || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	return n >= 1 && n <= 128;
+}
+
+int
+edit_name_check(const char *kind, const char *name, char *err, size_t errlen)
+{
+	if (name_ok(name))
+		return 0;
+	snprintf(err, errlen, "'%s' is not %s name (1 to 128 printable characters, no spaces)",
+	    name, kind);
+	return EX_DATAERR;
+}
+
+int
+edit_find_service(PGconn *c, const char *service, int lock, char *sid, size_t sidlen,
+    char *err, size_t errlen)
+{
+	const char *p[1] = { service };
+	PGresult *r;
+	int rc = 0;
+
+	if ((r = db_query(c, lock ? "SELECT id FROM services WHERE name = $1 FOR UPDATE" :
+	    "SELECT id FROM services WHERE name = $1", 1, p, "looking up the service", &rc, err,
+	    errlen)) == NULL)
+		return rc;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "no service '%s'", service);
+		PQclear(r);
+		return EDIT_FAIL;
+	}
+	if (sid != NULL)
+		snprintf(sid, sidlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
 }
 
 int
@@ -128,18 +157,11 @@ edit_find_policy(PGconn *c, const char *service, const char *policy, int lock, c
 {
 	const char *p[2] = { service, policy };
 	PGresult *r;
-	int rc = 0;
+	int rc;
 
-	if ((r = run(c, "SELECT id FROM services WHERE name = $1", 1, p,
-	    "looking up the service", &rc, err, errlen)) == NULL)
+	if ((rc = edit_find_service(c, service, 0, NULL, 0, err, errlen)) != 0)
 		return rc;
-	if (PQntuples(r) == 0) {
-		snprintf(err, errlen, "no service '%s'", service);
-		PQclear(r);
-		return EDIT_FAIL;
-	}
-	PQclear(r);
-	r = run(c, lock ? "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
+	r = db_query(c, lock ? "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
 	    " WHERE s.name = $1 AND p.name = $2 FOR UPDATE OF p" :
 	    "SELECT p.id FROM policies p JOIN services s ON s.id = p.service_id"
 	    " WHERE s.name = $1 AND p.name = $2", 2, p, "looking up the policy", &rc, err, errlen);
@@ -202,10 +224,10 @@ shift(PGconn *c, const struct ordered *o, const char *parent, const char *sql, l
 	int rc = 0;
 
 	snprintf(pos, sizeof(pos), "%ld", at);
-	if ((r = run(c, sql, 2, p, "moving positions", &rc, err, errlen)) == NULL)
+	if ((r = db_query(c, sql, 2, p, "moving positions", &rc, err, errlen)) == NULL)
 		return rc;
 	PQclear(r);
-	if ((r = run(c, o->sql_flip, 1, p, "moving positions", &rc, err, errlen)) == NULL)
+	if ((r = db_query(c, o->sql_flip, 1, p, "moving positions", &rc, err, errlen)) == NULL)
 		return rc;
 	PQclear(r);
 	return 0;
@@ -237,7 +259,7 @@ edit_make_room(PGconn *c, enum edit_order which, const char *parent, const char 
 	PGresult *r;
 	int rc = 0;
 
-	if ((r = run(c, o->sql_span, 1, p, "reading positions", &rc, err, errlen)) == NULL)
+	if ((r = db_query(c, o->sql_span, 1, p, "reading positions", &rc, err, errlen)) == NULL)
 		return rc;
 	max = atol(PQgetvalue(r, 0, 0));
 	count = atol(PQgetvalue(r, 0, 1));
@@ -292,7 +314,7 @@ edit_filter_check(PGconn *c, const char *name, const char *json, char *err, size
 	size_t np = 0;
 	int i, rc = 0;
 
-	if ((r = run(c, "SELECT jsonb_typeof($1::jsonb)", 1, p,
+	if ((r = db_query(c, "SELECT jsonb_typeof($1::jsonb)", 1, p,
 	    "the parameters are not valid JSON", &rc, err, errlen)) == NULL)
 		return rc;
 	if (strcmp(PQgetvalue(r, 0, 0), "object") != 0) {
@@ -303,7 +325,7 @@ edit_filter_check(PGconn *c, const char *name, const char *json, char *err, size
 		return EX_DATAERR;
 	}
 	PQclear(r);
-	if ((r = run(c, SQL_FLATTEN, 1, p, "flattening the parameters", &rc, err,
+	if ((r = db_query(c, SQL_FLATTEN, 1, p, "flattening the parameters", &rc, err,
 	    errlen)) == NULL)
 		return rc;
 	rc = EX_DATAERR;
@@ -346,7 +368,7 @@ edit_filter_add(PGconn *c, const char *service, const char *policy, const char *
 		goto end;
 	snprintf(at_text, sizeof(at_text), "%ld", at);
 	p[0] = pid; p[1] = at_text; p[2] = filter; p[3] = json;
-	if ((r = run(c, "INSERT INTO policy_filters (policy_id, position, filter, params)"
+	if ((r = db_query(c, "INSERT INTO policy_filters (policy_id, position, filter, params)"
 	    " VALUES ($1::integer, $2::integer, $3, $4::jsonb)"
 	    " RETURNING position, filter, params", 4, p, "adding the filter", &rc, err,
 	    errlen)) == NULL)
@@ -369,7 +391,7 @@ find_filter(PGconn *c, const char *service, const char *policy, const char *pid,
 	int rc = 0;
 
 	snprintf(pos, sizeof(pos), "%ld", at);
-	if ((r = run(c, "SELECT id, filter FROM policy_filters WHERE policy_id = $1::integer"
+	if ((r = db_query(c, "SELECT id, filter FROM policy_filters WHERE policy_id = $1::integer"
 	    " AND position = $2::integer", 2, p, "looking up the filter", &rc, err,
 	    errlen)) == NULL)
 		return rc;
@@ -403,7 +425,7 @@ edit_filter_set(PGconn *c, const char *service, const char *policy, long at,
 		goto end;
 	p[0] = fid;
 	p[1] = json;
-	if ((r = run(c, "UPDATE policy_filters SET params = $2::jsonb WHERE id = $1::integer"
+	if ((r = db_query(c, "UPDATE policy_filters SET params = $2::jsonb WHERE id = $1::integer"
 	    " RETURNING position, filter, params", 2, p, "setting the parameters", &rc, err,
 	    errlen)) == NULL)
 		goto end;
@@ -428,7 +450,7 @@ edit_filter_remove(PGconn *c, const char *service, const char *policy, long at,
 		return rc;
 	if ((rc = edit_find_policy(c, service, policy, 1, pid, sizeof(pid), err, errlen)) != 0)
 		goto end;
-	if ((r = run(c, "DELETE FROM policy_filters WHERE policy_id = $1::integer"
+	if ((r = db_query(c, "DELETE FROM policy_filters WHERE policy_id = $1::integer"
 	    " AND position = $2::integer RETURNING position, filter, params", 2, p,
 	    "removing the filter", &rc, err, errlen)) == NULL)
 		goto end;
@@ -461,7 +483,7 @@ edit_service_url(PGconn *c, const char *service, const char *url,
 		return EX_DATAERR;
 	if ((rc = begin(c, err, errlen)) != 0)
 		return rc;
-	if ((r = run(c, "UPDATE services SET url = $2 WHERE name = $1 RETURNING name AS service,"
+	if ((r = db_query(c, "UPDATE services SET url = $2 WHERE name = $1 RETURNING name AS service,"
 	    " url", 2, p, "setting the service's url", &rc, err, errlen)) == NULL)
 		goto end;
 	if (PQntuples(r) == 0) {
@@ -478,27 +500,14 @@ end:
 
 /* ---- policies ------------------------------------------------------------------------------ */
 
-static int
-name_ok(const char *s)
-{
-	size_t n;
-
-	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] <= ' ' || (unsigned char)s[n] >= 0x7f)
-			return 0;
-	return n >= 1 && n <= 128;
-}
-
 int
 edit_policy_check(const struct edit_policy *p, char *err, size_t errlen)
 {
 	const char *cc = p->client_cert;
+	int rc;
 
-	if (p->name != NULL && !name_ok(p->name)) {
-		snprintf(err, errlen, "'%s' is not a policy name (1 to 128 printable characters, "
-		    "no spaces)", p->name);
-		return EX_DATAERR;
-	}
+	if (p->name != NULL && (rc = edit_name_check("a policy", p->name, err, errlen)) != 0)
+		return rc;
 	if (p->oid != NULL && !tsa_oid_text_valid(p->oid)) {
 		snprintf(err, errlen, "--oid '%s' is not an OID in dotted form", p->oid);
 		return EX_DATAERR;
@@ -532,17 +541,20 @@ edit_policy_check(const struct edit_policy *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* "any" (or NULL) as SQL NULL; yes/no as boolean text. */
+/* "any" (or NULL) as SQL NULL. */
 static const char *
-rule(const char *v)
+any(const char *v)
 {
-	if (v == NULL || strcmp(v, "any") == 0)
+	return v == NULL || strcmp(v, "any") == 0 ? NULL : v;
+}
+
+/* --client-cert: "any" (or NULL) as SQL NULL; yes/no as boolean text. */
+static const char *
+yes_no(const char *v)
+{
+	if (any(v) == NULL)
 		return NULL;
-	if (strcmp(v, "yes") == 0)
-		return "true";
-	if (strcmp(v, "no") == 0)
-		return "false";
-	return v;
+	return strcmp(v, "yes") == 0 ? "true" : "false";
 }
 
 int
@@ -567,7 +579,7 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 		goto end;
 	if (e->signer != NULL) {
 		p[0] = e->signer;
-		if ((r = run(c, "SELECT id FROM signers WHERE name = $1", 1, p,
+		if ((r = db_query(c, "SELECT id FROM signers WHERE name = $1", 1, p,
 		    "looking up the signer", &rc, err, errlen)) == NULL)
 			goto end;
 		if (PQntuples(r) == 0) {
@@ -582,7 +594,7 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 	if (e->client != NULL && strcmp(e->client, "any") != 0) {
 		p[0] = pid;
 		p[1] = e->client;
-		if ((r = run(c, "SELECT 1 FROM clients k JOIN policies p ON p.service_id ="
+		if ((r = db_query(c, "SELECT 1 FROM clients k JOIN policies p ON p.service_id ="
 		    " k.service_id WHERE p.id = $1::integer AND k.name = $2", 2, p,
 		    "looking up the client", &rc, err, errlen)) == NULL)
 			goto end;
@@ -600,11 +612,11 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 	p[0] = pid;
 	p[1] = e->oid != NULL ? "t" : "f";		p[2] = e->oid;
 	p[3] = e->signer != NULL ? "t" : "f";		p[4] = gid[0] != '\0' ? gid : NULL;
-	p[5] = e->protocol != NULL ? "t" : "f";		p[6] = rule(e->protocol);
-	p[7] = e->req_policy != NULL ? "t" : "f";	p[8] = rule(e->req_policy);
-	p[9] = e->client_cert != NULL ? "t" : "f";	p[10] = rule(e->client_cert);
-	p[11] = e->client != NULL ? "t" : "f";		p[12] = rule(e->client);
-	if ((r = run(c, "UPDATE policies SET"
+	p[5] = e->protocol != NULL ? "t" : "f";		p[6] = any(e->protocol);
+	p[7] = e->req_policy != NULL ? "t" : "f";	p[8] = any(e->req_policy);
+	p[9] = e->client_cert != NULL ? "t" : "f";	p[10] = yes_no(e->client_cert);
+	p[11] = e->client != NULL ? "t" : "f";		p[12] = any(e->client);
+	if ((r = db_query(c, "UPDATE policies SET"
 	    " policy_oid = CASE WHEN $2::boolean THEN $3 ELSE policy_oid END,"
 	    " signer_id = CASE WHEN $4::boolean THEN $5::integer ELSE signer_id END,"
 	    " match_protocol = CASE WHEN $6::boolean THEN $7 ELSE match_protocol END,"
@@ -627,4 +639,436 @@ edit_policy_set(PGconn *c, const char *service, const char *policy,
 	rc = edit_record(c, actor, service, what, err, errlen);
 end:
 	return end(c, rc, r, row, err, errlen);
+}
+
+int
+edit_policy_add(PGconn *c, const char *service, const struct edit_policy *e,
+    const char *position, const struct edit_actor *actor, PGresult **row, char *err,
+    size_t errlen)
+{
+	char sid[24], gid[24], at_text[24], what[1024];
+	const char *p[9];
+	PGresult *r = NULL;
+	long at = 0;
+	int rc, n;
+
+	if (e->name == NULL || e->oid == NULL || e->signer == NULL) {
+		snprintf(err, errlen, "a policy needs a name, an OID and a signer");
+		return EX_DATAERR;
+	}
+	if ((rc = edit_policy_check(e, err, errlen)) != 0 || (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_service(c, service, 1, sid, sizeof(sid), err, errlen)) != 0)
+		goto end;
+	p[0] = sid; p[1] = e->name;
+	if ((r = db_query(c, "SELECT 1 FROM policies WHERE service_id = $1::integer AND name = $2",
+	    2, p, "looking up the policy", &rc, err, errlen)) == NULL)
+		goto end;
+	n = PQntuples(r);
+	PQclear(r);
+	r = NULL;
+	if (n > 0) {
+		snprintf(err, errlen, "service '%s' has a policy '%s' already", service, e->name);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	if (any(e->client) != NULL) {
+		p[1] = e->client;
+		if ((r = db_query(c, "SELECT 1 FROM clients WHERE service_id = $1::integer"
+		    " AND name = $2", 2, p, "looking up the client", &rc, err, errlen)) == NULL)
+			goto end;
+		n = PQntuples(r);
+		PQclear(r);
+		r = NULL;
+		if (n == 0) {
+			snprintf(err, errlen, "service '%s' has no registered client '%s' "
+			    "(tsactl client add)", service, e->client);
+			rc = EDIT_FAIL;
+			goto end;
+		}
+	}
+	p[0] = e->signer;
+	if ((r = db_query(c, "SELECT id FROM signers WHERE name = $1", 1, p,
+	    "looking up the signer", &rc, err, errlen)) == NULL)
+		goto end;
+	n = PQntuples(r);
+	if (n > 0)
+		snprintf(gid, sizeof(gid), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = NULL;
+	if (n == 0) {
+		snprintf(err, errlen, "no signer '%s' (tsactl signer list)", e->signer);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	if ((rc = edit_make_room(c, EDIT_POLICIES, sid, position, &at, err, errlen)) != 0)
+		goto end;
+	snprintf(at_text, sizeof(at_text), "%ld", at);
+	p[0] = sid; p[1] = at_text; p[2] = e->name; p[3] = any(e->protocol);
+	p[4] = any(e->req_policy); p[5] = e->oid; p[6] = gid; p[7] = yes_no(e->client_cert);
+	p[8] = any(e->client);
+	if ((r = db_query(c, "INSERT INTO policies (service_id, position, name, match_protocol,"
+	    " match_req_policy, policy_oid, signer_id, match_client_cert, match_client)"
+	    " VALUES ($1::integer, $2::integer, $3, $4, $5, $6, $7::integer, $8::boolean, $9)"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS policy, position", 9, p, "adding the policy", &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "policy %s added to service %s at position %ld (OID %s, "
+	    "signer %s)", e->name, service, at, e->oid, e->signer);
+	rc = edit_record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+int
+edit_policy_remove(PGconn *c, const char *service, const char *policy,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	char sid[24], what[768];
+	const char *p[2] = { sid, policy };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_service(c, service, 1, sid, sizeof(sid), err, errlen)) != 0)
+		goto end;
+	if ((r = db_query(c, "DELETE FROM policies p WHERE service_id = $1::integer AND name = $2"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS policy, position,"
+	    " (SELECT count(*) FROM policy_filters f WHERE f.policy_id = p.id) AS filters", 2, p,
+	    "removing the policy", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "service '%s' has no policy '%s'", service, policy);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	if ((rc = edit_close_gap(c, EDIT_POLICIES, sid, atol(PQgetvalue(r, 0, 2)), err,
+	    errlen)) != 0)
+		goto end;
+	snprintf(what, sizeof(what), "policy %s removed from service %s, with its filters",
+	    policy, service);
+	rc = edit_record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+/* ---- services added and removed ------------------------------------------------------------ */
+
+int
+edit_service_add(PGconn *c, const char *service, const char *description,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	const char *p[2] = { service, description != NULL ? description : "" };
+	char what[768];
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = edit_name_check("a service", service, err, errlen)) != 0 ||
+	    (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "INSERT INTO services (name, description) VALUES ($1, $2)"
+	    " ON CONFLICT (name) DO NOTHING RETURNING name AS service, description", 2, p,
+	    "adding the service", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "service '%s' exists already", service);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	snprintf(what, sizeof(what), "service %s added", service);
+	rc = edit_record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+int
+edit_service_remove(PGconn *c, const char *service, const struct edit_actor *actor,
+    PGresult **row, char *err, size_t errlen)
+{
+	char sid[24], what[768];
+	const char *p[1] = { sid };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_service(c, service, 1, sid, sizeof(sid), err, errlen)) != 0)
+		goto end;
+	/* RETURNING sees the rows the cascade is about to remove. */
+	if ((r = db_query(c, "DELETE FROM services s WHERE id = $1::integer"
+	    " RETURNING name AS service,"
+	    " (SELECT count(*) FROM policies p WHERE p.service_id = s.id) AS policies,"
+	    " (SELECT count(*) FROM clients k WHERE k.service_id = s.id) AS clients", 1, p,
+	    "removing the service", &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "service %s removed, with its policies and clients",
+	    service);
+	rc = edit_record(c, actor, NULL, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+/* ---- clients and administrators ------------------------------------------------------------ */
+
+int
+edit_client_add(PGconn *c, const char *service, const char *name, const struct edit_cert *cc,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	char sid[24], what[768];
+	const char *p[7];
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = edit_name_check("a client", name, err, errlen)) != 0 ||
+	    (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_service(c, service, 1, sid, sizeof(sid), err, errlen)) != 0)
+		goto end;
+	p[0] = sid; p[1] = name; p[2] = cc->fingerprint;
+	if ((r = db_query(c, "SELECT name FROM clients WHERE service_id = $1::integer"
+	    " AND (name = $2 OR fingerprint_sha256 = decode($3, 'hex'))", 3, p,
+	    "looking up clients", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) > 0) {
+		if (strcmp(PQgetvalue(r, 0, 0), name) == 0)
+			snprintf(err, errlen, "service '%s' has a client '%s' already", service,
+			    name);
+		else
+			snprintf(err, errlen, "this certificate is registered already for service "
+			    "'%s', as '%s'", service, PQgetvalue(r, 0, 0));
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	PQclear(r);
+	p[2] = cc->subject; p[3] = cc->fingerprint; p[4] = cc->issuer; p[5] = cc->serial;
+	p[6] = cc->pem;
+	if ((r = db_query(c, "INSERT INTO clients (service_id, name, subject, fingerprint_sha256,"
+	    " issuer_der, serial, certificate) VALUES ($1::integer, $2, $3, decode($4, 'hex'),"
+	    " decode($5, 'hex'), decode($6, 'hex'), $7)"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS client, subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256,"
+	    " encode(serial, 'hex') AS serial", 7, p, "adding the client", &rc, err,
+	    errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "client %s (SHA-256 %s) registered for service %s", name,
+	    cc->fingerprint, service);
+	rc = edit_record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+int
+edit_client_remove(PGconn *c, const char *service, const char *name,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	char sid[24], what[768];
+	const char *p[2] = { sid, name };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((rc = edit_find_service(c, service, 1, sid, sizeof(sid), err, errlen)) != 0)
+		goto end;
+	if ((r = db_query(c, "DELETE FROM clients WHERE service_id = $1::integer AND name = $2"
+	    " RETURNING (SELECT name FROM services WHERE id = service_id) AS service,"
+	    " name AS client, subject", 2, p, "removing the client", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "service '%s' has no client '%s'", service, name);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	snprintf(what, sizeof(what), "client %s removed from service %s", name, service);
+	rc = edit_record(c, actor, service, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+/* The workers do not load administrators: no policy check at commit. */
+int
+edit_admin_add(PGconn *c, const char *name, const struct edit_cert *cc,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	char what[1024];
+	const char *p[4] = { name, cc->fingerprint };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = edit_name_check("an administrator", name, err, errlen)) != 0 ||
+	    (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "SELECT name FROM administrators"
+	    " WHERE name = $1 OR fingerprint_sha256 = decode($2, 'hex')", 2, p,
+	    "looking up administrators", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) > 0) {
+		if (strcmp(PQgetvalue(r, 0, 0), name) == 0)
+			snprintf(err, errlen, "an administrator '%s' exists already", name);
+		else
+			snprintf(err, errlen, "this certificate is registered already, as "
+			    "administrator '%s'", PQgetvalue(r, 0, 0));
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	PQclear(r);
+	p[1] = cc->subject; p[2] = cc->fingerprint; p[3] = cc->pem;
+	if ((r = db_query(c, "INSERT INTO administrators (name, subject, fingerprint_sha256,"
+	    " certificate) VALUES ($1, $2, decode($3, 'hex'), $4) RETURNING name AS admin,"
+	    " subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 4, p,
+	    "adding the administrator", &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "administrator %s (%s; sha256 %s) added", name, cc->subject,
+	    cc->fingerprint);
+	rc = record(c, "admin-change", actor, NULL, what, err, errlen);
+end:
+	return finish(c, rc, 0, r, row, err, errlen);
+}
+
+int
+edit_admin_remove(PGconn *c, const char *name, const struct edit_actor *actor,
+    PGresult **row, char *err, size_t errlen)
+{
+	char what[1024];
+	const char *p[1] = { name };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "DELETE FROM administrators WHERE name = $1 RETURNING name AS admin,"
+	    " subject, encode(fingerprint_sha256, 'hex') AS fingerprint_sha256", 1, p,
+	    "removing the administrator", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "no administrator '%s'", name);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	snprintf(what, sizeof(what), "administrator %s (%s; sha256 %s) removed", name,
+	    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+	rc = record(c, "admin-change", actor, NULL, what, err, errlen);
+end:
+	return finish(c, rc, 0, r, row, err, errlen);
+}
+
+/* ---- signers ------------------------------------------------------------------------------- */
+
+int
+edit_signer_check(const char *name, const char *uri, const char *scheme, const char *digest,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = edit_name_check("a signer", name, err, errlen)) != 0)
+		return rc;
+	if (strncmp(uri, "pkcs11:", 7) != 0) {
+		snprintf(err, errlen, "--uri '%s' is not a PKCS#11 URI (RFC 7512: pkcs11:...)",
+		    uri);
+		return EX_DATAERR;
+	}
+	if (strcmp(scheme, "auto") != 0 && strcmp(scheme, "rsa-pss") != 0) {
+		snprintf(err, errlen, "--scheme must be auto or rsa-pss, not '%s'", scheme);
+		return EX_DATAERR;
+	}
+	if (strcmp(digest, "sha256") != 0 && strcmp(digest, "sha384") != 0 &&
+	    strcmp(digest, "sha512") != 0) {
+		snprintf(err, errlen, "--digest must be sha256, sha384 or sha512, not '%s'",
+		    digest);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+int
+edit_signer_add(PGconn *c, const char *name, const char *uri, const char *cert_pem,
+    const char *chain_pem, const char *scheme, const char *digest,
+    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen)
+{
+	const char *p[6] = { name, uri, cert_pem, chain_pem, scheme, digest };
+	char what[1024];
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = edit_signer_check(name, uri, scheme, digest, err, errlen)) != 0 ||
+	    (rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "INSERT INTO signers (name, pkcs11_uri, certificate, chain, scheme,"
+	    " digest) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING"
+	    " RETURNING name AS signer, pkcs11_uri AS key, scheme, digest", 6, p,
+	    "adding the signer", &rc, err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0) {
+		snprintf(err, errlen, "signer '%s' exists already", name);
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	snprintf(what, sizeof(what), "signer %s added (key %s, scheme %s)", name, uri, scheme);
+	rc = edit_record(c, actor, NULL, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+int
+edit_signer_remove(PGconn *c, const char *name, const struct edit_actor *actor,
+    PGresult **row, char *err, size_t errlen)
+{
+	char what[768];
+	const char *p[1] = { name };
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "SELECT (SELECT string_agg(s.name || '/' || p.name, ', ')"
+	    " FROM policies p JOIN services s ON s.id = p.service_id WHERE p.signer_id = g.id)"
+	    " FROM signers g WHERE name = $1 FOR UPDATE", 1, p, "looking up the signer", &rc,
+	    err, errlen)) == NULL)
+		goto end;
+	if (PQntuples(r) == 0 || !PQgetisnull(r, 0, 0)) {
+		if (PQntuples(r) == 0)
+			snprintf(err, errlen, "no signer '%s'", name);
+		else
+			snprintf(err, errlen, "signer '%s' is used by the policies %s: remove them "
+			    "first", name, PQgetvalue(r, 0, 0));
+		rc = EDIT_FAIL;
+		goto end;
+	}
+	PQclear(r);
+	if ((r = db_query(c, "DELETE FROM signers WHERE name = $1 RETURNING name AS signer", 1, p,
+	    "removing the signer", &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "signer %s removed", name);
+	rc = edit_record(c, actor, NULL, what, err, errlen);
+end:
+	return end(c, rc, r, row, err, errlen);
+}
+
+/* ---- the events' own pruning --------------------------------------------------------------- */
+
+int
+edit_events_prune(PGconn *c, const char *seconds, const struct edit_actor *actor,
+    PGresult **row, char *err, size_t errlen)
+{
+	const char *p[1] = { seconds };
+	char what[512];
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = begin(c, err, errlen)) != 0)
+		return rc;
+	if ((r = db_query(c, "WITH d AS (DELETE FROM events"
+	    "  WHERE at < now() - $1::bigint * interval '1 second' RETURNING count)"
+	    " SELECT count(*) AS rows, coalesce(sum(count), 0) AS events,"
+	    " to_char((now() - $1::bigint * interval '1 second') AT TIME ZONE 'UTC',"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS before FROM d", 1, p, "pruning the events",
+	    &rc, err, errlen)) == NULL)
+		goto end;
+	snprintf(what, sizeof(what), "%s rows (%s events) before %s deleted",
+	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+	rc = record(c, "events-pruned", actor, NULL, what, err, errlen);
+end:
+	return finish(c, rc, 0, r, row, err, errlen);
 }

@@ -241,7 +241,8 @@ console_policy_edit() {
 }
 
 # tsactl admin add|remove: a second administrator (a fresh certificate of the demo client CA)
-# is let in once added, and refused again at once when removed; a duplicate is refused.
+# is let in once added, and refused again at once when removed; a duplicate is refused; each
+# change an admin-change event naming who made it.
 console_admin_verbs() {
     local d code
     d=$(casedir)
@@ -264,6 +265,10 @@ console_admin_verbs() {
     [[ $code == 403 ]] || bad "a removed administrator gets HTTP $code"
     [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE kind = 'admin-change' AND detail LIKE 'administrator e2e-second %'") == 2 ]] ||
         bad "no admin-change events for the add and the remove"
+    # Written by the one event writer of src/store/edit.c: naming tsactl's user and role.
+    [[ $(tsa_psql -c "SELECT count(*) FROM events WHERE kind = 'admin-change' AND detail LIKE 'administrator e2e-second %'
+        AND detail LIKE '% by tsactl (system user $(id -un), database role %)'") == 2 ]] ||
+        bad "the admin-change events do not name tsactl's system user and database role"
 }
 
 # Always puts the accuracy filter back, even when the browser case failed half-way.
