@@ -2,7 +2,7 @@
  * admin.c - tsactl's configuration verbs: services, their ordered policies and each policy's
  * ordered filter chain (see admin.h and the README, section "tsactl").
  * Input: the operator's command line.  Every value is checked before anything is written:
- * a filter's name and parameters by the worker's own code (filter_build), after PostgreSQL
+ * a filter's name and parameters by the worker's own code (filter_validate), after PostgreSQL
  * has flattened the JSON exactly as store/config.c does.  Filter changes and the position
  * bookkeeping go through src/store/edit.c, the write path the web console takes too, so both
  * accept and refuse the same changes.

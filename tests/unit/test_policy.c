@@ -52,40 +52,46 @@ mkparams(const char *first, ...)
 #define P(...)	mkparams(__VA_ARGS__, (const char *)NULL)
 #define P0	mkparams((const char *)NULL)
 
-static void
-inst_free(struct filter_inst *f)
-{
-	if (f->def != NULL)
-		f->def->free(f->state);
-	memset(f, 0, sizeof(*f));
-}
-
-/* filter_build must accept name with ps. */
+/* filter_validate and policy_add_filter must accept name with ps. */
 static void
 ok(const char *name, struct plist ps)
 {
-	struct filter_inst f;
+	struct policy p;
 	char err[512] = "";
 
-	memset(&f, 0, sizeof(f));
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &f, err, sizeof(err)) == 0,
+	ck_assert_msg(filter_validate(name, ps.p, ps.n, err, sizeof(err)) == 0,
 	    "%s refused: %s", name, err);
-	ck_assert_ptr_eq(f.def, filter_by_name(name));
-	inst_free(&f);
+	memset(&p, 0, sizeof(p));
+	tsa_opts_defaults(&p.opts);
+	ck_assert_msg(policy_add_filter(&p, name, ps.p, ps.n, err, sizeof(err)) == 0,
+	    "%s refused: %s", name, err);
+	ck_assert_uint_eq(p.n_chain, 1);
+	policy_filters_free(&p);
 }
 
-/* filter_build must refuse name with ps, the error containing want. */
+/* filter_validate and policy_add_filter must refuse name with ps, the error containing want,
+ * and leave the policy as it was. */
 static void
 bad(const char *name, struct plist ps, const char *want)
 {
-	struct filter_inst f;
+	struct policy p;
+	struct tsa_opts d;
 	char err[512] = "";
 
-	memset(&f, 0, sizeof(f));
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &f, err, sizeof(err)) == -1,
+	ck_assert_msg(filter_validate(name, ps.p, ps.n, err, sizeof(err)) == -1,
 	    "%s accepted, expected: %s", name, want);
 	ck_assert_msg(strstr(err, want) != NULL, "error '%s' does not say '%s'", err, want);
-	ck_assert_ptr_null(f.def);	/* out-parameter untouched */
+	memset(&p, 0, sizeof(p));
+	tsa_opts_defaults(&p.opts);
+	tsa_opts_defaults(&d);
+	err[0] = '\0';
+	ck_assert_int_eq(policy_add_filter(&p, name, ps.p, ps.n, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' does not say '%s'", err, want);
+	/* The policy untouched. */
+	ck_assert_uint_eq(p.n_chain, 0);
+	ck_assert_uint_eq(p.n_filters, 0);
+	ck_assert_ptr_null(p.blocks);
+	ck_assert_mem_eq(&p.opts, &d, sizeof(d));
 }
 
 /* ---- parameter checkers ----------------------------------------------------------------- */
@@ -94,22 +100,21 @@ START_TEST(filters_known)
 {
 	static const char *const names[] = { "hash-algorithms", "policy-oid", "extensions",
 	    "accuracy", "ordering", "tsa-name", "cert-id", "cert-chain", "signing-time",
-	    "status-text", "serial", "qualified", "archive", "clock", "client-auth", "ip-allow" };
+	    "status-text", "serial", "qualified", "archive", "signature-digest", "clock",
+	    "client-auth", "ip-allow" };
+	char err[512];
 	size_t i;
 
+	/* Each name is known: without parameters it is taken or refused for its parameters. */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const struct filter_def *d = filter_by_name(names[i]);
-
-		ck_assert_msg(d != NULL, "filter %s missing", names[i]);
-		ck_assert_str_eq(d->name, names[i]);
-		ck_assert_ptr_nonnull(d->parse);
-		ck_assert_ptr_nonnull(d->run);
-		ck_assert_ptr_nonnull(d->free);
+		err[0] = '\0';
+		if (filter_validate(names[i], NULL, 0, err, sizeof(err)) == 0)
+			continue;
+		ck_assert_msg(strstr(err, "unknown filter") == NULL, "%s: %s", names[i], err);
+		ck_assert_msg(strncmp(err, "filter ", 7) == 0, "%s: %s", names[i], err);
 	}
-	ck_assert_ptr_null(filter_by_name("nonesuch"));
-	ck_assert_ptr_null(filter_by_name("Hash-Algorithms"));
-	ck_assert_ptr_null(filter_by_name(""));
 	bad("nonesuch", P0, "unknown filter 'nonesuch'");
+	bad("Hash-Algorithms", P0, "unknown filter 'Hash-Algorithms'");
 	bad("", P0, "unknown filter ''");
 }
 END_TEST
@@ -280,6 +285,7 @@ static void
 pol_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	tsa_opts_defaults(&p->opts);
 	p->id = 1;
 	p->name = pol_name;
 	p->match_protocol = -1;
@@ -292,20 +298,14 @@ pol_add(struct policy *p, const char *name, struct plist ps)
 {
 	char err[512] = "";
 
-	ck_assert_uint_lt(p->n_filters, TSA_MAX_FILTERS);
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &p->filters[p->n_filters], err,
-	    sizeof(err)) == 0, "%s: %s", name, err);
-	p->n_filters++;
+	ck_assert_msg(policy_add_filter(p, name, ps.p, ps.n, err, sizeof(err)) == 0, "%s: %s",
+	    name, err);
 }
 
 static void
 pol_free(struct policy *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->n_filters; i++)
-		inst_free(&p->filters[i]);
-	p->n_filters = 0;
+	policy_filters_free(p);
 }
 
 static void
@@ -1004,6 +1004,7 @@ START_TEST(service_lookup_and_free)
 	struct policy *p;
 	char err[512] = "";
 	struct plist ps = P("accept", "1.2.3"), name = P("name", "CN=x");
+	struct plist allow = P("allow", "127.0.0.1");
 
 	/* A configuration on the heap, as config_load builds it, freed by config_free. */
 	ck_assert_ptr_nonnull(c = calloc(1, sizeof(*c)));
@@ -1018,11 +1019,13 @@ START_TEST(service_lookup_and_free)
 	p->policy_oid = strdup(OWN_OID);
 	p->match_req_policy = strdup(OTHER_OID);
 	p->match_protocol = -1;
-	ck_assert_int_eq(filter_build("extensions", ps.p, ps.n, &p->filters[0], err,
-	    sizeof(err)), 0);
-	ck_assert_int_eq(filter_build("tsa-name", name.p, name.n, &p->filters[1], err,
-	    sizeof(err)), 0);
-	p->n_filters = 2;
+	tsa_opts_defaults(&p->opts);
+	ck_assert_int_eq(policy_add_filter(p, "extensions", ps.p, ps.n, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_add_filter(p, "tsa-name", name.p, name.n, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_add_filter(p, "ip-allow", allow.p, allow.n, err, sizeof(err)),
+	    0);
+	ck_assert_uint_eq(p->n_chain, 3);
+	ck_assert_uint_eq(p->n_filters, 1);
 
 	ck_assert_ptr_eq(config_service(c, "rfc3161"), &c->services[0]);
 	ck_assert_ptr_eq(config_service(c, "internal"), &c->services[1]);
