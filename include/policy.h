@@ -145,8 +145,8 @@ int	 policy_check_protocols(struct service *svc);
 
 /* Adds the named filter to the end of pol's chain: an option filter is compiled into
  * pol->opts, a run-time one joins pol->filters.  0, or -1 with err and pol unchanged. */
-int	 policy_add_filter(struct policy *pol, const char *name, const struct filter_param *params,
-	    size_t n, char *err, size_t errlen);
+int	 policy_add_filter(struct policy *pol, const char *name,
+	    const struct filter_param *params, size_t n, char *err, size_t errlen);
 /* Checks a filter's name and parameters as policy_add_filter() does. 0, or -1 with err. */
 int	 filter_validate(const char *name, const struct filter_param *params, size_t n,
 	    char *err, size_t errlen);

@@ -202,7 +202,8 @@ param_set(struct compile *c, const struct opt_param *p, const char *value, char 
 	switch (p->type) {
 	case PT_BOOL:
 		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
-			snprintf(err, errlen, "'%s' must be true or false, not '%s'", p->key, value);
+			snprintf(err, errlen, "'%s' must be true or false, not '%s'", p->key,
+			    value);
 			return -1;
 		}
 		*(int *)at(c, p->off) = value[0] == 't';
@@ -319,7 +320,7 @@ param_reset(struct compile *c, const struct opt_param *p, char *err, size_t errl
 static int
 compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 {
-	const struct opt_param *p;
+	const struct opt_param *p, *end = f->params + MAX_OPT_PARAMS;
 	unsigned given = 0;
 	int group_set = 0;
 	size_t i;
@@ -327,14 +328,14 @@ compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 	c->first = f->params;
 	if (f->target != NULL && (c->base = f->target(c)) == NULL)
 		return -1;
-	for (p = f->params; p < f->params + MAX_OPT_PARAMS && p->key != NULL; p++)
+	for (p = f->params; p < end && p->key != NULL; p++)
 		if (p->group == 0 && param_reset(c, p, err, errlen) == -1)
 			return -1;
 	for (i = 0; i < c->n; i++) {
-		for (p = f->params; p < f->params + MAX_OPT_PARAMS && p->key != NULL; p++)
+		for (p = f->params; p < end && p->key != NULL; p++)
 			if (strcmp(p->key, c->params[i].key) == 0)
 				break;
-		if (p == f->params + MAX_OPT_PARAMS || p->key == NULL) {
+		if (p == end || p->key == NULL) {
 			char known[160];
 			const char *names[MAX_OPT_PARAMS];
 			size_t k;
@@ -347,7 +348,7 @@ compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 		if (p->group != 0 && !group_set) {
 			const struct opt_param *q;
 
-			for (q = f->params; q < f->params + MAX_OPT_PARAMS && q->key != NULL; q++)
+			for (q = f->params; q < end && q->key != NULL; q++)
 				if (q->group == p->group && param_reset(c, q, err, errlen) == -1)
 					return -1;
 			group_set = 1;
@@ -356,7 +357,7 @@ compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 		if (param_set(c, p, c->params[i].value, err, errlen) == -1)
 			return -1;
 	}
-	for (p = f->params; p < f->params + MAX_OPT_PARAMS && p->key != NULL; p++)
+	for (p = f->params; p < end && p->key != NULL; p++)
 		if (p->missing != NULL && (given & 1u << (p - f->params)) == 0) {
 			snprintf(err, errlen, "%s", p->missing);
 			return -1;
@@ -364,7 +365,7 @@ compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 	return f->finish == NULL ? 0 : f->finish(&c->o, err, errlen);
 }
 
-/* accuracy: ETSI EN 319 421 7.7.2, every token states its accuracy; zero would state nothing. */
+/* accuracy: every token states its accuracy (ETSI EN 319 421 7.7.2); zero states nothing. */
 static int
 accuracy_finish(const struct tsa_opts *o, char *err, size_t errlen)
 {

@@ -137,7 +137,7 @@ policy_apply(const struct policy *pol, const struct tsa_request *req,
 	const struct hash_alg *table;
 	size_t i, n;
 
-	/* No option filter refuses: the run-time filters' order among themselves is the chain's. */
+	/* No option filter refuses: the run-time filters' order is the chain's. */
 	*o = pol->opts;
 	for (i = 0; i < pol->n_filters; i++)
 		if (pol->filters[i].def->run(pol->filters[i].state, req, client, ref) == -1)

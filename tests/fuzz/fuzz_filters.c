@@ -110,7 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tsa_opts_defaults(&d);
 	if (policy_add_filter(&pol, name, params, n, err, sizeof(err)) == -1) {
 		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL ||
-		    pol.n_chain != 0 || pol.blocks != NULL || memcmp(&pol.opts, &d, sizeof(d)) != 0)
+		    pol.n_chain != 0 || pol.blocks != NULL ||
+		    memcmp(&pol.opts, &d, sizeof(d)) != 0)
 			abort();
 	} else {
 		if (pol.n_chain != 1)

@@ -46,8 +46,8 @@ init(void)
 	if (ip_allow.n_filters != 0)
 		return;
 	tsa_opts_defaults(&ip_allow.opts);
-	if (policy_add_filter(&ip_allow, "ip-allow", allow, sizeof(allow) / sizeof(allow[0]), err,
-	    sizeof(err)) == -1 || ip_allow.n_filters != 1)
+	if (policy_add_filter(&ip_allow, "ip-allow", allow, sizeof(allow) / sizeof(allow[0]),
+	    err, sizeof(err)) == -1 || ip_allow.n_filters != 1)
 		abort();
 }
 
