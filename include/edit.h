@@ -2,8 +2,8 @@
  * edit.h - the one write path for configuration changes (services, policies, filters,
  * clients, signers, console administrators) that both tsactl and the web console (tsa-admin)
  * take; they only parse their input, call edit_*() and say the outcome.  A filter's name and
- * parameters checked by the worker's own code
- * (filter_build) after PostgreSQL has flattened the JSON exactly as the worker's load does,
+ * parameters checked by the worker's own code (filter_validate) after PostgreSQL has
+ * flattened the JSON exactly as the worker's load does,
  * positions kept dense from 1, every change one transaction (the config_version trigger
  * notifies the workers once, at commit; a refused change leaves nothing behind), and, when an
  * actor is named, an event recording who changed what, committed in the same transaction

@@ -34,7 +34,7 @@ struct registered_client {
 	unsigned char		 fingerprint[32];	/* SHA-256 of the DER */
 };
 
-/* What the filter chain decides for one request; defaults in tsa_opts_defaults(). */
+/* What the filter chain decides; defaults in tsa_opts_defaults(). */
 struct tsa_opts {
 	unsigned		 hash_accept;	/* bit i: hash_table()[i] accepted */
 	int			 policy_any;	/* any requested policy OID is accepted */
@@ -69,15 +69,19 @@ struct filter_param {
 	const char	*value;
 };
 
+/*
+ * A run-time filter: one that reads the request or its client (ip-allow, client-auth), run per
+ * request in chain order.  The option filters have no filter_def: they are compiled into
+ * policy.opts at load (filters.c).
+ */
 struct filter_def {
 	const char	*name;
 	/* Checks params and builds the filter's state. 0, or -1 with err. */
 	int		(*parse)(const struct filter_param *params, size_t n, void **state,
 			    char *err, size_t errlen);
-	/* Shapes opts or refuses (ref). 0 to go on, -1 refused. */
+	/* Lets the request go on (0) or refuses it (-1, ref). */
 	int		(*run)(const void *state, const struct tsa_request *req,
-			    const struct tsa_client *client, struct tsa_opts *opts,
-			    struct tsa_refusal *ref);
+			    const struct tsa_client *client, struct tsa_refusal *ref);
 	void		(*free)(void *state);
 	/* Optional: checks the state against the policy's signer at load. 0, or -1 with err. */
 	int		(*check)(void *state, const struct signer *signer, char *err,
@@ -89,6 +93,8 @@ struct filter_inst {
 	void			*state;
 };
 
+struct opt_block;
+
 struct policy {
 	long			 id;
 	char			*name;
@@ -98,8 +104,14 @@ struct policy {
 	char			*match_client;		/* registered client name; NULL: any */
 	char			*policy_oid;
 	struct signer		*signer;
+	/* The chain compiled at load: the defaults (tsa_opts_defaults(), set by whoever makes
+	 * the policy), then each option filter in chain order; what it points to is in
+	 * blocks.  The run-time filters in chain order; n_chain counts both kinds. */
+	struct tsa_opts		 opts;
+	struct opt_block	*blocks;
 	struct filter_inst	 filters[TSA_MAX_FILTERS];
 	size_t			 n_filters;
+	size_t			 n_chain;
 	/* Why it issues nothing (it can receive a protocol whose token its signer cannot
 	 * make), set at load by policy_check_protocols(); NULL: usable. */
 	char			*refused;
@@ -131,10 +143,18 @@ int	 policy_receives(const struct service *svc, size_t i, enum tsa_protocol prot
  * make a token for (RSA-PSS and SOAP's XML-DSig).  0, or -1 out of memory. */
 int	 policy_check_protocols(struct service *svc);
 
-const struct filter_def	*filter_by_name(const char *name);
-/* Builds a filter instance from its name and parameters. 0, or -1 with err. */
-int	 filter_build(const char *name, const struct filter_param *params, size_t n,
-	    struct filter_inst *out, char *err, size_t errlen);
+/* Adds the named filter to the end of pol's chain: an option filter is compiled into
+ * pol->opts, a run-time one joins pol->filters.  0, or -1 with err and pol unchanged. */
+int	 policy_add_filter(struct policy *pol, const char *name,
+	    const struct filter_param *params, size_t n, char *err, size_t errlen);
+/* Checks a filter's name and parameters as policy_add_filter() does. 0, or -1 with err. */
+int	 filter_validate(const char *name, const struct filter_param *params, size_t n,
+	    char *err, size_t errlen);
+/* The filters' checks against pol->signer (a tsa-name DN must be its subject). 0, or -1 with
+ * err. */
+int	 policy_check_signer(struct policy *pol, char *err, size_t errlen);
+/* Frees pol's chain (run-time filters and blocks) and sets pol->opts back to the defaults. */
+void	 policy_filters_free(struct policy *pol);
 
 void	 tsa_opts_defaults(struct tsa_opts *opts);
 const struct service *config_service(const struct tsa_config *c, const char *name);
@@ -143,8 +163,9 @@ void	 client_identify(const struct service *svc, struct tsa_client *client);
 /* The first policy of the service whose match rules fit, or NULL. */
 const struct policy *policy_select(const struct service *svc, const struct tsa_request *req,
 	    const struct tsa_client *client);
-/* Runs the policy's filter chain, then the request checks of RFC 3161 2.4.1 against the
- * options it produced.  0 with opts filled, or -1 with ref filled. */
+/* The policy's compiled options into opts, its run-time filters in chain order (the first
+ * refusal wins), then the request checks of RFC 3161 2.4.1 and the clock gate against those
+ * options.  0 with opts filled, or -1 with ref filled. */
 int	 policy_apply(const struct policy *pol, const struct tsa_request *req,
 	    const struct tsa_client *client, struct tsa_opts *opts, struct tsa_refusal *ref);
 void	 config_free(struct tsa_config *c);

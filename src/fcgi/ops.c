@@ -135,26 +135,14 @@ days_left(const struct signer *s, time_t now)
 	return (double)(na - now) / 86400.0;
 }
 
-/*
- * The gate a policy's chain sets and the accuracy its token states: only the accuracy and
- * clock filters are run (they read neither request nor client).  NULL when it has no gate.
- */
+/* The gate a policy's chain sets and the accuracy its token states.  NULL: it has no gate. */
 static const struct clock_gate *
 policy_gate(const struct policy *pol, unsigned long *accuracy_us)
 {
-	struct tsa_refusal ref;
-	struct tsa_opts o;
-	size_t i;
+	const struct tsa_opts *o = &pol->opts;
 
-	tsa_opts_defaults(&o);
-	for (i = 0; i < pol->n_filters; i++) {
-		const char *name = pol->filters[i].def->name;
-
-		if (strcmp(name, "accuracy") == 0 || strcmp(name, "clock") == 0)
-			(void)pol->filters[i].def->run(pol->filters[i].state, NULL, NULL, &o, &ref);
-	}
-	*accuracy_us = o.acc_seconds * 1000000UL + o.acc_millis * 1000UL + o.acc_micros;
-	return o.clock;
+	*accuracy_us = o->acc_seconds * 1000000UL + o->acc_millis * 1000UL + o->acc_micros;
+	return o->clock;
 }
 
 static void

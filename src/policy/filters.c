@@ -1,8 +1,15 @@
 /*
- * filters.c - the static table of filters a policy's chain may name, each with the checker of
- * its parameters and the step it runs.  Parameters come from policy_filters.params (jsonb,
- * flattened by store/config.c); an unknown filter, key or value is an error at load time,
- * never a silent skip.  Filters documented in the README, section "Filters".
+ * filters.c - the filters a policy's chain may name (README, "Filters"), in two tables.
+ * Parameters come from policy_filters.params (jsonb, flattened by store/config.c); an unknown
+ * filter, key or value is an error at load time, never a silent skip.
+ *
+ * Option filters only set options (struct tsa_opts): one declarative table gives each
+ * parameter's key, type, range and where it lands, and policy_add_filter() compiles them into
+ * the policy's option set at load, in chain order, so a later filter of an option overrides an
+ * earlier one.  None of them reads the request or refuses one: the checks against the options
+ * (accepted hashes, policies and extensions, the clock gate) are policy_apply()'s.
+ * Run-time filters read the request's client (ip-allow, client-auth): each keeps a filter_def
+ * whose run is called per request, in chain order.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,18 +28,18 @@
 /* ---- parameter helpers --------------------------------------------------------------- */
 
 static int
-param_uint(const struct filter_param *p, unsigned min, unsigned max, unsigned *out, char *err,
-    size_t errlen)
+param_uint(const char *key, const char *value, unsigned min, unsigned max, unsigned *out,
+    char *err, size_t errlen)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
-	v = strtoul(p->value, &end, 10);
-	if (!isdigit((unsigned char)p->value[0]) || *end != '\0' || errno != 0 ||
-	    v < min || v > max) {
-		snprintf(err, errlen, "'%s' must be a whole number from %u to %u, not '%s'",
-		    p->key, min, max, p->value);
+	v = strtoul(value, &end, 10);
+	if (!isdigit((unsigned char)value[0]) || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		snprintf(err, errlen, "'%s' must be a whole number from %u to %u, not '%s'", key,
+		    min, max, value);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -40,434 +47,374 @@ param_uint(const struct filter_param *p, unsigned min, unsigned max, unsigned *o
 }
 
 static int
-param_bool(const struct filter_param *p, int *out, char *err, size_t errlen)
+unknown_key(const char *key, const char *known, char *err, size_t errlen)
 {
-	if (strcmp(p->value, "true") == 0)
-		*out = 1;
-	else if (strcmp(p->value, "false") == 0)
-		*out = 0;
-	else {
-		snprintf(err, errlen, "'%s' must be true or false, not '%s'", p->key, p->value);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-unknown_key(const struct filter_param *p, const char *known, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "unknown parameter '%s' (known: %s)", p->key, known);
+	snprintf(err, errlen, "unknown parameter '%s' (known: %s)", key, known);
 	return -1;
 }
 
-/* A list of OIDs (the state), optionally with the single word "any". */
-struct oid_list {
-	char	*def;		/* policy-oid's default */
-	int	 any;
-	size_t	 n;
-	char	*oid[TSA_MAX_FILTER_PARAMS];
+/* ---- the option filters ---------------------------------------------------------------- */
+
+/*
+ * What the compiled options point to (DER names, OID lists, clock gates) lives in blocks the
+ * policy owns (policy.blocks), freed with it.
+ */
+struct opt_block {
+	struct opt_block	*next;
+	max_align_t		 data[];
 };
 
 static void
-oid_list_free(void *state)
+blocks_free(struct opt_block *b)
 {
-	struct oid_list *l = state;
-	size_t i;
+	struct opt_block *next;
 
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		free(l->oid[i]);
-	free(l->def);
-	free(l);
+	for (; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
 }
 
-static int
-oid_list_parse(const struct filter_param *params, size_t n, int allow_any, void **state,
-    char *err, size_t errlen)
-{
-	struct oid_list *l;
-	size_t i;
+#define MAX_OPT_PARAMS	4
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return -1;
+struct compile;
+
+enum param_type {
+	PT_BOOL,	/* true or false: int */
+	PT_INT,		/* a whole number in [min, max]: int */
+	PT_UINT,	/* ... unsigned */
+	PT_SIZE,	/* ... size_t */
+	PT_MS,		/* ... milliseconds: long, in microseconds */
+	PT_ENUM,	/* one of names[]: int, the name's index */
+	PT_HASH,	/* a hash name that allowed() takes: const struct hash_alg * */
+	PT_HASHES,	/* each a hash name: bit i of an unsigned for hash_table()[i] */
+	PT_OID,		/* an OID in dotted form: const char * */
+	PT_OIDS,	/* each an OID (or "any" where any is set): list and count (off_n) */
+	PT_PATH,	/* an absolute path: char * */
+	PT_CUSTOM,	/* parse(): what the types above cannot say */
+};
+
+struct opt_param {
+	const char		*key;
+	enum param_type		 type;
+	size_t			 off;		/* where the value lands, in the filter's target */
+	/* The value taken when the filter is named without the key; NULL: what earlier
+	 * filters set stays.  Lists always start empty. */
+	const char		*dflt;
+	int			 group;		/* defaults taken only once one of the group is
+						   given (the three parts of accuracy) */
+	unsigned		 min, max;	/* numbers */
+	const char * const	*names;		/* PT_ENUM: by value, NULL for none */
+	size_t			 n_names;
+	int			(*allowed)(const struct hash_alg *);	/* PT_HASH */
+	const char		*what;		/* PT_HASH: what the value must be */
+	size_t			 off_n;		/* PT_OIDS: the size_t count */
+	int			 any;		/* PT_OIDS: "any" sets the int at off_any */
+	size_t			 off_any;
+	const char		*missing;	/* the refusal when the key is absent */
+	int			(*parse)(struct compile *, const char *value, char *err,
+				    size_t errlen);	/* PT_CUSTOM */
+};
+
+struct opt_filter {
+	const char		*name;
+	struct opt_param	 params[MAX_OPT_PARAMS];	/* up to the first NULL key */
+	/* What the offsets are into; NULL: the options. */
+	void			*(*target)(struct compile *);
+	/* Optional: checks the filter's options once its parameters are read. */
+	int			 (*finish)(const struct tsa_opts *, char *err, size_t errlen);
+	/* Optional: checks the compiled options against the policy's signer at load. */
+	int			 (*check)(struct tsa_opts *, const struct signer *, char *err,
+				    size_t errlen);
+};
+
+/* One option filter being compiled: the options so far and what it allocated. */
+struct compile {
+	struct tsa_opts			 o;
+	void				*base;	/* what the offsets are into: &o, or a gate */
+	struct opt_block		*made;
+	const struct opt_param		*first;	/* the filter's parameters */
+	const struct filter_param	*params;
+	size_t				 n;
+	const char			**list[MAX_OPT_PARAMS];	/* PT_OIDS being filled */
+};
+
+/* A zeroed block of size bytes, kept in c->made.  NULL: out of memory. */
+static void *
+block_new(struct compile *c, size_t size)
+{
+	struct opt_block *b;
+
+	if (size > SIZE_MAX - sizeof(*b) || (b = calloc(1, sizeof(*b) + size)) == NULL)
+		return NULL;
+	b->next = c->made;
+	c->made = b;
+	return b->data;
+}
+
+static char *
+block_strdup(struct compile *c, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *d = block_new(c, len);
+
+	if (d != NULL)
+		memcpy(d, s, len);
+	return d;
+}
+
+static void *
+at(struct compile *c, size_t off)
+{
+	return (char *)c->base + off;
+}
+
+/* "a, b or c" of the non-NULL names. */
+static void
+join(char *out, size_t outlen, const char * const *names, size_t n, const char *last)
+{
+	size_t i, left = 0, used = 0;
+
+	for (i = 0; i < n; i++)
+		left += names[i] != NULL;
+	out[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "accept") != 0) {
-			unknown_key(&params[i], "accept", err, errlen);
-			goto fail;
-		}
-		if (allow_any && strcmp(params[i].value, "any") == 0) {
-			l->any = 1;
+		if (names[i] == NULL)
 			continue;
-		}
-		if (!tsa_oid_text_valid(params[i].value)) {
-			snprintf(err, errlen, "'%s' is not an OID in dotted form%s",
-			    params[i].value, allow_any ? " (or \"any\")" : "");
-			goto fail;
-		}
-		if ((l->oid[l->n++] = strdup(params[i].value)) == NULL)
-			goto fail;
+		left--;
+		used += (size_t)snprintf(out + used, used < outlen ? outlen - used : 0, "%s%s",
+		    names[i], left == 0 ? "" : left == 1 ? last : ", ");
+		if (used >= outlen)
+			return;
 	}
-	*state = l;
-	return 0;
-fail:
-	oid_list_free(l);
+}
+
+/* Sets the parameter p to the text value. 0, or -1 with err (empty: out of memory). */
+static int
+param_set(struct compile *c, const struct opt_param *p, const char *value, char *err,
+    size_t errlen)
+{
+	const struct hash_alg *h, *table;
+	char known[160];
+	unsigned v;
+	size_t i, n;
+
+	switch (p->type) {
+	case PT_BOOL:
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+			snprintf(err, errlen, "'%s' must be true or false, not '%s'", p->key,
+			    value);
+			return -1;
+		}
+		*(int *)at(c, p->off) = value[0] == 't';
+		return 0;
+	case PT_INT:
+	case PT_UINT:
+	case PT_SIZE:
+	case PT_MS:
+		if (param_uint(p->key, value, p->min, p->max, &v, err, errlen) == -1)
+			return -1;
+		if (p->type == PT_INT)
+			*(int *)at(c, p->off) = (int)v;
+		else if (p->type == PT_UINT)
+			*(unsigned *)at(c, p->off) = v;
+		else if (p->type == PT_SIZE)
+			*(size_t *)at(c, p->off) = v;
+		else
+			*(long *)at(c, p->off) = (long)v * 1000;
+		return 0;
+	case PT_ENUM:
+		for (i = 0; i < p->n_names; i++)
+			if (p->names[i] != NULL && strcmp(p->names[i], value) == 0) {
+				*(int *)at(c, p->off) = (int)i;
+				return 0;
+			}
+		join(known, sizeof(known), p->names, p->n_names, " or ");
+		snprintf(err, errlen, "'%s' must be %s, not '%s'", p->key, known, value);
+		return -1;
+	case PT_HASH:
+		if ((h = hash_by_name(value)) == NULL || !p->allowed(h)) {
+			snprintf(err, errlen, "'%s' must be %s, not '%s'", p->key, p->what, value);
+			return -1;
+		}
+		*(const struct hash_alg **)at(c, p->off) = h;
+		return 0;
+	case PT_HASHES:
+		table = hash_table(&n);
+		if ((h = hash_by_name(value)) == NULL) {
+			const char *names[16];
+
+			for (i = 0; i < n && i < 16; i++)
+				names[i] = table[i].name;
+			join(known, sizeof(known), names, i, ", ");
+			snprintf(err, errlen, "unknown hash algorithm '%s' (known: %s)", value,
+			    known);
+			return -1;
+		}
+		*(unsigned *)at(c, p->off) |= 1u << (h - table);
+		return 0;
+	case PT_OID:
+		if (!tsa_oid_text_valid(value)) {
+			snprintf(err, errlen, "'%s' must be an OID in dotted form", p->key);
+			return -1;
+		}
+		if ((*(const char **)at(c, p->off) = block_strdup(c, value)) == NULL)
+			return -1;
+		return 0;
+	case PT_OIDS:
+		if (p->any && strcmp(value, "any") == 0) {
+			*(int *)at(c, p->off_any) = 1;
+			return 0;
+		}
+		if (!tsa_oid_text_valid(value)) {
+			snprintf(err, errlen, "'%s' is not an OID in dotted form%s", value,
+			    p->any ? " (or \"any\")" : "");
+			return -1;
+		}
+		i = (size_t)(p - c->first);
+		n = *(size_t *)at(c, p->off_n);
+		if ((c->list[i][n] = block_strdup(c, value)) == NULL)
+			return -1;
+		*(size_t *)at(c, p->off_n) = n + 1;
+		return 0;
+	case PT_PATH:
+		if (value[0] != '/') {
+			snprintf(err, errlen, "'%s' must be an absolute path", p->key);
+			return -1;
+		}
+		if ((*(char **)at(c, p->off) = block_strdup(c, value)) == NULL)
+			return -1;
+		return 0;
+	case PT_CUSTOM:
+		return p->parse(c, value, err, errlen);
+	}
 	return -1;
 }
 
-/* Most filters only set a few options: their state is a struct tsa_opts with a mask of what
- * they set, applied field by field. */
-struct opt_state {
-	struct tsa_opts	opts;
-	unsigned	set;
-};
-
-enum {
-	SET_HASH = 1 << 0, SET_ACCURACY = 1 << 1, SET_DIGITS = 1 << 2, SET_ORDERING = 1 << 3,
-	SET_TSA_NAME = 1 << 4, SET_ESS = 1 << 5, SET_CERTS = 1 << 6, SET_SIGNING_TIME = 1 << 7,
-	SET_STATUS_TEXT = 1 << 8, SET_SERIAL = 1 << 9, SET_QUALIFIED = 1 << 10,
-	SET_ARCHIVE = 1 << 11, SET_SIG_DIGEST = 1 << 12,
-};
-
+/* Sets p as naming its filter without the key does: lists empty, others their default. */
 static int
-opt_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
-    struct tsa_opts *o, struct tsa_refusal *ref)
+param_reset(struct compile *c, const struct opt_param *p, char *err, size_t errlen)
 {
-	const struct opt_state *s = state;
-	const struct tsa_opts *v = &s->opts;
+	size_t i, count = 0;
 
-	(void)req; (void)client; (void)ref;
-	if (s->set & SET_HASH)
-		o->hash_accept = v->hash_accept;
-	if (s->set & SET_ACCURACY) {
-		o->acc_seconds = v->acc_seconds;
-		o->acc_millis = v->acc_millis;
-		o->acc_micros = v->acc_micros;
+	if (p->type == PT_HASHES) {
+		*(unsigned *)at(c, p->off) = 0;
+		return 0;
 	}
-	if (s->set & SET_DIGITS)
-		o->digits = v->digits;
-	if (s->set & SET_ORDERING)
-		o->ordering = v->ordering;
-	if (s->set & SET_TSA_NAME) {
-		o->tsa_name = v->tsa_name;
-		o->tsa_name_der = v->tsa_name_der;
-		o->tsa_name_len = v->tsa_name_len;
+	if (p->type == PT_OIDS) {
+		for (i = 0; i < c->n; i++)
+			count += strcmp(c->params[i].key, p->key) == 0;
+		i = (size_t)(p - c->first);
+		if (count > 0 && (c->list[i] = block_new(c, count * sizeof(char *))) == NULL)
+			return -1;
+		*(const char * const **)at(c, p->off) = c->list[i];
+		*(size_t *)at(c, p->off_n) = 0;
+		if (p->any)
+			*(int *)at(c, p->off_any) = 0;
+		return 0;
 	}
-	if (s->set & SET_ESS) {
-		o->ess_version = v->ess_version;
-		o->ess_hash = v->ess_hash;
-		o->ess_issuer_serial = v->ess_issuer_serial;
-	}
-	if (s->set & SET_CERTS)
-		o->certs = v->certs;
-	if (s->set & SET_SIGNING_TIME)
-		o->signing_time = v->signing_time;
-	if (s->set & SET_STATUS_TEXT)
-		o->status_text = v->status_text;
-	if (s->set & SET_SERIAL)
-		o->serial_bytes = v->serial_bytes;
-	if (s->set & SET_QUALIFIED)
-		o->qualified = v->qualified;
-	if (s->set & SET_ARCHIVE)
-		o->archive = v->archive;
-	if (s->set & SET_SIG_DIGEST)
-		o->sig_digest = v->sig_digest;
-	return 0;
+	return p->dflt == NULL ? 0 : param_set(c, p, p->dflt, err, errlen);
 }
 
-static void
-opt_free(void *state)
-{
-	struct opt_state *s = state;
-
-	if (s == NULL)
-		return;
-	free((void *)(uintptr_t)s->opts.tsa_name_der);
-	free(s);
-}
-
-/* Allocates an opt_state, runs fill over it, and hands it over or frees it. */
+/* Compiles the option filter f with its parameters into c. 0, or -1 with err. */
 static int
-opt_parse(const struct filter_param *params, size_t n, void **state, char *err, size_t errlen,
-    int (*fill)(const struct filter_param *, size_t, struct opt_state *, char *, size_t))
+compile(const struct opt_filter *f, struct compile *c, char *err, size_t errlen)
 {
-	struct opt_state *s;
+	const struct opt_param *p, *end = f->params + MAX_OPT_PARAMS;
+	unsigned given = 0;
+	int group_set = 0;
+	size_t i;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	c->first = f->params;
+	if (f->target != NULL && (c->base = f->target(c)) == NULL)
 		return -1;
-	if (fill(params, n, s, err, errlen) == -1) {
-		opt_free(s);
-		return -1;
+	for (p = f->params; p < end && p->key != NULL; p++)
+		if (p->group == 0 && param_reset(c, p, err, errlen) == -1)
+			return -1;
+	for (i = 0; i < c->n; i++) {
+		for (p = f->params; p < end && p->key != NULL; p++)
+			if (strcmp(p->key, c->params[i].key) == 0)
+				break;
+		if (p == end || p->key == NULL) {
+			char known[160];
+			const char *names[MAX_OPT_PARAMS];
+			size_t k;
+
+			for (k = 0; k < MAX_OPT_PARAMS; k++)
+				names[k] = f->params[k].key;
+			join(known, sizeof(known), names, MAX_OPT_PARAMS, ", ");
+			return unknown_key(c->params[i].key, known, err, errlen);
+		}
+		if (p->group != 0 && !group_set) {
+			const struct opt_param *q;
+
+			for (q = f->params; q < end && q->key != NULL; q++)
+				if (q->group == p->group && param_reset(c, q, err, errlen) == -1)
+					return -1;
+			group_set = 1;
+		}
+		given |= 1u << (p - f->params);
+		if (param_set(c, p, c->params[i].value, err, errlen) == -1)
+			return -1;
 	}
-	*state = s;
-	return 0;
-}
-
-/* ---- the filters ----------------------------------------------------------------------- */
-
-/* hash-algorithms {"accept": ["sha256", ...]} */
-static int
-hash_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	const struct hash_alg *table, *h;
-	size_t i, count;
-
-	table = hash_table(&count);
-	s->set = SET_HASH;
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "accept") != 0)
-			return unknown_key(&params[i], "accept", err, errlen);
-		if ((h = hash_by_name(params[i].value)) == NULL) {
-			snprintf(err, errlen, "unknown hash algorithm '%s' (known: sha1, sha224, "
-			    "sha256, sha384, sha512, sha3-256, sha3-384, sha3-512)",
-			    params[i].value);
+	for (p = f->params; p < end && p->key != NULL; p++)
+		if (p->missing != NULL && (given & 1u << (p - f->params)) == 0) {
+			snprintf(err, errlen, "%s", p->missing);
 			return -1;
 		}
-		s->opts.hash_accept |= 1u << (h - table);
-	}
-	if (s->opts.hash_accept == 0) {
-		snprintf(err, errlen, "'accept' must name at least one algorithm");
-		return -1;
-	}
-	return 0;
+	return f->finish == NULL ? 0 : f->finish(&c->o, err, errlen);
 }
 
+/* accuracy: every token states its accuracy (ETSI EN 319 421 7.7.2); zero states nothing. */
 static int
-hash_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+accuracy_finish(const struct tsa_opts *o, char *err, size_t errlen)
 {
-	return opt_parse(p, n, st, err, errlen, hash_fill);
+	if (o->acc_seconds != 0 || o->acc_millis != 0 || o->acc_micros != 0)
+		return 0;
+	snprintf(err, errlen, "an accuracy of zero states nothing; leave seconds, millis and "
+	    "micros out to keep the default of 1 s");
+	return -1;
 }
 
-/* policy-oid {"default": "1.2.3", "accept": ["1.2.3", ...] | "any"}: the TSTInfo policy when
- * the request names none (else the policy row's OID), and the requested policies accepted
- * beside it. */
+/* tsa-name's name: "subject", or a distinguished name written as text (RFC 4514), made DER
+ * by GnuTLS's DN parser (set on a scratch certificate and read back raw). */
 static int
-policy_oid_parse(const struct filter_param *params, size_t n, void **st, char *err,
-    size_t errlen)
-{
-	struct filter_param accept[TSA_MAX_FILTER_PARAMS] = { { NULL, NULL } };
-	struct oid_list *l;
-	const char *def = NULL;
-	size_t i, na = 0;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "default") == 0) {
-			if (!tsa_oid_text_valid(params[i].value)) {
-				snprintf(err, errlen, "'default' must be an OID in dotted form");
-				return -1;
-			}
-			def = params[i].value;
-		} else if (strcmp(params[i].key, "accept") == 0)
-			accept[na++] = params[i];
-		else
-			return unknown_key(&params[i], "default, accept", err, errlen);
-	}
-	if (oid_list_parse(accept, na, 1, st, err, errlen) == -1)
-		return -1;
-	l = *st;
-	if (def != NULL && (l->def = strdup(def)) == NULL) {
-		oid_list_free(l);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-policy_oid_run(const void *state, const struct tsa_request *req,
-    const struct tsa_client *client, struct tsa_opts *o, struct tsa_refusal *ref)
-{
-	const struct oid_list *l = state;
-
-	(void)req; (void)client; (void)ref;
-	o->policy_any = l->any;
-	o->policy_accept = (const char * const *)l->oid;
-	o->n_policy_accept = l->n;
-	if (l->def != NULL)
-		o->policy_default = l->def;
-	return 0;
-}
-
-/* extensions {"accept": ["1.2.3", ...]} */
-static int
-extensions_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return oid_list_parse(p, n, 0, st, err, errlen);
-}
-
-static int
-extensions_run(const void *state, const struct tsa_request *req,
-    const struct tsa_client *client, struct tsa_opts *o, struct tsa_refusal *ref)
-{
-	const struct oid_list *l = state;
-
-	(void)req; (void)client; (void)ref;
-	o->ext_accept = (const char * const *)l->oid;
-	o->n_ext_accept = l->n;
-	return 0;
-}
-
-/* accuracy {"seconds": 1, "millis": 0, "micros": 0, "digits": 3} */
-static int
-accuracy_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	size_t i;
-	unsigned d;
-
-	for (i = 0; i < n; i++) {
-		const struct filter_param *p = &params[i];
-		int rc;
-
-		if (strcmp(p->key, "seconds") == 0)
-			rc = param_uint(p, 0, 3600, &s->opts.acc_seconds, err, errlen);
-		else if (strcmp(p->key, "millis") == 0)
-			rc = param_uint(p, 0, 999, &s->opts.acc_millis, err, errlen);
-		else if (strcmp(p->key, "micros") == 0)
-			rc = param_uint(p, 0, 999, &s->opts.acc_micros, err, errlen);
-		else if (strcmp(p->key, "digits") == 0) {
-			rc = param_uint(p, 0, TSA_MAX_TIME_DIGITS, &d, err, errlen);
-			s->opts.digits = (int)d;
-			s->set |= SET_DIGITS;
-		} else
-			return unknown_key(p, "seconds, millis, micros, digits", err, errlen);
-		if (rc == -1)
-			return -1;
-		if (p->key[0] != 'd')
-			s->set |= SET_ACCURACY;
-	}
-	/* ETSI EN 319 421 7.7.2: every token states its accuracy; zero would state nothing. */
-	if ((s->set & SET_ACCURACY) && s->opts.acc_seconds == 0 && s->opts.acc_millis == 0 &&
-	    s->opts.acc_micros == 0) {
-		snprintf(err, errlen, "an accuracy of zero states nothing; leave seconds, millis "
-		    "and micros out to keep the default of 1 s");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-accuracy_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, accuracy_fill);
-}
-
-/* A filter with one boolean key `key` setting the option selected by `set`. */
-static int
-bool_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen, const char *key, unsigned set, int *field)
-{
-	size_t i;
-
-	s->set = set;
-	*field = 1;
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, key) != 0)
-			return unknown_key(&params[i], key, err, errlen);
-		if (param_bool(&params[i], field, err, errlen) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* ordering {"enabled": false} */
-static int
-ordering_fill(const struct filter_param *p, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	return bool_fill(p, n, s, err, errlen, "enabled", SET_ORDERING, &s->opts.ordering);
-}
-
-static int
-ordering_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, ordering_fill);
-}
-
-/* signing-time {"enabled": true} */
-static int
-signing_time_fill(const struct filter_param *p, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	return bool_fill(p, n, s, err, errlen, "enabled", SET_SIGNING_TIME,
-	    &s->opts.signing_time);
-}
-
-static int
-signing_time_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, signing_time_fill);
-}
-
-/* status-text {"enabled": true} */
-static int
-status_text_fill(const struct filter_param *p, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	return bool_fill(p, n, s, err, errlen, "enabled", SET_STATUS_TEXT,
-	    &s->opts.status_text);
-}
-
-static int
-status_text_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, status_text_fill);
-}
-
-/* DER of a distinguished name written as text (RFC 4514), through GnuTLS's DN parser: set on a
- * scratch certificate and read back raw. */
-static int
-dn_to_der(const char *text, unsigned char **out, size_t *outlen, char *err, size_t errlen)
+tsa_name_parse(struct compile *c, const char *value, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t d = { NULL, 0 };
-	const char *at = NULL;
+	const char *where = NULL;
+	unsigned char *der;
 	int rc = -1;
 
+	if (strcmp(value, "subject") == 0) {
+		c->o.tsa_name = 1;
+		c->o.tsa_name_der = NULL;
+		c->o.tsa_name_len = 0;
+		return 0;
+	}
+	if (value[0] == '\0') {
+		snprintf(err, errlen, "'name' must be \"subject\" or a distinguished name");
+		return -1;
+	}
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return -1;
-	if (gnutls_x509_crt_set_dn(crt, text, &at) < 0 || gnutls_x509_crt_get_raw_dn(crt, &d) < 0) {
-		snprintf(err, errlen, "'%s' is not a distinguished name", text);
+	if (gnutls_x509_crt_set_dn(crt, value, &where) < 0 ||
+	    gnutls_x509_crt_get_raw_dn(crt, &d) < 0) {
+		snprintf(err, errlen, "'%s' is not a distinguished name", value);
 		goto out;
 	}
-	if ((*out = malloc(d.size)) == NULL)
+	if ((der = block_new(c, d.size)) == NULL)
 		goto out;
-	memcpy(*out, d.data, d.size);
-	*outlen = d.size;
+	memcpy(der, d.data, d.size);
+	c->o.tsa_name = 2;
+	c->o.tsa_name_der = der;
+	c->o.tsa_name_len = d.size;
 	rc = 0;
 out:
 	gnutls_free(d.data);
 	gnutls_x509_crt_deinit(crt);
 	return rc;
-}
-
-/* tsa-name {"name": "subject" | "CN=...,O=..."} */
-static int
-tsa_name_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	unsigned char *der;
-	size_t i, len;
-
-	s->set = SET_TSA_NAME;
-	s->opts.tsa_name = 1;
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "name") != 0)
-			return unknown_key(&params[i], "name", err, errlen);
-		if (strcmp(params[i].value, "subject") == 0)
-			continue;
-		if (params[i].value[0] == '\0') {
-			snprintf(err, errlen, "'name' must be \"subject\" or a distinguished name");
-			return -1;
-		}
-		if (dn_to_der(params[i].value, &der, &len, err, errlen) == -1)
-			return -1;
-		free((void *)(uintptr_t)s->opts.tsa_name_der);
-		s->opts.tsa_name = 2;
-		s->opts.tsa_name_der = der;
-		s->opts.tsa_name_len = len;
-	}
-	return 0;
 }
 
 /*
@@ -476,20 +423,19 @@ tsa_name_fill(const struct filter_param *params, size_t n, struct opt_state *s, 
  * signer's subject (compared as RFC 4514 text); the token then carries the subject's own DER.
  */
 static int
-tsa_name_check(void *state, const struct signer *signer, char *err, size_t errlen)
+tsa_name_check(struct tsa_opts *o, const struct signer *signer, char *err, size_t errlen)
 {
-	struct opt_state *s = state;
-	gnutls_datum_t mine = { (unsigned char *)(uintptr_t)s->opts.tsa_name_der,
-	    (unsigned)s->opts.tsa_name_len };
+	gnutls_datum_t mine = { (unsigned char *)(uintptr_t)o->tsa_name_der,
+	    (unsigned)o->tsa_name_len };
 	gnutls_datum_t theirs = { signer->subject_dn.data, (unsigned)signer->subject_dn.len };
 	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
 	int rc = -1;
 
-	if (s->opts.tsa_name != 2)
+	if (o->tsa_name != 2)
 		return 0;
 	if (gnutls_x509_rdn_get2(&mine, &a, 0) >= 0 && gnutls_x509_rdn_get2(&theirs, &b, 0) >= 0 &&
 	    a.size == b.size && memcmp(a.data, b.data, a.size) == 0) {
-		s->opts.tsa_name = 1;
+		o->tsa_name = 1;
 		rc = 0;
 	} else
 		snprintf(err, errlen, "RFC 3161 2.4.2: the name '%s' is not the subject of "
@@ -500,264 +446,103 @@ tsa_name_check(void *state, const struct signer *signer, char *err, size_t errle
 	return rc;
 }
 
-static int
-tsa_name_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+/* clock: a gate of its own, which the options point to. */
+static void *
+clock_target(struct compile *c)
 {
-	return opt_parse(p, n, st, err, errlen, tsa_name_fill);
-}
+	struct clock_gate *g = block_new(c, sizeof(*g));
 
-/* cert-id {"version": 1|2, "hash": "sha256", "issuer_serial": true} */
-static int
-cert_id_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	size_t i;
-	unsigned v;
-
-	s->set = SET_ESS;
-	s->opts.ess_version = 2;
-	s->opts.ess_hash = hash_by_name("sha256");
-	s->opts.ess_issuer_serial = 1;
-	for (i = 0; i < n; i++) {
-		const struct filter_param *p = &params[i];
-
-		if (strcmp(p->key, "version") == 0) {
-			if (param_uint(p, 1, 2, &v, err, errlen) == -1)
-				return -1;
-			s->opts.ess_version = (int)v;
-		} else if (strcmp(p->key, "hash") == 0) {
-			s->opts.ess_hash = hash_by_name(p->value);
-			if (s->opts.ess_hash == NULL ||
-			    s->opts.ess_hash->gnutls == GNUTLS_DIG_SHA1) {
-				snprintf(err, errlen, "'hash' must be a SHA-2 or SHA-3 name "
-				    "(version 1 always uses SHA-1), not '%s'", p->value);
-				return -1;
-			}
-		} else if (strcmp(p->key, "issuer_serial") == 0) {
-			if (param_bool(p, &s->opts.ess_issuer_serial, err, errlen) == -1)
-				return -1;
-		} else
-			return unknown_key(p, "version, hash, issuer_serial", err, errlen);
-	}
-	return 0;
+	if (g != NULL)
+		c->o.clock = g;
+	return g;
 }
 
 static int
-cert_id_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
+ess_hash_ok(const struct hash_alg *h)
 {
-	return opt_parse(p, n, st, err, errlen, cert_id_fill);
+	return h->gnutls != GNUTLS_DIG_SHA1;
 }
 
-/* cert-chain {"include": "leaf" | "chain"} */
+/* What the token signature's digest may be: those XML-DSig names, but SHA-224. */
 static int
-cert_chain_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
+sig_digest_ok(const struct hash_alg *h)
 {
-	size_t i;
-
-	s->set = SET_CERTS;
-	s->opts.certs = CMS_CERTS_SIGNER;
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "include") != 0)
-			return unknown_key(&params[i], "include", err, errlen);
-		if (strcmp(params[i].value, "leaf") == 0)
-			s->opts.certs = CMS_CERTS_SIGNER;
-		else if (strcmp(params[i].value, "chain") == 0)
-			s->opts.certs = CMS_CERTS_CHAIN;
-		else {
-			snprintf(err, errlen, "'include' must be leaf or chain, not '%s'",
-			    params[i].value);
-			return -1;
-		}
-	}
-	return 0;
+	return h->xmldsig_uri != NULL && h->gnutls != GNUTLS_DIG_SHA224;
 }
 
-static int
-cert_chain_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, cert_chain_fill);
-}
+static const char * const cert_chain_names[] = {
+	[CMS_CERTS_NONE] = NULL, [CMS_CERTS_SIGNER] = "leaf", [CMS_CERTS_CHAIN] = "chain",
+};
+static const char * const archive_names[] = {
+	[ARCHIVE_INDEX] = "index", [ARCHIVE_TOKEN] = "token", [ARCHIVE_REQUEST] = "request",
+};
+static const char * const leap_names[] = {
+	[CLOCK_LEAP_NONE] = "none", [CLOCK_LEAP_PAUSE] = "pause", [CLOCK_LEAP_STOP] = "stop",
+};
 
-/* serial {"bytes": 20} */
-static int
-serial_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	size_t i;
-	unsigned v;
+/* PT_ENUM and PT_BOOL write an int. */
+_Static_assert(sizeof(enum cms_certs) == sizeof(int), "enum cms_certs is an int");
+_Static_assert(sizeof(enum archive_mode) == sizeof(int), "enum archive_mode is an int");
+_Static_assert(sizeof(enum clock_leap_mode) == sizeof(int), "enum clock_leap_mode is an int");
 
-	s->set = SET_SERIAL;
-	s->opts.serial_bytes = TSA_SERIAL_MAX;
-	for (i = 0; i < n; i++) {
-		if (strcmp(params[i].key, "bytes") != 0)
-			return unknown_key(&params[i], "bytes", err, errlen);
-		if (param_uint(&params[i], TSA_SERIAL_MIN, TSA_SERIAL_MAX, &v, err, errlen) == -1)
-			return -1;
-		s->opts.serial_bytes = v;
-	}
-	return 0;
-}
+#define OPT(f)		offsetof(struct tsa_opts, f)
+#define GATE(f)		offsetof(struct clock_gate, f)
+#define NAMES(a)	.names = (a), .n_names = sizeof(a) / sizeof((a)[0])
+#define STR(x)		STR_(x)
+#define STR_(x)		#x
+#define PARAM(k, t, o)	.key = (k), .type = (t), .off = (o)
+#define ENABLED(f)	.params = { { PARAM("enabled", PT_BOOL, OPT(f)), .dflt = "true" } }
 
-static int
-serial_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, serial_fill);
-}
+/*
+ * The option filters: per parameter its key, type and target (offsetof), then its range or
+ * names, its default when the filter is named without it, and the refusal when it must be
+ * given.  The README's "Filters" section documents the same names, parameters and defaults.
+ */
+static const struct opt_filter opt_filters[] = {
+	{ .name = "hash-algorithms", .params = {
+	    { PARAM("accept", PT_HASHES, OPT(hash_accept)),
+	      .missing = "'accept' must name at least one algorithm" } } },
+	{ .name = "policy-oid", .params = {
+	    { PARAM("default", PT_OID, OPT(policy_default)) },
+	    { PARAM("accept", PT_OIDS, OPT(policy_accept)), .off_n = OPT(n_policy_accept),
+	      .any = 1, .off_any = OPT(policy_any) } } },
+	{ .name = "extensions", .params = {
+	    { PARAM("accept", PT_OIDS, OPT(ext_accept)), .off_n = OPT(n_ext_accept) } } },
+	{ .name = "accuracy", .params = {
+	    { PARAM("seconds", PT_UINT, OPT(acc_seconds)), .max = 3600, .dflt = "0", .group = 1 },
+	    { PARAM("millis", PT_UINT, OPT(acc_millis)), .max = 999, .dflt = "0", .group = 1 },
+	    { PARAM("micros", PT_UINT, OPT(acc_micros)), .max = 999, .dflt = "0", .group = 1 },
+	    { PARAM("digits", PT_INT, OPT(digits)), .max = TSA_MAX_TIME_DIGITS } },
+	  .finish = accuracy_finish },
+	{ .name = "ordering", ENABLED(ordering) },
+	{ .name = "tsa-name", .params = {
+	    { PARAM("name", PT_CUSTOM, 0), .parse = tsa_name_parse, .dflt = "subject" } },
+	  .check = tsa_name_check },
+	{ .name = "cert-id", .params = {
+	    { PARAM("version", PT_INT, OPT(ess_version)), .min = 1, .max = 2, .dflt = "2" },
+	    { PARAM("hash", PT_HASH, OPT(ess_hash)), .allowed = ess_hash_ok,
+	      .what = "a SHA-2 or SHA-3 name (version 1 always uses SHA-1)", .dflt = "sha256" },
+	    { PARAM("issuer_serial", PT_BOOL, OPT(ess_issuer_serial)), .dflt = "true" } } },
+	{ .name = "cert-chain", .params = {
+	    { PARAM("include", PT_ENUM, OPT(certs)), NAMES(cert_chain_names), .dflt = "leaf" } } },
+	{ .name = "signing-time", ENABLED(signing_time) },
+	{ .name = "status-text", ENABLED(status_text) },
+	{ .name = "serial", .params = {
+	    { PARAM("bytes", PT_SIZE, OPT(serial_bytes)), .min = TSA_SERIAL_MIN,
+	      .max = TSA_SERIAL_MAX, .dflt = STR(TSA_SERIAL_MAX) } } },
+	{ .name = "qualified", ENABLED(qualified) },
+	{ .name = "archive", .params = {
+	    { PARAM("store", PT_ENUM, OPT(archive)), NAMES(archive_names), .dflt = "token" } } },
+	{ .name = "signature-digest", .params = {
+	    { PARAM("digest", PT_HASH, OPT(sig_digest)), .allowed = sig_digest_ok,
+	      .what = "sha1, sha256, sha384 or sha512", .missing = "'digest' is required" } } },
+	{ .name = "clock", .target = clock_target, .params = {
+	    { PARAM("leap", PT_ENUM, GATE(leap_mode)), NAMES(leap_names), .dflt = "pause" },
+	    { PARAM("max_error_ms", PT_MS, GATE(max_error_us)), .min = 1, .max = 1000 },
+	    { PARAM("status_file", PT_PATH, GATE(status_file)) } } },
+};
 
-/* qualified {"enabled": true}: the qcStatements extension of EN 319 422 in TSTInfo. */
-static int
-qualified_fill(const struct filter_param *p, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	return bool_fill(p, n, s, err, errlen, "enabled", SET_QUALIFIED, &s->opts.qualified);
-}
-
-static int
-qualified_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, qualified_fill);
-}
-
-/* signature-digest {"digest": "sha1" | "sha256" | "sha384" | "sha512"}: the digest of the
- * token's signature instead of the signer's own (the CMS messageDigest and signature, the
- * XML-DSig references and signature): SHA-1 for legacy SOAP and Authenticode clients. */
-static int
-sig_digest_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	size_t i;
-
-	s->set = SET_SIG_DIGEST;
-	for (i = 0; i < n; i++) {
-		const struct hash_alg *h = hash_by_name(params[i].value);
-
-		if (strcmp(params[i].key, "digest") != 0)
-			return unknown_key(&params[i], "digest", err, errlen);
-		if (h == NULL || h->xmldsig_uri == NULL || h->gnutls == GNUTLS_DIG_SHA224) {
-			snprintf(err, errlen, "'digest' must be sha1, sha256, sha384 or sha512, "
-			    "not '%s'", params[i].value);
-			return -1;
-		}
-		s->opts.sig_digest = h;
-	}
-	if (s->opts.sig_digest == NULL) {
-		snprintf(err, errlen, "'digest' is required");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-sig_digest_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, sig_digest_fill);
-}
-
-/* archive {"store": "index" | "token" | "request"} */
-static int
-archive_fill(const struct filter_param *params, size_t n, struct opt_state *s, char *err,
-    size_t errlen)
-{
-	size_t i;
-
-	s->set = SET_ARCHIVE;
-	s->opts.archive = ARCHIVE_TOKEN;
-	for (i = 0; i < n; i++) {
-		const char *v = params[i].value;
-
-		if (strcmp(params[i].key, "store") != 0)
-			return unknown_key(&params[i], "store", err, errlen);
-		if (strcmp(v, "index") == 0)
-			s->opts.archive = ARCHIVE_INDEX;
-		else if (strcmp(v, "token") == 0)
-			s->opts.archive = ARCHIVE_TOKEN;
-		else if (strcmp(v, "request") == 0)
-			s->opts.archive = ARCHIVE_REQUEST;
-		else {
-			snprintf(err, errlen, "'store' must be index, token or request, not '%s'", v);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-archive_parse(const struct filter_param *p, size_t n, void **st, char *err, size_t errlen)
-{
-	return opt_parse(p, n, st, err, errlen, archive_fill);
-}
-
-/* clock {"leap": "none" | "pause" | "stop", "max_error_ms": N, "status_file": PATH} */
-static void
-clock_free(void *state)
-{
-	struct clock_gate *g = state;
-
-	if (g == NULL)
-		return;
-	free(g->status_file);
-	free(g);
-}
-
-static int
-clock_parse(const struct filter_param *params, size_t n, void **state, char *err,
-    size_t errlen)
-{
-	struct clock_gate *g;
-	unsigned ms;
-	size_t i;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return -1;
-	g->leap_mode = CLOCK_LEAP_PAUSE;
-	for (i = 0; i < n; i++) {
-		const struct filter_param *p = &params[i];
-
-		if (strcmp(p->key, "leap") == 0) {
-			if (strcmp(p->value, "none") == 0)
-				g->leap_mode = CLOCK_LEAP_NONE;
-			else if (strcmp(p->value, "pause") == 0)
-				g->leap_mode = CLOCK_LEAP_PAUSE;
-			else if (strcmp(p->value, "stop") == 0)
-				g->leap_mode = CLOCK_LEAP_STOP;
-			else {
-				snprintf(err, errlen, "'leap' must be none, pause or stop, not '%s'",
-				    p->value);
-				goto fail;
-			}
-		} else if (strcmp(p->key, "max_error_ms") == 0) {
-			if (param_uint(p, 1, 1000, &ms, err, errlen) == -1)
-				goto fail;
-			g->max_error_us = (long)ms * 1000;
-		} else if (strcmp(p->key, "status_file") == 0) {
-			if (p->value[0] != '/') {
-				snprintf(err, errlen, "'status_file' must be an absolute path");
-				goto fail;
-			}
-			free(g->status_file);
-			if ((g->status_file = strdup(p->value)) == NULL)
-				goto fail;
-		} else {
-			unknown_key(p, "leap, max_error_ms, status_file", err, errlen);
-			goto fail;
-		}
-	}
-	*state = g;
-	return 0;
-fail:
-	clock_free(g);
-	return -1;
-}
-
-static int
-clock_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
-    struct tsa_opts *o, struct tsa_refusal *ref)
-{
-	(void)req; (void)client; (void)ref;
-	o->clock = state;	/* checked after the chain, against the final accuracy */
-	return 0;
-}
+/* ---- the run-time filters -------------------------------------------------------------- */
 
 /* client-auth {}: a certificate the web server verified, registered for this service. */
 static int
@@ -765,16 +550,16 @@ client_auth_parse(const struct filter_param *params, size_t n, void **state, cha
     size_t errlen)
 {
 	if (n > 0)
-		return unknown_key(&params[0], "none", err, errlen);
+		return unknown_key(params[0].key, "none", err, errlen);
 	*state = NULL;
 	return 0;
 }
 
 static int
 client_auth_run(const void *state, const struct tsa_request *req,
-    const struct tsa_client *client, struct tsa_opts *o, struct tsa_refusal *ref)
+    const struct tsa_client *client, struct tsa_refusal *ref)
 {
-	(void)state; (void)req; (void)o;
+	(void)state; (void)req;
 	if (!client->cert_verified) {
 		tsa_refuse_http(ref, 403, TSA_FAIL_BAD_REQUEST,
 		    "a verified client certificate is required",
@@ -854,7 +639,7 @@ ip_allow_parse(const struct filter_param *params, size_t n, void **state, char *
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (strcmp(params[i].key, "allow") != 0) {
-			unknown_key(&params[i], "allow", err, errlen);
+			unknown_key(params[i].key, "allow", err, errlen);
 			goto fail;
 		}
 		if (cidr_parse(params[i].value, &l->net[l->n]) == -1) {
@@ -887,7 +672,7 @@ prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
 
 static int
 ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
-    struct tsa_opts *o, struct tsa_refusal *ref)
+    struct tsa_refusal *ref)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const struct cidr_list *l = state;
@@ -895,7 +680,7 @@ ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_
 	int family = 0;
 	size_t i;
 
-	(void)req; (void)o;
+	(void)req;
 	if (client->remote_addr != NULL) {
 		if (inet_pton(AF_INET, client->remote_addr, a) == 1)
 			family = AF_INET;
@@ -916,46 +701,36 @@ ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_
 	return -1;
 }
 
-static const struct filter_def filters[] = {
-	{ "hash-algorithms",	hash_parse,		opt_run,	opt_free, NULL },
-	{ "policy-oid",		policy_oid_parse,	policy_oid_run,	oid_list_free, NULL },
-	{ "extensions",		extensions_parse,	extensions_run,	oid_list_free, NULL },
-	{ "accuracy",		accuracy_parse,		opt_run,	opt_free, NULL },
-	{ "ordering",		ordering_parse,		opt_run,	opt_free, NULL },
-	{ "tsa-name",		tsa_name_parse,		opt_run,	opt_free, tsa_name_check },
-	{ "cert-id",		cert_id_parse,		opt_run,	opt_free, NULL },
-	{ "cert-chain",		cert_chain_parse,	opt_run,	opt_free, NULL },
-	{ "signing-time",	signing_time_parse,	opt_run,	opt_free, NULL },
-	{ "status-text",	status_text_parse,	opt_run,	opt_free, NULL },
-	{ "serial",		serial_parse,		opt_run,	opt_free, NULL },
-	{ "qualified",		qualified_parse,	opt_run,	opt_free, NULL },
-	{ "archive",		archive_parse,		opt_run,	opt_free, NULL },
-	{ "signature-digest",		sig_digest_parse,	opt_run,	opt_free, NULL },
-	{ "clock",		clock_parse,		clock_run,	clock_free, NULL },
+static const struct filter_def run_filters[] = {
 	{ "client-auth",	client_auth_parse,	client_auth_run, nothing_free, NULL },
 	{ "ip-allow",		ip_allow_parse,		ip_allow_run,	free, NULL },
 };
 
-const struct filter_def *
-filter_by_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
-		if (strcmp(filters[i].name, name) == 0)
-			return &filters[i];
-	return NULL;
-}
+/* ---- chains ------------------------------------------------------------------------------ */
 
 int
-filter_build(const char *name, const struct filter_param *params, size_t n,
-    struct filter_inst *out, char *err, size_t errlen)
+policy_add_filter(struct policy *pol, const char *name, const struct filter_param *params,
+    size_t n, char *err, size_t errlen)
 {
-	const struct filter_def *def = filter_by_name(name);
+	const struct opt_filter *of = NULL;
+	const struct filter_def *def = NULL;
+	struct compile c;
+	struct opt_block *last;
 	char why[256];
 	void *state = NULL;
+	size_t i;
 
-	if (def == NULL) {
+	if (pol->n_chain == TSA_MAX_FILTERS) {
+		snprintf(err, errlen, "more than %d filters", TSA_MAX_FILTERS);
+		return -1;
+	}
+	for (i = 0; i < sizeof(opt_filters) / sizeof(opt_filters[0]) && of == NULL; i++)
+		if (strcmp(opt_filters[i].name, name) == 0)
+			of = &opt_filters[i];
+	for (i = 0; i < sizeof(run_filters) / sizeof(run_filters[0]) && def == NULL; i++)
+		if (strcmp(run_filters[i].name, name) == 0)
+			def = &run_filters[i];
+	if (of == NULL && def == NULL) {
 		snprintf(err, errlen, "unknown filter '%s'", name);
 		return -1;
 	}
@@ -965,11 +740,85 @@ filter_build(const char *name, const struct filter_param *params, size_t n,
 		return -1;
 	}
 	why[0] = '\0';
-	if (def->parse(params, n, &state, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "filter %s: %s", name, why[0] ? why : "out of memory");
-		return -1;
+	if (of != NULL) {
+		memset(&c, 0, sizeof(c));
+		c.o = pol->opts;
+		c.base = &c.o;
+		c.params = params;
+		c.n = n;
+		if (compile(of, &c, why, sizeof(why)) == -1) {
+			blocks_free(c.made);
+			goto fail;
+		}
+		pol->opts = c.o;
+		if (c.made != NULL) {
+			for (last = c.made; last->next != NULL; last = last->next)
+				;
+			last->next = pol->blocks;
+			pol->blocks = c.made;
+		}
+	} else {
+		if (def->parse(params, n, &state, why, sizeof(why)) == -1)
+			goto fail;
+		pol->filters[pol->n_filters].def = def;
+		pol->filters[pol->n_filters].state = state;
+		pol->n_filters++;
 	}
-	out->def = def;
-	out->state = state;
+	pol->n_chain++;
 	return 0;
+fail:
+	snprintf(err, errlen, "filter %s: %s", name, why[0] ? why : "out of memory");
+	return -1;
+}
+
+int
+filter_validate(const char *name, const struct filter_param *params, size_t n, char *err,
+    size_t errlen)
+{
+	struct policy p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	tsa_opts_defaults(&p.opts);
+	rc = policy_add_filter(&p, name, params, n, err, errlen);
+	policy_filters_free(&p);
+	return rc;
+}
+
+int
+policy_check_signer(struct policy *pol, char *err, size_t errlen)
+{
+	char why[384];
+	size_t i;
+
+	for (i = 0; i < sizeof(opt_filters) / sizeof(opt_filters[0]); i++)
+		if (opt_filters[i].check != NULL &&
+		    opt_filters[i].check(&pol->opts, pol->signer, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "filter %s: %s", opt_filters[i].name, why);
+			return -1;
+		}
+	for (i = 0; i < pol->n_filters; i++) {
+		const struct filter_def *d = pol->filters[i].def;
+
+		if (d->check != NULL &&
+		    d->check(pol->filters[i].state, pol->signer, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "filter %s: %s", d->name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+policy_filters_free(struct policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->n_filters; i++)
+		pol->filters[i].def->free(pol->filters[i].state);
+	pol->n_filters = 0;
+	pol->n_chain = 0;
+	blocks_free(pol->blocks);
+	pol->blocks = NULL;
+	tsa_opts_defaults(&pol->opts);
 }

@@ -1,6 +1,6 @@
 /*
- * policy.c - picking a service's policy for a request, running its filter chain, and the
- * request checks of RFC 3161 2.4.1 against what the chain decided (see policy.h).
+ * policy.c - picking a service's policy for a request, running its run-time filters, and the
+ * request checks of RFC 3161 2.4.1 against the options its chain compiled to (see policy.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,9 +137,10 @@ policy_apply(const struct policy *pol, const struct tsa_request *req,
 	const struct hash_alg *table;
 	size_t i, n;
 
-	tsa_opts_defaults(o);
+	/* No option filter refuses: the run-time filters' order is the chain's. */
+	*o = pol->opts;
 	for (i = 0; i < pol->n_filters; i++)
-		if (pol->filters[i].def->run(pol->filters[i].state, req, client, o, ref) == -1)
+		if (pol->filters[i].def->run(pol->filters[i].state, req, client, ref) == -1)
 			return -1;
 	/* The checks in the order OpenSSL's TSA makes them, so peers see the same failInfo. */
 	table = hash_table(&n);
@@ -172,10 +173,7 @@ policy_apply(const struct policy *pol, const struct tsa_request *req,
 static void
 policy_free(struct policy *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->n_filters; i++)
-		p->filters[i].def->free(p->filters[i].state);
+	policy_filters_free(p);
 	free(p->name);
 	free(p->match_req_policy);
 	free(p->match_client);

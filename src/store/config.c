@@ -121,6 +121,7 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 				return -1;
 			}
 			p = &s->policies[s->n_policies++];
+			tsa_opts_defaults(&p->opts);
 			p->id = atol(PQgetvalue(pols, j, 0));
 			p->match_protocol = PQgetisnull(pols, j, 3) ? -1 :
 			    protocol_of(PQgetvalue(pols, j, 3));
@@ -170,27 +171,21 @@ open_signers(struct tsa_config *cfg, struct tsa_config *previous)
 	return 0;
 }
 
-/* The checks a filter makes against its policy's signer (filter_def.check). */
+/* The checks the filters make against their policy's signer (policy_check_signer). */
 static int
 check_filters(struct tsa_config *cfg, char *err, size_t errlen)
 {
-	size_t i, j, k;
-	char why[384];
+	size_t i, j;
+	char why[512];
 
 	for (i = 0; i < cfg->n_services; i++)
 		for (j = 0; j < cfg->services[i].n_policies; j++) {
 			struct policy *p = &cfg->services[i].policies[j];
 
-			for (k = 0; k < p->n_filters; k++) {
-				const struct filter_def *d = p->filters[k].def;
-
-				if (d->check == NULL ||
-				    d->check(p->filters[k].state, p->signer, why, sizeof(why)) == 0)
-					continue;
-				snprintf(err, errlen, "policy %s: filter %s: %s", p->name, d->name,
-				    why);
-				return -1;
-			}
+			if (policy_check_signer(p, why, sizeof(why)) == 0)
+				continue;
+			snprintf(err, errlen, "policy %s: %s", p->name, why);
+			return -1;
 		}
 	return 0;
 }
@@ -272,7 +267,8 @@ find_policy(struct tsa_config *cfg, long id)
 	return NULL;
 }
 
-/* Rows come grouped by policy, then filter; each group of rows becomes one filter. */
+/* Rows come grouped by policy, then filter; each group of rows is one filter, added to its
+ * policy's chain in order (an option filter compiled into the policy's options). */
 static int
 load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 {
@@ -298,17 +294,10 @@ load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 		}
 		if (p == NULL)
 			continue;
-		if (p->n_filters == TSA_MAX_FILTERS) {
-			snprintf(err, errlen, "policy %s: more than %d filters", p->name,
-			    TSA_MAX_FILTERS);
-			return -1;
-		}
-		if (filter_build(name, params, np, &p->filters[p->n_filters], why,
-		    sizeof(why)) == -1) {
+		if (policy_add_filter(p, name, params, np, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "policy %s: %s", p->name, why);
 			return -1;
 		}
-		p->n_filters++;
 	}
 	return 0;
 }

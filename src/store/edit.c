@@ -3,7 +3,7 @@
  * clients, signers, console administrators), taken by
  * tsactl (src/cli/) and by the web console (src/admin/): see edit.h.
  * Input: an operator's or administrator's text (names, positions, JSON parameters), passed to
- * PostgreSQL only as statement parameters and checked by the worker's own filter_build()
+ * PostgreSQL only as statement parameters and checked by the worker's own filter_validate()
  * before anything is written.
  *
  * Positions: policies within a service and filters within a policy are numbered from 1.  An
@@ -308,7 +308,6 @@ int
 edit_filter_check(PGconn *c, const char *name, const char *json, char *err, size_t errlen)
 {
 	struct filter_param params[TSA_MAX_FILTER_PARAMS];
-	struct filter_inst inst;
 	const char *p[1] = { json };
 	PGresult *r;
 	size_t np = 0;
@@ -340,9 +339,8 @@ edit_filter_check(PGconn *c, const char *name, const char *json, char *err, size
 		params[np].value = PQgetisnull(r, i, 1) ? "null" : PQgetvalue(r, i, 1);
 		np++;
 	}
-	if (filter_build(name, params, np, &inst, err, errlen) == -1)
+	if (filter_validate(name, params, np, err, errlen) == -1)
 		goto out;
-	inst.def->free(inst.state);
 	rc = 0;
 out:
 	PQclear(r);

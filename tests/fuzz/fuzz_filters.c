@@ -1,6 +1,6 @@
 /*
  * fuzz_filters.c - fuzz target of the filter parameters (src/policy/filters.c): what
- * src/store/config.c hands filter_build() at configuration load, a filter's name and its
+ * src/store/config.c hands policy_add_filter() at configuration load, a filter's name and its
  * jsonb parameters flattened by PostgreSQL into key/value text pairs (an array gives one pair
  * per element, a JSON null the text "null").  The database is an administrator's, but a bad
  * row must be refused at load with a message, never crash or leak a worker.
@@ -9,10 +9,11 @@
  * (a line without '=' is a key whose value is empty).  More lines than TSA_MAX_FILTER_PARAMS
  * are passed on, so that the cap is exercised too.  Every string is an exact-size copy, so a
  * read past its end shows under ASan.
- * Checked with abort(): a refusal has a message; a built filter runs in a one-filter policy
- * (policy_apply) on a fixed RFC 3161 request from two client addresses, and the options it
- * leaves stay within their limits (genTime digits, serial length, ESS hash).  The clock
- * filter is built but not run (its status_file is a path it would read).
+ * Checked with abort(): a refusal has a message and leaves the policy as it was; a filter
+ * taken makes a one-filter policy that is applied (policy_apply) to a fixed RFC 3161 request
+ * from two client addresses, and the options it compiled to stay within their limits
+ * (genTime digits, serial length, ESS hash).  A clock filter is compiled but not applied (its
+ * status_file is a path it would read).
  * Built by libFuzzer (tests/fuzz/run.sh) or with tests/fuzz/replay.c (make check).
  */
 #include <stddef.h>
@@ -42,14 +43,12 @@ copy(const uint8_t *p, size_t n)
 }
 
 static void
-run(const struct filter_inst *fi, const char *addr)
+run(const struct policy *pol, const char *addr)
 {
 	struct tsa_request req;
 	struct tsa_client client;
 	struct tsa_refusal ref;
 	struct tsa_opts o;
-	struct policy pol;
-	static char pol_name[] = "fuzz", pol_oid[] = "1.2.3.4";
 
 	memset(&req, 0, sizeof(req));
 	req.protocol = TSA_PROTO_RFC3161;
@@ -63,13 +62,8 @@ run(const struct filter_inst *fi, const char *addr)
 	memset(&client, 0, sizeof(client));
 	client.service = "tsa";
 	client.remote_addr = addr;
-	memset(&pol, 0, sizeof(pol));
-	pol.name = pol_name;
-	pol.policy_oid = pol_oid;
-	pol.filters[0] = *fi;
-	pol.n_filters = 1;
 	memset(&ref, 0, sizeof(ref));
-	if (policy_apply(&pol, &req, &client, &o, &ref) == -1) {
+	if (policy_apply(pol, &req, &client, &o, &ref) == -1) {
 		if (ref.text == NULL)
 			abort();
 		return;
@@ -85,7 +79,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct filter_param params[FUZZ_MAX_LINES];
 	char *strings[2 * FUZZ_MAX_LINES + 1];
-	struct filter_inst fi;
+	static char pol_name[] = "fuzz", pol_oid[] = "1.2.3.4";
+	struct policy pol;
+	struct tsa_opts d;
 	const uint8_t *p = data, *end = data + size, *nl, *eq;
 	char *name, err[256];
 	size_t n = 0, ns = 0, i;
@@ -107,19 +103,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl < end ? nl + 1 : end;
 	}
 	memset(err, 0, sizeof(err));
-	memset(&fi, 0, sizeof(fi));
-	if (filter_build(name, params, n, &fi, err, sizeof(err)) == -1) {
-		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL)
+	memset(&pol, 0, sizeof(pol));
+	pol.name = pol_name;
+	pol.policy_oid = pol_oid;
+	tsa_opts_defaults(&pol.opts);
+	tsa_opts_defaults(&d);
+	if (policy_add_filter(&pol, name, params, n, err, sizeof(err)) == -1) {
+		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL ||
+		    pol.n_chain != 0 || pol.blocks != NULL ||
+		    memcmp(&pol.opts, &d, sizeof(d)) != 0)
 			abort();
 	} else {
-		if (fi.def == NULL || strcmp(fi.def->name, name) != 0)
+		if (pol.n_chain != 1)
 			abort();
 		if (strcmp(name, "clock") != 0) {
-			run(&fi, "192.0.2.7");
-			run(&fi, "::ffff:127.0.0.1");
+			run(&pol, "192.0.2.7");
+			run(&pol, "::ffff:127.0.0.1");
 		}
-		fi.def->free(fi.state);
 	}
+	policy_filters_free(&pol);
 	for (i = 0; i < ns; i++)
 		free(strings[i]);
 	return 0;

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_CAP	65536
 
 /* ip-allow as the demo stack configures it, built once. */
-static struct filter_inst ip_allow;
+static struct policy ip_allow;
 
 static void
 init(void)
@@ -43,10 +43,11 @@ init(void)
 	};
 	char err[256];
 
-	if (ip_allow.def != NULL)
+	if (ip_allow.n_filters != 0)
 		return;
-	if (filter_build("ip-allow", allow, sizeof(allow) / sizeof(allow[0]), &ip_allow, err,
-	    sizeof(err)) == -1)
+	tsa_opts_defaults(&ip_allow.opts);
+	if (policy_add_filter(&ip_allow, "ip-allow", allow, sizeof(allow) / sizeof(allow[0]),
+	    err, sizeof(err)) == -1 || ip_allow.n_filters != 1)
 		abort();
 }
 
@@ -59,7 +60,6 @@ readers(const struct http_request *hr)
 	struct tsa_client client = hr->client;
 	struct tsa_request req;
 	struct tsa_refusal ref;
-	struct tsa_opts o;
 	char url[TSA_MAX_URL + 1], err[256];
 	enum wsdl_doc doc = wsdl_query(hr->query);
 
@@ -94,8 +94,7 @@ readers(const struct http_request *hr)
 		abort();
 	memset(&req, 0, sizeof(req));
 	memset(&ref, 0, sizeof(ref));
-	tsa_opts_defaults(&o);
-	if (ip_allow.def->run(ip_allow.state, &req, &client, &o, &ref) == -1 &&
+	if (ip_allow.filters[0].def->run(ip_allow.filters[0].state, &req, &client, &ref) == -1 &&
 	    (ref.http_status != 403 || ref.text == NULL))
 		abort();
 }

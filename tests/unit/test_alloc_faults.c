@@ -3,7 +3,7 @@
  * RFC 3161 (rfc3161_parse, libtasn1 under it), Authenticode (authenticode_parse), SOAP
  * (soap_parse_echo, libxml2 and the embedded schema under it), the FastCGI params with the
  * readers that allocate (params_read, client_identify with GnuTLS, wsdl_service_url and
- * wsdl_document) and the filter parameters (filter_build, as config load calls it).
+ * wsdl_document) and the filter parameters (filter_validate, as config load compiles it).
  *
  * This binary interposes malloc, calloc, realloc, free and the aligned allocators (the
  * libraries allocate through them too; the real ones are found with dlsym(RTLD_NEXT), so the
@@ -656,7 +656,6 @@ run_filters(const unsigned char *p, size_t len, unsigned char *out, size_t outle
 {
 	static char text[65536 + 1];
 	struct filter_param params[TSA_MAX_FILTER_PARAMS + 8];
-	struct filter_inst fi;
 	char *line, *next, *name, err[256];
 	size_t n = 0;
 	int rc;
@@ -684,14 +683,10 @@ run_filters(const unsigned char *p, size_t len, unsigned char *out, size_t outle
 		n++;
 	}
 	memset(err, 0, sizeof(err));
-	memset(&fi, 0, sizeof(fi));
-	rc = filter_build(name, params, n, &fi, err, sizeof(err));
+	rc = filter_validate(name, params, n, err, sizeof(err));
 	*ok = rc == 0 || err[0] != '\0';
-	if (rc == 0) {
-		if (outlen > 0)
-			out[0] = 1;
-		fi.def->free(fi.state);
-	}
+	if (rc == 0 && outlen > 0)
+		out[0] = 1;
 	return rc == 0 ? 0 : -1;
 }
 

@@ -4,7 +4,9 @@
  * Each filter's parameter checker accepts what the README's "Filters" section documents and
  * refuses unknown filters, unknown keys and bad values; policy_apply gives the documented
  * defaults, refuses with the failInfo of RFC 3161 2.4.2 in OpenSSL's order, and passes on the
- * options the chain set.  No database, no token.
+ * options the chain set.  The chain is compiled at load: option filters into the policy's
+ * options in chain order, the run-time ones (ip-allow, client-auth) kept and run in chain
+ * order, the first refusal answering.  No database, no token.
  */
 #include <check.h>
 #include <stdarg.h>
@@ -52,40 +54,46 @@ mkparams(const char *first, ...)
 #define P(...)	mkparams(__VA_ARGS__, (const char *)NULL)
 #define P0	mkparams((const char *)NULL)
 
-static void
-inst_free(struct filter_inst *f)
-{
-	if (f->def != NULL)
-		f->def->free(f->state);
-	memset(f, 0, sizeof(*f));
-}
-
-/* filter_build must accept name with ps. */
+/* filter_validate and policy_add_filter must accept name with ps. */
 static void
 ok(const char *name, struct plist ps)
 {
-	struct filter_inst f;
+	struct policy p;
 	char err[512] = "";
 
-	memset(&f, 0, sizeof(f));
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &f, err, sizeof(err)) == 0,
+	ck_assert_msg(filter_validate(name, ps.p, ps.n, err, sizeof(err)) == 0,
 	    "%s refused: %s", name, err);
-	ck_assert_ptr_eq(f.def, filter_by_name(name));
-	inst_free(&f);
+	memset(&p, 0, sizeof(p));
+	tsa_opts_defaults(&p.opts);
+	ck_assert_msg(policy_add_filter(&p, name, ps.p, ps.n, err, sizeof(err)) == 0,
+	    "%s refused: %s", name, err);
+	ck_assert_uint_eq(p.n_chain, 1);
+	policy_filters_free(&p);
 }
 
-/* filter_build must refuse name with ps, the error containing want. */
+/* filter_validate and policy_add_filter must refuse name with ps, the error containing want,
+ * and leave the policy as it was. */
 static void
 bad(const char *name, struct plist ps, const char *want)
 {
-	struct filter_inst f;
+	struct policy p;
+	struct tsa_opts d;
 	char err[512] = "";
 
-	memset(&f, 0, sizeof(f));
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &f, err, sizeof(err)) == -1,
+	ck_assert_msg(filter_validate(name, ps.p, ps.n, err, sizeof(err)) == -1,
 	    "%s accepted, expected: %s", name, want);
 	ck_assert_msg(strstr(err, want) != NULL, "error '%s' does not say '%s'", err, want);
-	ck_assert_ptr_null(f.def);	/* out-parameter untouched */
+	memset(&p, 0, sizeof(p));
+	tsa_opts_defaults(&p.opts);
+	tsa_opts_defaults(&d);
+	err[0] = '\0';
+	ck_assert_int_eq(policy_add_filter(&p, name, ps.p, ps.n, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' does not say '%s'", err, want);
+	/* The policy untouched. */
+	ck_assert_uint_eq(p.n_chain, 0);
+	ck_assert_uint_eq(p.n_filters, 0);
+	ck_assert_ptr_null(p.blocks);
+	ck_assert_mem_eq(&p.opts, &d, sizeof(d));
 }
 
 /* ---- parameter checkers ----------------------------------------------------------------- */
@@ -94,22 +102,21 @@ START_TEST(filters_known)
 {
 	static const char *const names[] = { "hash-algorithms", "policy-oid", "extensions",
 	    "accuracy", "ordering", "tsa-name", "cert-id", "cert-chain", "signing-time",
-	    "status-text", "serial", "qualified", "archive", "clock", "client-auth", "ip-allow" };
+	    "status-text", "serial", "qualified", "archive", "signature-digest", "clock",
+	    "client-auth", "ip-allow" };
+	char err[512];
 	size_t i;
 
+	/* Each name is known: without parameters it is taken or refused for its parameters. */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const struct filter_def *d = filter_by_name(names[i]);
-
-		ck_assert_msg(d != NULL, "filter %s missing", names[i]);
-		ck_assert_str_eq(d->name, names[i]);
-		ck_assert_ptr_nonnull(d->parse);
-		ck_assert_ptr_nonnull(d->run);
-		ck_assert_ptr_nonnull(d->free);
+		err[0] = '\0';
+		if (filter_validate(names[i], NULL, 0, err, sizeof(err)) == 0)
+			continue;
+		ck_assert_msg(strstr(err, "unknown filter") == NULL, "%s: %s", names[i], err);
+		ck_assert_msg(strncmp(err, "filter ", 7) == 0, "%s: %s", names[i], err);
 	}
-	ck_assert_ptr_null(filter_by_name("nonesuch"));
-	ck_assert_ptr_null(filter_by_name("Hash-Algorithms"));
-	ck_assert_ptr_null(filter_by_name(""));
 	bad("nonesuch", P0, "unknown filter 'nonesuch'");
+	bad("Hash-Algorithms", P0, "unknown filter 'Hash-Algorithms'");
 	bad("", P0, "unknown filter ''");
 }
 END_TEST
@@ -280,6 +287,7 @@ static void
 pol_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	tsa_opts_defaults(&p->opts);
 	p->id = 1;
 	p->name = pol_name;
 	p->match_protocol = -1;
@@ -292,20 +300,14 @@ pol_add(struct policy *p, const char *name, struct plist ps)
 {
 	char err[512] = "";
 
-	ck_assert_uint_lt(p->n_filters, TSA_MAX_FILTERS);
-	ck_assert_msg(filter_build(name, ps.p, ps.n, &p->filters[p->n_filters], err,
-	    sizeof(err)) == 0, "%s: %s", name, err);
-	p->n_filters++;
+	ck_assert_msg(policy_add_filter(p, name, ps.p, ps.n, err, sizeof(err)) == 0, "%s: %s",
+	    name, err);
 }
 
 static void
 pol_free(struct policy *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->n_filters; i++)
-		inst_free(&p->filters[i]);
-	p->n_filters = 0;
+	policy_filters_free(p);
 }
 
 static void
@@ -826,6 +828,145 @@ START_TEST(apply_issue3_options)
 }
 END_TEST
 
+/* ---- the chain compiled at load ----------------------------------------------------------- */
+
+START_TEST(chain_compiled_at_load)
+{
+	struct policy p;
+	struct tsa_opts o, before;
+	struct tsa_request r;
+	struct tsa_client c = { .remote_addr = "127.0.0.1", .cert_verified = 1,
+	    .registered = "alice" };
+	struct tsa_refusal ref;
+
+	/* Option filters become the policy's options; only ip-allow and client-auth are run. */
+	pol_init(&p);
+	pol_add(&p, "hash-algorithms", P("accept", "sha384"));
+	pol_add(&p, "ip-allow", P("allow", "127.0.0.0/8"));
+	pol_add(&p, "accuracy", P("millis", "500", "digits", "3"));
+	pol_add(&p, "client-auth", P0);
+	pol_add(&p, "cert-chain", P("include", "chain"));
+	ck_assert_uint_eq(p.n_chain, 5);
+	ck_assert_uint_eq(p.n_filters, 2);
+	ck_assert_str_eq(p.filters[0].def->name, "ip-allow");
+	ck_assert_str_eq(p.filters[1].def->name, "client-auth");
+	ck_assert_uint_eq(p.opts.hash_accept, hbit("sha384"));
+	ck_assert_uint_eq(p.opts.acc_seconds, 0);
+	ck_assert_uint_eq(p.opts.acc_millis, 500);
+	ck_assert_int_eq(p.opts.digits, 3);
+	ck_assert_int_eq(p.opts.certs, CMS_CERTS_CHAIN);
+	/* A request gets a copy: the same options, the policy's untouched. */
+	before = p.opts;
+	req_init(&r, "sha384");
+	memset(&ref, 0, sizeof(ref));
+	ck_assert_int_eq(policy_apply(&p, &r, &c, &o, &ref), 0);
+	ck_assert_mem_eq(&o, &p.opts, sizeof(o));
+	ck_assert_mem_eq(&p.opts, &before, sizeof(before));
+	pol_free(&p);
+	ck_assert_uint_eq(p.n_chain, 0);
+	ck_assert_ptr_null(p.blocks);
+}
+END_TEST
+
+START_TEST(chain_later_overrides)
+{
+	const struct clock_gate *first;
+	struct policy p;
+
+	/* A filter sets what it names; a later one of the same option overrides it. */
+	pol_init(&p);
+	pol_add(&p, "accuracy", P("millis", "500"));
+	pol_add(&p, "accuracy", P("digits", "3"));		/* the accuracy stays */
+	ck_assert_uint_eq(p.opts.acc_seconds, 0);
+	ck_assert_uint_eq(p.opts.acc_millis, 500);
+	ck_assert_int_eq(p.opts.digits, 3);
+	pol_add(&p, "accuracy", P("seconds", "2"));		/* all three parts, not digits */
+	ck_assert_uint_eq(p.opts.acc_seconds, 2);
+	ck_assert_uint_eq(p.opts.acc_millis, 0);
+	ck_assert_int_eq(p.opts.digits, 3);
+	/* Naming a filter again sets its defaults for what it leaves out. */
+	pol_add(&p, "cert-id", P("version", "1", "issuer_serial", "false"));
+	pol_add(&p, "cert-id", P("hash", "sha384"));
+	ck_assert_int_eq(p.opts.ess_version, 2);
+	ck_assert_int_eq(p.opts.ess_issuer_serial, 1);
+	ck_assert_ptr_eq(p.opts.ess_hash, hash_by_name("sha384"));
+	/* Lists are replaced, policy-oid's default kept unless named. */
+	pol_add(&p, "policy-oid", P("default", OTHER_OID, "accept", "any"));
+	pol_add(&p, "policy-oid", P("accept", "1.2.3", "accept", "1.2.4"));
+	ck_assert_str_eq(p.opts.policy_default, OTHER_OID);
+	ck_assert_int_eq(p.opts.policy_any, 0);
+	ck_assert_uint_eq(p.opts.n_policy_accept, 2);
+	ck_assert_str_eq(p.opts.policy_accept[1], "1.2.4");
+	pol_add(&p, "extensions", P("accept", "1.2.5"));
+	pol_add(&p, "extensions", P0);
+	ck_assert_uint_eq(p.opts.n_ext_accept, 0);
+	pol_add(&p, "hash-algorithms", P("accept", "sha1"));
+	pol_add(&p, "hash-algorithms", P("accept", "sha512"));
+	ck_assert_uint_eq(p.opts.hash_accept, hbit("sha512"));
+	/* A second clock filter is a gate of its own, with its own defaults. */
+	pol_add(&p, "clock", P("leap", "stop", "max_error_ms", "5", "status_file", "/x"));
+	first = p.opts.clock;
+	ck_assert_int_eq(first->leap_mode, CLOCK_LEAP_STOP);
+	ck_assert_int_eq(first->max_error_us, 5000);
+	ck_assert_str_eq(first->status_file, "/x");
+	pol_add(&p, "clock", P0);
+	ck_assert_ptr_ne(p.opts.clock, first);
+	ck_assert_int_eq(p.opts.clock->leap_mode, CLOCK_LEAP_PAUSE);
+	ck_assert_int_eq(p.opts.clock->max_error_us, 0);
+	ck_assert_ptr_null(p.opts.clock->status_file);
+	/* A tsa-name DN, then "subject". */
+	pol_add(&p, "tsa-name", P("name", "CN=x"));
+	ck_assert_int_eq(p.opts.tsa_name, 2);
+	pol_add(&p, "tsa-name", P0);
+	ck_assert_int_eq(p.opts.tsa_name, 1);
+	ck_assert_ptr_null(p.opts.tsa_name_der);
+	pol_free(&p);
+}
+END_TEST
+
+/* The first refusing filter in chain order wins; the option checks come after all of them,
+ * wherever the option filters stand. */
+START_TEST(chain_refusal_order)
+{
+	struct policy a, b;
+	struct tsa_opts o;
+	struct tsa_refusal ref;
+	struct tsa_client c = { .remote_addr = "192.0.2.1" };
+
+	pol_init(&a);
+	pol_add(&a, "hash-algorithms", P("accept", "sha384"));
+	pol_add(&a, "ip-allow", P("allow", "10.0.0.0/8"));
+	pol_init(&b);
+	pol_add(&b, "ip-allow", P("allow", "10.0.0.0/8"));
+	pol_add(&b, "hash-algorithms", P("accept", "sha384"));
+	ck_assert_int_eq(apply_with(&a, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.http_status, 403);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "ip-allow"));
+	ck_assert_int_eq(apply_with(&b, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.http_status, 403);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "ip-allow"));
+	/* Allowed: the hash check refuses (sha256 not accepted). */
+	c.remote_addr = "10.0.0.1";
+	ck_assert_int_eq(apply_with(&a, &c, &o, &ref), -1);
+	ck_assert_int_eq(ref.fail, TSA_FAIL_BAD_ALG);
+	pol_free(&a);
+	pol_free(&b);
+
+	/* Two run-time filters: the earlier one's refusal. */
+	c.remote_addr = "192.0.2.1";
+	pol_add(&a, "ip-allow", P("allow", "10.0.0.0/8"));
+	pol_add(&a, "client-auth", P0);
+	pol_add(&b, "client-auth", P0);
+	pol_add(&b, "ip-allow", P("allow", "10.0.0.0/8"));
+	ck_assert_int_eq(apply_with(&a, &c, &o, &ref), -1);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "ip-allow"));
+	ck_assert_int_eq(apply_with(&b, &c, &o, &ref), -1);
+	ck_assert_ptr_nonnull(strstr(ref.detail, "client-auth"));
+	pol_free(&a);
+	pol_free(&b);
+}
+END_TEST
+
 /* ---- policy_select, config_service -------------------------------------------------------- */
 
 START_TEST(select_by_protocol_and_policy)
@@ -998,12 +1139,53 @@ START_TEST(identify_by_certificate)
 }
 END_TEST
 
+/* RFC 3161 2.4.2: a tsa-name DN must be the signer's subject, checked at load; it then names
+ * the signer's subject.  Only the DN the chain ends with counts. */
+START_TEST(chain_check_signer)
+{
+	static const unsigned char serial[] = { 0x01 };
+	static char sname[] = "test-signer";
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { NULL, 0 };
+	struct signer sg;
+	struct policy p;
+	char err[512] = "";
+
+	crt = make_cert(&key, serial, sizeof(serial), "Test TSA", NULL, NULL);
+	ck_assert_int_eq(gnutls_x509_crt_get_raw_dn(crt, &dn), 0);
+	memset(&sg, 0, sizeof(sg));
+	sg.name = sname;
+	sg.subject_dn.data = dn.data;
+	sg.subject_dn.len = dn.size;
+	pol_init(&p);
+	p.signer = &sg;
+	ck_assert_int_eq(policy_check_signer(&p, err, sizeof(err)), 0);	/* no tsa-name */
+	pol_add(&p, "tsa-name", P("name", "CN=Test TSA"));
+	ck_assert_int_eq(p.opts.tsa_name, 2);
+	ck_assert_int_eq(policy_check_signer(&p, err, sizeof(err)), 0);
+	ck_assert_int_eq(p.opts.tsa_name, 1);
+	pol_free(&p);
+	pol_add(&p, "tsa-name", P("name", "CN=Another TSA"));
+	ck_assert_int_eq(policy_check_signer(&p, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "filter tsa-name: RFC 3161 2.4.2: the name 'CN=Another TSA' "
+	    "is not the subject of signer test-signer") != NULL, "%s", err);
+	pol_add(&p, "tsa-name", P("name", "subject"));
+	ck_assert_int_eq(policy_check_signer(&p, err, sizeof(err)), 0);
+	pol_free(&p);
+	gnutls_free(dn.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+END_TEST
+
 START_TEST(service_lookup_and_free)
 {
 	struct tsa_config *c;
 	struct policy *p;
 	char err[512] = "";
 	struct plist ps = P("accept", "1.2.3"), name = P("name", "CN=x");
+	struct plist allow = P("allow", "127.0.0.1");
 
 	/* A configuration on the heap, as config_load builds it, freed by config_free. */
 	ck_assert_ptr_nonnull(c = calloc(1, sizeof(*c)));
@@ -1018,11 +1200,13 @@ START_TEST(service_lookup_and_free)
 	p->policy_oid = strdup(OWN_OID);
 	p->match_req_policy = strdup(OTHER_OID);
 	p->match_protocol = -1;
-	ck_assert_int_eq(filter_build("extensions", ps.p, ps.n, &p->filters[0], err,
-	    sizeof(err)), 0);
-	ck_assert_int_eq(filter_build("tsa-name", name.p, name.n, &p->filters[1], err,
-	    sizeof(err)), 0);
-	p->n_filters = 2;
+	tsa_opts_defaults(&p->opts);
+	ck_assert_int_eq(policy_add_filter(p, "extensions", ps.p, ps.n, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_add_filter(p, "tsa-name", name.p, name.n, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_add_filter(p, "ip-allow", allow.p, allow.n, err, sizeof(err)),
+	    0);
+	ck_assert_uint_eq(p->n_chain, 3);
+	ck_assert_uint_eq(p->n_filters, 1);
 
 	ck_assert_ptr_eq(config_service(c, "rfc3161"), &c->services[0]);
 	ck_assert_ptr_eq(config_service(c, "internal"), &c->services[1]);
@@ -1048,6 +1232,8 @@ policy_suite(void)
 	tl_tcase(s, "select", 0, select_by_protocol_and_policy, select_by_client,
 	    new_filters_params, apply_ip_allow, apply_client_auth, identify_by_certificate,
 	    apply_clock, apply_issue3_options, service_lookup_and_free, NULL);
+	tl_tcase(s, "chain", 0, chain_compiled_at_load, chain_later_overrides,
+	    chain_refusal_order, chain_check_signer, NULL);
 	return s;
 }
 
