@@ -30,17 +30,13 @@ static const char *SQL_FILTERS =
     " FROM policy_filters f" SQL_FLATTEN_PARAMS
     " ORDER BY f.policy_id, f.position, e.key, v.ord";
 
+/* One of the configuration's queries, through the one statement wrapper (db_query). */
 static PGresult *
-query(PGconn *c, const char *sql, char *err, size_t errlen)
+read_rows(PGconn *c, const char *sql, char *err, size_t errlen)
 {
-	PGresult *r = PQexec(c, sql);
+	int rc;
 
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "configuration query failed: %s", PQerrorMessage(c));
-		PQclear(r);
-		return NULL;
-	}
-	return r;
+	return db_query(c, sql, 0, NULL, "configuration query", &rc, err, errlen);
 }
 
 static int
@@ -315,12 +311,12 @@ config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_co
 	struct tsa_config *cfg = NULL;
 	int rc = -1;
 
-	if ((signers = query(c, SQL_SIGNERS, err, errlen)) == NULL ||
-	    (svcs = query(c, SQL_SERVICES, err, errlen)) == NULL ||
-	    (pols = query(c, SQL_POLICIES, err, errlen)) == NULL ||
-	    (filters = query(c, SQL_FILTERS, err, errlen)) == NULL ||
-	    (clients = query(c, SQL_CLIENTS, err, errlen)) == NULL ||
-	    (version = query(c, SQL_VERSION, err, errlen)) == NULL)
+	if ((signers = read_rows(c, SQL_SIGNERS, err, errlen)) == NULL ||
+	    (svcs = read_rows(c, SQL_SERVICES, err, errlen)) == NULL ||
+	    (pols = read_rows(c, SQL_POLICIES, err, errlen)) == NULL ||
+	    (filters = read_rows(c, SQL_FILTERS, err, errlen)) == NULL ||
+	    (clients = read_rows(c, SQL_CLIENTS, err, errlen)) == NULL ||
+	    (version = read_rows(c, SQL_VERSION, err, errlen)) == NULL)
 		goto out;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    load_signers(cfg, signers, open_keys, err, errlen) == -1 ||
