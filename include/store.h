@@ -22,6 +22,9 @@ struct db {
 	int		 fresh;		/* connected since the last db_config_changed() */
 };
 
+/* A new connection to conninfo (a 3 s connect timeout unless it or PGCONNECT_TIMEOUT says
+ * otherwise): the one way every program connects.  NULL with err when it failed. */
+PGconn	*db_connect(const char *conninfo, char *err, size_t errlen);
 int	 db_init(struct db *db, const char *conninfo);
 /* The live connection, reconnecting (at most every 500 ms) when it is gone; NULL if down. */
 PGconn	*db_conn(struct db *db);

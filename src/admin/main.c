@@ -99,16 +99,13 @@ write_response(FCGX_Request *fr, const struct console_resp *rs)
 static PGconn *
 database(PGconn **c, const char *conninfo)
 {
+	char why[512];
+
 	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
 		return *c;
-	if (*c != NULL)
-		PQreset(*c);
-	else
-		*c = PQconnectdb(conninfo);
-	if (PQstatus(*c) != CONNECTION_OK) {
-		log_msg(LOG_ERR, "database: %s", PQerrorMessage(*c));
-		return NULL;
-	}
+	PQfinish(*c);
+	if ((*c = db_connect(conninfo, why, sizeof(why))) == NULL)
+		log_msg(LOG_ERR, "database: %s", why);
 	return *c;
 }
 

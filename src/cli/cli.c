@@ -62,6 +62,7 @@ cli_load_conf(void)
 PGconn *
 cli_connect(void)
 {
+	char why[512];
 	PGconn *c;
 
 	cli_load_conf();
@@ -71,11 +72,9 @@ cli_connect(void)
 	}
 	/* The administration role when tsa.conf names one (the workers' may only read and
 	 * insert). */
-	c = PQconnectdb(cli_conf.admin_database != NULL ? cli_conf.admin_database :
-	    cli_conf.database);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "tsactl: database unreachable: %s", PQerrorMessage(c));
-		PQfinish(c);
+	if ((c = db_connect(cli_conf.admin_database != NULL ? cli_conf.admin_database :
+	    cli_conf.database, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "tsactl: database unreachable: %s\n", why);
 		exit(EX_UNAVAILABLE);
 	}
 	return c;

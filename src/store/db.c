@@ -1,8 +1,9 @@
 /*
  * db.c - the worker's PostgreSQL connection (see store.h).  Statements are prepared once per
  * connection; a lost connection is dropped and re-established on a later request, so a
- * database restart needs no worker restart.  Also db_query(), the one way tsactl, the
- * console and the configuration writes run a statement, its errors said on one line.
+ * database restart needs no worker restart.  Also db_connect(), the one way every program
+ * connects, and db_query(), the one way tsactl, the console and the configuration writes run
+ * a statement, its errors said on one line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +13,30 @@
 #include "log.h"
 #include "store.h"
 
-int
-db_init(struct db *db, const char *conninfo)
+PGconn *
+db_connect(const char *conninfo, char *err, size_t errlen)
 {
-	memset(db, 0, sizeof(*db));
+	PGconn *c;
+
 	/*
 	 * libpq waits forever for a server that does not answer a connect (a host gone from the
 	 * network): a worker would hang in every request.  3 s unless the conninfo or the
 	 * environment says otherwise (a connect_timeout in conninfo wins over the variable).
 	 */
 	setenv("PGCONNECT_TIMEOUT", "3", 0);
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) == CONNECTION_OK)
+		return c;
+	snprintf(err, errlen, "%s", c != NULL ? PQerrorMessage(c) : "out of memory");
+	err[strcspn(err, "\n")] = '\0';
+	PQfinish(c);
+	return NULL;
+}
+
+int
+db_init(struct db *db, const char *conninfo)
+{
+	memset(db, 0, sizeof(*db));
 	return (db->conninfo = strdup(conninfo)) == NULL ? -1 : 0;
 }
 
@@ -60,6 +75,7 @@ PGconn *
 db_conn(struct db *db)
 {
 	struct timespec now;
+	char why[512];
 
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return db->conn;
@@ -70,7 +86,7 @@ db_conn(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->prepared = 0;
-	db->conn = PQconnectdb(db->conninfo);
+	db->conn = db_connect(db->conninfo, why, sizeof(why));
 	/*
 	 * The next try 500 ms after this one ended: a connect that waited out its timeout must
 	 * not be followed at once by another within the same request.
@@ -81,10 +97,8 @@ db_conn(struct db *db)
 		db->next_try.tv_sec++;
 		db->next_try.tv_nsec -= 1000000000L;
 	}
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		log_msg(LOG_WARNING, "database unreachable: %s", PQerrorMessage(db->conn));
-		PQfinish(db->conn);
-		db->conn = NULL;
+	if (db->conn == NULL) {
+		log_msg(LOG_WARNING, "database unreachable: %s", why);
 		return NULL;
 	}
 	if (prepare(db->conn) == -1) {
