@@ -364,10 +364,9 @@ f_tsa_name_foreign() {
     trap 'pf_drop t-filters' EXIT
     pf_chain t-filters -1 "$PF_OID" "$PF_OID" 'hash-algorithms={"accept": ["sha384"]}'
     eventually pf_granted "$d" -sha384 -cert -tspolicy "$PF_OID"
-    # One worker granted; every worker holds this chain within a second of the change.  A
-    # worker that has not loaded it yet would keep an older last good configuration (without
-    # t-filters) when the next, refused, one arrives.
-    sleep 1.2
+    # Every worker holds this chain before the refused one arrives: a worker still on an
+    # older configuration would keep that one (without t-filters) as its last good.
+    pf_settle
     since=$(pf_last_event)
     pf_chain t-filters -1 "$PF_OID" "$PF_OID" 'hash-algorithms={"accept": ["sha256"]}' \
         'tsa-name={"name": "CN=Somebody Else,O=Example,C=SI"}'
@@ -381,7 +380,11 @@ f_tsa_name_foreign() {
     else
         # Refused at load: the old chain (sha384 only) still serves, with an event.
         pf_granted "$d" -sha384 -tspolicy "$PF_OID"
-        pf_events "$since" config-refused | grep -q tsa-name || bad "no config-refused event naming tsa-name"
+        # Each worker writes the event when it loads (and refuses) the version.
+        refused_event() {
+            pf_events "$since" config-refused | grep -q tsa-name || bad "no config-refused event naming tsa-name"
+        }
+        eventually refused_event
     fi
 }
 
