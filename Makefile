@@ -49,6 +49,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/sign/signer.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
+            src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c
@@ -87,6 +88,8 @@ $(BUILD)/src/proto/soap.o: xsd/timestamp.xsd xsd/xmldsig-subset.xsd
 $(BUILD)/src/proto/wsdl.o: wsdl/timestamp.wsdl
 # The verifier's private header, outside include/.
 $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/tst/verify*.c)): src/tst/verify_int.h
+# The configuration write path's private header, outside include/.
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard src/store/edit*.c)): src/store/edit_int.h
 
 $(BUILD)/libtsa.a: $(LIB_OBJ)
 	ar rcs $@ $^

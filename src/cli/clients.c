@@ -7,7 +7,7 @@
  * administrators of the web console (tsa-admin) are registered the same way, by fingerprint
  * (admin verbs).
  * Input: the operator's command line and a PEM certificate file (one certificate), read
- * here; the writes go through src/store/edit.c (edit_client_*, edit_admin_*).
+ * here; the writes go through src/store/edit_access.c (edit_client_*, edit_admin_*).
  */
 #include <stdio.h>
 #include <stdlib.h>

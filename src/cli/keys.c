@@ -11,7 +11,7 @@
  *                   leaves the token) and a PKCS#10 request for it (RFC 2986), signed by the
  *                   new key, asking for the critical timeStamping extendedKeyUsage
  * Input: the operator's command line and certificate files; the token through GnuTLS and
- * p11-kit with tsa.conf's module and PIN.  Add and remove write through src/store/edit.c.
+ * p11-kit with tsa.conf's module and PIN.  Add and remove write through src/store/edit_signer.c.
  */
 #include <errno.h>
 #include <fcntl.h>
