@@ -1,7 +1,8 @@
 /*
  * html.h - the web console's HTML (src/admin/html.c): the page layout and its stylesheet, and
  * the only ways text reaches a page: escaped (html_esc), percent-encoded into a link
- * (html_urlenc), or our own formatted text (html_out).  Only the console's pages include it.
+ * (html_urlenc), or our own formatted text (sb_printf, strbuf.h).  Only the console's pages
+ * include it.
  *
  * Ownership: everything appends to a struct sbuf the caller owns (a failed append marks it,
  * strbuf.h); html_finish() hands the page to the response (rs->body, freed by whoever called
@@ -18,7 +19,6 @@
 
 /* Our own text (numbers, fixed words) by printf: never what a peer or the database sent;
  * over 1023 bytes fails the buffer. */
-void	html_out(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s escaped for HTML text and attribute values (strbuf.h's sb_esc); NULL shows as nothing. */
 void	html_esc(struct sbuf *b, const char *s);
 /* s percent-encoded for a query string value (unreserved bytes kept). */

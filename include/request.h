@@ -113,6 +113,9 @@ const char	*tsa_protocol_name(enum tsa_protocol p);
 /* Fills ref, answered in the protocol's own terms; detail is printf-formatted (may be NULL). */
 void		 tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text,
 		    const char *detail, ...) __attribute__((format(printf, 4, 5)));
+/* The same, badRequest answered with a SOAP Fault (TSA_REFUSAL_FAULT). */
+void		 tsa_refuse_fault(struct tsa_refusal *ref, const char *text, const char *detail,
+		    ...) __attribute__((format(printf, 3, 4)));
 /* The same, answered with the bare HTTP status http_status (TSA_REFUSAL_HTTP). */
 void		 tsa_refuse_http(struct tsa_refusal *ref, int http_status, enum tsa_fail fail,
 		    const char *text, const char *detail, ...)

@@ -1,6 +1,6 @@
 /*
- * strbuf.h - a growing text buffer for the XML the worker writes (SOAP answers, the XML-DSig
- * token).  A failed allocation marks the buffer; sb_done() then reports it once, so builders
+ * strbuf.h - a growing text buffer for the text the programs write (SOAP answers, the XML-DSig
+ * token, /metrics and /health, the console's pages).  A failed allocation marks the buffer; sb_done() then reports it once, so builders
  * need no check per append.
  *
  * Ownership: sb_done() hands the text over (free()) or frees it on failure.
@@ -18,6 +18,8 @@ struct sbuf {
 
 void	sb_add(struct sbuf *b, const char *s, size_t n);
 void	sb_str(struct sbuf *b, const char *s);
+/* printf-formatted text appended (any length); a formatting error fails the buffer. */
+void	sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s with &, <, > and " escaped for XML text and attribute values; NULL fails the buffer. */
 void	sb_esc(struct sbuf *b, const char *s);
 /* sb_str(), then free(s). */

@@ -6,7 +6,6 @@
  * the page only escaped (html_esc) or percent-encoded into a link (html_urlenc); a table's
  * cells are cleaned of control characters first (text.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,23 +32,6 @@ static const char *CSS =
     "form.inline{display:inline}input,select,button{font:inherit}"
     "textarea{width:420px;height:3.2em}.bar{display:inline-block;height:10px;"
     "background:#457b9d}.bar.r{background:#e63946}";
-
-void
-html_out(struct sbuf *b, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		b->failed = 1;
-		return;
-	}
-	sb_add(b, buf, (size_t)n);
-}
 
 void
 html_esc(struct sbuf *b, const char *s)
@@ -120,7 +102,7 @@ console_refusal(struct console_resp *rs, int status, const char *title, const ch
 	free(rs->body);
 	memset(rs, 0, sizeof(*rs));
 	html_head(&b, NULL, title);
-	html_out(&b, "<div class=\"msg bad\">%d: ", status);
+	sb_printf(&b, "<div class=\"msg bad\">%d: ", status);
 	html_esc(&b, why);
 	sb_str(&b, "</div>");
 	html_finish(rs, &b, status);
@@ -170,7 +152,7 @@ html_table(struct sbuf *b, const PGresult *r, int code_col)
 void
 html_hidden(struct sbuf *b, const char *name, const char *value)
 {
-	html_out(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
+	sb_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
 	html_esc(b, value);
 	sb_str(b, "\">");
 }

@@ -124,7 +124,7 @@ dash_signers(struct sbuf *b, const struct console_req *rq)
 			html_esc(b, s);
 			free(s);
 		}
-		html_out(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%ld</td>", from, until,
+		sb_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%ld</td>", from, until,
 		    days < 0 ? "bad" : days < 30 ? "warn" : "ok", days);
 		sb_str(b, ok ? "<td class=\"ok\">usable" : "<td class=\"bad\">refused: ");
 		if (!ok)
@@ -159,7 +159,7 @@ clock_row(struct sbuf *b, const char *what, const char *file)
 		    "(timeNotAvailable)</td></tr>\n");
 		return;
 	}
-	html_out(b, "<td class=\"%s\">%s</td><td>%ld</td><td>%ld</td><td>%s</td><td>%ld</td></tr>\n",
+	sb_printf(b, "<td class=\"%s\">%s</td><td>%ld</td><td>%ld</td><td>%s</td><td>%ld</td></tr>\n",
 	    st.unsync ? "bad" : "ok", st.unsync ? "NOT synchronised" : "synchronised",
 	    st.esterror_us, st.maxerror_us,
 	    st.leap > 0 ? "insert" : st.leap < 0 ? "delete" : "none", st.seconds_to_midnight);
@@ -221,7 +221,7 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 		ne = atol(PQgetvalue(r, i, 2));
 		sb_str(b, "<tr><td>");
 		html_esc(b, PQgetvalue(r, i, 0));
-		html_out(b, "</td><td id=\"tokens-%d\">%ld</td><td><span class=\"bar\" "
+		sb_printf(b, "</td><td id=\"tokens-%d\">%ld</td><td><span class=\"bar\" "
 		    "style=\"width:%ldpx\"></span></td><td id=\"refusals-%d\">%ld</td><td><span "
 		    "class=\"bar r\" style=\"width:%ldpx\"></span></td></tr>\n", i, nt, nt * 200 / max,
 		    i, ne, ne * 200 / max);

@@ -138,13 +138,13 @@ policy_page(struct console_req *rq, struct console_resp *rs, const char *service
 			sb_str(&b, "</td><td>");
 			html_form_open(&b, rq, "set", service, policy);
 			html_hidden(&b, "position", PQgetvalue(f, i, 0));
-			html_out(&b, "<textarea name=\"params\" id=\"params-%s\">", PQgetvalue(f, i, 0));
+			sb_printf(&b, "<textarea name=\"params\" id=\"params-%s\">", PQgetvalue(f, i, 0));
 			html_esc(&b, PQgetvalue(f, i, 2));
-			html_out(&b, "</textarea> <button type=\"submit\" id=\"save-%s\">Save</button>"
+			sb_printf(&b, "</textarea> <button type=\"submit\" id=\"save-%s\">Save</button>"
 			    "</form></td><td>", PQgetvalue(f, i, 0));
 			html_form_open(&b, rq, "remove", service, policy);
 			html_hidden(&b, "position", PQgetvalue(f, i, 0));
-			html_out(&b, "<button type=\"submit\" id=\"remove-%s\">Remove</button></form>"
+			sb_printf(&b, "<button type=\"submit\" id=\"remove-%s\">Remove</button></form>"
 			    "</td></tr>\n", PQgetvalue(f, i, 0));
 		}
 		sb_str(&b, "</table>\n");

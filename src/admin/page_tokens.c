@@ -147,7 +147,7 @@ page_tokens(struct console_req *rq, struct console_resp *rs)
 		html_unavailable(&b);
 		goto end;
 	}
-	html_out(&b, "<h2>%d token%s%s</h2>", PQntuples(r), PQntuples(r) == 1 ? "" : "s",
+	sb_printf(&b, "<h2>%d token%s%s</h2>", PQntuples(r), PQntuples(r) == 1 ? "" : "s",
 	    PQntuples(r) == 100 ? " (the newest 100)" : "");
 	if (PQntuples(r) > 0)
 		sb_str(&b, "<table id=\"results\"><tr><th>serial</th><th>genTime (UTC)</th>"
@@ -271,7 +271,7 @@ page_token(struct console_req *rq, struct console_resp *rs)
 	len = (size_t)PQgetlength(bin, 0, 0);
 	sb_str(&b, "<p><a id=\"download\" href=\"/admin/download?serial=");
 	html_urlenc(&b, s);
-	html_out(&b, "\">Download the token</a> (%s, %zu bytes)</p>", strcmp(PQgetvalue(meta, 0, 3),
+	sb_printf(&b, "\">Download the token</a> (%s, %zu bytes)</p>", strcmp(PQgetvalue(meta, 0, 3),
 	    "soap") == 0 ? "XML" : "DER", len);
 	signer_cas(rq, ca, sizeof(ca));
 	if ((f = open_memstream(&printed, &plen)) == NULL) {

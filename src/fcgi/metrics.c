@@ -9,7 +9,6 @@
  * moment may each take a slot; rendering sums slots with equal labels, so totals stay exact.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -227,26 +226,6 @@ metrics_worker_restarted(void)
 }
 
 /* ---- rendering ------------------------------------------------------------------------- */
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		b->failed = 1;	/* every line is bounded by the label caps: a bug */
-		return;
-	}
-	sb_add(b, line, (size_t)n);
-}
 
 void
 metrics_label(char *out, size_t outlen, const char *key, const char *value)

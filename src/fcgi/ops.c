@@ -6,7 +6,6 @@
  * one prepared SELECT bounded by OPS_DB_TIMEOUT_MS.  Metrics: Prometheus text format 0.0.4.
  */
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,27 +144,6 @@ policy_gate(const struct policy *pol, unsigned long *accuracy_us)
 	return o->clock;
 }
 
-static void
-line(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-line(struct sbuf *b, const char *fmt, ...)
-{
-	char text[600];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(text))
-		n = sizeof(text) - 1;
-	sb_add(b, text, (size_t)n);
-	sb_add(b, "\n", 1);
-}
-
 /* Runs every check, one line each into report.  1 when all pass. */
 static int
 health(struct worker *w, struct sbuf *report, int test_sign)
@@ -176,26 +154,26 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 	int ok = 1, configured = worker_refresh(w) == 0;
 
 	if (db_ping(&w->db, why, sizeof(why)) == 0)
-		line(report, "ok database");
+		sb_printf(report, "ok database\n");
 	else {
-		line(report, "FAIL database: %s", why);
+		sb_printf(report, "FAIL database: %s\n", why);
 		ok = 0;
 	}
 	if (!configured) {
-		line(report, "FAIL configuration: not loaded (database unreachable?)");
+		sb_printf(report, "FAIL configuration: not loaded (database unreachable?)\n");
 		return 0;
 	}
-	line(report, "ok configuration: version %lld", w->config->version);
+	sb_printf(report, "ok configuration: version %lld\n", w->config->version);
 	for (i = 0; i < w->config->n_signers; i++) {
 		struct signer *s = &w->config->signers[i];
 
 		if (!s->used)
 			continue;
 		if (signer_usable(s, now, test_sign, why, sizeof(why)))
-			line(report, "ok signer %s: certificate valid %.0f more days", s->name,
+			sb_printf(report, "ok signer %s: certificate valid %.0f more days\n", s->name,
 			    days_left(s, now));
 		else {
-			line(report, "FAIL signer %s: %s", s->name, why);
+			sb_printf(report, "FAIL signer %s: %s\n", s->name, why);
 			ok = 0;
 		}
 	}
@@ -211,9 +189,9 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 			if ((g = policy_gate(pol, &acc)) == NULL)
 				continue;
 			if (clock_check(g, acc, &ref) == 0)
-				line(report, "ok clock %s/%s", svc->name, pol->name);
+				sb_printf(report, "ok clock %s/%s\n", svc->name, pol->name);
 			else {
-				line(report, "FAIL clock %s/%s: %s", svc->name, pol->name,
+				sb_printf(report, "FAIL clock %s/%s: %s\n", svc->name, pol->name,
 				    ref.detail);
 				ok = 0;
 			}

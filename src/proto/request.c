@@ -43,6 +43,16 @@ tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text, const 
 }
 
 void
+tsa_refuse_fault(struct tsa_refusal *ref, const char *text, const char *detail, ...)
+{
+	va_list ap;
+
+	va_start(ap, detail);
+	refuse(ref, TSA_REFUSAL_FAULT, 0, TSA_FAIL_BAD_REQUEST, text, detail, ap);
+	va_end(ap);
+}
+
+void
 tsa_refuse_http(struct tsa_refusal *ref, int http_status, enum tsa_fail fail, const char *text,
     const char *detail, ...)
 {

@@ -17,7 +17,6 @@
  *   5. the semantics: the digest method by its XML-DSig URI, the decoded digest's length,
  *      the nonce's range.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,21 +81,6 @@ static const char FAULT_ENCODING[] = "only UTF-8 is accepted";
 static const char FAULT_ENVELOPE[] = "not a SOAP 1.1 envelope";
 static const char FAULT_BODY[] = "the Body must hold one tsa:service with one ts:TimeStampRequest";
 
-/* A refusal answered with a SOAP Fault (SOAP 1.1 4.4: the message itself is at fault). */
-static void refuse_fault(struct tsa_refusal *, const char *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-refuse_fault(struct tsa_refusal *ref, const char *text, const char *detail, ...)
-{
-	va_list ap;
-
-	tsa_refuse(ref, TSA_FAIL_BAD_REQUEST, text, NULL);
-	ref->kind = TSA_REFUSAL_FAULT;
-	va_start(ap, detail);
-	vsnprintf(ref->detail, sizeof(ref->detail), detail, ap);
-	va_end(ap);
-}
 
 static const struct {
 	enum tsa_fail	 fail;
@@ -599,17 +583,17 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 	memset(e, 0, sizeof(*e));
 	r.protocol = TSA_PROTO_SOAP;
 	if (len == 0 || len > TSA_MAX_SOAP_BODY) {
-		refuse_fault(ref, FAULT_SIZE, "%zu bytes, at most %d", len,
+		tsa_refuse_fault(ref, FAULT_SIZE, "%zu bytes, at most %d", len,
 		    TSA_MAX_SOAP_BODY);
 		return -1;
 	}
 	if (memchr(p, '\0', len) != NULL) {
-		refuse_fault(ref, FAULT_ENCODING,
+		tsa_refuse_fault(ref, FAULT_ENCODING,
 		    "a NUL byte: UTF-16, UTF-32 or binary");
 		return -1;
 	}
 	if (declared_encoding_ok(p, len) == -1) {
-		refuse_fault(ref, FAULT_ENCODING,
+		tsa_refuse_fault(ref, FAULT_ENCODING,
 		    "XML 1.0 4.3.3: the declared encoding is not UTF-8");
 		return -1;
 	}
@@ -623,24 +607,24 @@ soap_parse_echo(const unsigned char *p, size_t len, struct tsa_request *req,
 			tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "internal error",
 			    "out of memory parsing the request");
 		else
-			refuse_fault(ref, fault, "libxml2 refused the request");
+			tsa_refuse_fault(ref, fault, "libxml2 refused the request");
 		return -1;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (!is_element(root, NS_SOAP11, "Envelope")) {
-		refuse_fault(ref, FAULT_ENVELOPE,
+		tsa_refuse_fault(ref, FAULT_ENVELOPE,
 		    "SOAP 1.1 4.1: the root must be Envelope in " NS_SOAP11);
 		goto out;
 	}
 	/* SOAP 1.1 4.3: Body is the Envelope's child; clients send no Header, none is taken. */
 	if ((body = only_child(root)) == NULL || !is_element(body, NS_SOAP11, "Body")) {
-		refuse_fault(ref, FAULT_ENVELOPE,
+		tsa_refuse_fault(ref, FAULT_ENVELOPE,
 		    "SOAP 1.1 4.3: the Envelope must hold one Body and nothing else");
 		goto out;
 	}
 	if ((svc = only_child(body)) == NULL || !is_element(svc, NS_TSA, "service") ||
 	    (tsr = only_child(svc)) == NULL || !is_element(tsr, NS_TS, "TimeStampRequest")) {
-		refuse_fault(ref, FAULT_BODY,
+		tsa_refuse_fault(ref, FAULT_BODY,
 		    "wsdl/timestamp.wsdl: Body/tsa:service/ts:TimeStampRequest, one of each");
 		goto out;
 	}

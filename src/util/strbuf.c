@@ -1,7 +1,9 @@
 /*
- * strbuf.c - the growing text buffer of the XML writers (see strbuf.h).
+ * strbuf.c - the growing text buffer (see strbuf.h).
  */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,35 @@ sb_str(struct sbuf *b, const char *s)
 		b->failed = 1;
 	else
 		sb_add(b, s, strlen(s));
+}
+
+void
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char small[256], *big;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = 1;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		sb_add(b, small, (size_t)n);
+		return;
+	}
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb_add(b, big, (size_t)n);
+	free(big);
 }
 
 /* Text or attribute value with &, <, > and " escaped. */
