@@ -1,6 +1,7 @@
 /*
- * conf.h - the only local configuration of the worker and of tsactl (tsa.conf): how to reach
- * PostgreSQL, the PKCS#11 module and where the PIN comes from.  Everything else lives in the
+ * conf.h - the only local configuration of the worker, the signer and tsactl (tsa.conf): how
+ * to reach PostgreSQL and the signer, the PKCS#11 module and where the PIN comes from (read by
+ * tsa-signer only).  Everything else lives in the
  * database.  Format: `key = value` lines, `#` comments, no quoting.
  */
 #ifndef TSA_CONF_H
@@ -20,6 +21,9 @@ struct tsa_conf {
 	char	*listen;		/* unix:PATH or HOST:PORT */
 	char	*admin_listen;		/* tsa-admin's socket: unix:PATH or HOST:PORT */
 	char	*admin_database;	/* conninfo of tsactl and tsa-admin; NULL: database */
+	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */
+	char	*signer_database;	/* conninfo of tsa-signer; NULL: database */
+	long	 signer_timeout;	/* ms a worker waits for the signer's answer */
 	int	 workers;		/* worker processes */
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */

@@ -45,6 +45,8 @@
  * it arrives in milliseconds; 10 s leaves room for a 1 MiB body sent to a backend across a
  * slow link.  A whole-request bound, not a per-read one: a byte every few seconds cannot
  * stretch it. */
+/* Where tsa-signer listens when tsa.conf names no signer_socket (the systemd unit's). */
+#define TSA_SIGNER_SOCKET_DEFAULT	"/run/tsa-signer/signer.sock"
 #define TSA_FCGI_REQUEST_DEADLINE	10
 /* Connections one process holds while their requests arrive (src/fcgi/gate.c): a process
  * serves any whole request among them, so a few that stall cost only their slots; past 32 it

@@ -76,6 +76,7 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	conf->workers = 4;
 	conf->max_body = TSA_MAX_BODY_DEFAULT;
 	conf->pkcs11_keepalive = 300;
+	conf->signer_timeout = 10000;
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -126,6 +127,18 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "admin_database") == 0) {
 			if (set_string(&conf->admin_database, v) == -1)
 				goto oom;
+		} else if (strcmp(k, "signer_socket") == 0) {
+			if (set_string(&conf->signer_socket, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "signer_database") == 0) {
+			if (set_string(&conf->signer_database, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "signer_timeout") == 0) {
+			if (parse_long(v, 100, 600000, &conf->signer_timeout) == -1) {
+				snprintf(err, errlen, "%s:%d: signer_timeout must be 100 to 600000 ms",
+				    path, lineno);
+				goto out;
+			}
 		} else if (strcmp(k, "listen") == 0) {
 			if (set_string(&conf->listen, v) == -1)
 				goto oom;
@@ -162,6 +175,9 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: 'database' is required", path);
 		goto out;
 	}
+	if (conf->signer_socket == NULL &&
+	    set_string(&conf->signer_socket, TSA_SIGNER_SOCKET_DEFAULT) == -1)
+		goto oom;
 	rc = 0;
 	goto out;
 oom:
@@ -318,5 +334,7 @@ conf_free(struct tsa_conf *conf)
 	free(conf->listen);
 	free(conf->admin_listen);
 	free(conf->admin_database);
+	free(conf->signer_socket);
+	free(conf->signer_database);
 	memset(conf, 0, sizeof(*conf));
 }
