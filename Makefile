@@ -46,7 +46,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c \
             src/tst/verify.c src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c \
             src/tst/verify_chain.c src/tst/xmltoken.c src/tst/xmlverify.c \
-            src/sign/signer.c \
+            src/sign/signer.c src/sign/link.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
@@ -56,7 +56,8 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
-PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsactl $(BUILD)/tsa-admin $(BUILD)/tsa-bench-sign
+PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin \
+            $(BUILD)/tsa-bench-sign
 
 all: $(PROGS)
 
@@ -95,6 +96,10 @@ $(BUILD)/libtsa.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The signing process: the listener and one connection's orders (README "Security").
+$(BUILD)/tsa-signer: $(BUILD)/src/signer/main.o $(BUILD)/src/signer/serve.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "link.h"
 #include "refusals.h"
 #include "store.h"
 #include "wsdl.h"
@@ -16,9 +17,9 @@
 struct worker {
 	const struct tsa_conf	*conf;
 	struct db		 db;
-	struct tsa_config	*config;	/* last good configuration; NULL until loaded */
-	time_t			 version_checked;	/* last config_version comparison */
-	long long		 refused_version;	/* last version refused at load */
+	struct config_follower	 cf;		/* the last good configuration (no keys) */
+	struct signer_link	 link;		/* to the host's signing process */
+	struct signer_answer	 answer;	/* its last answer (large: not on the stack) */
 	struct refusal_table	 refusals;	/* repeated refusals, aggregated */
 };
 

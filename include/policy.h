@@ -163,9 +163,12 @@ void	 client_identify(const struct service *svc, struct tsa_client *client);
 /* The first policy of the service whose match rules fit, or NULL. */
 const struct policy *policy_select(const struct service *svc, const struct tsa_request *req,
 	    const struct tsa_client *client);
-/* The policy's compiled options into opts, its run-time filters in chain order (the first
- * refusal wins), then the request checks of RFC 3161 2.4.1 and the clock gate against those
- * options.  0 with opts filled, or -1 with ref filled. */
+/*
+ * The policy's compiled options into opts, its run-time filters in chain order (the first
+ * refusal wins; none when client is NULL: the signer, which never sees the client), then the
+ * request checks of RFC 3161 2.4.1 and the clock gate against those options.  0 with opts
+ * filled, or -1 with ref filled.
+ */
 int	 policy_apply(const struct policy *pol, const struct tsa_request *req,
 	    const struct tsa_client *client, struct tsa_opts *opts, struct tsa_refusal *ref);
 void	 config_free(struct tsa_config *c);

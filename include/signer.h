@@ -42,10 +42,11 @@ struct signer {
 	int			 pss;
 	char			 scheme[16];
 	char			*refused;	/* why it may not sign; NULL when usable */
-	int			 used;		/* a policy signs with it: its key is opened */
+	int			 used;		/* a policy signs with it (tsa-signer opens it) */
 	int			 key_pending;	/* refused only because the key did not open:
 						   retried, at most once a second */
 	time_t			 key_retry_at;
+	int			 last_failed;	/* its last token's signature failed */
 };
 
 /* Initialises PKCS#11 in this process with conf's module and PIN. 0, or -1 with err. */

@@ -78,6 +78,24 @@ int	 config_load(struct db *db, int open_keys, struct tsa_config *previous,
  */
 int	 config_refused_policy(PGconn *c, char *err, size_t errlen);
 
+/*
+ * A process's view of the configuration (a worker's, the signer's): the last good one,
+ * followed by LISTEN/NOTIFY and, at most once a second, a comparison of config_version.  A
+ * version refused at load is logged and recorded as a config-refused event once, and the
+ * last good configuration stays.  open_keys: config_load()'s (only the signer opens keys).
+ */
+struct config_follower {
+	struct tsa_config	*config;	/* NULL until one loads */
+	int			 open_keys;
+	time_t			 version_checked;
+	long long		 refused_version;
+};
+
+/* Loads the configuration when it changed (or none is held yet); force: compare the version
+ * now rather than at most once a second.  0 when a configuration is held, else -1. */
+int	 config_follow(struct db *db, struct config_follower *f, int force);
+
+
 struct token_record {
 	const unsigned char	*serial;
 	size_t			 serial_len;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The local stack: SoftHSM2 token, demo PKI, private PostgreSQL cluster, tsa-fcgi workers (and
-# tsa-admin when built) and a web server in front (nginx, Apache httpd or lighttpd), all on
+# The local stack: SoftHSM2 token, demo PKI, private PostgreSQL cluster, the signing process
+# tsa-signer, tsa-fcgi workers (and tsa-admin when built) and a web server in front (nginx, Apache httpd or lighttpd), all on
 # loopback, all state under $TSA_VAR.
 #
 #   stack.sh start     bring everything up in the background; returns when /tsa answers
 #   stack.sh stop      stop everything (idempotent)
-#   stack.sh restart   stop, then start (picks up a rebuilt tsa-fcgi)
+#   stack.sh restart   stop, then start (picks up rebuilt programs)
 #   stack.sh run       start, print URLs and example commands, wait for Ctrl-C/SIGTERM, stop
 #   stack.sh status    what runs, and the URLs (exit status 3 when something is stopped)
 #   stack.sh pg-stop | pg-start   helpers (used by the tests): stop/start PostgreSQL only
@@ -23,9 +23,9 @@
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
-# host gives it: PostgreSQL runs as postgres, tsa-fcgi as tsa, tsa-admin as tsa-admin (both
-# made here as system users when missing), the web server's workers as www-data; nothing that
-# parses a request runs as root.  Run as another user, everything runs as that user.
+# host gives it: PostgreSQL runs as postgres, tsa-signer as tsa-signer, tsa-fcgi as tsa,
+# tsa-admin as tsa-admin (made here as system users when missing), the web server's workers as
+# www-data; nothing that parses a request runs as root or can read the token or the PIN.  Run as another user, everything runs as that user.
 #
 # Where the state lives.  Everything is under $TSA_VAR, which the daemons' users must be able
 # to reach.  When a directory above it lets other users pass (/tmp/x, /srv/tsa, a checkout
@@ -33,14 +33,16 @@
 # /root, mode 0700 on Debian), $TSA_VAR is made a symbolic link to /var/lib/tsa-stack/ID (ID
 # names the checkout), so the newcomer's first command works and the stack never changes the
 # permissions of a directory it did not make.  Inside: pki/ (root's, the demo keys 0600),
-# softhsm/ (the token and the PIN: tsa's, 0700), pg/ (postgres's), run/ (the stack's pid and
-# scratch files) with run/tsa-fcgi/ and run/tsa-admin/ (each daemon's socket, 0660, in a
-# directory of its user and the web server's group, 2750), bin/ (the copies of tsa-fcgi and
-# tsa-admin the daemons run from: the build may lie where their users cannot pass), log/,
+# softhsm/ (the token and the PIN: tsa-signer's, 0700), pg/ (postgres's), run/ (the stack's
+# pid and scratch files) with run/tsa-fcgi/ and run/tsa-admin/ (each daemon's socket, 0660, in
+# a directory of its user and the web server's group, 2750) and run/tsa-signer/ (the signer's
+# socket, in a directory of its user and the workers' group, 2750), bin/ (the copies of the
+# daemons' programs they run from: the build may lie where their users cannot pass), log/,
 # and the web server's.
 # PostgreSQL listens on its unix socket only and authenticates by peer: the stack's caller
-# (root, or the user running it) as the owner tsa or the workers' role, the user tsa as the
-# workers' role tsa_fcgi, the user tsa-admin as the owner; nobody else.
+# (root, or the user running it) as the owner tsa, the workers' or the signer's role, the user
+# tsa as the workers' role tsa_fcgi, tsa-signer as the signer's role tsa_signer, the user
+# tsa-admin as the owner; nobody else.
 set -euo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
 
@@ -134,6 +136,7 @@ PG_LOG=$PG_DIR/log
 RUN=$TSA_VAR/run
 FCGI_RUN=$RUN/tsa-fcgi
 ADMIN_RUN=$RUN/tsa-admin
+SIGNER_RUN=$RUN/tsa-signer
 LOGDIR=$TSA_VAR/log
 NGX=$TSA_VAR/nginx
 APACHE=$TSA_VAR/apache
@@ -143,6 +146,10 @@ SOCKET=$FCGI_RUN/tsa.sock
 WORKER_PID=$RUN/tsa-fcgi.pid
 WORKER_LOG=$LOGDIR/tsa-fcgi.log
 WORKER_ROLE=tsa_fcgi
+SIGNER_SOCKET=$SIGNER_RUN/signer.sock
+SIGNER_PID=$RUN/tsa-signer.pid
+SIGNER_LOG=$LOGDIR/tsa-signer.log
+SIGNER_ROLE=tsa_signer
 ADMIN_SOCKET=$ADMIN_RUN/admin.sock
 ADMIN_PID=$RUN/tsa-admin.pid
 ADMIN_LOG=$LOGDIR/tsa-admin.log
@@ -153,16 +160,18 @@ VS_URL=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
 # The daemons' users (see "Who runs what"); the caller's own when not root.
 if (( IS_ROOT )); then
     WORKER_USER=tsa
+    SIGNER_USER=tsa-signer
     ADMIN_USER=tsa-admin
     WEB_USER=www-data
 else
     WORKER_USER=$(id -un)
+    SIGNER_USER=$WORKER_USER
     ADMIN_USER=$WORKER_USER
     WEB_USER=$WORKER_USER
 fi
 
 # A unix socket path must fit in sun_path (108 bytes with the terminating NUL).
-for s in "$SOCKET" "$ADMIN_SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
+for s in "$SOCKET" "$ADMIN_SOCKET" "$SIGNER_SOCKET" "$PG_RUN/.s.PGSQL.5432"; do
     (( ${#s} <= 107 )) || die "TSA_VAR is too deep: the socket path $s is longer than 107 bytes"
 done
 
@@ -212,12 +221,13 @@ ports_free() {
 # when the package made one) and tsa-admin (the console), as deploy/systemd/tsa.sysusers.conf
 # makes them in production.
 AS_WORKER=()
+AS_SIGNER=()
 AS_ADMIN=()
 users_setup() {
     (( IS_ROOT )) || return 0
     local u
     id www-data >/dev/null 2>&1 || die "running as root needs the 'www-data' system user (Debian's base-passwd)"
-    for u in "$WORKER_USER" "$ADMIN_USER"; do
+    for u in "$WORKER_USER" "$SIGNER_USER" "$ADMIN_USER"; do
         id "$u" >/dev/null 2>&1 && continue
         log "adding the system user $u"
         useradd --system --user-group --no-create-home --home-dir /nonexistent \
@@ -227,6 +237,8 @@ users_setup() {
     # The prefix that starts a daemon as its user, with no capability left and no way back
     # (setpriv execs in place: the pid stays the daemon's own).
     AS_WORKER=(setpriv --reuid="$WORKER_USER" --regid="$(id -g "$WORKER_USER")" --init-groups
+        --inh-caps=-all --bounding-set=-all --no-new-privs --)
+    AS_SIGNER=(setpriv --reuid="$SIGNER_USER" --regid="$(id -g "$SIGNER_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
     AS_ADMIN=(setpriv --reuid="$ADMIN_USER" --regid="$(id -g "$ADMIN_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
@@ -291,9 +303,10 @@ softhsm_setup() {
         die "softhsm2-util --init-token failed"
 }
 
-# The token and the PIN belong to the workers' user (root's p11tool calls make files too).
+# The token and the PIN belong to the signing process's user alone (root's p11tool calls make
+# files too): the workers can neither read the PIN nor open the token.
 softhsm_own() {
-    (( IS_ROOT )) && chown -R "$WORKER_USER:" "$HSM_DIR"
+    (( IS_ROOT )) && chown -R "$SIGNER_USER:" "$HSM_DIR"
     chmod 700 "$HSM_DIR"
     chmod 600 "$PIN_FILE"
 }
@@ -493,9 +506,11 @@ pg_auth() {
         "local all all peer map=tsa-stack")
     ident=$(printf '%s\n' "# Written by deploy/stack/stack.sh at every start: OS user -> role." \
         "tsa-stack $caller tsa" \
-        "tsa-stack $caller $WORKER_ROLE")
+        "tsa-stack $caller $WORKER_ROLE" \
+        "tsa-stack $caller $SIGNER_ROLE")
     if (( IS_ROOT )); then
-        ident+=$'\n'"tsa-stack $WORKER_USER $WORKER_ROLE"$'\n'"tsa-stack $ADMIN_USER tsa"
+        ident+=$'\n'"tsa-stack $WORKER_USER $WORKER_ROLE"$'\n'"tsa-stack $SIGNER_USER $SIGNER_ROLE"
+        ident+=$'\n'"tsa-stack $ADMIN_USER tsa"
     fi
     local changed=0
     if [[ ! -f $PGDATA/pg_hba.conf || $(<"$PGDATA/pg_hba.conf") != "$hba" ]]; then
@@ -577,13 +592,19 @@ write_conf() {
     chmod 755 "$RUN"
     own_dir "$FCGI_RUN" "$WORKER_USER" "$WEB_USER" 2750
     own_dir "$ADMIN_RUN" "$ADMIN_USER" "$WEB_USER" 2750
+    # The signer's socket: its user's, reachable by the workers' group (and root's tsactl).
+    own_dir "$SIGNER_RUN" "$SIGNER_USER" "$(id -gn "$WORKER_USER")" 2750
     local conf
     # The workers connect as $WORKER_ROLE, a member of the least-privilege role tsa_worker
-    # (schema 003); tsactl and tsa-admin as the owner, tsa.
+    # (schema 003); tsa-signer as $SIGNER_ROLE, a member of tsa_issuer (schema 008), the
+    # only role that records tokens; tsactl and tsa-admin as the owner, tsa.  The PIN file
+    # is named here, but only the signer's user can read it.
     conf=$(printf '%s\n' \
-        "# Written by deploy/stack/stack.sh; read by tsa-fcgi, tsa-admin and tsactl." \
+        "# Written by deploy/stack/stack.sh; read by tsa-fcgi, tsa-signer, tsa-admin and tsactl." \
         "database = host=$PG_RUN dbname=tsa user=$WORKER_ROLE" \
+        "signer_database = host=$PG_RUN dbname=tsa user=$SIGNER_ROLE" \
         "admin_database = host=$PG_RUN dbname=tsa user=tsa" \
+        "signer_socket = $SIGNER_SOCKET" \
         "pkcs11_module = $MODULE" \
         "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \
         "pin_file = $PIN_FILE" \
@@ -595,25 +616,32 @@ write_conf() {
     chmod 644 "$CONF"
 }
 
-# The workers' LOGIN role, a member of tsa_worker (made by the migration).
-worker_role() {
-    [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tsa_worker'") == 1 ]] ||
-        die "the migration made no role tsa_worker (schema/003_roles.sql)"
-    psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $WORKER_ROLE failed"
+# login_role ROLE GROUP: the LOGIN role ROLE, a member of GROUP only (made by the migrations).
+login_role() {
+    [[ $(psql_tsa -d tsa -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$2'") == 1 ]] ||
+        die "the migrations made no role $2 (schema/)"
+    psql_tsa -d tsa >/dev/null <<EOF || die "creating the role $1 failed"
 SET client_min_messages = warning;
 DO \$\$ BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$WORKER_ROLE') THEN
-        CREATE ROLE $WORKER_ROLE LOGIN;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$1') THEN
+        CREATE ROLE $1 LOGIN;
     END IF;
 END \$\$;
-ALTER ROLE $WORKER_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
-GRANT tsa_worker TO $WORKER_ROLE;
+ALTER ROLE $1 LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+GRANT $2 TO $1;
 EOF
+}
+
+# The workers' role (tsa_worker: reads the configuration, writes events) and the signing
+# process's (tsa_issuer: reads the configuration, records tokens, writes events).
+db_roles() {
+    login_role "$WORKER_ROLE" tsa_worker
+    login_role "$SIGNER_ROLE" tsa_issuer
 }
 
 need_binaries() {
     local b
-    for b in tsa-fcgi tsactl; do
+    for b in tsa-fcgi tsa-signer tsactl; do
         [[ -x $TSA_BUILD/$b ]] || die "$TSA_BUILD/$b is missing: run 'make all' first"
     done
 }
@@ -837,6 +865,35 @@ worker_stop() {
     # tsa-fcgi gives its workers 10 s to finish their requests, then kills them itself.
     stop_daemon "$WORKER_PID" tsa-fcgi TERM
 }
+
+# ---- e''. the signing process ------------------------------------------------------------------
+# tsa-signer, as its own user: the only process that reads the PIN and opens the token.
+signer_start() {
+    local pid i bin
+    pid=$(readpid "$SIGNER_PID")
+    alive "$pid" tsa-signer && return 0
+    rm -f "$SIGNER_PID" "$SIGNER_SOCKET"
+    log "starting tsa-signer (as $SIGNER_USER, $SIGNER_SOCKET)"
+    printf '\n==== %s stack.sh: starting tsa-signer\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$SIGNER_LOG"
+    bin=$(daemon_binary tsa-signer)
+    setsid "${AS_SIGNER[@]}" "$bin" --conf "$CONF" </dev/null >>"$SIGNER_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" >"$SIGNER_PID"
+    for ((i = 0; i < 100; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$SIGNER_LOG" >&2
+            rm -f "$SIGNER_PID"
+            die "tsa-signer exited at startup (log: $SIGNER_LOG)"
+        fi
+        [[ -S $SIGNER_SOCKET ]] && return 0
+        sleep 0.1
+    done
+    tail -n 30 "$SIGNER_LOG" >&2
+    die "tsa-signer did not create $SIGNER_SOCKET within 10 s (log: $SIGNER_LOG)"
+}
+
+# Its children finish the order in flight (10 s at most, then it kills them).
+signer_stop() { stop_daemon "$SIGNER_PID" tsa-signer TERM; }
 
 # ---- e'. tsa-admin (when built) -------------------------------------------------------------------
 admin_start() {
@@ -1128,8 +1185,9 @@ cmd_start() {
     write_conf
     "$TSA_BUILD/tsactl" --conf "$CONF" migrate >"$LOGDIR/migrate.log" 2>&1 ||
         { cat "$LOGDIR/migrate.log" >&2; die "tsactl migrate failed"; }
-    worker_role
+    db_roles
     seed
+    signer_start
     worker_start
     admin_start
     web_start
@@ -1142,6 +1200,7 @@ cmd_stop() {
     web_stop_all
     admin_stop
     worker_stop
+    signer_stop
     pg_stop
 }
 
@@ -1211,6 +1270,12 @@ cmd_status() {
     else
         echo "tsa-fcgi:  stopped"; rc=3
     fi
+    pid=$(readpid "$SIGNER_PID")
+    if alive "$pid" tsa-signer; then
+        echo "tsa-signer: running (pid $pid, signing processes: $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' '))"
+    else
+        echo "tsa-signer: stopped"; rc=3
+    fi
     if [[ -x $TSA_BUILD/tsa-admin ]]; then
         pid=$(readpid "$ADMIN_PID")
         if alive "$pid" tsa-admin; then
@@ -1243,6 +1308,8 @@ cmd_run() {
     while :; do
         sleep 2 &
         wait $! || true
+        # The signing process is brought back when it died (its workers refuse meanwhile).
+        alive "$(readpid "$SIGNER_PID")" tsa-signer || { log "tsa-signer died: starting it again"; signer_start; }
         pid=$(readpid "$WORKER_PID")
         if (( ! warned )) && ! alive "$pid" tsa-fcgi; then
             log "tsa-fcgi is no longer running; tail of $WORKER_LOG:"

@@ -22,6 +22,7 @@
 #include "bytes.h"
 #include "conf.h"
 #include "edit.h"
+#include "link.h"
 #include "log.h"
 #include "migrations.h"
 #include "store.h"
@@ -147,9 +148,13 @@ print_time(const char *label, time_t t)
 static int
 cmd_status(int argc, char **argv)
 {
+	static struct signer_answer st;
 	struct tsa_config *cfg = NULL;
+	struct signer_link link;
+	struct order o;
 	struct db db;
 	const char *conninfo;
+	unsigned char *frame = NULL;
 	PGresult *r;
 	char err[512];
 	size_t i;
@@ -175,30 +180,55 @@ cmd_status(int argc, char **argv)
 		bad = 1;
 	}
 	PQclear(r);
-	if (pkcs11_setup(&cli_conf, err, sizeof(err)) == -1) {
-		printf("pkcs11: UNAVAILABLE: %s\n", err);
-		bad = 1;
-	} else
-		printf("pkcs11: module %s loaded\n", cli_conf.pkcs11_module);
-	if (!bad && config_load(&db, 1, NULL, &cfg, err, sizeof(err)) == -1) {
+	if (!bad && config_load(&db, 0, NULL, &cfg, err, sizeof(err)) == -1) {
 		printf("configuration: INVALID: %s\n", err);
 		bad = 1;
 	}
+	/* The keys are the signing process's: it says how each unit stands. */
+	memset(&o, 0, sizeof(o));
+	o.type = ORDER_STATUS;
+	signer_link_init(&link, cli_conf.signer_socket, (int)cli_conf.signer_timeout);
+	if (signer_link_ask(&link, &o, &st, &frame, err, sizeof(err)) == 0 &&
+	    st.type == ANSWER_STATUS)
+		printf("signing process: answering at %s\n", cli_conf.signer_socket);
+	else {
+		printf("signing process: UNAVAILABLE: %s\n", st.type == ANSWER_STATUS ||
+		    err[0] == '\0' ? "no status" : err);
+		st.n_units = 0;
+		bad = 1;
+	}
+	free(frame);
+	signer_link_close(&link);
 	for (i = 0; cfg != NULL && i < cfg->n_signers; i++) {
 		const struct signer *s = &cfg->signers[i];
+		const struct unit_status *u = NULL;
 		char dn[512];
-		size_t dnlen = sizeof(dn);
+		size_t j, dnlen = sizeof(dn);
 
+		for (j = 0; j < st.n_units; j++)
+			if (st.units[j].id == s->id)
+				u = &st.units[j];
 		if (gnutls_x509_crt_get_dn(s->cert, dn, &dnlen) < 0)
 			snprintf(dn, sizeof(dn), "?");
-		printf("signer %s: %s\n  subject: %s\n", s->name,
-		    s->refused ? "REFUSED" : s->key ? "ok (key opened, matches the certificate)" :
-		    "ok (certificate; key not used by any policy, not opened)", dn);
+		if (s->refused != NULL)
+			printf("signer %s: REFUSED\n", s->name);
+		else if (!s->used)
+			printf("signer %s: ok (certificate; key not used by any policy, not opened)\n",
+			    s->name);
+		else if (u != NULL && u->state == UNIT_USABLE)
+			printf("signer %s: ok (key opened by the signing process, matches the "
+			    "certificate)\n", s->name);
+		else
+			printf("signer %s: %s\n", s->name, u == NULL ? "UNKNOWN (not reported by the "
+			    "signing process)" : u->state == UNIT_REFUSED ? "REFUSED" :
+			    u->state == UNIT_RETRYING ? "REFUSED (retrying)" : "OPENING");
+		printf("  subject: %s\n", dn);
 		print_time("  valid: ", gnutls_x509_crt_get_activation_time(s->cert));
 		print_time(" to ", gnutls_x509_crt_get_expiration_time(s->cert));
 		printf("\n  key: %s\n", s->uri);
-		if (s->refused) {
-			printf("  why: %s\n", s->refused);
+		if (s->refused != NULL || (s->used && (u == NULL || u->state != UNIT_USABLE))) {
+			printf("  why: %s\n", s->refused != NULL ? s->refused : u != NULL ?
+			    u->reason : "the signing process did not answer");
 			bad = 1;
 		}
 	}

@@ -4,6 +4,7 @@
  * ends in the protocol's own refusal (a TimeStampResp rejection for RFC 3161) or an HTTP
  * status; a token leaves only after its row is committed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +20,19 @@
 #include "metrics.h"
 #include "rfc3161.h"
 #include "soap.h"
-#include "token.h"
 #include "tst.h"
 #include "wsdl.h"
-#include "xmltoken.h"
 
 /*
- * One entry per protocol, in the order of enum tsa_protocol (detect.c chooses it): its parser,
- * its token builder, and its answer, the one function that answers a token or a refusal in
+ * One entry per protocol, in the order of enum tsa_protocol (detect.c chooses it): its parser
+ * and its answer, the one function that answers a token or a refusal in
  * the protocol's own terms (a refusal of kind TSA_REFUSAL_HTTP is answered here, the same for
- * every protocol).
+ * every protocol).  The token itself is the signing process's to build (src/signer/).
  */
 struct protocol_def {
 	enum tsa_protocol	 proto;
 	int			(*parse)(const unsigned char *, size_t, struct tsa_request *,
 				    struct tsa_refusal *);
-	int			(*token)(const struct token_job *, unsigned char **, size_t *);
 	int			(*answer)(const unsigned char *, size_t, const struct tsa_refusal *,
 				    int, struct tsa_answer *);
 	/* Refusals have a place in the answer (PKIStatusInfo, StatusInfo): events name them by
@@ -45,10 +43,9 @@ struct protocol_def {
 };
 
 static const struct protocol_def protocols[] = {
-	{ TSA_PROTO_RFC3161, rfc3161_parse, rfc3161_token, rfc3161_answer, 1, NULL },
-	{ TSA_PROTO_SOAP, soap_parse, soap_token, soap_answer, 1, NULL },
-	{ TSA_PROTO_AUTHENTICODE, authenticode_parse, authenticode_token, authenticode_answer, 0,
-	  authenticode_free },
+	{ TSA_PROTO_RFC3161, rfc3161_parse, rfc3161_answer, 1, NULL },
+	{ TSA_PROTO_SOAP, soap_parse, soap_answer, 1, NULL },
+	{ TSA_PROTO_AUTHENTICODE, authenticode_parse, authenticode_answer, 0, authenticode_free },
 };
 
 /* What one request accumulates on its way through the pipeline, in one place. */
@@ -62,8 +59,10 @@ struct request_ctx {
 	const struct policy		*pol;
 	struct tsa_opts			 opts;		/* what the policy's chain decided */
 	struct tsa_refusal		 ref;		/* why not, when refused */
-	unsigned char			*token;		/* recorded, when granted */
+	char				 ref_text[ORDER_MAX_TEXT];	/* the signer's */
+	const unsigned char		*token;		/* recorded, when granted */
 	size_t				 token_len;
+	unsigned char			*frame;		/* the signer's answer token points into */
 };
 
 const char *
@@ -133,6 +132,11 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
 	refusals_init(&w->refusals, emit_refusal, w);
+	signer_link_init(&w->link, conf->signer_socket, (int)conf->signer_timeout);
+	/* Now, so that the signer opens the keys before the first request (else at the first). */
+	if (signer_link_connect(&w->link) == -1)
+		log_msg(LOG_WARNING, "signer not reachable yet at %s: %s", conf->signer_socket,
+		    strerror(errno));
 	if (soap_init() == -1) {
 		snprintf(err, errlen, "the SOAP request schema does not compile");
 		return -1;
@@ -141,10 +145,8 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (config_load(&w->db, 1, NULL, &w->config, err, errlen) == -1)
-		log_msg(LOG_WARNING, "configuration not loaded yet: %s", err);
-	w->version_checked = time(NULL);
-	db_config_changed(&w->db);	/* what was announced before this load is in it */
+	if (config_follow(&w->db, &w->cf, 1) == -1)
+		log_msg(LOG_WARNING, "configuration not loaded yet");
 	return 0;
 }
 
@@ -154,7 +156,8 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	refusals_flush(&w->refusals);
-	config_free(w->config);
+	signer_link_close(&w->link);
+	config_free(w->cf.config);
 	db_close(&w->db);
 	soap_cleanup();
 }
@@ -171,116 +174,55 @@ worker_tick(struct worker *w)
 int
 worker_refresh(struct worker *w)
 {
-	struct tsa_config *fresh = NULL;
-	char err[512];
-	long long v;
-	time_t now = time(NULL);
-	int changed = db_config_changed(&w->db);
-
-	if (!changed && w->config != NULL && now != w->version_checked) {
-		w->version_checked = now;
-		v = db_config_version(&w->db);
-		changed = v != -1 && v != w->config->version && v != w->refused_version;
-	}
-	if (!changed && w->config != NULL)
-		return 0;
-	if (config_load(&w->db, 1, w->config, &fresh, err, sizeof(err)) == -1) {
-		v = db_config_version(&w->db);
-		if (v != -1 && v != w->refused_version) {
-			w->refused_version = v;
-			log_msg(LOG_ERR, "configuration version %lld refused, %s: %s", v,
-			    w->config ? "keeping the last good one" : "none to serve with", err);
-			events_record(&w->db, "error", "config-refused", NULL, NULL, err, 1);
-		}
-		return w->config != NULL ? 0 : -1;
-	}
-	if (w->config != NULL && fresh->version != w->config->version)
-		log_msg(LOG_INFO, "configuration version %lld loaded", fresh->version);
-	config_free(w->config);
-	w->config = fresh;
-	w->version_checked = now;
-	return 0;
-}
-
-/* The current time truncated to the token's precision, so the row and the token agree. */
-static void
-token_time(struct timespec *t, int digits)
-{
-	long div = 1000000000L;
-	int i;
-
-	clock_gettime(CLOCK_REALTIME, t);
-	for (i = 0; i < digits; i++)
-		div /= 10;
-	t->tv_nsec -= t->tv_nsec % div;
+	return config_follow(&w->db, &w->cf, 0);
 }
 
 /*
- * Builds, signs and records one token in the request's protocol; the row is committed before
- * this returns 0 with the token in *out.  A serial collision is retried with a new serial; a
- * database failure refuses the request and no token leaves.
+ * Orders the token from the host's signing process (order.h): the request's fields and the
+ * service and policy chosen here.  The signer reads the time, applies the clock gate and its
+ * own copy of the policy, signs and records; a token comes back only once its row is
+ * committed.  0 with c->token, or -1 with c->ref.
  */
 static int
 issue(struct request_ctx *c)
 {
-	const struct tsa_request *req = &c->req;
-	const struct tsa_opts *o = &c->opts;
-	const struct policy *pol = c->pol;
-	unsigned char serial[TSA_SERIAL_MAX], *token = NULL;
-	struct token_job job = {
-		.req = req, .opts = o, .signer = pol->signer,
-		/* A requested policy that passed the chain is the one the token states. */
-		.policy_oid = req->has_req_policy ? req->req_policy :
-		    o->policy_default != NULL ? o->policy_default : pol->policy_oid,
-		.serial = serial, .serial_len = o->serial_bytes,
-	};
-	struct token_record rec = {
-		.serial = serial, .serial_len = o->serial_bytes,
-		.service_id = c->svc->id, .policy_id = pol->id, .service = c->svc->name,
-		.policy_oid = job.policy_oid, .protocol = tsa_protocol_name(req->protocol),
-		.hash_alg = req->hash->name, .imprint = req->imprint,
-		.imprint_len = req->imprint_len,
-		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
-		.requester = c->client.remote_addr,
-		.client_identity = c->client.registered ? c->client.registered :
-		    c->client.tls_subject,
-		.request = o->archive == ARCHIVE_REQUEST ? c->hr->body : NULL,
-		.request_len = o->archive == ARCHIVE_REQUEST ? c->hr->body_len : 0,
-	};
-	size_t token_len;
-	int attempt, rc;
+	static struct order o;		/* about 2 KB: not on the stack */
+	struct signer_answer *a = &c->w->answer;
+	const struct tsa_client *cl = &c->client;
+	char why[256];
 
-	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
-		token_time(&job.gen_time, o->digits);
-		if (serial_generate(serial, o->serial_bytes) == -1)
-			break;
-		if (c->proto->token(&job, &token, &token_len) == -1) {
-			metrics_signature(pol->signer->name, 0);
-			break;
-		}
-		metrics_signature(pol->signer->name, 1);
-		rec.gen_time = job.gen_time;
-		if (o->archive != ARCHIVE_INDEX) {
-			rec.token = token;
-			rec.token_len = token_len;
-		}
-		if ((rc = tokens_record(&c->w->db, &rec)) == 0) {
-			c->token = token;
-			c->token_len = token_len;
-			return 0;
-		}
-		free(token);
-		token = NULL;
-		if (rc == -1) {
-			tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the token cannot be recorded now",
-			    "database unavailable: token not recorded, not answered");
-			return -1;
-		}
-		log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
+	memset(&o, 0, sizeof(o));
+	o.type = ORDER_SIGN;
+	o.config_version = c->w->cf.config->version;
+	o.service_id = c->svc->id;
+	o.policy_id = c->pol->id;
+	o.req = c->req;
+	snprintf(o.requester, sizeof(o.requester), "%s", cl->remote_addr ? cl->remote_addr : "");
+	snprintf(o.client_identity, sizeof(o.client_identity), "%s", cl->registered ?
+	    cl->registered : cl->tls_subject ? cl->tls_subject : "");
+	if (c->opts.archive == ARCHIVE_REQUEST) {
+		o.request = c->hr->body;
+		o.request_len = c->hr->body_len;
 	}
-	free(token);
-	tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
-	    "token construction or signature failed");
+	if (signer_link_ask(&c->w->link, &o, a, &c->frame, why, sizeof(why)) == -1) {
+		tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now", "%s", why);
+		return -1;
+	}
+	if (a->type == ANSWER_GRANTED) {
+		metrics_signature(a->signer, 1);
+		c->token = a->token;
+		c->token_len = a->token_len;
+		return 0;
+	}
+	if (a->type != ANSWER_REFUSED) {
+		tsa_refuse(&c->ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
+		    "the signer answered a token order with its status");
+		return -1;
+	}
+	if (a->sign_failed)
+		metrics_signature(a->signer, 0);
+	snprintf(c->ref_text, sizeof(c->ref_text), "%s", a->text);
+	tsa_refuse(&c->ref, a->fail, c->ref_text, "signer: %s", a->detail);
 	return -1;
 }
 
@@ -297,7 +239,7 @@ process(struct request_ctx *c)
 		    "configuration not loaded (database unreachable?)");
 		return -1;
 	}
-	if ((svc = config_service(c->w->config, c->client.service)) == NULL) {
+	if ((svc = config_service(c->w->cf.config, c->client.service)) == NULL) {
 		tsa_refuse_http(ref, 404, TSA_FAIL_SYSTEM_FAILURE, "no such time-stamping service",
 		    NULL);
 		return -1;
@@ -319,11 +261,6 @@ process(struct request_ctx *c)
 	}
 	if (policy_apply(pol, &c->req, &c->client, &c->opts, ref) == -1)
 		return -1;
-	if (signer_ensure_key(pol->signer) == -1) {
-		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
-		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
-		return -1;
-	}
 	c->svc = svc;
 	c->pol = pol;
 	return issue(c);
@@ -404,7 +341,7 @@ describe(struct worker *w, const struct http_request *hr, struct http_response *
 		plain(resp, 503, "the TSA is not available now");
 		return 1;
 	}
-	if ((svc = config_service(w->config, hr->client.service)) == NULL) {
+	if ((svc = config_service(w->cf.config, hr->client.service)) == NULL) {
 		plain(resp, 404, "no such time-stamping service");
 		return 1;
 	}
@@ -508,7 +445,7 @@ handle(struct worker *w, const struct http_request *hr, struct http_response *re
 		    c.ref.kind == TSA_REFUSAL_FAULT ? METRICS_SOAP_FAULT :
 		    resp->status != 200 ? resp->status : METRICS_REJECTED;
 	}
-	free(c.token);
+	free(c.frame);
 }
 
 void
@@ -529,7 +466,7 @@ worker_handle(struct worker *w, const struct http_request *hr, struct http_respo
 	usec = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
 	    (uint64_t)(t1.tv_nsec / 1000) - (uint64_t)(t0.tv_nsec / 1000);
 	/* Only the configuration's services name a label: a client cannot add labels. */
-	if (svc == NULL || w->config == NULL || config_service(w->config, svc) == NULL)
+	if (svc == NULL || w->cf.config == NULL || config_service(w->cf.config, svc) == NULL)
 		svc = "other";
 	metrics_request(svc, (enum metrics_proto)oc.proto, oc.outcome, oc.fail, usec);
 }

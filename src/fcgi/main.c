@@ -1,7 +1,9 @@
 /*
  * main.c - tsa-fcgi: the FastCGI worker.  A supervisor process opens (or inherits) the
- * listening socket and keeps N worker processes running; each worker has its own PKCS#11
- * session and PostgreSQL connection, reused across requests.
+ * listening socket and keeps N worker processes running; each worker has its own PostgreSQL
+ * connection and its own connection to the host's signing process (tsa-signer), reused across
+ * requests.  Workers hold no key, no PIN and no PKCS#11 module: they parse, choose the policy
+ * and order the token (README "Security").
  * Input: FastCGI records from the web server (parsed by libfcgi); the params and body are
  * bounded here before the pipeline (handler.c) sees them.
  *
@@ -30,7 +32,6 @@
 #include "metrics.h"
 #include "ops.h"
 #include "params.h"
-#include "signer.h"
 #include "asn1.h"
 #include "clock.h"
 
@@ -144,8 +145,8 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
  * Returns the connection, or -1 when the worker is to end.
  */
 static int
-wait_connection(struct fcgi_gate *g, struct worker *w, long keepalive, int draining,
-    int *whole, long *deadline_ms)
+wait_connection(struct fcgi_gate *g, struct worker *w, int draining, int *whole,
+    long *deadline_ms)
 {
 	long due = worker_tick(w);
 	int fd;
@@ -159,8 +160,6 @@ wait_connection(struct fcgi_gate *g, struct worker *w, long keepalive, int drain
 		due = worker_tick(w);
 		if (fd >= 0)
 			return fd;
-		/* Idle: keep the PKCS#11 sessions alive (signer.c). */
-		signer_keepalive(time(NULL), keepalive);
 	}
 	return -1;
 }
@@ -189,10 +188,6 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	sigaddset(&term, SIGINT);
 	if (tsa_asn1_init() == -1)
 		return 70;
-	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "PKCS#11: %s", err);
-		return 78;
-	}
 	if (worker_init(&w, conf, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		return 70;
@@ -207,8 +202,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		struct http_response resp;
 		const char *ops;
 		long deadline;
-		int whole, fd = wait_connection(&gate, &w, conf->pkcs11_keepalive, draining,
-		    &whole, &deadline);
+		int whole, fd = wait_connection(&gate, &w, draining, &whole, &deadline);
 
 		if (fd < 0)
 			break;
@@ -255,7 +249,6 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	FCGX_Free(&fr, 1);
 	free(buf);
 	worker_free(&w);
-	pkcs11_teardown();
 	return 0;
 }
 
@@ -420,7 +413,7 @@ main(int argc, char **argv)
 			usage();
 	}
 	/* Before tsa.conf is read: the supervisor and every worker it forks (which inherit both
-	 * settings) hold secrets, the conninfo and the PIN, so none of them may dump core. */
+	 * settings) hold the conninfo, so none of them may dump core. */
 	if (conf_protect_process(err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "%s", err);
 		return 71;

@@ -1,8 +1,9 @@
 /*
  * ops.c - GET /health and GET /metrics, answered by any worker (see ops.h).
  * Input: nothing from the client but the method; the web server restricts both to loopback.
- * Health never signs unless a signer's last signature failed (then one test signature, at
- * most once a second per worker, so that a repaired token is seen); the database check is
+ * The units' states are the signing process's (an ORDER_STATUS): health has it sign a test
+ * only for a unit whose last signature failed (at most once a second, so that a repaired
+ * token is seen); the database check is
  * one prepared SELECT bounded by OPS_DB_TIMEOUT_MS.  Metrics: Prometheus text format 0.0.4.
  */
 #include <poll.h>
@@ -86,41 +87,41 @@ db_ping(struct db *db, char *why, size_t len)
 }
 
 /*
- * Whether the signer can sign now: the key open (retried as a request would), the
- * certificate valid today, and its last signature good (else one test signature, at most once
- * a second).  1, or 0 with why.
+ * The units' states as the signing process holds them (order.h's ORDER_STATUS), into
+ * w->answer; test_sign: a unit whose last signature failed signs a test (the signer does it at
+ * most once a second).  0, or -1 with why when the signer does not answer.
  */
 static int
-signer_usable(struct signer *s, time_t now, int test_sign, char *why, size_t len)
+units_status(struct worker *w, int test_sign, char *why, size_t len)
 {
-	static time_t last_test;
-	gnutls_datum_t sig = { NULL, 0 };
-	static const unsigned char probe[] = "tsa-fcgi health";
-	char err[256];
+	struct order o;
+	unsigned char *frame = NULL;
+	int rc;
 
-	if (signer_ensure_key(s) == -1) {
-		snprintf(why, len, "%s", s->refused != NULL ? s->refused : "key not open");
-		return 0;
+	memset(&o, 0, sizeof(o));
+	o.type = ORDER_STATUS;
+	o.test_sign = test_sign;
+	rc = signer_link_ask(&w->link, &o, &w->answer, &frame, why, len);
+	free(frame);		/* a status answer points into nothing */
+	if (rc == 0 && w->answer.type != ANSWER_STATUS) {
+		snprintf(why, len, "the signer answered a status order with no status");
+		rc = -1;
 	}
-	if (s->cert != NULL && signer_check_cert(s->cert, now, err, sizeof(err)) == -1) {
-		snprintf(why, len, "certificate: %s", err);
-		return 0;
-	}
-	if (metrics_signer_last_ok(s->name) != 0)
-		return 1;
-	if (!test_sign || last_test == now) {
-		snprintf(why, len, "its last signature failed");
-		return 0;
-	}
-	last_test = now;
-	if (signer_sign(s, probe, sizeof(probe) - 1, &sig) == -1) {
-		metrics_signature(s->name, 0);
-		snprintf(why, len, "its last signature failed, and a test signature too");
-		return 0;
-	}
-	gnutls_free(sig.data);
-	metrics_signature(s->name, 1);
-	return 1;
+	if (rc == -1)
+		w->answer.n_units = 0;
+	return rc;
+}
+
+/* The unit's state in the signer's last status answer; NULL when it named none. */
+static const struct unit_status *
+unit_of(const struct signer_answer *st, const struct signer *s)
+{
+	size_t i;
+
+	for (i = 0; st->type == ANSWER_STATUS && i < st->n_units; i++)
+		if (st->units[i].id == s->id)
+			return &st->units[i];
+	return NULL;
 }
 
 /* Days until the signer's certificate expires (negative: expired); 0 when it has none. */
@@ -163,22 +164,29 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 		sb_printf(report, "FAIL configuration: not loaded (database unreachable?)\n");
 		return 0;
 	}
-	sb_printf(report, "ok configuration: version %lld\n", w->config->version);
-	for (i = 0; i < w->config->n_signers; i++) {
-		struct signer *s = &w->config->signers[i];
+	sb_printf(report, "ok configuration: version %lld\n", w->cf.config->version);
+	if (units_status(w, test_sign, why, sizeof(why)) == -1) {
+		sb_printf(report, "FAIL signing process: %s\n", why);
+		ok = 0;
+	}
+	for (i = 0; i < w->cf.config->n_signers; i++) {
+		const struct signer *s = &w->cf.config->signers[i];
+		const struct unit_status *u = unit_of(&w->answer, s);
 
 		if (!s->used)
 			continue;
-		if (signer_usable(s, now, test_sign, why, sizeof(why)))
+		if (u != NULL && u->state == UNIT_USABLE)
 			sb_printf(report, "ok signer %s: certificate valid %.0f more days\n", s->name,
 			    days_left(s, now));
 		else {
-			sb_printf(report, "FAIL signer %s: %s\n", s->name, why);
+			sb_printf(report, "FAIL signer %s: %s%s%s\n", s->name, u == NULL ?
+			    "not reported by the signing process" : unit_state_name(u->state),
+			    u != NULL && u->reason[0] != '\0' ? ": " : "", u != NULL ? u->reason : "");
 			ok = 0;
 		}
 	}
-	for (i = 0; i < w->config->n_services; i++) {
-		const struct service *svc = &w->config->services[i];
+	for (i = 0; i < w->cf.config->n_services; i++) {
+		const struct service *svc = &w->cf.config->services[i];
 
 		for (j = 0; j < svc->n_policies; j++) {
 			const struct policy *pol = &svc->policies[j];
@@ -205,34 +213,45 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 /* One family over the signers: value(s) per signer; used ones only when only_used. */
 static void
 signer_family(struct sbuf *b, struct worker *w, const char *name, const char *help,
-    double (*value)(const struct signer *, time_t), int only_used, time_t now)
+    double (*value)(const struct signer *, const struct signer_answer *, time_t), int only_used,
+    time_t now)
 {
 	char label[METRICS_LABEL_MAX * 2 + 16];
 	size_t i;
 	int first = 1;
 
-	for (i = 0; i < w->config->n_signers; i++) {
-		const struct signer *s = &w->config->signers[i];
+	for (i = 0; i < w->cf.config->n_signers; i++) {
+		const struct signer *s = &w->cf.config->signers[i];
 
 		if (only_used && !s->used)
 			continue;
 		metrics_label(label, sizeof(label), "signer", s->name);
-		metrics_gauge(b, name, first ? help : NULL, label, value(s, now));
+		metrics_gauge(b, name, first ? help : NULL, label, value(s, &w->answer, now));
 		first = 0;
 	}
 }
 
 static double
-signer_up(const struct signer *s, time_t now)
+signer_up(const struct signer *s, const struct signer_answer *st, time_t now)
 {
+	const struct unit_status *u = unit_of(st, s);
+
 	(void)now;
-	return s->refused == NULL && s->key != NULL &&
-	    metrics_signer_last_ok(s->name) != 0 ? 1 : 0;
+	return u != NULL && u->state == UNIT_USABLE && metrics_signer_last_ok(s->name) != 0 ?
+	    1 : 0;
 }
 
 static double
-not_after(const struct signer *s, time_t now)
+cert_days_left(const struct signer *s, const struct signer_answer *st, time_t now)
 {
+	(void)st;
+	return days_left(s, now);
+}
+
+static double
+not_after(const struct signer *s, const struct signer_answer *st, time_t now)
+{
+	(void)st;
 	(void)now;
 	return s->cert != NULL ? (double)gnutls_x509_crt_get_expiration_time(s->cert) : 0;
 }
@@ -245,10 +264,10 @@ clock_family(struct sbuf *b, struct worker *w, int which, const char *name, cons
 	size_t n = 0, i, j, k;
 
 	sources[n++] = NULL;	/* the kernel */
-	for (i = 0; w->config != NULL && i < w->config->n_services; i++)
-		for (j = 0; j < w->config->services[i].n_policies; j++) {
+	for (i = 0; w->cf.config != NULL && i < w->cf.config->n_services; i++)
+		for (j = 0; j < w->cf.config->services[i].n_policies; j++) {
 			unsigned long acc;
-			const struct clock_gate *g = policy_gate(&w->config->services[i].policies[j],
+			const struct clock_gate *g = policy_gate(&w->cf.config->services[i].policies[j],
 			    &acc);
 
 			if (g == NULL || g->status_file == NULL)
@@ -301,8 +320,8 @@ gate_family(struct sbuf *b, struct worker *w, int limits, const char *name, cons
 {
 	size_t i, j;
 
-	for (i = 0; i < w->config->n_services; i++) {
-		const struct service *svc = &w->config->services[i];
+	for (i = 0; i < w->cf.config->n_services; i++) {
+		const struct service *svc = &w->cf.config->services[i];
 
 		for (j = 0; j < svc->n_policies; j++) {
 			const struct policy *pol = &svc->policies[j];
@@ -341,12 +360,14 @@ render(struct worker *w, struct sbuf *b)
 	    "", configured);
 	if (configured) {
 		metrics_gauge(b, "tsa_config_version", "The configuration version the answering "
-		    "worker serves.", "", (double)w->config->version);
+		    "worker serves.", "", (double)w->cf.config->version);
+		if (units_status(w, 0, why, sizeof(why)) == -1)
+			log_msg(LOG_WARNING, "metrics: %s", why);
 		signer_family(b, w, "tsa_signer_usable", "1 when the signer's key is open, its "
 		    "certificate accepted and its last signature good (answering worker).",
 		    signer_up, 1, now);
 		signer_family(b, w, "tsa_signer_cert_days_left", "Days until the signer's "
-		    "certificate expires.", days_left, 0, now);
+		    "certificate expires.", cert_days_left, 0, now);
 		signer_family(b, w, "tsa_signer_cert_not_after_seconds", "When the signer's "
 		    "certificate expires (Unix time).", not_after, 0, now);
 		gate_family(b, w, 0, "tsa_clock_gate_ok", "1 when the policy's clock gate "

@@ -137,9 +137,10 @@ policy_apply(const struct policy *pol, const struct tsa_request *req,
 	const struct hash_alg *table;
 	size_t i, n;
 
-	/* No option filter refuses: the run-time filters' order is the chain's. */
+	/* No option filter refuses: the run-time filters' order is the chain's.  They judge the
+	 * client: without one (the signing process) they were the worker's to run. */
 	*o = pol->opts;
-	for (i = 0; i < pol->n_filters; i++)
+	for (i = 0; client != NULL && i < pol->n_filters; i++)
 		if (pol->filters[i].def->run(pol->filters[i].state, req, client, ref) == -1)
 			return -1;
 	/* The checks in the order OpenSSL's TSA makes them, so peers see the same failInfo. */

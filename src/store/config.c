@@ -40,7 +40,7 @@ read_rows(PGconn *c, const char *sql, char *err, size_t errlen)
 }
 
 static int
-load_signers(struct tsa_config *cfg, PGresult *r, int open_keys, char *err, size_t errlen)
+load_signers(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 {
 	int i, n = PQntuples(r);
 
@@ -54,7 +54,7 @@ load_signers(struct tsa_config *cfg, PGresult *r, int open_keys, char *err, size
 		    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
 		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), 0, err, errlen) == -1)
 			return -1;
-		cfg->signers[i].used = open_keys && used;
+		cfg->signers[i].used = used;
 		cfg->n_signers++;
 	}
 	return 0;
@@ -319,7 +319,7 @@ config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_co
 	    (version = read_rows(c, SQL_VERSION, err, errlen)) == NULL)
 		goto out;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
-	    load_signers(cfg, signers, open_keys, err, errlen) == -1 ||
+	    load_signers(cfg, signers, err, errlen) == -1 ||
 	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
 	    load_filters(cfg, filters, err, errlen) == -1 ||
 	    check_filters(cfg, err, errlen) == -1 ||
@@ -327,7 +327,7 @@ config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_co
 	    load_clients(cfg, clients) == -1)
 		goto out;
 	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
-	if (open_signers(cfg, previous) == -1)
+	if (open_keys && open_signers(cfg, previous) == -1)
 		goto out;
 	*out = cfg;
 	cfg = NULL;
@@ -388,4 +388,38 @@ config_refused_policy(PGconn *c, char *err, size_t errlen)
 		}
 	config_free(cfg);
 	return rc;
+}
+
+int
+config_follow(struct db *db, struct config_follower *f, int force)
+{
+	struct tsa_config *fresh = NULL;
+	char err[512];
+	long long v;
+	time_t now = time(NULL);
+	int changed = db_config_changed(db);
+
+	if (!changed && f->config != NULL && (force || now != f->version_checked)) {
+		f->version_checked = now;
+		v = db_config_version(db);
+		changed = v != -1 && v != f->config->version && v != f->refused_version;
+	}
+	if (!changed && f->config != NULL)
+		return 0;
+	if (config_load(db, f->open_keys, f->config, &fresh, err, sizeof(err)) == -1) {
+		v = db_config_version(db);
+		if (v != -1 && v != f->refused_version) {
+			f->refused_version = v;
+			log_msg(LOG_ERR, "configuration version %lld refused, %s: %s", v,
+			    f->config ? "keeping the last good one" : "none to serve with", err);
+			events_record(db, "error", "config-refused", NULL, NULL, err, 1);
+		}
+		return f->config != NULL ? 0 : -1;
+	}
+	if (f->config != NULL && fresh->version != f->config->version)
+		log_msg(LOG_INFO, "configuration version %lld loaded", fresh->version);
+	config_free(f->config);
+	f->config = fresh;
+	f->version_checked = now;
+	return 0;
 }
