@@ -46,7 +46,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c \
             src/tst/verify.c src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c \
             src/tst/verify_chain.c src/tst/xmltoken.c src/tst/xmlverify.c \
-            src/sign/signer.c src/sign/link.c \
+            src/sign/signer.c src/sign/order.c src/sign/link.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
@@ -136,7 +136,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/testlib.h $(wildcard include/
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate order
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

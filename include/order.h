@@ -27,9 +27,12 @@
  *   ANSWER_GRANTED: str signer, bigbytes token
  *   ANSWER_REFUSED: u8 fail (enum tsa_fail), u8 sign_failed, str signer, str text, str detail
  *   ANSWER_STATUS:  u16 n, n × (i64 id, str name, u8 state, str reason)
- * Booleans are 0 or 1; enums within their range; nothing may follow the last field.  A
- * decoder refuses anything else with a reason: the peer is not trusted by the signer, and
- * the signer's answers are bounded the same way for the worker.
+ * Booleans are 0 or 1; enums within their range; hash_oid, req_policy and an extension's
+ * oid are dotted decimal; imprint and a granted token are never empty; nonce, req_policy and
+ * echo.nonce are empty exactly when has_nonce, has_req_policy and echo.has_nonce are 0
+ * (signature and request may be empty: NULL once decoded); nothing may follow the last
+ * field.  A decoder refuses anything else with a reason: the peer is not trusted by the
+ * signer, and the signer's answers are bounded the same way for the worker.
  */
 #ifndef TSA_ORDER_H
 #define TSA_ORDER_H
