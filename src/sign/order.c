@@ -713,11 +713,10 @@ wait_fd(int fd, short events, long long deadline)
 	for (;;) {
 		left = -1;
 		if (deadline >= 0) {
+			/* Past the deadline: one look without waiting (a ready peer still counts). */
 			left = deadline - now_ms();
-			if (left <= 0) {
-				errno = ETIMEDOUT;
-				return -1;
-			}
+			if (left < 0)
+				left = 0;
 			if (left > INT_MAX)
 				left = INT_MAX;
 		}
@@ -727,9 +726,12 @@ wait_fd(int fd, short events, long long deadline)
 		n = poll(&pf, 1, (int)left);
 		if (n > 0)
 			return 0;
-		if (n == -1 && errno != EINTR)
+		if (n == 0) {
+			errno = ETIMEDOUT;
 			return -1;
-		/* n == 0: the time left ran out (checked above); EINTR: again. */
+		}
+		if (errno != EINTR)
+			return -1;
 	}
 }
 

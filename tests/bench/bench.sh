@@ -56,7 +56,7 @@ done
 for c in wrk curl openssl psql ss; do
     command -v "$c" >/dev/null 2>&1 || die "$c is missing (deploy/deps.sh installs it)"
 done
-for b in tsa-bench-sign tsa-fcgi tsactl; do
+for b in tsa-bench-sign tsa-fcgi tsa-signer tsactl; do
     [[ -x $BUILD/$b ]] || die "$BUILD/$b is missing: run 'make all' first"
 done
 
@@ -91,6 +91,8 @@ cpu_ticks() {
     local f pid ppid rest
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid" 2>/dev/null || true)
     [[ -n $pid ]] && role[$pid]=tsa-fcgi
+    pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid" 2>/dev/null || true)
+    [[ -n $pid ]] && role[$pid]=tsa-signer
     pid=$(head -n1 "$TSA_VAR/pg/data/postmaster.pid" 2>/dev/null | tr -dc '0-9' || true)
     [[ -n $pid ]] && role[$pid]=postgres
     pid=$(tr -dc '0-9' <"$TSA_VAR/nginx/nginx.pid" 2>/dev/null || true)
@@ -117,7 +119,8 @@ cpu_ticks() {
     done | awk '{ t[$1] += $2 } END { for (n in t) print n, t[n] }'
 }
 
-# cpu_share BEFORE AFTER SECONDS: "tsa-fcgi 95% postgres 30% ..." (100% = one core).
+# cpu_share BEFORE AFTER SECONDS: "tsa-fcgi 45% tsa-signer 50% postgres 30% ..." (100% = one
+# core).
 cpu_share() {
     local hz
     hz=$(getconf CLK_TCK)
@@ -125,7 +128,7 @@ cpu_share() {
         FNR == NR { b[$1] = $2; next }
         { d[$1] = $2 - b[$1] }
         END {
-            n = split("tsa-fcgi postgres nginx wrk", order, " ")
+            n = split("tsa-fcgi tsa-signer postgres nginx wrk", order, " ")
             for (i = 1; i <= n; i++)
                 if (order[i] in d)
                     printf "%s%s %.0f%%", (out++ ? ", " : ""), order[i], 100 * d[order[i]] / hz / s
@@ -143,7 +146,7 @@ cpu_per_token() {
         { d[$1] = $2 - b[$1] }
         END {
             if (n <= 0) { print "-"; exit }
-            k = split("tsa-fcgi postgres nginx wrk", order, " ")
+            k = split("tsa-fcgi tsa-signer postgres nginx wrk", order, " ")
             for (i = 1; i <= k; i++)
                 if (order[i] in d) {
                     printf "%s %.3f ", order[i], 1000 * d[order[i]] / hz / n

@@ -175,8 +175,9 @@ faults_slowloris() {
 }
 
 # ---- the PKCS#11 session lost -----------------------------------------------------------------
-# A worker of its own whose module is p11-kit-client.so talking to `p11-kit server`, which
-# exports the stack's SoftHSM2 token (as a network HSM's client library talks to its HSM).
+# A signing process of its own (and a worker ordering from it) whose module is
+# p11-kit-client.so talking to `p11-kit server`, which exports the stack's SoftHSM2 token (as
+# a network HSM's client library talks to its HSM).
 # Killing the server's p11-kit-remote process drops every session and the login with it; a
 # fresh one is a token that is logged out.  Requests go straight to the worker's FastCGI socket
 # (cgi-fcgi, libfcgi's own client), the stack's nginx and workers untouched.
@@ -226,10 +227,12 @@ fcgi_granted() {
     ossl_verify "$1/$2.data" "$1/$2.tsr" "$1/$2.tsq" cert
 }
 
-# p11_cleanup DIR: stops the case's worker, p11-kit server and its p11-kit-remote processes.
+# p11_cleanup DIR: stops the case's worker, signer, p11-kit server and its p11-kit-remote
+# processes.
 p11_cleanup() {
     local p
     [[ -s $1/fcgi.pid ]] && kill "$(<"$1/fcgi.pid")" 2>/dev/null
+    [[ -s $1/signer.pid ]] && kill "$(<"$1/signer.pid")" 2>/dev/null
     if [[ -s $1/server.pid ]]; then
         for p in $(pgrep -P "$(<"$1/server.pid")"); do kill -KILL "$p" 2>/dev/null; done
         kill "$(<"$1/server.pid")" 2>/dev/null
@@ -246,12 +249,18 @@ faults_pkcs11() {
     trap 'p11_cleanup "$P11_CASE"' EXIT
     [[ -r $P11_CLIENT ]] || bad "$P11_CLIENT missing (Debian package p11-kit-modules)"
     p11_server "$d"
-    { grep -v -E '^(pkcs11_module|pkcs11_env|listen|workers|pkcs11_keepalive) *=' "$TSA_VAR/tsa.conf"
+    { grep -v -E '^(pkcs11_module|pkcs11_env|listen|workers|pkcs11_keepalive|signer_socket) *=' "$TSA_VAR/tsa.conf"
       echo "pkcs11_module = $P11_CLIENT"
       echo "pkcs11_env = P11_KIT_SERVER_ADDRESS=unix:path=$d/p11.sock"
       echo "listen = unix:$d/tsa.sock"
+      echo "signer_socket = $d/signer.sock"
       echo "workers = 1"
       echo "pkcs11_keepalive = 2"; } >"$d/tsa.conf"
+    # The module is the signer's: the worker only orders.
+    setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" </dev/null >"$d/signer.log" 2>&1 3>&- &
+    echo $! >"$d/signer.pid"
+    for ((i = 0; i < 50; i++)); do [[ -S $d/signer.sock ]] && break; sleep 0.1; done
+    [[ -S $d/signer.sock ]] || bad "the p11-kit signer did not start: $(oneline <"$d/signer.log")"
     setsid "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" </dev/null >"$d/fcgi.log" 2>&1 3>&- &
     fpid=$!
     echo "$fpid" >"$d/fcgi.pid"
@@ -262,22 +271,22 @@ faults_pkcs11() {
 
     # Idle: a keep-alive signature within 2 s of idleness.
     sleep 3.5
-    grep -q 'keep-alive signature$' "$d/fcgi.log" || bad "no keep-alive signature after 3.5 s idle: $(tail -n3 "$d/fcgi.log" | oneline)"
+    grep -q 'keep-alive signature$' "$d/signer.log" || bad "no keep-alive signature after 3.5 s idle: $(tail -n3 "$d/signer.log" | oneline)"
 
     # Sessions and login gone under the running worker: the next request is still granted.
     r=$(p11_remote "$d")
     [[ -n $r ]] || bad "no p11-kit-remote process serving the worker"
     kill -KILL "$r"
     fcgi_granted "$d" after-loss "after the session was lost"
-    grep -q 'PKCS#11 session lost' "$d/fcgi.log" || bad "the worker did not log the lost session"
-    grep -q 'logged in again' "$d/fcgi.log" || bad "the worker did not log in again"
+    grep -q 'PKCS#11 session lost' "$d/signer.log" || bad "the signer did not log the lost session"
+    grep -q 'logged in again' "$d/signer.log" || bad "the signer did not log in again"
 
     # Lost while idle: the keep-alive finds it and reopens before any client does.
-    n=$(grep -c 'logged in again' "$d/fcgi.log")
+    n=$(grep -c 'logged in again' "$d/signer.log")
     kill -KILL "$(p11_remote "$d")"
     sleep 3.5
-    (( $(grep -c 'logged in again' "$d/fcgi.log") > n )) ||
-        bad "the keep-alive did not reopen an idle lost session: $(tail -n3 "$d/fcgi.log" | oneline)"
+    (( $(grep -c 'logged in again' "$d/signer.log") > n )) ||
+        bad "the keep-alive did not reopen an idle lost session: $(tail -n3 "$d/signer.log" | oneline)"
 
     # The token unreachable: a clean systemFailure; back: served again, same worker process.
     r=$(p11_remote "$d")
@@ -289,7 +298,7 @@ faults_pkcs11() {
     sleep 1.2
     fcgi_granted "$d" back "after p11-kit server came back"
     [[ $(pgrep -P "$fpid") == "$wpid" ]] || bad "the worker was replaced ($wpid -> $(pgrep -P "$fpid"))"
-    grep -E 'session lost|reinitialised|logged in again|opened|keep-alive' "$d/fcgi.log"
+    grep -E 'session lost|reinitialised|logged in again|opened|keep-alive' "$d/signer.log"
 }
 
 # ---- PostgreSQL unresponsive -----------------------------------------------------------------

@@ -26,7 +26,11 @@ local_sockets() {
     m=$(local_mode "$TSA_VAR/run/tsa-admin/admin.sock")
     [[ $m == "660 tsa-admin www-data" ]] || bad "admin.sock is '$m', want '660 tsa-admin www-data'"
     m=$(local_mode "$TSA_VAR/softhsm")
-    [[ $m == "700 tsa "* ]] || bad "softhsm/ (the token and the PIN) is '$m', want 700 tsa"
+    [[ $m == "700 tsa-signer "* ]] || bad "softhsm/ (the token and the PIN) is '$m', want 700 tsa-signer"
+    m=$(local_mode "$TSA_VAR/run/tsa-signer")
+    [[ $m == "2750 tsa-signer tsa" ]] || bad "run/tsa-signer is '$m', want '2750 tsa-signer tsa'"
+    m=$(local_mode "$TSA_VAR/run/tsa-signer/signer.sock")
+    [[ $m == "660 tsa-signer tsa" ]] || bad "signer.sock is '$m', want '660 tsa-signer tsa'"
 }
 
 # A local user cannot speak FastCGI to the worker or the console, with the request the review
@@ -46,7 +50,7 @@ local_fcgi() {
 # PostgreSQL: nobody gets no role; the workers' user gets its own role only.
 local_postgres() {
     local role out sock=$TSA_VAR/pg/run
-    for role in tsa tsa_fcgi postgres; do
+    for role in tsa tsa_fcgi tsa_signer postgres; do
         out=$(as_nobody psql -X -h "$sock" -U "$role" -d tsa -tAc 'SELECT 1' 2>&1) &&
             bad "nobody connected to PostgreSQL as $role"
         grep -q 'authentication failed' <<<"$out" || bad "nobody as $role: $(oneline <<<"$out")"
@@ -57,6 +61,9 @@ local_postgres() {
     out=$(setpriv --reuid=tsa --regid="$(id -g tsa)" --init-groups -- psql -X -h "$sock" -U tsa_fcgi -d tsa -tAc 'SELECT current_user' 2>&1) ||
         bad "the workers' user cannot connect as tsa_fcgi: $(oneline <<<"$out")"
     [[ $out == tsa_fcgi ]] || bad "tsa as tsa_fcgi: $out"
+    out=$(setpriv --reuid=tsa --regid="$(id -g tsa)" --init-groups -- psql -X -h "$sock" -U tsa_signer -d tsa -tAc 'SELECT 1' 2>&1) &&
+        bad "the workers' user connected as the signer's role tsa_signer"
+    grep -q 'authentication failed' <<<"$out" || bad "tsa as tsa_signer: $(oneline <<<"$out")"
 }
 
 # Who runs what: no daemon that parses a request runs as root or keeps a capability.
@@ -70,6 +77,14 @@ local_users() {
         [[ $user == tsa && $caps == 0000000000000000 && $nnp == 1 ]] ||
             bad "tsa-fcgi pid $pid: user $user, CapEff $caps, NoNewPrivs $nnp"
     done
+    master=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid")
+    for pid in "$master" $(pgrep -P "$master"); do
+        user=$(ps -o user= -p "$pid")
+        caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status")
+        nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$pid/status")
+        [[ $user == tsa-signer && $caps == 0000000000000000 && $nnp == 1 ]] ||
+            bad "tsa-signer pid $pid: user $user, CapEff $caps, NoNewPrivs $nnp"
+    done
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-admin.pid")
     user=$(ps -o user= -p "$pid")
     caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status")
@@ -80,7 +95,7 @@ local_users() {
     # The web server's processes that serve requests (nginx's and Apache's master stays root to
     # reopen logs and bind; lighttpd drops itself).
     pgrep -u www-data -x "$web" >/dev/null || bad "no $web process runs as www-data"
-    echo "tsa-fcgi: tsa, tsa-admin: tsa-admin, $web: www-data"
+    echo "tsa-fcgi: tsa, tsa-signer: tsa-signer, tsa-admin: tsa-admin, $web: www-data"
 }
 
 # A stack whose TSA_VAR and build lie under a directory other users cannot pass (a clone under
@@ -91,7 +106,7 @@ local_private_home() {
     d=$(casedir)
     chmod 700 "$d"
     mkdir "$d/build"
-    cp "$BUILD/tsa-fcgi" "$BUILD/tsa-admin" "$BUILD/tsactl" "$d/build/"
+    cp "$BUILD/tsa-fcgi" "$BUILD/tsa-signer" "$BUILD/tsa-admin" "$BUILD/tsactl" "$d/build/"
     p1=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT") && p2=$(free_port "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$p1") ||
         bad "no free loopback port"
     TSA_VAR=$d/var TSA_BUILD=$d/build TSA_HTTP_PORT=$p1 TSA_HTTPS_PORT=$p2 TSA_WORKERS=1 \

@@ -52,6 +52,7 @@ supervision_roles() {
     # administrators, changing the configuration or the events, creating objects.
     local sql
     for sql in \
+        "INSERT INTO issued_tokens (serial, gen_time, service, policy_oid, protocol, hash_alg, imprint, token) VALUES (1, now(), 'probe', '1.2.3', 'rfc3161', 'sha256', '\\x00', '\\x00')" \
         "UPDATE issued_tokens SET service = 'x'" \
         "DELETE FROM issued_tokens" \
         "TRUNCATE issued_tokens" \
@@ -71,14 +72,26 @@ supervision_roles() {
         grep -q 'permission denied' <<<"$out" || bad "'$sql' failed for another reason: $(oneline <<<"$out")"
         echo "refused: $sql"
     done
-    # Allowed: what the worker does (rolled back).
+    # Allowed: what the worker does (rolled back); the tokens are the signing process's to
+    # record (its role tsa_signer, a member of tsa_issuer).
     out=$(sup_worker_sql "BEGIN;
-INSERT INTO issued_tokens (serial, gen_time, service, policy_oid, protocol, hash_alg, imprint, token)
-    VALUES (1, now(), 'probe', '1.2.3', 'rfc3161', 'sha256', '\\x00', '\\x00');
 INSERT INTO events (severity, kind, detail) VALUES ('info', 'probe', 'supervision/roles');
 SELECT count(*) FROM signers, services, policies, policy_filters, clients, config_version WHERE false;
 ROLLBACK;") || bad "the worker's own statements are refused: $(oneline <<<"$out")"
-    echo "allowed: INSERT issued_tokens, INSERT events, SELECT of the configuration (rolled back)"
+    echo "allowed: INSERT events, SELECT of the configuration (rolled back)"
+    local sconn
+    sconn=$(sed -n 's/^signer_database *= *//p' "$TSA_VAR/tsa.conf")
+    [[ $sconn == *user=tsa_signer* ]] || bad "the signer does not connect as tsa_signer ($sconn)"
+    out=$("$(sup_psql)" -X -q -At -v ON_ERROR_STOP=1 -d "$sconn" -c "BEGIN;
+INSERT INTO issued_tokens (serial, gen_time, service, policy_oid, protocol, hash_alg, imprint, token)
+    VALUES (1, now(), 'probe', '1.2.3', 'rfc3161', 'sha256', '\\x00', '\\x00');
+ROLLBACK;" 2>&1) || bad "the signer's role cannot record a token: $(oneline <<<"$out")"
+    for sql in "SELECT count(*) FROM issued_tokens" "DELETE FROM issued_tokens" "UPDATE policies SET name = name"; do
+        out=$("$(sup_psql)" -X -q -At -v ON_ERROR_STOP=1 -d "$sconn" -c "$sql" 2>&1) &&
+            bad "allowed as tsa_signer: $sql"
+        grep -q 'permission denied' <<<"$out" || bad "tsa_signer '$sql': $(oneline <<<"$out")"
+    done
+    echo "tsa_signer: INSERT issued_tokens allowed; reading, deleting tokens and changing the configuration refused"
     # Nothing of the probe stayed.
     out=$(tsa_psql -c "SELECT count(*) FROM issued_tokens WHERE service = 'probe'") || bad "psql as owner: $out"
     [[ $out == 0 ]] || bad "the rolled-back probe token is in the archive"
