@@ -50,6 +50,9 @@
 #define ORDER_MAX_TEXT		128	/* a refusal's text shown to the client */
 #define ORDER_MAX_DETAIL	256	/* a refusal's detail for the log and events */
 #define ORDER_MAX_UNITS		64
+/* The text of a refusal that says: the policy named is not in the signer's configuration,
+ * which is newer than the order's: the worker loads the newer one and chooses again. */
+#define ORDER_TEXT_STALE	"the configuration changed: choose the policy again"
 
 enum order_type {
 	ORDER_SIGN = 1,		/* issue a token for this request under this policy */

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "hashalg.h"
+#include "order.h"
 #include "tsa_limits.h"
 
 struct der_blob {
@@ -41,10 +42,14 @@ struct signer {
 	const struct hash_alg	*digest;		/* digest of the CMS signature */
 	int			 pss;
 	char			 scheme[16];
-	char			*refused;	/* why it may not sign; NULL when usable */
+	/* The row's own verdict, set at load from the certificate, the scheme and the digest,
+	 * and final for this configuration: why it may never sign; NULL when it may. */
+	char			*refused;
 	int			 used;		/* a policy signs with it (tsa-signer opens it) */
-	int			 key_pending;	/* refused only because the key did not open:
-						   retried, at most once a second */
+	/* The key's life in the process that opens it (tsa-signer), apart from the row: opening
+	 * (not tried yet), usable, or retrying (at most once a second, key_error saying why). */
+	enum unit_state		 key_state;
+	char			 key_error[256];
 	time_t			 key_retry_at;
 	int			 last_failed;	/* its last token's signature failed */
 };
@@ -57,22 +62,27 @@ void	pkcs11_teardown(void);
  * Fills s from a signers row: certificate PEM (leaf first, then chain), PKCS#11 URI, scheme
  * ('auto' or 'rsa-pss') and digest name.  Checks the certificate (signer_check_cert) and, when
  * open_key is set, opens the key and proves it matches the certificate with a test signature.
- * A signer that fails a check is still returned (0) with s->refused saying why; -1 only when
- * the row itself is unreadable (err says why).
+ * A signer that fails a check is still returned (0) with s->refused saying why, one whose key
+ * did not open with key_state UNIT_RETRYING; -1 only when the row itself is unreadable (err
+ * says why).
  */
 int	signer_load(struct signer *s, long id, const char *name, const char *uri,
 	    const char *cert_pem, const char *chain_pem, const char *scheme, const char *digest,
 	    int open_key, char *err, size_t errlen);
 /* Opens the key of a loaded signer (3 tries) and proves it matches the certificate; a key that
- * will not open leaves s->refused set and is retried later (signer_ensure_key).  0, or -1 when
- * out of memory. */
-int	signer_open(struct signer *s);
+ * will not open is left retrying (signer_ensure_key). */
+void	signer_open(struct signer *s);
+/* The unit's state: UNIT_REFUSED when the row is, else its key's. */
+enum unit_state signer_state(const struct signer *s);
+/* Why it cannot sign now (the row's refusal, else the key's error); NULL when it can. */
+const char *signer_why(const struct signer *s);
 /* Takes over src's open key when dst is the same signer (URI, scheme, digest, certificate):
  * a configuration reload keeps its PKCS#11 sessions.  1 when taken, else 0. */
 int	signer_adopt_key(struct signer *dst, struct signer *src);
 /*
- * 0 when the signer may sign now.  A key that failed to open (a busy or restarting token)
- * is tried again, at most once a second; a refused certificate stays refused.  -1 otherwise.
+ * 0 when the signer may sign now: its key opened (the first time here when it was not tried
+ * yet).  A key that failed to open (a busy or restarting token) is tried again, at most once a
+ * second; a refused row stays refused.  -1 otherwise (signer_why() says why).
  */
 int	signer_ensure_key(struct signer *s);
 /* RFC 3161 2.3 and validity at `when`. 0, or -1 with err. */

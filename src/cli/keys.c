@@ -188,8 +188,8 @@ signer_add(int argc, char **argv)
 		goto out;
 	}
 	loaded = 1;
-	if (s.refused != NULL) {
-		cli_err("signer %s refused: %s", pos[0], s.refused);
+	if (signer_why(&s) != NULL) {
+		cli_err("signer %s refused: %s", pos[0], signer_why(&s));
 		goto out;
 	}
 	c = cli_connect();

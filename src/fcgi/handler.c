@@ -63,6 +63,7 @@ struct request_ctx {
 	const unsigned char		*token;		/* recorded, when granted */
 	size_t				 token_len;
 	unsigned char			*frame;		/* the signer's answer token points into */
+	int				 stale;		/* the signer's configuration is newer */
 };
 
 const char *
@@ -191,6 +192,8 @@ issue(struct request_ctx *c)
 	const struct tsa_client *cl = &c->client;
 	char why[256];
 
+	free(c->frame);		/* a first answer, when the policy is chosen again */
+	c->frame = NULL;
 	memset(&o, 0, sizeof(o));
 	o.type = ORDER_SIGN;
 	o.config_version = c->w->cf.config->version;
@@ -221,20 +224,23 @@ issue(struct request_ctx *c)
 	}
 	if (a->sign_failed)
 		metrics_signature(a->signer, 0);
-	snprintf(c->ref_text, sizeof(c->ref_text), "%s", a->text);
+	c->stale = strcmp(a->text, ORDER_TEXT_STALE) == 0;
+	snprintf(c->ref_text, sizeof(c->ref_text), "%s", c->stale ?
+	    "the TSA cannot issue a token now" : a->text);
 	tsa_refuse(&c->ref, a->fail, c->ref_text, "signer: %s", a->detail);
 	return -1;
 }
 
-/* Runs the pipeline for one parsed request: c->token, or -1 with c->ref. */
+/* Chooses the service and policy with the worker's configuration (force: checked against
+ * the database's version now) and orders the token: c->token, or -1 with c->ref. */
 static int
-process(struct request_ctx *c)
+choose_and_issue(struct request_ctx *c, int force)
 {
 	struct tsa_refusal *ref = &c->ref;
 	const struct service *svc;
 	const struct policy *pol;
 
-	if (worker_refresh(c->w) == -1) {
+	if (config_follow(&c->w->db, &c->w->cf, force) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "configuration not loaded (database unreachable?)");
 		return -1;
@@ -264,6 +270,22 @@ process(struct request_ctx *c)
 	c->svc = svc;
 	c->pol = pol;
 	return issue(c);
+}
+
+/*
+ * Runs the pipeline for one parsed request: c->token, or -1 with c->ref.  A policy the signer
+ * no longer has (its configuration newer than this worker's, for the second it takes a worker
+ * to follow) is chosen again once, from the newer configuration.
+ */
+static int
+process(struct request_ctx *c)
+{
+	if (choose_and_issue(c, 0) == 0)
+		return 0;
+	if (!c->stale)
+		return -1;
+	c->stale = 0;
+	return choose_and_issue(c, 1);
 }
 
 /*

@@ -371,6 +371,15 @@ out:
 	return ret;
 }
 
+/* The key is to be opened again at `at` (0: at its next use), for why. */
+static void
+key_retrying(struct signer *s, const char *why, time_t at)
+{
+	s->key_state = UNIT_RETRYING;
+	snprintf(s->key_error, sizeof(s->key_error), "%s", why);
+	s->key_retry_at = at;
+}
+
 /*
  * Unloads and reloads the PKCS#11 module (a module whose connection to its token is gone
  * stays broken until then), after closing every open key: the others are marked to reopen on
@@ -390,11 +399,7 @@ reinit_module(void)
 		struct signer *o = opened[n_opened - 1].s;
 
 		close_key(o);
-		if (o->refused == NULL &&
-		    (o->refused = strdup("PKCS#11 module reinitialised: key to reopen")) != NULL) {
-			o->key_pending = 1;
-			o->key_retry_at = 0;
-		}
+		key_retrying(o, "PKCS#11 module reinitialised: key to reopen", 0);
 	}
 	gnutls_pkcs11_deinit();
 	if ((rc = gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL)) < 0 ||
@@ -427,7 +432,7 @@ reopen_key(struct signer *s, char *why, size_t whylen)
 	return -1;
 }
 
-/* After a failed signature: reopen, or leave the signer refused and retried (ensure_key). */
+/* After a failed signature: reopen, or leave the key retrying (signer_ensure_key). */
 static int
 recover(struct signer *s, int rc)
 {
@@ -441,11 +446,7 @@ recover(struct signer *s, int rc)
 		return 0;
 	}
 	log_msg(LOG_ERR, "signer %s: key cannot be reopened: %s", s->name, why);
-	free(s->refused);
-	if ((s->refused = strdup(why[0] ? why : "PKCS#11 session lost")) != NULL) {
-		s->key_pending = 1;
-		s->key_retry_at = time(NULL) + 1;
-	}
+	key_retrying(s, why[0] ? why : "PKCS#11 session lost", time(NULL) + 1);
 	return -1;
 }
 
@@ -536,8 +537,9 @@ signer_load(struct signer *s, long id, const char *name, const char *uri, const 
 	    choose_algorithm(s, scheme, why, sizeof(why)) == -1) &&
 	    (s->refused = strdup(why)) == NULL)
 		goto fail;
-	if (open && signer_open(s) == -1 && s->refused == NULL)
-		goto fail;
+	s->key_state = UNIT_OPENING;
+	if (open)
+		signer_open(s);
 	return 0;
 fail:
 	if (err[0] == '\0')
@@ -546,31 +548,46 @@ fail:
 	return -1;
 }
 
-int
+void
 signer_open(struct signer *s)
 {
 	char why[512];
 	int attempt;
 
 	if (s->refused != NULL)
-		return 0;	/* the certificate is refused: no key to open */
-	/* Workers starting together can find SoftHSM2's file store busy: try again. */
+		return;		/* the row is refused: no key to open */
+	/* Processes starting together can find SoftHSM2's file store busy: try again. */
 	for (attempt = 0; attempt < 3; attempt++) {
 		why[0] = '\0';
-		if (open_key(s, s->scheme, why, sizeof(why)) == 0)
-			return 0;
+		if (open_key(s, s->scheme, why, sizeof(why)) == 0) {
+			s->key_state = UNIT_USABLE;
+			s->key_error[0] = '\0';
+			return;
+		}
 		close_key(s);
 		usleep(100000u << attempt);
 	}
-	s->key_pending = 1;
-	s->key_retry_at = time(NULL) + 1;
-	return (s->refused = strdup(why)) == NULL ? -1 : 0;
+	key_retrying(s, why, time(NULL) + 1);
+}
+
+enum unit_state
+signer_state(const struct signer *s)
+{
+	return s->refused != NULL ? UNIT_REFUSED : s->key_state;
+}
+
+const char *
+signer_why(const struct signer *s)
+{
+	if (s->refused != NULL)
+		return s->refused;
+	return s->key_state == UNIT_RETRYING ? s->key_error : NULL;
 }
 
 int
 signer_adopt_key(struct signer *dst, struct signer *src)
 {
-	if (dst->refused != NULL || src->key == NULL || src->refused != NULL ||
+	if (dst->refused != NULL || src->key == NULL || src->key_state != UNIT_USABLE ||
 	    strcmp(dst->uri, src->uri) != 0 || strcmp(dst->scheme, src->scheme) != 0 ||
 	    dst->digest != src->digest || dst->cert_der.len != src->cert_der.len ||
 	    memcmp(dst->cert_der.data, src->cert_der.data, dst->cert_der.len) != 0)
@@ -579,7 +596,9 @@ signer_adopt_key(struct signer *dst, struct signer *src)
 	dst->pk = src->pk;
 	dst->sign_algo = src->sign_algo;
 	dst->pss = src->pss;
+	dst->key_state = UNIT_USABLE;
 	src->key = NULL;
+	src->key_state = UNIT_OPENING;
 	if (opened_find(src) != NULL)
 		opened_find(src)->s = dst;
 	return 1;
@@ -591,19 +610,28 @@ signer_ensure_key(struct signer *s)
 	char why[512];
 	time_t now;
 
-	if (s->refused == NULL)
+	if (s->refused != NULL)
+		return -1;
+	if (s->key_state == UNIT_USABLE)
 		return 0;
-	if (!s->key_pending || (now = time(NULL)) < s->key_retry_at)
+	if (s->key_state == UNIT_OPENING) {
+		signer_open(s);
+		if (s->key_state == UNIT_USABLE)
+			log_msg(LOG_INFO, "signer %s: key opened", s->name);
+		else
+			log_msg(LOG_ERR, "signer %s refused: %s", s->name, s->key_error);
+		return s->key_state == UNIT_USABLE ? 0 : -1;
+	}
+	if ((now = time(NULL)) < s->key_retry_at)
 		return -1;
 	why[0] = '\0';
 	if (reopen_key(s, why, sizeof(why)) == -1) {
-		s->key_retry_at = now + 1;
-		log_msg(LOG_ERR, "signer %s: key still unavailable: %s", s->name, why);
+		key_retrying(s, why[0] ? why : s->key_error, now + 1);
+		log_msg(LOG_ERR, "signer %s: key still unavailable: %s", s->name, s->key_error);
 		return -1;
 	}
-	free(s->refused);
-	s->refused = NULL;
-	s->key_pending = 0;
+	s->key_state = UNIT_USABLE;
+	s->key_error[0] = '\0';
 	log_msg(LOG_INFO, "signer %s: key opened", s->name);
 	return 0;
 }

@@ -187,9 +187,11 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 		return -1;
 	}
 	if ((pol = find_policy(sp->cf.config, o->service_id, o->policy_id, &svc)) == NULL) {
-		refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+		refuse(a, TSA_FAIL_SYSTEM_FAILURE, o->config_version < sp->cf.config->version ?
+		    ORDER_TEXT_STALE : "the TSA cannot issue a token now",
 		    "policy %lld of service %lld is not in the signer's configuration "
-		    "(version %lld)", o->policy_id, o->service_id, sp->cf.config->version);
+		    "(version %lld, the order's %lld)", o->policy_id, o->service_id,
+		    sp->cf.config->version, o->config_version);
 		return -1;
 	}
 	snprintf(a->signer, sizeof(a->signer), "%s", pol->signer->name);
@@ -216,7 +218,7 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 	}
 	if (signer_ensure_key(pol->signer) == -1) {
 		refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot sign now",
-		    "signer %s refused: %s", pol->signer->name, pol->signer->refused);
+		    "signer %s refused: %s", pol->signer->name, signer_why(pol->signer));
 		return -1;
 	}
 	if (issue(sp, o, svc, pol, &opts, a, token, token_len) == -1)
@@ -251,8 +253,8 @@ status_order(struct signer_proc *sp, const struct order *o, struct signer_answer
 		u->id = s->id;
 		snprintf(u->name, sizeof(u->name), "%s", s->name);
 		if (signer_ensure_key(s) == -1) {
-			u->state = s->key_pending ? UNIT_RETRYING : UNIT_REFUSED;
-			snprintf(u->reason, sizeof(u->reason), "%s", s->refused);
+			u->state = signer_state(s);
+			snprintf(u->reason, sizeof(u->reason), "%s", signer_why(s));
 		} else if (s->cert != NULL && signer_check_cert(s->cert, now, err,
 		    sizeof(err)) == -1) {
 			u->state = UNIT_REFUSED;

@@ -143,10 +143,11 @@ load_policies(struct tsa_config *cfg, PGresult *svcs, PGresult *pols, char *err,
 }
 
 /*
- * The keys of the signers the policies use: taken over from the previous configuration when
- * the signer is unchanged (no new PKCS#11 session on every reload), else opened.
+ * The keys of the signers the policies use (in the signing process only): taken over from the
+ * previous configuration when the signer is unchanged (a reload never touches an open session
+ * whose row did not change), else opened.
  */
-static int
+static void
 open_signers(struct tsa_config *cfg, struct tsa_config *previous)
 {
 	size_t i, j;
@@ -159,12 +160,11 @@ open_signers(struct tsa_config *cfg, struct tsa_config *previous)
 			continue;
 		for (j = 0; previous != NULL && j < previous->n_signers && !adopted; j++)
 			adopted = signer_adopt_key(s, &previous->signers[j]);
-		if (!adopted && signer_open(s) == -1)
-			return -1;
-		if (s->refused != NULL)
-			log_msg(LOG_ERR, "signer %s refused: %s", s->name, s->refused);
+		if (!adopted)
+			signer_open(s);
+		if (signer_why(s) != NULL)
+			log_msg(LOG_ERR, "signer %s refused: %s", s->name, signer_why(s));
 	}
-	return 0;
 }
 
 /* The checks the filters make against their policy's signer (policy_check_signer). */
@@ -327,8 +327,8 @@ config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_co
 	    load_clients(cfg, clients) == -1)
 		goto out;
 	cfg->version = PQntuples(version) == 1 ? atoll(PQgetvalue(version, 0, 0)) : 0;
-	if (open_keys && open_signers(cfg, previous) == -1)
-		goto out;
+	if (open_keys)
+		open_signers(cfg, previous);
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
