@@ -723,7 +723,7 @@ load(struct signer *s, const char *uri, const char *cert, const char *digest)
 
 	ck_assert_msg(signer_load(s, 7, "unit", uri, cert, G.root, "auto", digest, 1, err,
 	    sizeof(err)) == 0, "signer_load: %s", err);
-	ck_assert_msg(s->refused == NULL, "signer refused: %s", s->refused);
+	ck_assert_msg(signer_why(s) == NULL, "signer refused: %s", signer_why(s));
 }
 
 /* Issues a token for request text through the codec, the token and the response, like the

@@ -821,7 +821,8 @@ load(struct signer *s, const char *uri, const char *cert, const char *chain, con
 
 	ck_assert_msg(signer_load(s, 7, "unit", uri, cert, chain, scheme, digest, 1, err,
 	    sizeof(err)) == 0, "signer_load: %s", err);
-	ck_assert_msg(s->refused == NULL, "signer refused: %s", s->refused);
+	ck_assert_msg(signer_why(s) == NULL, "signer refused: %s", signer_why(s));
+	ck_assert_int_eq(signer_state(s), UNIT_USABLE);
 }
 
 /* DER of the first certificate in pem, malloc'd. */
@@ -1496,9 +1497,12 @@ load_refused(const char *uri, const char *cert, const char *scheme, const char *
 
 	ck_assert_msg(signer_load(&s, 9, "bad", uri, cert, G.chain, scheme, "sha256", 1, err,
 	    sizeof(err)) == 0, "signer_load: %s", err);
-	ck_assert_msg(s.refused != NULL, "signer accepted, expected: %s", want);
-	ck_assert_msg(strstr(s.refused, want) != NULL, "refused '%s', expected '%s'", s.refused,
-	    want);
+	/* The row refused (certificate, scheme), or its key left retrying (it does not open
+	 * or does not match): either way it cannot sign, and says why. */
+	ck_assert_msg(signer_why(&s) != NULL, "signer accepted, expected: %s", want);
+	ck_assert_msg(strstr(signer_why(&s), want) != NULL, "refused '%s', expected '%s'",
+	    signer_why(&s), want);
+	ck_assert_int_ne(signer_state(&s), UNIT_USABLE);
 	signer_free(&s);
 }
 
@@ -1540,11 +1544,12 @@ START_TEST(signer_load_good)
 	signer_free(&s);
 	signer_free(NULL);
 
-	/* Without opening the key: checked, not refused, no key. */
+	/* Without opening the key: checked, not refused, no key, not tried yet. */
 	ck_assert_int_eq(signer_load(&s, 1, "n", URI_EC, G.ec, "", "auto", "sha256", 0, err,
 	    sizeof(err)), 0);
 	ck_assert_ptr_null(s.refused);
 	ck_assert_ptr_null(s.key);
+	ck_assert_int_eq(signer_state(&s), UNIT_OPENING);
 	signer_free(&s);
 }
 END_TEST
