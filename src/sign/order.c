@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -763,8 +764,19 @@ frame_write(int fd, const unsigned char *body, size_t len, int timeout_ms)
 			n = total - off;
 		}
 		if (is_sock) {
-			/* Never blocks, so the deadline holds; no SIGPIPE when the peer left. */
-			w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			/* The length and the body in one call (one wake-up of the reader); never
+			 * blocks, so the deadline holds; no SIGPIPE when the peer left. */
+			struct iovec iov[2];
+			struct msghdr m;
+
+			memset(&m, 0, sizeof(m));
+			iov[0].iov_base = (void *)(uintptr_t)p;
+			iov[0].iov_len = n;
+			iov[1].iov_base = (void *)(uintptr_t)body;
+			iov[1].iov_len = off < sizeof(hdr) ? len : 0;
+			m.msg_iov = iov;
+			m.msg_iovlen = off < sizeof(hdr) ? 2 : 1;
+			w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w == -1 && errno == ENOTSOCK) {
 				is_sock = 0;
 				continue;
@@ -808,15 +820,24 @@ read_full(int fd, unsigned char *p, size_t n, size_t *got, long long idle, int t
 	ssize_t r;
 
 	while (off < n) {
-		if (wait_fd(fd, POLLIN, *got == 0 ? idle : *deadline) == -1)
-			return -1;
-		r = read(fd, p + off, n - off);
+		/* Read first (what is there is taken at once), wait only when nothing is: a
+		 * socket is read without blocking whatever its mode; anything else after poll. */
+		r = recv(fd, p + off, n - off, MSG_DONTWAIT);
+		if (r == -1 && errno == ENOTSOCK) {
+			if (wait_fd(fd, POLLIN, *got == 0 ? idle : *deadline) == -1)
+				return -1;
+			r = read(fd, p + off, n - off);
+		}
 		if (r == 0)
 			return 1;
 		if (r == -1) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			if (wait_fd(fd, POLLIN, *got == 0 ? idle : *deadline) == -1)
+				return -1;
+			continue;
 		}
 		if (*got == 0)
 			*deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;

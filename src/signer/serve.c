@@ -179,9 +179,9 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 	const struct policy *pol;
 	struct tsa_opts opts;
 	struct tsa_refusal ref;
-	int newer = sp->cf.config == NULL || o->config_version > sp->cf.config->version;
-
-	if (config_follow(&sp->db, &sp->cf, newer) == -1) {
+	/* The loop follows notifications; an order from a newer configuration is checked now. */
+	if ((sp->cf.config == NULL || o->config_version > sp->cf.config->version) &&
+	    config_follow(&sp->db, &sp->cf, 1) == -1) {
 		refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "the signer holds no configuration (database unreachable?)");
 		return -1;
@@ -320,6 +320,7 @@ signer_serve(int conn, pid_t peer, const struct tsa_conf *conf)
 {
 	static struct signer_proc sp;
 	sigset_t none, term;
+	time_t checked = 0;
 	char err[512];
 	int rc = 0;
 
@@ -364,7 +365,11 @@ signer_serve(int conn, pid_t peer, const struct tsa_conf *conf)
 		n = poll(p, 2, 1000);
 		if (n == -1 && errno != EINTR)
 			break;
-		(void)config_follow(&sp.db, &sp.cf, 0);
+		/* A notification, or a second gone by: the configuration may have changed. */
+		if (n <= 0 || p[1].revents != 0 || time(NULL) != checked) {
+			(void)config_follow(&sp.db, &sp.cf, 0);
+			checked = time(NULL);
+		}
 		if (n <= 0 || (p[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
 			/* Idle: keep the PKCS#11 sessions alive (signer.c). */
 			signer_keepalive(time(NULL), conf->pkcs11_keepalive);
