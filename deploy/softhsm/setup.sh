@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # Sets up a SoftHSM2 token for the time-stamping authority: initialises the token, generates
 # the TSA's signing key on it (CKA_SENSITIVE, never extractable: the private key never leaves
-# the token), registers the SoftHSM2 module with p11-kit, and prints the PKCS#11 URI and the
-# next steps with tsactl.  Idempotent: an existing token or key of that label is kept.
+# the token), registers the SoftHSM2 module with p11-kit, gives the token directory to the
+# signing process's user, and prints the PKCS#11 URI and the next steps with tsactl.
+# Idempotent: an existing token or key of that label is kept.
 #
 #   deploy/softhsm/setup.sh [--token LABEL] [--key LABEL] [--type rsa2048|rsa3072|p256|p384]
-#                           [--pin-file FILE] [--p11kit-dir DIR]
+#                           [--pin-file FILE] [--p11kit-dir DIR] [--owner USER]
 #
 #   --token      the token label (default tsa)
 #   --key        the key label (default tsa-key)
 #   --type       the key type (default rsa3072)
 #   --pin-file   where the user PIN is kept (default /etc/tsa/pin); made (random, 0600) when
-#                missing, read when present.  tsa.conf's pin_file, or the source of systemd's
-#                LoadCredential=pin: (deploy/systemd/tsa-fcgi.service).
+#                missing, read when present.  The source of systemd's LoadCredential=pin:
+#                (deploy/systemd/tsa-signer.service), so it stays root's: only tsa-signer gets a
+#                copy.  Without systemd tsa-signer reads it itself (tsa.conf's pin_file): then
+#                chown it to tsa-signer (it stays 0600; the workers never read it).
 #   --p11kit-dir the p11-kit module directory to register in (default /etc/pkcs11/modules);
 #                nothing is written when a module file there or in the system's directory
 #                already names the SoftHSM2 module.
+#   --owner      the user of the signing process (default tsa-signer, tsa.sysusers.conf): run
+#                as root, the token directory (SoftHSM2's directories.tokendir) and everything
+#                in it become that user's, since SoftHSM2 makes a token's files 0700/0600 for
+#                whoever made them, and the signer is the only process that opens the token
+#                (the workers' user tsa cannot).  Skipped with a warning while the user does not
+#                exist; --owner '' skips it.
 # SOFTHSM2_CONF selects SoftHSM2's configuration (its token directory) as usual.  The security
 # officer PIN is random and printed once on standard error: keep it offline (it re-initialises
 # the user PIN).  A real HSM: skip this script; its vendor's tools make the key, with the same
@@ -27,6 +36,7 @@ KEY=tsa-key
 TYPE=rsa3072
 PIN_FILE=/etc/tsa/pin
 P11KIT_DIR=/etc/pkcs11/modules
+OWNER=tsa-signer
 
 die() { echo "softhsm/setup.sh: $*" >&2; exit 1; }
 
@@ -37,6 +47,7 @@ while (($#)); do
         --type) TYPE=${2:?}; shift 2 ;;
         --pin-file) PIN_FILE=${2:?}; shift 2 ;;
         --p11kit-dir) P11KIT_DIR=${2:?}; shift 2 ;;
+        --owner) OWNER=${2?}; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -99,6 +110,24 @@ flags=$(p11 --login --list-privkeys "$URI" | sed -n 's/^[[:space:]]*Flags: //p')
 [[ $flags == *CKA_SENSITIVE* && $flags == *CKA_NEVER_EXTRACTABLE* && $flags != *" CKA_EXTRACTABLE"* ]] ||
     die "the key's attributes are not sensitive and never extractable: $flags"
 
+# ---- the token directory's owner ---------------------------------------------------------------
+# Ownership only: the group and modes SoftHSM2 or the package gave stay as they are.
+CONF_FILE=${SOFTHSM2_CONF:-/etc/softhsm/softhsm2.conf}
+TOKEN_DIR=$(sed -n 's/^[[:space:]]*directories\.tokendir[[:space:]]*=[[:space:]]*//p' "$CONF_FILE" 2>/dev/null |
+    tail -n1 | sed 's/[[:space:]]*$//')
+if [[ -z $OWNER ]]; then
+    :
+elif [[ $(id -u) -ne 0 ]]; then
+    echo "not root: the token directory's owner is left as it is (--owner $OWNER needs root)" >&2
+elif [[ -z $TOKEN_DIR || ! -d $TOKEN_DIR ]]; then
+    die "no token directory found in $CONF_FILE (directories.tokendir)"
+elif ! id -u -- "$OWNER" >/dev/null 2>&1; then
+    echo "warning: no user '$OWNER' (deploy/systemd/tsa.sysusers.conf): the token directory's owner is left as it is; run systemd-sysusers, then this script again" >&2
+else
+    chown -R -- "$OWNER" "$TOKEN_DIR"
+    echo "token directory $TOKEN_DIR: owned by $OWNER" >&2
+fi
+
 # ---- p11-kit -------------------------------------------------------------------------------------
 # A module file naming the same library (after symbolic links) already registers it.
 registered=
@@ -127,9 +156,9 @@ cat <<EOF
 $URI
 
 The key is on the token.  Next steps:
-  1. tsa.conf (read by tsa-fcgi and tsactl):
+  1. tsa.conf (read by tsa-signer and tsactl; the workers use neither key):
        pkcs11_module = $MODULE
-       pin_file = $PIN_FILE        (with systemd: /run/credentials/tsa-fcgi.service/pin)
+       pin_file = $PIN_FILE        (with systemd: /run/credentials/tsa-signer.service/pin)
        pkcs11_env = SOFTHSM2_CONF=${SOFTHSM2_CONF:-/etc/softhsm/softhsm2.conf}
   2. A certificate request for this key, for your CA (the TSA certificate needs a critical
      extendedKeyUsage id-kp-timeStamping, RFC 3161 2.3):
