@@ -11,10 +11,10 @@ SOAK_DIR=${SOAK_DIR:-$HERE/../soak}
 
 signer_master() { tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid"; }
 signer_children() { pgrep -P "$(signer_master)" | sort -n | tr '\n' ' '; }
-worker_pids() { pgrep -P "$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")" | sort -n | tr '\n' ' '; }
-# jget FIELD: a field of the JSON object on standard input ("" when absent).
-jget() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1], ""); print(str(v).lower() if isinstance(v, bool) else v)' "$1"; }
-module_path() { sed -n 's/^pkcs11_module *= *//p' "$TSA_VAR/tsa.conf"; }
+signer_worker_pids() { pgrep -P "$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")" | sort -n | tr '\n' ' '; }
+# signer_jget FIELD: a field of the JSON object on standard input ("" when absent).
+signer_jget() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1], ""); print(str(v).lower() if isinstance(v, bool) else v)' "$1"; }
+signer_module_path() { sed -n 's/^pkcs11_module *= *//p' "$TSA_VAR/tsa.conf"; }
 
 # One token through the web server (so that every worker has a signer connection).
 signer_token() {
@@ -31,10 +31,10 @@ signer_token() {
 signer_split_maps() {
     local d pid mod w=0 c=0
     d=$(casedir)
-    mod=$(module_path)
+    mod=$(signer_module_path)
     [[ -n $mod ]] || bad "no pkcs11_module in tsa.conf"
     for pid in 1 2 3 4; do signer_token "$d" "t$pid"; done
-    for pid in $(worker_pids); do
+    for pid in $(signer_worker_pids); do
         grep -qF "$(basename "$mod")" "/proc/$pid/maps" && bad "worker $pid maps the PKCS#11 module $mod"
         grep -qiE 'softhsm|p11-kit-client|pkcs11' "/proc/$pid/maps" && bad "worker $pid maps a PKCS#11 module: $(grep -iE 'softhsm|p11-kit-client|pkcs11' "/proc/$pid/maps" | head -n1)"
         w=$((w + 1))
@@ -49,7 +49,7 @@ signer_split_maps() {
 }
 
 # A scan of every readable mapping of a process for a byte string: the number of hits.
-mem_hits() {
+signer_mem_hits() {
     python3 - "$1" "$2" <<'PY'
 import re, sys
 pid, needle = sys.argv[1], sys.argv[2].encode()
@@ -78,12 +78,12 @@ signer_no_pin() {
     signer_token "$d" t
     pin=$(tr -d '\r\n' <"$TSA_VAR/softhsm/pin")
     [[ ${#pin} -ge 8 ]] || bad "cannot read the PIN"
-    for pid in $(worker_pids) "$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")"; do
-        n=$(mem_hits "$pid" "$pin") || bad "cannot scan worker $pid"
+    for pid in $(signer_worker_pids) "$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid")"; do
+        n=$(signer_mem_hits "$pid" "$pin") || bad "cannot scan worker $pid"
         [[ $n == 0 ]] || bad "the PIN is in the memory of worker $pid ($n times)"
     done
     for pid in $(signer_children); do
-        n=$(mem_hits "$pid" "$pin") || bad "cannot scan signing process $pid"
+        n=$(signer_mem_hits "$pid" "$pin") || bad "cannot scan signing process $pid"
         (( n > 0 )) && found=1
     done
     (( found )) || bad "the scan found the PIN in no signing process either: is it blind?"
@@ -127,24 +127,24 @@ signer_hostile() {
     (( ${#ids[@]} == 4 )) || bad "cannot read the ids: ${ids[*]}"
     # The control: a well-formed order is granted, at the signer's own time.
     out=$(python3 "$SIGNER_CLIENT" "$sock" valid "${ids[@]}") || bad "signer_client: $out"
-    [[ $(jget type <<<"$out") == granted ]] || bad "a valid order was not granted: $out"
-    jget token <<<"$out" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$d/valid.tst"
+    [[ $(signer_jget type <<<"$out") == granted ]] || bad "a valid order was not granted: $out"
+    signer_jget token <<<"$out" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$d/valid.tst"
     gen=$(openssl ts -reply -token_in -in "$d/valid.tst" -text 2>/dev/null | sed -n 's/^Time stamp: //p')
     now=$(date -u +%s)
     (( ${#gen} > 0 && $(date -u -d "$gen" +%s) >= now - 5 )) || bad "the token's time is not now: '$gen'"
     for check in backdated raw-sign other-unit unknown-policy bad-version bad-bool truncated-body garbage; do
         out=$(python3 "$SIGNER_CLIENT" "$sock" "$check" "${ids[@]}") || bad "$check: $out"
-        [[ $(jget type <<<"$out") == refused ]] || bad "$check: not refused: $(cut -c1-200 <<<"$out")"
-        echo "$check: $(jget text <<<"$out") ($(jget detail <<<"$out"))"
+        [[ $(signer_jget type <<<"$out") == refused ]] || bad "$check: not refused: $(cut -c1-200 <<<"$out")"
+        echo "$check: $(signer_jget text <<<"$out") ($(signer_jget detail <<<"$out"))"
     done
     for check in oversized truncated-frame; do
         out=$(python3 "$SIGNER_CLIENT" "$sock" "$check" "${ids[@]}") || bad "$check: $out"
-        [[ $(jget closed <<<"$out") == true ]] || bad "$check: the connection was not closed: $out"
+        [[ $(signer_jget closed <<<"$out") == true ]] || bad "$check: the connection was not closed: $out"
         echo "$check: connection closed"
     done
     # The signer still serves, and said why it refused.
     out=$(python3 "$SIGNER_CLIENT" "$sock" valid "${ids[@]}") || bad "signer_client: $out"
-    [[ $(jget type <<<"$out") == granted ]] || bad "no token after the hostile orders: $out"
+    [[ $(signer_jget type <<<"$out") == granted ]] || bad "no token after the hostile orders: $out"
     signer_token "$d" after
     grep -q 'malformed order from pid [0-9]* refused: ' "$TSA_VAR/log/tsa-signer.log" ||
         bad "the signer did not log the malformed orders"
@@ -159,7 +159,7 @@ signer_hostile() {
 signer_killed() {
     local d lpid workers i k down
     d=$(casedir)
-    workers=$(worker_pids)
+    workers=$(signer_worker_pids)
     python3 "$SOAK_DIR/load.py" --url "http://127.0.0.1:$TSA_HTTP_PORT/tsa" --procs 3 --requests 4000 \
         --seconds 8 --mix valid --allow-down --record "$d/granted" >"$d/load.json" 2>"$d/load.err" &
     lpid=$!
@@ -173,7 +173,7 @@ signer_killed() {
     down=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("down", 0))' "$d/load.json")
     echo "load: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["requests"], "requests,", j.get("granted", "?"), "granted")' "$d/load.json"), $down refused while the signer was down"
     signer_token "$d" after
-    [[ $(worker_pids) == "$workers" ]] || bad "the workers were replaced ($workers -> $(worker_pids))"
+    [[ $(signer_worker_pids) == "$workers" ]] || bad "the workers were replaced ($workers -> $(signer_worker_pids))"
     python3 "$SOAK_DIR/check.py" --conf "$TSA_VAR/tsa.conf" --record "$d/granted" >"$d/check.json" 2>&1 ||
         bad "tokens delivered without their row: $(oneline <"$d/check.json")"
     grep -q 'killed by signal 9' "$TSA_VAR/log/tsa-signer.log" || bad "the listener did not log its killed children"
