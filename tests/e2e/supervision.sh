@@ -249,12 +249,13 @@ supervision_systemd() {
     d=$(casedir)
     cp "$ROOT"/deploy/systemd/tsa-fcgi.socket "$ROOT"/deploy/systemd/*.service "$d/"
     sed -i "s#/usr/local/bin/#$BUILD/#" "$d"/*.service
-    out=$(systemd-analyze verify --man=no "$d/tsa-fcgi.socket" "$d/tsa-fcgi.service" "$d/tsa-admin.service" 2>&1) ||
+    out=$(systemd-analyze verify --man=no "$d/tsa-fcgi.socket" "$d/tsa-fcgi.service" "$d/tsa-signer.service" \
+        "$d/tsa-admin.service" 2>&1) ||
         bad "systemd-analyze verify failed: $(oneline <<<"$out")"
     echo "$out"
-    ! grep -E 'tsa-(fcgi|admin)\.(service|socket)' <<<"$out" || bad "systemd-analyze complains: $(oneline <<<"$out")"
+    ! grep -E 'tsa-(fcgi|signer|admin)\.(service|socket)' <<<"$out" || bad "systemd-analyze complains: $(oneline <<<"$out")"
     # What the units promise, present.
-    for u in "$d/tsa-fcgi.service" "$d/tsa-admin.service"; do
+    for u in "$d/tsa-fcgi.service" "$d/tsa-signer.service" "$d/tsa-admin.service"; do
         for k in 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'PrivateTmp=yes' 'ProtectHome=yes' \
             'CapabilityBoundingSet=' 'SystemCallFilter=@system-service' 'RestrictAddressFamilies='; do
             grep -q "^$k" "$u" || bad "${u##*/} lacks $k"
@@ -264,8 +265,14 @@ supervision_systemd() {
     # workers' must not.
     grep -qx 'User=tsa' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service does not run as tsa"
     grep -qx 'User=tsa-admin' "$d/tsa-admin.service" || bad "tsa-admin.service does not run as tsa-admin"
-    grep -q '^LoadCredential=pin:' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service takes no PIN credential"
-    grep -q '^ReadWritePaths=/var/lib/softhsm/tokens$' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service: ReadWritePaths"
+    grep -qx 'User=tsa-signer' "$d/tsa-signer.service" || bad "tsa-signer.service does not run as tsa-signer"
+    # The PIN and the token are the signer's alone: the workers' unit cannot reach either.
+    grep -q '^LoadCredential=pin:' "$d/tsa-signer.service" || bad "tsa-signer.service takes no PIN credential"
+    grep -q '^ReadWritePaths=/var/lib/softhsm/tokens$' "$d/tsa-signer.service" || bad "tsa-signer.service: ReadWritePaths"
+    ! grep -q '^LoadCredential' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service takes a credential"
+    ! grep -q '^ReadWritePaths' "$d/tsa-fcgi.service" || bad "tsa-fcgi.service may write somewhere"
+    grep -q '^InaccessiblePaths=.*/var/lib/softhsm/tokens' "$d/tsa-fcgi.service" ||
+        bad "tsa-fcgi.service does not hide the token directory"
     # The worker takes the socket systemd hands it (LISTEN_FDS, fd 3, no listen in tsa.conf):
     # systemd-socket-activate plays systemd's part.
     if command -v systemd-socket-activate >/dev/null 2>&1; then
@@ -288,7 +295,8 @@ supervision_systemd() {
             bad "systemd-sysusers: $(oneline <<<"$out")"
         grep -q '^tsa:' "$d/root/etc/passwd" || bad "systemd-sysusers made no user tsa"
         grep -q '^tsa-admin:' "$d/root/etc/passwd" || bad "systemd-sysusers made no user tsa-admin"
-        grep -q '^softhsm:.*:tsa$' "$d/root/etc/group" || bad "tsa is not in the group softhsm"
+        grep -q '^tsa-signer:' "$d/root/etc/passwd" || bad "systemd-sysusers made no user tsa-signer"
+        ! grep -q '^softhsm:.*tsa' "$d/root/etc/group" || bad "a user of the TSA is in the group softhsm"
     fi
 }
 
