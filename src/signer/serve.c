@@ -269,9 +269,10 @@ status_order(struct signer_proc *sp, const struct order *o, struct signer_answer
 			gnutls_datum_t sig = { NULL, 0 };
 
 			last_test = now;
-			if (signer_sign(s, probe, sizeof(probe) - 1, &sig) == 0)
+			if (signer_sign(s, probe, sizeof(probe) - 1, &sig) == 0) {
 				u->state = UNIT_USABLE;
-			else {
+				s->last_failed = 0;
+			} else {
 				u->state = UNIT_RETRYING;
 				snprintf(u->reason, sizeof(u->reason),
 				    "its last signature failed, and a test signature too");
