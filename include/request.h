@@ -110,6 +110,13 @@ struct tsa_client {
 };
 
 const char	*tsa_protocol_name(enum tsa_protocol p);
+/*
+ * Whether a request's parts agree as its protocol's parser leaves them: the imprint as long as
+ * its algorithm's digest, SOAP's text to echo saying what the fields say (method, value,
+ * nonce), a signature to countersign in Authenticode requests only.  NULL, or what disagrees:
+ * the signing process refuses such an order (a parser never makes one).
+ */
+const char	*tsa_request_mismatch(const struct tsa_request *req);
 /* Fills ref, answered in the protocol's own terms; detail is printf-formatted (may be NULL). */
 void		 tsa_refuse(struct tsa_refusal *ref, enum tsa_fail fail, const char *text,
 		    const char *detail, ...) __attribute__((format(printf, 4, 5)));

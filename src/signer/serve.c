@@ -179,6 +179,8 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 	const struct policy *pol;
 	struct tsa_opts opts;
 	struct tsa_refusal ref;
+	const char *why;
+
 	/* The loop follows notifications; an order from a newer configuration is checked now. */
 	if ((sp->cf.config == NULL || o->config_version > sp->cf.config->version) &&
 	    config_follow(&sp->db, &sp->cf, 1) == -1) {
@@ -206,6 +208,11 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 		refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
 		    "policy %s/%s does not receive this %s request", svc->name, pol->name,
 		    tsa_protocol_name(req->protocol));
+		return -1;
+	}
+	if ((why = tsa_request_mismatch(req)) != NULL) {
+		refuse(a, TSA_FAIL_BAD_REQUEST, "request not accepted", "inconsistent order: %s",
+		    why);
 		return -1;
 	}
 	/* The client's filters were the worker's to run (it alone sees the client). */

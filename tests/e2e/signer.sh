@@ -132,7 +132,8 @@ signer_hostile() {
     gen=$(openssl ts -reply -token_in -in "$d/valid.tst" -text 2>/dev/null | sed -n 's/^Time stamp: //p')
     now=$(date -u +%s)
     (( ${#gen} > 0 && $(date -u -d "$gen" +%s) >= now - 5 )) || bad "the token's time is not now: '$gen'"
-    for check in backdated raw-sign other-unit unknown-policy bad-version bad-bool truncated-body garbage; do
+    for check in backdated raw-sign other-unit unknown-policy soap-forged-digest rfc3161-with-echo \
+        bad-version bad-bool truncated-body garbage; do
         out=$(python3 "$SIGNER_CLIENT" "$sock" "$check" "${ids[@]}") || bad "$check: $out"
         [[ $(signer_jget type <<<"$out") == refused ]] || bad "$check: not refused: $(cut -c1-200 <<<"$out")"
         echo "$check: $(signer_jget text <<<"$out") ($(signer_jget detail <<<"$out"))"

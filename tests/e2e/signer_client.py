@@ -11,6 +11,8 @@ CHECK is one of:
                    the only way to say one is bytes the format does not have)
   raw-sign         an order of a type that does not exist (3) carrying bytes to sign
   other-unit       the valid order naming a policy of another service (another unit's)
+  soap-forged-digest  a SOAP order whose DigestValue text to echo is not its imprint
+  rfc3161-with-echo   an RFC 3161 order carrying SOAP text to echo
   unknown-policy   the valid order naming a policy id that does not exist
   bad-version      the valid order with format version 2
   bad-bool         has_nonce = 2
@@ -20,6 +22,7 @@ CHECK is one of:
   garbage          4 KiB of random bytes as one frame
 The answer is decoded as far as this script needs: type, fail, text, detail, token length.
 """
+import base64
 import json
 import os
 import socket
@@ -32,18 +35,19 @@ def s16(b):
     return struct.pack(">H", len(b)) + b
 
 
-def sign_order(service_id, policy_id, version, nonce=b"\x01\x02", has_nonce=1):
+def sign_order(service_id, policy_id, version, nonce=b"\x01\x02", has_nonce=1, proto=0,
+               echo=(b"", b"", 0, b"")):
     imprint = os.urandom(32)
     body = bytes([1, 1])
     body += struct.pack(">qqq", version, service_id, policy_id)
-    body += bytes([0])                                   # protocol rfc3161
+    body += bytes([proto])                               # 0 rfc3161, 1 soap
     body += s16(b"2.16.840.1.101.3.4.2.1") + bytes([1])  # sha256, NULL parameters
     body += s16(imprint)
     body += bytes([has_nonce]) + s16(nonce if has_nonce == 1 else b"")
     body += bytes([0]) + s16(b"")                        # no requested policy
     body += bytes([1])                                   # certReq
     body += bytes([0])                                   # no extensions
-    body += s16(b"") + s16(b"") + bytes([0]) + s16(b"")  # no SOAP echo
+    body += s16(echo[0]) + s16(echo[1]) + bytes([echo[2]]) + s16(echo[3])  # SOAP echo
     body += s16(b"")                                     # no Authenticode signature
     body += s16(b"127.0.0.9") + s16(b"hostile-worker")
     body += struct.pack(">I", 0)                         # no request body
@@ -109,6 +113,15 @@ def main():
         sock.sendall(frame(sign_order(sid, other, ver)))
     elif check == "unknown-policy":
         sock.sendall(frame(sign_order(sid, 987654321, ver)))
+    elif check == "soap-forged-digest":
+        # A SOAP order whose DigestValue text (what the XML token would say) is not the
+        # imprint (what the archive would keep): refused.
+        forged = base64.b64encode(os.urandom(32))
+        sock.sendall(frame(sign_order(sid, pid, ver, nonce=b"\x01\x02", proto=1,
+                                      echo=(b"http://www.w3.org/2001/04/xmlenc#sha256",
+                                            forged, 1, b"258"))))
+    elif check == "rfc3161-with-echo":
+        sock.sendall(frame(sign_order(sid, pid, ver, echo=(b"x", b"AAAA", 0, b""))))
     elif check == "bad-version":
         sock.sendall(frame(bytes([2]) + body[1:]))
     elif check == "bad-bool":
