@@ -72,7 +72,7 @@ static const char *
 echo_mismatch(const struct tsa_request *req)
 {
 	const struct tsa_echo *e = &req->echo;
-	unsigned char b[TSA_MAX_NONCE + TSA_MAX_IMPRINT];
+	unsigned char b[TSA_MAX_IMPRINT > TSA_MAX_NONCE ? TSA_MAX_IMPRINT : TSA_MAX_NONCE];
 	size_t n;
 
 	if (e->has_nonce != req->has_nonce)
@@ -87,10 +87,9 @@ echo_mismatch(const struct tsa_request *req)
 		return "the echoed DigestValue is not the request's imprint";
 	if (!req->has_nonce)
 		return e->nonce[0] != '\0' ? "an echoed nonce text without a nonce" : NULL;
-	if (decimal_to_bytes(e->nonce, b, sizeof(b), &n) == -1)
+	/* As the SOAP parser reads it (soap.c): into the nonce's own bound. */
+	if (decimal_to_bytes(e->nonce, b, TSA_MAX_NONCE, &n) == -1)
 		return "the echoed nonce is not decimal";
-	if (n == 0)
-		b[n++] = 0;	/* zero: INTEGER contents are one byte */
 	if (n != req->nonce_len || memcmp(b, req->nonce, n) != 0)
 		return "the echoed nonce is not the request's";
 	return NULL;

@@ -201,6 +201,47 @@ START_TEST(parse_indented)
 }
 END_TEST
 
+/* What a parser leaves is consistent (tsa_request_mismatch); any part changed alone is not. */
+START_TEST(request_consistent)
+{
+	struct tsa_request req, r;
+	struct tsa_refusal ref;
+
+	ck_assert_msg(soap_parse((const unsigned char *)req_indented, strlen(req_indented), &req,
+	    &ref) == 0, "%s: %s", ref.text, ref.detail);
+	ck_assert_ptr_null(tsa_request_mismatch(&req));
+	r = req;
+	r.imprint[0] ^= 1;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	r = req;
+	r.nonce[r.nonce_len - 1] ^= 1;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	r = req;
+	r.has_nonce = 0;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	r = req;
+	snprintf(r.echo.digest_method, sizeof(r.echo.digest_method), "%s",
+	    "http://www.w3.org/2001/04/xmlenc#sha256");
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	r = req;
+	r.imprint_len--;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	r = req;
+	r.signature_len = 1;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	/* The same fields as RFC 3161: the echo is out of place. */
+	r = req;
+	r.protocol = TSA_PROTO_RFC3161;
+	ck_assert_ptr_nonnull(tsa_request_mismatch(&r));
+	memset(&r.echo, 0, sizeof(r.echo));
+	ck_assert_ptr_null(tsa_request_mismatch(&r));
+	/* SOAP without text to echo: the token re-encodes the fields. */
+	r.protocol = TSA_PROTO_SOAP;
+	r.echo.has_nonce = r.has_nonce;
+	ck_assert_ptr_null(tsa_request_mismatch(&r));
+}
+END_TEST
+
 START_TEST(parse_sha2)
 {
 	static const char *const uris[] = {
@@ -1023,7 +1064,8 @@ soap_suite(void)
 	Suite *s = suite_create("soap");
 	TCase *tc;
 
-	tc = tl_tcase(s, "parse", 0, parse_compact, parse_indented, parse_sha2, NULL);
+	tc = tl_tcase(s, "parse", 0, parse_compact, parse_indented, parse_sha2, request_consistent,
+	    NULL);
 	tcase_add_loop_test(tc, parse_refusals, 0, (int)(sizeof(bads) / sizeof(bads[0])));
 	tcase_add_test(tc, parse_limits);
 	tcase_add_test(tc, schema_embedded_is_current);
