@@ -376,7 +376,7 @@ static void
 key_retrying(struct signer *s, const char *why, time_t at)
 {
 	s->key_state = UNIT_RETRYING;
-	snprintf(s->key_error, sizeof(s->key_error), "%s", why);
+	snprintf(s->key_error, sizeof(s->key_error), "%.*s", (int)sizeof(s->key_error) - 1, why);
 	s->key_retry_at = at;
 }
 
