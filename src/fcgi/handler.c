@@ -240,7 +240,9 @@ choose_and_issue(struct request_ctx *c, int force)
 	const struct service *svc;
 	const struct policy *pol;
 
-	if (config_follow(&c->w->db, &c->w->cf, force) == -1) {
+	/* The wait for this request followed the configuration just before (main.c). */
+	if ((force || c->w->cf.config == NULL) &&
+	    config_follow(&c->w->db, &c->w->cf, force) == -1) {
 		tsa_refuse(ref, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "configuration not loaded (database unreachable?)");
 		return -1;

@@ -15,6 +15,7 @@
  * libtasn1 and its tag walking in the signer's path for no gain.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
@@ -405,7 +406,8 @@ answer_decode(const unsigned char *body, size_t len, struct signer_answer *a, co
 	struct cur c = { body, len, 0, NULL };
 	unsigned version, type, fail;
 
-	memset(a, 0, sizeof(*a));
+	/* All but the units (22 KB, filled up to n_units): an answer is decoded per token. */
+	memset(a, 0, offsetof(struct signer_answer, units));
 	if (get_u8(&c, &version, "answer: empty") == -1)
 		goto bad;
 	if (version != ORDER_VERSION) {
@@ -821,7 +823,10 @@ read_full(int fd, unsigned char *p, size_t n, size_t *got, long long idle, int t
 
 	while (off < n) {
 		/* Read first (what is there is taken at once), wait only when nothing is: a
-		 * socket is read without blocking whatever its mode; anything else after poll. */
+		 * socket is read without blocking whatever its mode; anything else after poll.
+		 * An answer awaited (idle > 0) is not there yet: wait first. */
+		if (*got == 0 && off == 0 && idle > 0 && wait_fd(fd, POLLIN, idle) == -1)
+			return -1;
 		r = recv(fd, p + off, n - off, MSG_DONTWAIT);
 		if (r == -1 && errno == ENOTSOCK) {
 			if (wait_fd(fd, POLLIN, *got == 0 ? idle : *deadline) == -1)
@@ -851,7 +856,7 @@ int
 frame_read(int fd, unsigned char **body, size_t *len, size_t max, int idle_ms, int timeout_ms)
 {
 	unsigned char hdr[4], *p;
-	long long idle = idle_ms < 0 ? -1 : now_ms() + idle_ms, deadline = -1;
+	long long idle = idle_ms < 0 ? -1 : idle_ms == 0 ? 0 : now_ms() + idle_ms, deadline = -1;
 	size_t got = 0, n;
 	int r;
 

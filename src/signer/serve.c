@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,7 +301,7 @@ answer_order(struct signer_proc *sp, int conn, const unsigned char *body, size_t
 	const char *why;
 	int rc;
 
-	memset(&a, 0, sizeof(a));
+	memset(&a, 0, offsetof(struct signer_answer, units));	/* filled up to n_units */
 	if (order_decode(body, len, &o, &why) == -1) {
 		log_msg(LOG_WARNING, "malformed order from pid %d refused: %s", (int)sp->peer, why);
 		refuse(&a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
