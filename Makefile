@@ -39,7 +39,7 @@ endif
 
 # The library shared by every program and by the tests.
 LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
-            src/util/strbuf.c src/util/text.c src/util/base64.c \
+            src/util/strbuf.c src/util/text.c src/util/base64.c src/util/children.c \
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/proto/wsdl.c src/proto/detect.c \

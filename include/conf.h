@@ -49,6 +49,12 @@ int		 conf_read_pin(const struct tsa_conf *conf, char *buf, size_t buflen,
  * /proc/PID/mem by the same user).  Inherited by fork().  Returns 0, or -1 with err.
  */
 int		 conf_protect_process(char *err, size_t errlen);
+/*
+ * How a daemon (tsa-fcgi, tsa-signer, tsa-admin) starts: conf_protect_process() before
+ * anything secret is read, then tsa.conf (conf_path(arg)) into *conf; each failure logged.  0,
+ * or the exit status to end with (71: cannot protect the process, 78: the configuration).
+ */
+int		 conf_load_daemon(const char *arg, struct tsa_conf *conf);
 void		 conf_free(struct tsa_conf *conf);
 
 #endif

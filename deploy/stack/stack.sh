@@ -832,33 +832,39 @@ await_pidfile() {
     die "$2 did not start (no $1)"
 }
 
-# ---- e. the worker -------------------------------------------------------------------------------
-worker_start() {
-    local pid bin
-    pid=$(readpid "$WORKER_PID")
-    if alive "$pid" tsa-fcgi; then
-        return 0
-    fi
-    rm -f "$WORKER_PID" "$SOCKET"
-    log "starting tsa-fcgi ($TSA_WORKERS workers as $WORKER_USER, $SOCKET)"
-    printf '\n==== %s stack.sh: starting tsa-fcgi\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$WORKER_LOG"
-    # Its own session (setsid without fork: $! is tsa-fcgi itself); stdout joins the log too.
-    bin=$(daemon_binary tsa-fcgi)
-    setsid "${AS_WORKER[@]}" "$bin" --conf "$CONF" </dev/null >>"$WORKER_LOG" 2>&1 &
+# ---- e. the daemons ------------------------------------------------------------------------------
+# daemon_start NAME PIDFILE LOG SOCKET PREFIX WHAT: starts the daemon NAME (from
+# daemon_binary) as the command prefix PREFIX (the name of an array: AS_WORKER, ...) unless it
+# runs, in a session of its own (setsid without fork: $! is the daemon itself), standard output
+# joining its log; waits up to 10 s for its SOCKET.  WHAT says how it starts, for the log.
+daemon_start() {
+    local name=$1 pidfile=$2 logfile=$3 socket=$4 what=$6 pid i bin
+    local -n prefix=$5
+    pid=$(readpid "$pidfile")
+    alive "$pid" "$name" && return 0
+    rm -f "$pidfile" "$socket"
+    log "starting $name ($what)"
+    printf '\n==== %s stack.sh: starting %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$name" >>"$logfile"
+    bin=$(daemon_binary "$name")
+    setsid "${prefix[@]}" "$bin" --conf "$CONF" </dev/null >>"$logfile" 2>&1 &
     pid=$!
-    echo "$pid" >"$WORKER_PID"
-    local i
+    echo "$pid" >"$pidfile"
     for ((i = 0; i < 100; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$WORKER_LOG" >&2
-            rm -f "$WORKER_PID"
-            die "tsa-fcgi exited at startup (log: $WORKER_LOG)"
+            tail -n 30 "$logfile" >&2
+            rm -f "$pidfile"
+            die "$name exited at startup (log: $logfile)"
         fi
-        [[ -S $SOCKET ]] && return 0
+        [[ -S $socket ]] && return 0
         sleep 0.1
     done
-    tail -n 30 "$WORKER_LOG" >&2
-    die "tsa-fcgi did not create $SOCKET within 10 s (log: $WORKER_LOG)"
+    tail -n 30 "$logfile" >&2
+    die "$name did not create $socket within 10 s (log: $logfile)"
+}
+
+worker_start() {
+    daemon_start tsa-fcgi "$WORKER_PID" "$WORKER_LOG" "$SOCKET" AS_WORKER \
+        "$TSA_WORKERS workers as $WORKER_USER, $SOCKET"
 }
 
 worker_stop() {
@@ -866,59 +872,20 @@ worker_stop() {
     stop_daemon "$WORKER_PID" tsa-fcgi TERM
 }
 
-# ---- e''. the signing process ------------------------------------------------------------------
 # tsa-signer, as its own user: the only process that reads the PIN and opens the token.
 signer_start() {
-    local pid i bin
-    pid=$(readpid "$SIGNER_PID")
-    alive "$pid" tsa-signer && return 0
-    rm -f "$SIGNER_PID" "$SIGNER_SOCKET"
-    log "starting tsa-signer (as $SIGNER_USER, $SIGNER_SOCKET)"
-    printf '\n==== %s stack.sh: starting tsa-signer\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$SIGNER_LOG"
-    bin=$(daemon_binary tsa-signer)
-    setsid "${AS_SIGNER[@]}" "$bin" --conf "$CONF" </dev/null >>"$SIGNER_LOG" 2>&1 &
-    pid=$!
-    echo "$pid" >"$SIGNER_PID"
-    for ((i = 0; i < 100; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$SIGNER_LOG" >&2
-            rm -f "$SIGNER_PID"
-            die "tsa-signer exited at startup (log: $SIGNER_LOG)"
-        fi
-        [[ -S $SIGNER_SOCKET ]] && return 0
-        sleep 0.1
-    done
-    tail -n 30 "$SIGNER_LOG" >&2
-    die "tsa-signer did not create $SIGNER_SOCKET within 10 s (log: $SIGNER_LOG)"
+    daemon_start tsa-signer "$SIGNER_PID" "$SIGNER_LOG" "$SIGNER_SOCKET" AS_SIGNER \
+        "as $SIGNER_USER, $SIGNER_SOCKET"
 }
 
 # Its children finish the order in flight (10 s at most, then it kills them).
 signer_stop() { stop_daemon "$SIGNER_PID" tsa-signer TERM; }
 
-# ---- e'. tsa-admin (when built) -------------------------------------------------------------------
+# tsa-admin, when built.
 admin_start() {
-    local pid i bin
     [[ -x $TSA_BUILD/tsa-admin ]] || return 0
-    pid=$(readpid "$ADMIN_PID")
-    alive "$pid" tsa-admin && return 0
-    rm -f "$ADMIN_PID" "$ADMIN_SOCKET"
-    log "starting tsa-admin (as $ADMIN_USER, $ADMIN_SOCKET)"
-    printf '\n==== %s stack.sh: starting tsa-admin\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$ADMIN_LOG"
-    bin=$(daemon_binary tsa-admin)
-    setsid "${AS_ADMIN[@]}" "$bin" --conf "$CONF" </dev/null >>"$ADMIN_LOG" 2>&1 &
-    pid=$!
-    echo "$pid" >"$ADMIN_PID"
-    for ((i = 0; i < 100; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$ADMIN_LOG" >&2
-            rm -f "$ADMIN_PID"
-            die "tsa-admin exited at startup (log: $ADMIN_LOG)"
-        fi
-        [[ -S $ADMIN_SOCKET ]] && return 0
-        sleep 0.1
-    done
-    tail -n 30 "$ADMIN_LOG" >&2
-    die "tsa-admin did not create $ADMIN_SOCKET within 10 s (log: $ADMIN_LOG)"
+    daemon_start tsa-admin "$ADMIN_PID" "$ADMIN_LOG" "$ADMIN_SOCKET" AS_ADMIN \
+        "as $ADMIN_USER, $ADMIN_SOCKET"
 }
 
 admin_stop() { stop_daemon "$ADMIN_PID" tsa-admin TERM; }

@@ -369,8 +369,7 @@ main(int argc, char **argv)
 	FCGX_Request fr;
 	struct sigaction sa;
 	PGconn *db = NULL;
-	char err[512];
-	int i, fd;
+	int i, fd, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
@@ -384,15 +383,9 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("tsa-admin");
-	/* It holds the database conninfo and, per request, the CSRF key: no core dumps. */
-	if (conf_protect_process(err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 71;
-	}
-	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 78;
-	}
+	/* It holds the database conninfo and, per request, the CSRF key. */
+	if ((rc = conf_load_daemon(conf_arg, &conf)) != 0)
+		return rc;
 	conninfo = conf.admin_database != NULL ? conf.admin_database : conf.database;
 	spec = listen_arg != NULL ? listen_arg : conf.admin_listen;
 	if (spec == NULL) {

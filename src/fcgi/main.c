@@ -26,6 +26,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "children.h"
 #include "gate.h"
 #include "handler.h"
 #include "log.h"
@@ -290,7 +291,7 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 {
 	pid_t *pids;
 	time_t *started;
-	int i, n = conf->workers, alive;
+	int i, n = conf->workers;
 	sigset_t block, old;
 
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL ||
@@ -342,27 +343,8 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 		metrics_workers(n, count_alive(pids, n));
 	}
 	log_msg(LOG_INFO, "stopping: waiting for the workers to finish their requests");
-	for (i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	for (alive = 0, i = 0; i < n; i++)
-		if (pids[i] > 0)
-			alive++;
-	for (i = 0; alive > 0 && i < 100; i++) {
-		while (alive > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			alive--;
-		if (alive > 0)
-			usleep(100000);
-	}
-	if (alive > 0) {
-		log_msg(LOG_WARNING, "%d workers did not stop in 10 s: killing them", alive);
-		for (i = 0; i < n; i++)
-			if (pids[i] > 0)
-				kill(pids[i], SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
+	children_stop(pids, (size_t)n, "workers");
 	free(pids);
 	free(started);
 	return 0;
@@ -396,7 +378,6 @@ main(int argc, char **argv)
 {
 	const char *conf_arg = NULL, *listen_arg = NULL;
 	struct tsa_conf conf;
-	char err[512];
 	int i, fd, workers = 0, rc;
 
 	log_init("tsa-fcgi");
@@ -412,16 +393,9 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	/* Before tsa.conf is read: the supervisor and every worker it forks (which inherit both
-	 * settings) hold the conninfo, so none of them may dump core. */
-	if (conf_protect_process(err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 71;
-	}
-	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 78;
-	}
+	/* The supervisor and every worker it forks hold the conninfo. */
+	if ((rc = conf_load_daemon(conf_arg, &conf)) != 0)
+		return rc;
 	if (workers > 0 && workers <= 256)
 		conf.workers = workers;
 	if (FCGX_Init() != 0) {

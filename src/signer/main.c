@@ -24,6 +24,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "children.h"
 #include "conf.h"
 #include "log.h"
 #include "signerd.h"
@@ -157,33 +158,6 @@ accept_one(int lfd, struct child *c, size_t n, const struct tsa_conf *conf)
 }
 
 static void
-stop_children(struct child *c, size_t n)
-{
-	size_t i, alive = 0;
-	int t;
-
-	for (i = 0; i < n; i++)
-		if (c[i].pid > 0 && kill(c[i].pid, SIGTERM) == 0)
-			alive++;
-	/* Each finishes the order in flight; 10 s, then they are killed. */
-	for (t = 0; alive > 0 && t < 100; t++) {
-		while (alive > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			alive--;
-		if (alive > 0)
-			usleep(100000);
-	}
-	if (alive > 0) {
-		log_msg(LOG_WARNING, "%zu signing processes did not stop in 10 s: killing them",
-		    alive);
-		for (i = 0; i < n; i++)
-			if (c[i].pid > 0)
-				kill(c[i].pid, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
-}
-
-static void
 usage(void)
 {
 	fprintf(stderr, "usage: tsa-signer [--conf FILE] [--listen PATH]\n");
@@ -194,11 +168,11 @@ int
 main(int argc, char **argv)
 {
 	static struct child children[SIGNER_MAX_CHILDREN];
+	static pid_t pids[SIGNER_MAX_CHILDREN];
 	const char *conf_arg = NULL, *listen_arg = NULL;
 	struct tsa_conf conf;
 	struct sigaction sa;
-	char err[512];
-	int i, lfd;
+	int i, lfd, rc;
 
 	log_init("tsa-signer");
 	for (i = 1; i < argc; i++) {
@@ -209,16 +183,10 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	/* Before tsa.conf is read: this process and its children hold the conninfo, the
-	 * children the PIN and the sessions: no core file, no ptrace by the same user. */
-	if (conf_protect_process(err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 71;
-	}
-	if (conf_load(conf_path(conf_arg), &conf, err, sizeof(err)) == -1) {
-		log_msg(LOG_ERR, "%s", err);
-		return 78;
-	}
+	/* This process and its children hold the conninfo, the children the PIN and the
+	 * sessions. */
+	if ((rc = conf_load_daemon(conf_arg, &conf)) != 0)
+		return rc;
 	if ((lfd = open_listener(listen_arg != NULL ? listen_arg : conf.signer_socket)) == -1)
 		return 71;
 	memset(&sa, 0, sizeof(sa));
@@ -238,7 +206,9 @@ main(int argc, char **argv)
 	}
 	close(lfd);
 	reap(children, SIGNER_MAX_CHILDREN);
-	stop_children(children, SIGNER_MAX_CHILDREN);
+	for (i = 0; i < SIGNER_MAX_CHILDREN; i++)
+		pids[i] = children[i].pid;
+	children_stop(pids, SIGNER_MAX_CHILDREN, "signing processes");
 	conf_free(&conf);
 	return 0;
 }

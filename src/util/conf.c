@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "tsa_limits.h"
 
 const char *
@@ -337,4 +338,20 @@ conf_free(struct tsa_conf *conf)
 	free(conf->signer_socket);
 	free(conf->signer_database);
 	memset(conf, 0, sizeof(*conf));
+}
+
+int
+conf_load_daemon(const char *arg, struct tsa_conf *conf)
+{
+	char err[512];
+
+	if (conf_protect_process(err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 71;
+	}
+	if (conf_load(conf_path(arg), conf, err, sizeof(err)) == -1) {
+		log_msg(LOG_ERR, "%s", err);
+		return 78;
+	}
+	return 0;
 }
