@@ -24,6 +24,7 @@ struct tsa_conf {
 	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */
 	char	*signer_database;	/* conninfo of tsa-signer; NULL: database */
 	long	 signer_timeout;	/* ms a worker waits for the signer's answer */
+	int	 signer_processes;	/* tsa-signer's signing processes (0: one per CPU) */
 	int	 workers;		/* worker processes */
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */

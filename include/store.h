@@ -117,8 +117,14 @@ struct token_record {
 	size_t			 request_len;
 };
 
-/* Inserts and commits the row.  0 committed, 1 the serial exists already, -1 database error. */
-int	 tokens_record(struct db *db, const struct token_record *t);
+/*
+ * Inserts the n rows of t in one transaction and commits it (group commit: one round trip and
+ * one WAL flush for the batch).  0 when committed, with exists[i] 1 for a row whose serial
+ * was taken already (that row alone was not inserted: its token must be signed anew); -1 on
+ * a database error, nothing committed.
+ */
+int	 tokens_record_batch(struct db *db, const struct token_record *t, size_t n,
+	    int *exists);
 /*
  * The one statement that writes an event row, whoever writes it (the worker, tsactl, the
  * console), with the parameters event_params() prepares: the service and the detail cleaned

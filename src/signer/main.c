@@ -1,16 +1,17 @@
 /*
- * main.c - tsa-signer: the host's signing process, the only one that loads the PKCS#11
- * module, reads the PIN and holds sessions (README "Security").  This process only listens:
- * it holds no key and maps no module, and forks one child per connection (serve.c), which
- * opens the keys and answers that connection's orders until it closes.  A child that dies is
- * replaced when its worker reconnects; a worker that floods or stalls holds only its own
- * child.  Peers are bounded: SIGNER_MAX_PER_PEER connections per process, SIGNER_MAX_CHILDREN
- * in all.
+ * main.c - tsa-signer: the host's signing processes, the only ones that load the PKCS#11
+ * module, read the PIN and hold sessions (README "Security").  This process opens the socket
+ * and supervises: it holds no key and maps no module.  It forks signer_processes signing
+ * processes (serve.c; 0: one per CPU), which share the socket, each accepting connections
+ * and serving their orders in rounds with one commit per round; one that dies is replaced at
+ * once (after a second when it died within a second of its start), and the workers it
+ * served reconnect.
  * Input: connections on a local socket only the workers' group may reach (0660).
  *
  * usage: tsa-signer [--conf FILE] [--listen PATH]
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
@@ -29,9 +31,13 @@
 #include "log.h"
 #include "signerd.h"
 
+#define SIGNER_MAX_PROCESSES	64
+
+/* A signing process's place: its pid (0: to start) and when it may start. */
 struct child {
 	pid_t	pid;
-	pid_t	peer;
+	time_t	started;
+	time_t	not_before;
 };
 
 static volatile sig_atomic_t stopping;
@@ -63,7 +69,7 @@ open_listener(const char *path)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
 		return -1;
 	unlink(path);
 	/* rw for the owner and the group (the workers') only, never wider, from bind() on. */
@@ -78,16 +84,6 @@ open_listener(const char *path)
 	return fd;
 }
 
-static size_t
-count_peer(const struct child *c, size_t n, pid_t peer)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += c[i].pid > 0 && c[i].peer == peer;
-	return k;
-}
-
 static void
 reap(struct child *c, size_t n)
 {
@@ -98,8 +94,12 @@ reap(struct child *c, size_t n)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < n && c[i].pid != pid; i++)
 			;
-		if (i < n)
+		if (i < n) {
 			c[i].pid = 0;
+			/* One that died at its start (no module, no database) is not restarted in
+			 * a tight loop. */
+			c[i].not_before = time(NULL) - c[i].started < 1 ? time(NULL) + 1 : 0;
+		}
 		if (WIFSIGNALED(status))
 			log_msg(LOG_ERR, "signing process %d killed by signal %d", (int)pid,
 			    WTERMSIG(status));
@@ -109,52 +109,35 @@ reap(struct child *c, size_t n)
 	}
 }
 
-/* Accepts one connection and hands it to a child of its own. */
+/* Starts the signing processes whose place is empty. */
 static void
-accept_one(int lfd, struct child *c, size_t n, const struct tsa_conf *conf)
+start_children(int lfd, struct child *c, size_t n, const struct tsa_conf *conf)
 {
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
+	time_t now = time(NULL);
 	size_t i;
 	pid_t pid;
-	int fd;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EINTR && errno != EAGAIN)
-			log_msg(LOG_ERR, "accept: %s", strerror(errno));
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
-		close(fd);
-		return;
-	}
-	for (i = 0; i < n && c[i].pid > 0; i++)
-		;
-	if (i == n || count_peer(c, n, cred.pid) >= SIGNER_MAX_PER_PEER) {
-		log_msg(LOG_WARNING, "connection from pid %d uid %d refused: %s", (int)cred.pid,
-		    (int)cred.uid, i == n ? "too many connections" :
-		    "too many connections from that process");
-		close(fd);
-		return;
-	}
-	if ((pid = fork()) == 0) {
-		int rc;
+	for (i = 0; i < n && !stopping; i++) {
+		if (c[i].pid > 0 || now < c[i].not_before)
+			continue;
+		if ((pid = fork()) == 0) {
+			int rc;
 
-		close(lfd);
-		log_init("tsa-signer");
-		rc = signer_serve(fd, cred.pid, conf);
+			log_init("tsa-signer");
+			rc = signer_serve(lfd, conf);
 #ifdef __SANITIZE_ADDRESS__
-		__lsan_do_leak_check();
+			__lsan_do_leak_check();
 #endif
-		_exit(rc);
-	}
-	if (pid < 0)
-		log_msg(LOG_ERR, "fork: %s", strerror(errno));
-	else {
+			_exit(rc);
+		}
+		if (pid < 0) {
+			log_msg(LOG_ERR, "fork: %s", strerror(errno));
+			c[i].not_before = now + 1;
+			continue;
+		}
 		c[i].pid = pid;
-		c[i].peer = cred.pid;
+		c[i].started = now;
 	}
-	close(fd);
 }
 
 static void
@@ -167,11 +150,13 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static struct child children[SIGNER_MAX_CHILDREN];
-	static pid_t pids[SIGNER_MAX_CHILDREN];
+	static struct child children[SIGNER_MAX_PROCESSES];
+	static pid_t pids[SIGNER_MAX_PROCESSES];
 	const char *conf_arg = NULL, *listen_arg = NULL;
 	struct tsa_conf conf;
 	struct sigaction sa;
+	size_t n;
+	long cpus;
 	int i, lfd, rc;
 
 	log_init("tsa-signer");
@@ -189,26 +174,31 @@ main(int argc, char **argv)
 		return rc;
 	if ((lfd = open_listener(listen_arg != NULL ? listen_arg : conf.signer_socket)) == -1)
 		return 71;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	n = conf.signer_processes > 0 ? (size_t)conf.signer_processes :
+	    cpus < 1 ? 1 : cpus > SIGNER_MAX_PROCESSES ? SIGNER_MAX_PROCESSES : (size_t)cpus;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: accept() returns on a signal, so a stop or a child's end is seen. */
+	/* No SA_RESTART: the wait below returns on a signal, so a stop or a child's end is
+	 * seen at once. */
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_msg(LOG_INFO, "listening on %s", listen_arg != NULL ? listen_arg :
-	    conf.signer_socket);
+	log_msg(LOG_INFO, "listening on %s with %zu signing processes", listen_arg != NULL ?
+	    listen_arg : conf.signer_socket, n);
 	while (!stopping) {
-		reap(children, SIGNER_MAX_CHILDREN);
-		accept_one(lfd, children, SIGNER_MAX_CHILDREN, &conf);
+		reap(children, n);
+		start_children(lfd, children, n, &conf);
+		(void)poll(NULL, 0, 1000);
 	}
 	close(lfd);
-	reap(children, SIGNER_MAX_CHILDREN);
-	for (i = 0; i < SIGNER_MAX_CHILDREN; i++)
+	reap(children, n);
+	for (i = 0; i < (int)n; i++)
 		pids[i] = children[i].pid;
-	children_stop(pids, SIGNER_MAX_CHILDREN, "signing processes");
+	children_stop(pids, n, "signing processes");
 	conf_free(&conf);
 	return 0;
 }

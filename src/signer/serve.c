@@ -1,12 +1,20 @@
 /*
- * serve.c - one connection's orders in tsa-signer: the process that holds the PKCS#11 module,
- * the PIN and the sessions (see order.h for what a worker may ask).
- * Input: orders from a worker, untrusted: decoded strictly (order.c), then checked against
+ * serve.c - a signing process of tsa-signer: it holds the PKCS#11 module, the PIN and the
+ * sessions, and serves the orders of many worker connections (see order.h for what a worker
+ * may ask).
+ * Input: orders from workers, untrusted: decoded strictly (order.c), then checked against
  * this process's own configuration.  The token's time is read here and the clock gate is
- * applied here; its serial, options and unit come from this process's configuration; it is
- * signed and its row committed before the token is answered, so no token leaves unrecorded.
+ * applied here; its serial, options and unit come from this process's configuration.
+ *
+ * Service goes in rounds: one poll, then at most one whole order from each connection (so a
+ * connection that floods is served in turn with the others), every token of the round
+ * signed, all their rows recorded in one transaction (group commit: one commit and one WAL
+ * flush for the round), and only then the answers.  Nothing waits on one peer: reads take
+ * what is there (a frame begun must be whole within SIGNER_ORDER_TIMEOUT_MS, or its
+ * connection ends), and an answer the peer does not take at once ends its connection.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,10 +47,40 @@ static int (*const token_builders[])(const struct token_job *, unsigned char **,
 
 struct signer_proc {
 	const struct tsa_conf	*conf;
-	pid_t			 peer;
 	struct db		 db;
 	struct config_follower	 cf;
 };
+
+/* A worker's connection, and the frame being read from it. */
+struct conn {
+	int		 fd;		/* -1: a free place */
+	pid_t		 peer;
+	unsigned char	 hdr[4];
+	unsigned char	*body;		/* malloc'd once the length is known */
+	size_t		 len;		/* the body's length */
+	size_t		 got;		/* bytes of the frame read, the length's included */
+	long long	 deadline;	/* ms: the frame begun must be whole by then */
+};
+
+/* An order of this round, from its frame to its answer. */
+struct slot {
+	struct conn		*c;
+	unsigned char		*body;		/* the frame; the order points into it */
+	size_t			 len;
+	struct order		 o;
+	struct signer_answer	 a;
+	int			 pending;	/* to be signed and recorded */
+	const struct policy	*pol;
+	struct tsa_opts		 opts;
+	unsigned char		 serial[TSA_SERIAL_MAX];
+	struct token_job	 job;
+	struct token_record	 rec;
+	unsigned char		*token;
+	size_t			 token_len;
+};
+
+static struct conn conns[SIGNER_MAX_CONNECTIONS];
+static struct slot slots[SIGNER_MAX_CONNECTIONS];
 
 static volatile sig_atomic_t stopping;
 
@@ -83,6 +122,15 @@ find_policy(const struct tsa_config *cfg, long long service_id, long long policy
 	return NULL;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The current time truncated to the token's precision, so the row and the token agree. */
 static void
 token_time(struct timespec *t, int digits)
@@ -97,94 +145,23 @@ token_time(struct timespec *t, int digits)
 }
 
 /*
- * Builds, signs and records one token; the row is committed before this returns 0 with the
- * token in *out.  A serial collision is retried with a new serial (and a new time); a
- * database failure refuses the order and the token is dropped.
+ * The checks of an order to sign: the policy must be in this process's configuration, under
+ * the service named, and receive this protocol and requested policy; its options are this
+ * process's copy; the request checks and the clock gate run here again.  0 with the slot
+ * ready to sign (its row's fields set), or -1 with a refused.
  */
 static int
-issue(struct signer_proc *sp, const struct order *o, const struct service *svc,
-    const struct policy *pol, const struct tsa_opts *opts, struct signer_answer *a,
-    unsigned char **out, size_t *outlen)
+admit_order(struct signer_proc *sp, struct slot *s)
 {
+	const struct order *o = &s->o;
 	const struct tsa_request *req = &o->req;
-	unsigned char serial[TSA_SERIAL_MAX], *token = NULL;
-	struct token_job job = {
-		.req = req, .opts = opts, .signer = pol->signer,
-		/* A requested policy that passed the checks is the one the token states. */
-		.policy_oid = req->has_req_policy ? req->req_policy :
-		    opts->policy_default != NULL ? opts->policy_default : pol->policy_oid,
-		.serial = serial, .serial_len = opts->serial_bytes,
-	};
-	struct token_record rec = {
-		.serial = serial, .serial_len = opts->serial_bytes,
-		.service_id = svc->id, .policy_id = pol->id, .service = svc->name,
-		.policy_oid = job.policy_oid, .protocol = tsa_protocol_name(req->protocol),
-		.hash_alg = req->hash->name, .imprint = req->imprint,
-		.imprint_len = req->imprint_len,
-		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
-		.requester = o->requester[0] != '\0' ? o->requester : NULL,
-		.client_identity = o->client_identity[0] != '\0' ? o->client_identity : NULL,
-		.request = opts->archive == ARCHIVE_REQUEST ? o->request : NULL,
-		.request_len = opts->archive == ARCHIVE_REQUEST ? o->request_len : 0,
-	};
-	size_t token_len;
-	int attempt, rc;
-
-	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
-		token_time(&job.gen_time, opts->digits);
-		if (serial_generate(serial, opts->serial_bytes) == -1)
-			break;
-		if (token_builders[req->protocol](&job, &token, &token_len) == -1) {
-			a->sign_failed = 1;
-			pol->signer->last_failed = 1;
-			break;
-		}
-		pol->signer->last_failed = 0;
-		rec.gen_time = job.gen_time;
-		if (opts->archive != ARCHIVE_INDEX) {
-			rec.token = token;
-			rec.token_len = token_len;
-		}
-		if ((rc = tokens_record(&sp->db, &rec)) == 0) {
-			*out = token;
-			*outlen = token_len;
-			return 0;
-		}
-		free(token);
-		token = NULL;
-		if (rc == -1) {
-			refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the token cannot be recorded now",
-			    "database unavailable: token not recorded, not answered");
-			return -1;
-		}
-		log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
-	}
-	free(token);
-	refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
-	    "token construction or signature failed");
-	return -1;
-}
-
-/*
- * An order to sign: the policy must be in this process's configuration, under the service
- * named, and receive this protocol and requested policy; its options are this process's copy;
- * the request checks and the clock gate run here again.  0 with the recorded token, or -1
- * with a refused.
- */
-static int
-sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *a,
-    unsigned char **token, size_t *token_len)
-{
-	const struct tsa_request *req = &o->req;
+	struct signer_answer *a = &s->a;
 	const struct service *svc = NULL;
 	const struct policy *pol;
-	struct tsa_opts opts;
 	struct tsa_refusal ref;
 	const char *why;
 
-	/* The loop follows notifications; an order from a newer configuration is checked now. */
-	if ((sp->cf.config == NULL || o->config_version > sp->cf.config->version) &&
-	    config_follow(&sp->db, &sp->cf, 1) == -1) {
+	if (sp->cf.config == NULL) {
 		refuse(a, TSA_FAIL_SYSTEM_FAILURE, "the TSA is not available now",
 		    "the signer holds no configuration (database unreachable?)");
 		return -1;
@@ -217,7 +194,7 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 		return -1;
 	}
 	/* The client's filters were the worker's to run (it alone sees the client). */
-	if (policy_apply(pol, req, NULL, &opts, &ref) == -1) {
+	if (policy_apply(pol, req, NULL, &s->opts, &ref) == -1) {
 		a->type = ANSWER_REFUSED;
 		a->fail = ref.fail;
 		snprintf(a->text, sizeof(a->text), "%s", ref.text);
@@ -229,12 +206,107 @@ sign_order(struct signer_proc *sp, const struct order *o, struct signer_answer *
 		    "signer %s refused: %s", pol->signer->name, signer_why(pol->signer));
 		return -1;
 	}
-	if (issue(sp, o, svc, pol, &opts, a, token, token_len) == -1)
-		return -1;
-	a->type = ANSWER_GRANTED;
-	a->token = *token;
-	a->token_len = *token_len;
+	s->pol = pol;
+	s->job = (struct token_job){
+		.req = req, .opts = &s->opts, .signer = pol->signer,
+		/* A requested policy that passed the checks is the one the token states. */
+		.policy_oid = req->has_req_policy ? req->req_policy :
+		    s->opts.policy_default != NULL ? s->opts.policy_default : pol->policy_oid,
+		.serial = s->serial, .serial_len = s->opts.serial_bytes,
+	};
+	s->rec = (struct token_record){
+		.serial = s->serial, .serial_len = s->opts.serial_bytes,
+		.service_id = svc->id, .policy_id = pol->id, .service = svc->name,
+		.policy_oid = s->job.policy_oid, .protocol = tsa_protocol_name(req->protocol),
+		.hash_alg = req->hash->name, .imprint = req->imprint,
+		.imprint_len = req->imprint_len,
+		.nonce = req->has_nonce ? req->nonce : NULL, .nonce_len = req->nonce_len,
+		.requester = o->requester[0] != '\0' ? o->requester : NULL,
+		.client_identity = o->client_identity[0] != '\0' ? o->client_identity : NULL,
+		.request = s->opts.archive == ARCHIVE_REQUEST ? o->request : NULL,
+		.request_len = s->opts.archive == ARCHIVE_REQUEST ? o->request_len : 0,
+	};
+	s->pending = 1;
 	return 0;
+}
+
+/* Reads the clock, draws a serial, builds and signs the slot's token.  0, or -1 with a
+ * refused (the slot is no longer pending). */
+static int
+sign_slot(struct slot *s)
+{
+	const struct tsa_request *req = &s->o.req;
+	int rc = -1;
+
+	token_time(&s->job.gen_time, s->opts.digits);
+	if (serial_generate(s->serial, s->opts.serial_bytes) == 0) {
+		rc = token_builders[req->protocol](&s->job, &s->token, &s->token_len);
+		s->a.sign_failed = rc == -1;
+		s->pol->signer->last_failed = rc == -1;
+	}
+	if (rc == -1) {
+		s->pending = 0;
+		refuse(&s->a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+		    "token construction or signature failed");
+		return -1;
+	}
+	s->rec.gen_time = s->job.gen_time;
+	s->rec.token = s->opts.archive != ARCHIVE_INDEX ? s->token : NULL;
+	s->rec.token_len = s->opts.archive != ARCHIVE_INDEX ? s->token_len : 0;
+	return 0;
+}
+
+/*
+ * Signs the round's pending tokens and records them in one transaction; a token is granted
+ * only once its row committed.  A serial that collides fails only its row: that token is
+ * signed anew (a new serial, a new time) and recorded with the next attempt.  A failed
+ * transaction refuses every token in it.
+ */
+static void
+issue_round(struct signer_proc *sp, struct slot *s, size_t n)
+{
+	static struct token_record rec[SIGNER_MAX_CONNECTIONS];
+	static struct slot *in[SIGNER_MAX_CONNECTIONS];
+	static int exists[SIGNER_MAX_CONNECTIONS];
+	size_t i, k;
+	int attempt;
+
+	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
+		for (i = k = 0; i < n; i++)
+			if (s[i].pending && sign_slot(&s[i]) == 0) {
+				in[k] = &s[i];
+				rec[k++] = s[i].rec;
+			}
+		if (k == 0)
+			return;
+		if (tokens_record_batch(&sp->db, rec, k, exists) == -1) {
+			for (i = 0; i < k; i++) {
+				in[i]->pending = 0;
+				refuse(&in[i]->a, TSA_FAIL_SYSTEM_FAILURE,
+				    "the token cannot be recorded now",
+				    "database unavailable: token not recorded, not answered");
+			}
+			return;
+		}
+		for (i = 0; i < k; i++) {
+			if (exists[i]) {
+				log_msg(LOG_WARNING, "serial collision, retrying with a new serial");
+				free(in[i]->token);
+				in[i]->token = NULL;
+				continue;
+			}
+			in[i]->pending = 0;
+			in[i]->a.type = ANSWER_GRANTED;
+			in[i]->a.token = in[i]->token;
+			in[i]->a.token_len = in[i]->token_len;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (s[i].pending) {
+			s[i].pending = 0;
+			refuse(&s[i].a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+			    "no free serial found in %d attempts", TSA_SERIAL_RETRIES);
+		}
 }
 
 /* The state of each unit the configuration uses, as this process holds it. */
@@ -247,7 +319,7 @@ status_order(struct signer_proc *sp, const struct order *o, struct signer_answer
 	size_t i;
 
 	a->type = ANSWER_STATUS;
-	if (config_follow(&sp->db, &sp->cf, 0) == -1)
+	if (sp->cf.config == NULL)
 		return;		/* no unit known: none reported */
 	cfg = sp->cf.config;
 	for (i = 0; i < cfg->n_signers && a->n_units < ORDER_MAX_UNITS; i++) {
@@ -290,67 +362,216 @@ status_order(struct signer_proc *sp, const struct order *o, struct signer_answer
 	}
 }
 
-/* Answers one frame's order; -1 when the answer could not be sent (the connection ends). */
-static int
-answer_order(struct signer_proc *sp, int conn, const unsigned char *body, size_t len)
+static void
+conn_close(struct conn *c)
 {
-	static struct signer_answer a;
-	struct order o;
-	unsigned char *token = NULL, *out = NULL;
-	size_t token_len = 0, out_len;
-	const char *why;
-	int rc;
-
-	memset(&a, 0, offsetof(struct signer_answer, units));	/* filled up to n_units */
-	if (order_decode(body, len, &o, &why) == -1) {
-		log_msg(LOG_WARNING, "malformed order from pid %d refused: %s", (int)sp->peer, why);
-		refuse(&a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
-		    "malformed order: %s", why);
-	} else if (o.type == ORDER_STATUS)
-		status_order(sp, &o, &a);
-	else if (sign_order(sp, &o, &a, &token, &token_len) == -1)
-		log_msg(LOG_INFO, "order from pid %d refused: %s", (int)sp->peer, a.detail);
-	if (answer_encode(&a, &out, &out_len) == -1) {
-		log_msg(LOG_ERR, "cannot encode the answer");
-		free(token);
-		return -1;
-	}
-	rc = frame_write(conn, out, out_len, SIGNER_ORDER_TIMEOUT_MS);
-	if (rc == -1)
-		log_msg(LOG_WARNING, "answer to pid %d not delivered: %s%s", (int)sp->peer,
-		    strerror(errno), token != NULL ? " (its token is recorded)" : "");
-	free(out);
-	free(token);
-	return rc;
+	close(c->fd);
+	free(c->body);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 }
 
-int
-signer_serve(int conn, pid_t peer, const struct tsa_conf *conf)
+static void
+conn_drop(struct conn *c, const char *why)
 {
-	static struct signer_proc sp;
-	sigset_t none, term;
-	time_t checked = 0;
-	char err[512];
-	int rc = 0;
+	log_msg(LOG_WARNING, "connection from pid %d dropped: %s", (int)c->peer, why);
+	conn_close(c);
+}
+
+/*
+ * Reads what the connection has of its frame, never waiting.  1 when the frame is whole
+ * (c->body, c->len), 0 when more is to come, -1 when the connection ended (closed, logged
+ * unless it was a clean end between frames).
+ */
+static int
+conn_read(struct conn *c)
+{
+	for (;;) {
+		unsigned char *dst;
+		size_t want;
+		ssize_t r;
+
+		if (c->got < sizeof(c->hdr)) {
+			dst = c->hdr + c->got;
+			want = sizeof(c->hdr) - c->got;
+		} else {
+			dst = c->body + (c->got - sizeof(c->hdr));
+			want = c->len - (c->got - sizeof(c->hdr));
+		}
+		r = recv(c->fd, dst, want, MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r <= 0) {
+			if (r == 0 && c->got == 0)
+				conn_close(c);
+			else
+				conn_drop(c, r == 0 ? strerror(ECONNRESET) : strerror(errno));
+			return -1;
+		}
+		if (c->got == 0)
+			c->deadline = now_ms() + SIGNER_ORDER_TIMEOUT_MS;
+		c->got += (size_t)r;
+		if (c->got == sizeof(c->hdr)) {
+			c->len = (size_t)c->hdr[0] << 24 | (size_t)c->hdr[1] << 16 |
+			    (size_t)c->hdr[2] << 8 | c->hdr[3];
+			/* The bound is ours, never only what the peer says. */
+			if (c->len == 0 || c->len > ORDER_MAX_FRAME) {
+				conn_drop(c, "frame length out of bounds");
+				return -1;
+			}
+			if ((c->body = malloc(c->len)) == NULL) {
+				conn_drop(c, "out of memory");
+				return -1;
+			}
+		}
+		if (c->got == sizeof(c->hdr) + c->len)
+			return 1;
+	}
+}
+
+/* Takes the connections waiting on lfd, within this process's bounds. */
+static void
+accept_conns(int lfd)
+{
+	struct ucred cred;
+	socklen_t clen;
+	size_t i, free_at, same;
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
+			close(fd);
+			continue;
+		}
+		free_at = SIGNER_MAX_CONNECTIONS;
+		for (i = same = 0; i < SIGNER_MAX_CONNECTIONS; i++) {
+			if (conns[i].fd < 0 && free_at == SIGNER_MAX_CONNECTIONS)
+				free_at = i;
+			same += conns[i].fd >= 0 && conns[i].peer == cred.pid;
+		}
+		if (free_at == SIGNER_MAX_CONNECTIONS || same >= SIGNER_MAX_PER_PEER) {
+			log_msg(LOG_WARNING, "connection from pid %d uid %d refused: %s",
+			    (int)cred.pid, (int)cred.uid, free_at == SIGNER_MAX_CONNECTIONS ?
+			    "too many connections" : "too many connections from that process");
+			close(fd);
+			continue;
+		}
+		conns[free_at].fd = fd;
+		conns[free_at].peer = cred.pid;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_msg(LOG_ERR, "accept: %s", strerror(errno));
+}
+
+/* Sends the slot's answer; a peer that does not take it at once loses its connection. */
+static void
+answer_slot(struct slot *s)
+{
+	unsigned char *out = NULL;
+	size_t out_len;
+
+	if (answer_encode(&s->a, &out, &out_len) == -1) {
+		log_msg(LOG_ERR, "cannot encode the answer");
+		conn_close(s->c);
+		return;
+	}
+	if (frame_write(s->c->fd, out, out_len, 0) == -1) {
+		log_msg(LOG_WARNING, "answer to pid %d not delivered: %s%s", (int)s->c->peer,
+		    strerror(errno), s->a.type == ANSWER_GRANTED ? " (its token is recorded)" :
+		    "");
+		conn_close(s->c);
+	}
+	free(out);
+}
+
+/* One round: the whole orders read, each decoded and checked, the tokens signed and
+ * recorded together, then every answer. */
+static void
+serve_round(struct signer_proc *sp, size_t n)
+{
+	long long newest = -1;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		memset(&s->a, 0, offsetof(struct signer_answer, units));
+		s->pending = 0;
+		s->token = NULL;
+		if (order_decode(s->body, s->len, &s->o, &why) == -1) {
+			log_msg(LOG_WARNING, "malformed order from pid %d refused: %s",
+			    (int)s->c->peer, why);
+			refuse(&s->a, TSA_FAIL_SYSTEM_FAILURE, "the TSA cannot issue a token now",
+			    "malformed order: %s", why);
+			s->o.type = 0;
+		} else if (s->o.type == ORDER_SIGN && s->o.config_version > newest)
+			newest = s->o.config_version;
+	}
+	/* An order from a newer configuration than ours: load it now, before any policy of
+	 * this round is looked up (a load replaces them). */
+	if (newest >= 0 && (sp->cf.config == NULL || newest > sp->cf.config->version))
+		(void)config_follow(&sp->db, &sp->cf, 1);
+	for (i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		if (s->o.type == ORDER_STATUS)
+			status_order(sp, &s->o, &s->a);
+		else if (s->o.type == ORDER_SIGN && admit_order(sp, s) == -1)
+			log_msg(LOG_INFO, "order from pid %d refused: %s", (int)s->c->peer,
+			    s->a.detail);
+	}
+	issue_round(sp, slots, n);
+	for (i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		answer_slot(s);
+		free(s->token);
+		free(s->body);
+		s->token = NULL;
+		s->body = NULL;
+		s->pol = NULL;
+	}
+}
+
+static void
+on_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	{
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_stop;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int
+signer_serve(int lfd, const struct tsa_conf *conf)
+{
+	static struct signer_proc sp;
+	static struct pollfd p[SIGNER_MAX_CONNECTIONS + 2];
+	static struct conn *at[SIGNER_MAX_CONNECTIONS + 2];
+	sigset_t term;
+	time_t checked = 0;
+	char err[512];
+	size_t i;
+
+	on_signals();
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)
+		conns[i].fd = -1;
 	sp.conf = conf;
-	sp.peer = peer;
 	sp.cf.open_keys = 1;
 	if (tsa_asn1_init() == -1)
 		return 70;
@@ -364,41 +585,72 @@ signer_serve(int conn, pid_t peer, const struct tsa_conf *conf)
 	if (config_follow(&sp.db, &sp.cf, 1) == -1)
 		log_msg(LOG_WARNING, "configuration not loaded yet");
 	while (!stopping) {
-		struct pollfd p[2] = { { conn, POLLIN, 0 }, { -1, POLLIN, 0 } };
-		unsigned char *body = NULL;
-		size_t len;
-		int n;
+		long long now, wait = 1000;
+		size_t np = 0, nconn = 0, n = 0;
+		int ready, lready = 0, dbready = 0;
 
-		if (sp.db.conn != NULL)
-			p[1].fd = PQsocket(sp.db.conn);
-		n = poll(p, 2, 1000);
-		if (n == -1 && errno != EINTR)
+		now = now_ms();
+		for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			nconn++;
+			if (conns[i].got > 0 && conns[i].deadline - now < wait)
+				wait = conns[i].deadline - now < 0 ? 0 : conns[i].deadline - now;
+			p[np] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+			at[np++] = &conns[i];
+		}
+		/* A full process takes no more: they wait for a sibling, or in the backlog. */
+		if (nconn < SIGNER_MAX_CONNECTIONS) {
+			p[np] = (struct pollfd){ lfd, POLLIN, 0 };
+			at[np++] = NULL;
+			lready = 1;
+		}
+		if (sp.db.conn != NULL) {
+			p[np] = (struct pollfd){ PQsocket(sp.db.conn), POLLIN, 0 };
+			at[np++] = NULL;
+			dbready = 1;
+		}
+		ready = poll(p, np, (int)wait);
+		if (ready == -1 && errno != EINTR)
 			break;
+		if (ready == -1)
+			continue;
 		/* A notification, or a second gone by: the configuration may have changed. */
-		if (n <= 0 || p[1].revents != 0 || time(NULL) != checked) {
+		if (ready == 0 || (dbready && p[np - 1].revents != 0) || time(NULL) != checked) {
 			(void)config_follow(&sp.db, &sp.cf, 0);
 			checked = time(NULL);
 		}
-		if (n <= 0 || (p[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
-			/* Idle: keep the PKCS#11 sessions alive (signer.c). */
-			signer_keepalive(time(NULL), conf->pkcs11_keepalive);
-			continue;
-		}
+		if (lready && p[np - 1 - dbready].revents != 0)
+			accept_conns(lfd);
 		/* From an order's first byte to its answer, SIGTERM waits. */
 		sigprocmask(SIG_BLOCK, &term, NULL);
-		n = frame_read(conn, &body, &len, ORDER_MAX_FRAME, 0, SIGNER_ORDER_TIMEOUT_MS);
-		if (n == 0)
-			n = answer_order(&sp, conn, body, len);
-		else if (n == -1)
-			log_msg(LOG_WARNING, "connection from pid %d dropped: %s", (int)peer,
-			    errno == EPROTO ? "frame length out of bounds" : strerror(errno));
-		free(body);
+		for (i = 0; i < np; i++) {
+			struct conn *c = at[i];
+
+			if (c == NULL || p[i].revents == 0 || conn_read(c) != 1)
+				continue;
+			slots[n].c = c;
+			slots[n].body = c->body;
+			slots[n].len = c->len;
+			n++;
+			c->body = NULL;
+			c->got = 0;
+		}
+		now = now_ms();
+		for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)
+			if (conns[i].fd >= 0 && conns[i].got > 0 && now >= conns[i].deadline)
+				conn_drop(&conns[i], strerror(ETIMEDOUT));
+		if (n > 0)
+			serve_round(&sp, n);
+		else	/* Idle: keep the PKCS#11 sessions alive (signer.c). */
+			signer_keepalive(time(NULL), conf->pkcs11_keepalive);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
-		if (n != 0)
-			break;
 	}
+	for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)
+		if (conns[i].fd >= 0)
+			conn_close(&conns[i]);
 	config_free(sp.cf.config);
 	db_close(&sp.db);
 	pkcs11_teardown();
-	return rc;
+	return 0;
 }

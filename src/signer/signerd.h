@@ -1,6 +1,6 @@
 /*
- * signerd.h - the parts of tsa-signer (main.c: the listener that holds no key; serve.c: one
- * connection's orders, in a process of its own that holds the keys).
+ * signerd.h - the parts of tsa-signer (main.c: the supervisor that holds no key; serve.c: a
+ * signing process, which holds the keys and serves many workers' connections).
  */
 #ifndef TSA_SIGNERD_H
 #define TSA_SIGNERD_H
@@ -9,14 +9,15 @@
 
 #include "conf.h"
 
-/* At most this many connections per peer process (a worker needs one), and in all. */
+/* At most this many connections per peer process (a worker needs one), and in all, in each
+ * signing process. */
 #define SIGNER_MAX_PER_PEER	4
-#define SIGNER_MAX_CHILDREN	256
+#define SIGNER_MAX_CONNECTIONS	128
 /* Once an order's first byte came, the rest within this; an answer taken within this. */
 #define SIGNER_ORDER_TIMEOUT_MS	10000
 
-/* Serves the orders of one connection until the peer closes it, it fails, or SIGTERM; in a
- * forked child.  Returns the exit status. */
-int	signer_serve(int conn, pid_t peer, const struct tsa_conf *conf);
+/* A signing process: accepts connections on lfd (non-blocking, shared with its siblings) and
+ * serves their orders until SIGTERM; in a forked child.  Returns the exit status. */
+int	signer_serve(int lfd, const struct tsa_conf *conf);
 
 #endif

@@ -51,7 +51,7 @@ prepare(PGconn *c)
 		  " policy_oid, protocol, hash_alg, imprint, nonce, requester, client_identity,"
 		  " token, request) VALUES ($1::numeric, $2::timestamptz, $3::integer,"
 		  " $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea, $11::inet, $12,"
-		  " $13::bytea, $14::bytea)" },
+		  " $13::bytea, $14::bytea) ON CONFLICT (serial) DO NOTHING" },
 		{ "config_version",
 		  "SELECT version FROM config_version" },
 		{ "insert_event", SQL_INSERT_EVENT },

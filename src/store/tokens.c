@@ -1,10 +1,12 @@
 /*
  * tokens.c - recording issued tokens and events (see store.h); every event row's parameters,
- * whoever writes it, are made here (event_params).  A token row is inserted and
- * committed (autocommit, synchronous_commit as the server has it) before the worker answers.
+ * whoever writes it, are made here (event_params).  Token rows are recorded in batches, one
+ * transaction and one commit each (synchronous_commit as the server has it), before the
+ * signer answers any token of the batch.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytes.h"
@@ -25,78 +27,149 @@ valid_addr(const char *a)
 	return NULL;
 }
 
-int
-tokens_record(struct db *db, const struct token_record *t)
-{
-	char serial[64], when[48], sid[24], pid[24];
-	const char *values[14];
-	int lengths[14] = { 0 }, formats[14] = { 0 };
-	struct tm tm;
-	PGconn *c;
-	PGresult *r;
-	int rc = -1, attempt;
+/* The 14 parameters of insert_token for one row, into buffers of p's own. */
+struct row_params {
+	char		 serial[64], when[48], sid[24], pid[24];
+	const char	*values[14];
+	int		 lengths[14], formats[14];
+};
 
-	if ((c = db_conn(db)) == NULL)
-		return -1;
-	if (bytes_to_decimal(t->serial, t->serial_len, serial, sizeof(serial)) == -1 ||
+static int
+row_params(struct row_params *p, const struct token_record *t)
+{
+	struct tm tm;
+
+	memset(p->lengths, 0, sizeof(p->lengths));
+	memset(p->formats, 0, sizeof(p->formats));
+	if (bytes_to_decimal(t->serial, t->serial_len, p->serial, sizeof(p->serial)) == -1 ||
 	    gmtime_r(&t->gen_time.tv_sec, &tm) == NULL)
 		return -1;
-	snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
+	snprintf(p->when, sizeof(p->when), "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    t->gen_time.tv_nsec / 1000);
-	snprintf(sid, sizeof(sid), "%ld", t->service_id);
-	snprintf(pid, sizeof(pid), "%ld", t->policy_id);
-	values[0] = serial;
-	values[1] = when;
-	values[2] = sid;
-	values[3] = pid;
-	values[4] = t->service;
-	values[5] = t->policy_oid;
-	values[6] = t->protocol;
-	values[7] = t->hash_alg;
-	values[8] = (const char *)t->imprint;
-	lengths[8] = (int)t->imprint_len;
-	formats[8] = 1;
-	values[9] = (const char *)t->nonce;
-	lengths[9] = (int)t->nonce_len;
-	formats[9] = 1;
-	values[10] = valid_addr(t->requester);
-	values[11] = t->client_identity;
-	values[12] = (const char *)t->token;
-	lengths[12] = (int)t->token_len;
-	formats[12] = 1;
-	values[13] = (const char *)t->request;
-	lengths[13] = (int)t->request_len;
-	formats[13] = 1;
-	/*
-	 * A connection found dead (the server restarted since the last request) is replaced and
-	 * the insert tried once more.  Should the lost connection have committed the row after
-	 * all, the retry meets the serial and the caller signs anew: a row may then exist for a
-	 * token never answered, never the reverse.
-	 */
-	for (attempt = 0; attempt < 2 && rc == -1; attempt++) {
-		const char *state;
-		int lost;
+	snprintf(p->sid, sizeof(p->sid), "%ld", t->service_id);
+	snprintf(p->pid, sizeof(p->pid), "%ld", t->policy_id);
+	p->values[0] = p->serial;
+	p->values[1] = p->when;
+	p->values[2] = p->sid;
+	p->values[3] = p->pid;
+	p->values[4] = t->service;
+	p->values[5] = t->policy_oid;
+	p->values[6] = t->protocol;
+	p->values[7] = t->hash_alg;
+	p->values[8] = (const char *)t->imprint;
+	p->lengths[8] = (int)t->imprint_len;
+	p->formats[8] = 1;
+	p->values[9] = (const char *)t->nonce;
+	p->lengths[9] = (int)t->nonce_len;
+	p->formats[9] = 1;
+	p->values[10] = valid_addr(t->requester);
+	p->values[11] = t->client_identity;
+	p->values[12] = (const char *)t->token;
+	p->lengths[12] = (int)t->token_len;
+	p->formats[12] = 1;
+	p->values[13] = (const char *)t->request;
+	p->lengths[13] = (int)t->request_len;
+	p->formats[13] = 1;
+	return 0;
+}
 
-		if (attempt > 0 && (c = db_conn(db)) == NULL)
-			break;
-		r = PQexecPrepared(c, "insert_token", 14, values, lengths, formats, 0);
-		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			rc = 0;
-		else if (state != NULL && strcmp(state, "23505") == 0) {
-			rc = 1;	/* unique_violation: the serial exists */
-		} else {
-			lost = PQstatus(c) != CONNECTION_OK;
-			log_msg(LOG_ERR, "recording token %s: %s", serial, PQerrorMessage(c));
-			db_failed(db, r);
-			if (!lost) {
-				PQclear(r);
-				break;
-			}
+/*
+ * One attempt: an insert per row, then a sync, sent as one pipeline: the inserts before the
+ * sync are one implicit transaction (committed at the sync when none failed, rolled back
+ * otherwise), so the batch costs one round trip, one commit and one WAL flush.  An insert
+ * that meets an existing serial inserts nothing (ON CONFLICT DO NOTHING: "INSERT 0 0"), so a
+ * collision fails only its row.  0 when the batch committed; -1 when it did not (nothing of
+ * it committed); -2 when the connection is left in no known state (it must be dropped).
+ */
+static int
+record_once(PGconn *c, const struct row_params *p, size_t n, int *exists)
+{
+	PGresult *r;
+	ExecStatusType st;
+	size_t i;
+	int ok = 1;
+
+	if (PQenterPipelineMode(c) != 1)
+		return -2;
+	for (i = 0; i < n; i++)
+		if (PQsendQueryPrepared(c, "insert_token", 14, p[i].values, p[i].lengths,
+		    p[i].formats, 0) != 1)
+			return -2;
+	if (PQpipelineSync(c) != 1)
+		return -2;
+	/* Each insert: its result, then a NULL; then the sync's. */
+	for (i = 0; i < n; i++) {
+		if ((r = PQgetResult(c)) == NULL)
+			return -2;
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK)
+			exists[i] = strcmp(PQcmdTuples(r), "0") == 0;
+		else {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", PQresultErrorMessage(r));
+			why[strcspn(why, "\n")] = '\0';
+			if (ok && st != PGRES_PIPELINE_ABORTED)
+				log_msg(LOG_ERR, "recording %zu tokens: %s", n, why);
+			ok = 0;
 		}
 		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC || (r = PQgetResult(c)) != NULL) {
+			PQclear(r);
+			return -2;
+		}
 	}
+	r = PQgetResult(c);
+	st = PQresultStatus(r);
+	PQclear(r);
+	if (st != PGRES_PIPELINE_SYNC || PQexitPipelineMode(c) != 1)
+		return -2;
+	return ok ? 0 : -1;
+}
+
+int
+tokens_record_batch(struct db *db, const struct token_record *t, size_t n, int *exists)
+{
+	struct row_params *p;
+	PGconn *c;
+	size_t i;
+	int rc = -1, attempt;
+
+	if (n == 0)
+		return 0;
+	if ((p = calloc(n, sizeof(*p))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (row_params(&p[i], &t[i]) == -1)
+			goto out;
+	/*
+	 * A connection found dead (the server restarted since the last batch) is replaced and
+	 * the batch tried once more.  Should the lost connection have committed it after all,
+	 * the retry meets the serials and the caller signs those tokens anew: a row may then
+	 * exist for a token never answered, never the reverse.
+	 */
+	for (attempt = 0; attempt < 2 && rc == -1; attempt++) {
+		int lost;
+
+		if ((c = db_conn(db)) == NULL)
+			break;
+		memset(exists, 0, n * sizeof(*exists));
+		if ((rc = record_once(c, p, n, exists)) == 0)
+			break;
+		lost = rc == -2 || PQstatus(c) != CONNECTION_OK;
+		rc = -1;
+		if (lost && PQstatus(c) == CONNECTION_OK) {
+			/* Alive but mid-pipeline: of no further use. */
+			PQfinish(db->conn);
+			db->conn = NULL;
+		}
+		db_failed(db, NULL);
+		if (!lost)
+			break;
+	}
+out:
+	free(p);
 	return rc;
 }
 

@@ -140,6 +140,13 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 				    path, lineno);
 				goto out;
 			}
+		} else if (strcmp(k, "signer_processes") == 0) {
+			if (parse_long(v, 0, 64, &n) == -1) {
+				snprintf(err, errlen, "%s:%d: signer_processes must be 0 (one per CPU)"
+				    " to 64", path, lineno);
+				goto out;
+			}
+			conf->signer_processes = (int)n;
 		} else if (strcmp(k, "listen") == 0) {
 			if (set_string(&conf->listen, v) == -1)
 				goto oom;

@@ -86,12 +86,13 @@ ROLLBACK;") || bad "the worker's own statements are refused: $(oneline <<<"$out"
 INSERT INTO issued_tokens (serial, gen_time, service, policy_oid, protocol, hash_alg, imprint, token)
     VALUES (1, now(), 'probe', '1.2.3', 'rfc3161', 'sha256', '\\x00', '\\x00');
 ROLLBACK;" 2>&1) || bad "the signer's role cannot record a token: $(oneline <<<"$out")"
-    for sql in "SELECT count(*) FROM issued_tokens" "DELETE FROM issued_tokens" "UPDATE policies SET name = name"; do
+    for sql in "SELECT token FROM issued_tokens" "SELECT imprint, requester FROM issued_tokens" \
+        "DELETE FROM issued_tokens" "UPDATE policies SET name = name"; do
         out=$("$(sup_psql)" -X -q -At -v ON_ERROR_STOP=1 -d "$sconn" -c "$sql" 2>&1) &&
             bad "allowed as tsa_signer: $sql"
         grep -q 'permission denied' <<<"$out" || bad "tsa_signer '$sql': $(oneline <<<"$out")"
     done
-    echo "tsa_signer: INSERT issued_tokens allowed; reading, deleting tokens and changing the configuration refused"
+    echo "tsa_signer: INSERT issued_tokens allowed (and its serials, for ON CONFLICT); reading, deleting tokens and changing the configuration refused"
     # Nothing of the probe stayed.
     out=$(tsa_psql -c "SELECT count(*) FROM issued_tokens WHERE service = 'probe'") || bad "psql as owner: $out"
     [[ $out == 0 ]] || bad "the rolled-back probe token is in the archive"
