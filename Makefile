@@ -57,7 +57,7 @@ ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
 PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin \
-            $(BUILD)/tsa-bench-sign
+            $(BUILD)/tsa-bench-sign $(BUILD)/tsa-test-record
 
 all: $(PROGS)
 
@@ -117,6 +117,10 @@ $(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# e2e signer/group-commit: the token recorder driven against PostgreSQL.
+$(BUILD)/tsa-test-record: $(BUILD)/tests/e2e/record_batch.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -30,8 +31,6 @@
 #include "conf.h"
 #include "log.h"
 #include "signerd.h"
-
-#define SIGNER_MAX_PROCESSES	64
 
 /* A signing process's place: its pid (0: to start) and when it may start. */
 struct child {
@@ -85,7 +84,7 @@ open_listener(const char *path)
 }
 
 static void
-reap(struct child *c, size_t n)
+reap(struct child *c, size_t n, struct signer_pool *pool)
 {
 	pid_t pid;
 	size_t i;
@@ -96,6 +95,7 @@ reap(struct child *c, size_t n)
 			;
 		if (i < n) {
 			c[i].pid = 0;
+			__atomic_store_n(&pool->conns[i], 0, __ATOMIC_RELAXED);
 			/* One that died at its start (no module, no database) is not restarted in
 			 * a tight loop. */
 			c[i].not_before = time(NULL) - c[i].started < 1 ? time(NULL) + 1 : 0;
@@ -111,7 +111,8 @@ reap(struct child *c, size_t n)
 
 /* Starts the signing processes whose place is empty. */
 static void
-start_children(int lfd, struct child *c, size_t n, const struct tsa_conf *conf)
+start_children(int lfd, struct child *c, size_t n, const struct tsa_conf *conf,
+    struct signer_pool *pool)
 {
 	time_t now = time(NULL);
 	size_t i;
@@ -124,7 +125,7 @@ start_children(int lfd, struct child *c, size_t n, const struct tsa_conf *conf)
 			int rc;
 
 			log_init("tsa-signer");
-			rc = signer_serve(lfd, conf);
+			rc = signer_serve(lfd, conf, pool, i);
 #ifdef __SANITIZE_ADDRESS__
 			__lsan_do_leak_check();
 #endif
@@ -155,6 +156,7 @@ main(int argc, char **argv)
 	const char *conf_arg = NULL, *listen_arg = NULL;
 	struct tsa_conf conf;
 	struct sigaction sa;
+	struct signer_pool *pool;
 	size_t n;
 	long cpus;
 	int i, lfd, rc;
@@ -177,6 +179,12 @@ main(int argc, char **argv)
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	n = conf.signer_processes > 0 ? (size_t)conf.signer_processes :
 	    cpus < 1 ? 1 : cpus > SIGNER_MAX_PROCESSES ? SIGNER_MAX_PROCESSES : (size_t)cpus;
+	pool = mmap(NULL, sizeof(*pool), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pool == MAP_FAILED) {
+		log_msg(LOG_ERR, "mmap: %s", strerror(errno));
+		return 71;
+	}
+	pool->n = n;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: the wait below returns on a signal, so a stop or a child's end is
@@ -190,12 +198,12 @@ main(int argc, char **argv)
 	log_msg(LOG_INFO, "listening on %s with %zu signing processes", listen_arg != NULL ?
 	    listen_arg : conf.signer_socket, n);
 	while (!stopping) {
-		reap(children, n);
-		start_children(lfd, children, n, &conf);
+		reap(children, n, pool);
+		start_children(lfd, children, n, &conf, pool);
 		(void)poll(NULL, 0, 1000);
 	}
 	close(lfd);
-	reap(children, n);
+	reap(children, n, pool);
 	for (i = 0; i < (int)n; i++)
 		pids[i] = children[i].pid;
 	children_stop(pids, n, "signing processes");

@@ -431,20 +431,33 @@ conn_read(struct conn *c)
 	}
 }
 
-/* Takes the connections waiting on lfd, within this process's bounds. */
+/* Whether this process holds no more connections than any sibling: only those accept. */
+static int
+least_loaded(const struct signer_pool *pool, size_t me, size_t held)
+{
+	size_t i;
+
+	for (i = 0; i < pool->n; i++)
+		if (i != me && __atomic_load_n(&pool->conns[i], __ATOMIC_RELAXED) < held)
+			return 0;
+	return 1;
+}
+
+/* Takes one connection waiting on lfd, within this process's bounds (one at a time, so that
+ * the next goes to whichever process is then the least loaded). */
 static void
-accept_conns(int lfd)
+accept_conn(int lfd)
 {
 	struct ucred cred;
 	socklen_t clen;
 	size_t i, free_at, same;
 	int fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) != -1) {
 		clen = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
 			close(fd);
-			continue;
+			return;
 		}
 		free_at = SIGNER_MAX_CONNECTIONS;
 		for (i = same = 0; i < SIGNER_MAX_CONNECTIONS; i++) {
@@ -457,12 +470,11 @@ accept_conns(int lfd)
 			    (int)cred.pid, (int)cred.uid, free_at == SIGNER_MAX_CONNECTIONS ?
 			    "too many connections" : "too many connections from that process");
 			close(fd);
-			continue;
+			return;
 		}
 		conns[free_at].fd = fd;
 		conns[free_at].peer = cred.pid;
-	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_msg(LOG_ERR, "accept: %s", strerror(errno));
 }
 
@@ -555,7 +567,7 @@ on_signals(void)
 }
 
 int
-signer_serve(int lfd, const struct tsa_conf *conf)
+signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, size_t me)
 {
 	static struct signer_proc sp;
 	static struct pollfd p[SIGNER_MAX_CONNECTIONS + 2];
@@ -599,8 +611,10 @@ signer_serve(int lfd, const struct tsa_conf *conf)
 			p[np] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
 			at[np++] = &conns[i];
 		}
-		/* A full process takes no more: they wait for a sibling, or in the backlog. */
-		if (nconn < SIGNER_MAX_CONNECTIONS) {
+		__atomic_store_n(&pool->conns[me], (unsigned)nconn, __ATOMIC_RELAXED);
+		/* Only the least loaded accept; a full process takes no more (they wait for a
+		 * sibling, or in the backlog). */
+		if (nconn < SIGNER_MAX_CONNECTIONS && least_loaded(pool, me, nconn)) {
 			p[np] = (struct pollfd){ lfd, POLLIN, 0 };
 			at[np++] = NULL;
 			lready = 1;
@@ -621,7 +635,7 @@ signer_serve(int lfd, const struct tsa_conf *conf)
 			checked = time(NULL);
 		}
 		if (lready && p[np - 1 - dbready].revents != 0)
-			accept_conns(lfd);
+			accept_conn(lfd);
 		/* From an order's first byte to its answer, SIGTERM waits. */
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		for (i = 0; i < np; i++) {

@@ -16,8 +16,21 @@
 /* Once an order's first byte came, the rest within this; an answer taken within this. */
 #define SIGNER_ORDER_TIMEOUT_MS	10000
 
-/* A signing process: accepts connections on lfd (non-blocking, shared with its siblings) and
- * serves their orders until SIGTERM; in a forked child.  Returns the exit status. */
-int	signer_serve(int lfd, const struct tsa_conf *conf);
+#define SIGNER_MAX_PROCESSES	64
+
+/*
+ * What the signing processes share (a MAP_SHARED mapping made before they are forked): how
+ * many connections each holds, so that only the least loaded ones accept and the workers
+ * spread evenly over them.  Each writes its own count; the supervisor zeroes a dead one's.
+ */
+struct signer_pool {
+	size_t		n;
+	unsigned	conns[SIGNER_MAX_PROCESSES];
+};
+
+/* Signing process number me of pool: accepts connections on lfd (non-blocking, shared with
+ * its siblings) and serves their orders until SIGTERM; in a forked child.  Returns the exit
+ * status. */
+int	signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, size_t me);
 
 #endif

@@ -180,8 +180,8 @@ signer_killed() {
     grep -q 'killed by signal 9' "$TSA_VAR/log/tsa-signer.log" || bad "the listener did not log its killed children"
 }
 
-# A client that floods malformed orders holds only its own signing process: the workers'
-# tokens keep flowing.
+# A client that floods malformed orders is served in turn with the others (one order per
+# connection per round): the workers' tokens keep flowing.
 signer_flood() {
     local d fpid sock ids
     d=$(casedir)
@@ -214,8 +214,55 @@ PY
         bad "the flood slowed the workers down: $(oneline <"$d/load.json")"
 }
 
+# Group commit: orders that reach a signing process together are recorded in one transaction
+# (their rows share one xmin) and answered after it; the recorder itself, against PostgreSQL as
+# the signer's role: a serial that exists fails only its own row, a row the database refuses
+# fails the whole batch and nothing of it commits.
+signer_group_commit() {
+    local d ids sconn out id i
+    d=$(casedir)
+    chmod 755 "$d"
+    read -r -a ids <<<"$(signer_ids)"
+    { grep -v -E '^(listen|signer_socket|signer_processes) *=' "$TSA_VAR/tsa.conf"
+      echo "signer_socket = $d/signer.sock"
+      echo "signer_processes = 1"; } >"$d/tsa.conf"
+    SIGNER_CASE=$d
+    trap '[[ -s $SIGNER_CASE/signer.pid ]] && kill "$(<"$SIGNER_CASE/signer.pid")" 2>/dev/null' EXIT
+    setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" </dev/null >"$d/signer.log" 2>&1 3>&- &
+    echo $! >"$d/signer.pid"
+    for ((i = 0; i < 50; i++)); do [[ -S $d/signer.sock ]] && break; sleep 0.1; done
+    [[ -S $d/signer.sock ]] || bad "the case's signer did not start: $(oneline <"$d/signer.log")"
+    # The socket is there once the supervisor listens; its one signing process a moment after.
+    for ((i = 0; i < 50; i++)); do [[ -n $(pgrep -P "$(<"$d/signer.pid")") ]] && break; sleep 0.1; done
+    id=group-commit-$RANDOM$RANDOM
+    out=$(python3 "$SIGNER_CLIENT" "$d/signer.sock" batch "${ids[@]:0:3}" \
+        "$(pgrep -P "$(<"$d/signer.pid")")" 4 "$id") || bad "signer_client: $out"
+    [[ $out == *'"answers": ["granted", "granted", "granted", "granted"]'* ]] ||
+        bad "the stopped signing process's four orders: $out"
+    out=$(tsa_psql -F ' ' -c "SELECT count(*), count(DISTINCT xmin::text) FROM issued_tokens
+        WHERE client_identity = '$id'")
+    [[ $out == "4 1" ]] || bad "four orders of one round: rows and transactions '$out', not '4 1'"
+    echo "four orders that arrived together: 4 rows in 1 transaction"
+
+    sconn=$(sed -n 's/^signer_database *= *//p' "$TSA_VAR/tsa.conf")
+    [[ -n $sconn ]] || sconn=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    local base=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000 ))
+    out=$("$BUILD/tsa-test-record" "$sconn" $base $((base + 1)) 2>>"$d/record.err")
+    [[ $out == "committed 0 0" ]] || bad "a plain batch: $out"
+    out=$("$BUILD/tsa-test-record" "$sconn" $((base + 2)) $((base + 1)) $((base + 3)) 2>>"$d/record.err")
+    [[ $out == "committed 0 1 0" ]] || bad "a batch with an existing serial: $out"
+    out=$("$BUILD/tsa-test-record" "$sconn" $((base + 4)) 0 2>>"$d/record.err")
+    [[ $out == *failed* ]] || bad "a batch with a refused row: $out"
+    out=$(tsa_psql -c "SELECT string_agg((serial - $base)::text, ' ' ORDER BY serial)
+        FROM issued_tokens WHERE service = 'group-commit-probe' AND serial BETWEEN $base AND $base + 9")
+    [[ $out == "0 1 2 3" ]] || bad "rows recorded: '$out', not the serials 0 1 2 3 (+$base)"
+    echo "recorder: a batch commits whole; an existing serial fails only its row; a refused row fails the batch"
+    tsa_psql -c "DELETE FROM issued_tokens WHERE service = 'group-commit-probe'" >/dev/null
+}
+
 cases_signer() {
     run_case signer/hostile-orders signer_hostile
+    run_case signer/group-commit signer_group_commit
     run_case signer/killed-under-load signer_killed
     run_case signer/flood signer_flood
     (( $(id -u) == 0 )) || return 0

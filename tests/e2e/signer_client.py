@@ -20,11 +20,15 @@ CHECK is one of:
   oversized        a frame length past the bound (2^31), then nothing
   truncated-frame  a frame length of 1000 and 10 bytes, then the connection closed
   garbage          4 KiB of random bytes as one frame
+  batch            (signer/group-commit) N connections, each granted one valid order; then the
+                   signing process PID stopped, one valid order sent on each, the process
+                   continued: all N answered in one round.  Extra arguments: PID N IDENTITY.
 The answer is decoded as far as this script needs: type, fail, text, detail, token length.
 """
 import base64
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -36,7 +40,7 @@ def s16(b):
 
 
 def sign_order(service_id, policy_id, version, nonce=b"\x01\x02", has_nonce=1, proto=0,
-               echo=(b"", b"", 0, b"")):
+               echo=(b"", b"", 0, b""), identity=b"hostile-worker"):
     imprint = os.urandom(32)
     body = bytes([1, 1])
     body += struct.pack(">qqq", version, service_id, policy_id)
@@ -49,7 +53,7 @@ def sign_order(service_id, policy_id, version, nonce=b"\x01\x02", has_nonce=1, p
     body += bytes([0])                                   # no extensions
     body += s16(echo[0]) + s16(echo[1]) + bytes([echo[2]]) + s16(echo[3])  # SOAP echo
     body += s16(b"")                                     # no Authenticode signature
-    body += s16(b"127.0.0.9") + s16(b"hostile-worker")
+    body += s16(b"127.0.0.9") + s16(identity)
     body += struct.pack(">I", 0)                         # no request body
     return body
 
@@ -95,9 +99,35 @@ def answer(sock):
     return {"type": kind}
 
 
+def batch(path, sid, pid, ver, proc, n, identity):
+    """Orders that reach one signing process together: sent while it is stopped."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(15)
+        s.connect(path)
+        s.sendall(frame(sign_order(sid, pid, ver)))
+        if answer(s).get("type") != "granted":
+            return {"check": "batch", "error": "the warm-up order was not granted"}
+        socks.append(s)
+    os.kill(proc, signal.SIGSTOP)
+    try:
+        for s in socks:
+            s.sendall(frame(sign_order(sid, pid, ver, identity=identity)))
+        time.sleep(0.2)
+    finally:
+        os.kill(proc, signal.SIGCONT)
+    kinds = [answer(s).get("type") for s in socks]
+    return {"check": "batch", "answers": kinds}
+
+
 def main():
     path, check = sys.argv[1], sys.argv[2]
     sid, pid, ver = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    if check == "batch":
+        print(json.dumps(batch(path, sid, pid, ver, int(sys.argv[6]), int(sys.argv[7]),
+                               sys.argv[8].encode())))
+        return
     other = int(sys.argv[6]) if len(sys.argv) > 6 else 999999
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(15)
