@@ -14,7 +14,6 @@
  * connection ends), and an answer the peer does not take at once ends its connection.
  */
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -629,10 +628,12 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 			break;
 		if (ready == -1)
 			continue;
-		/* A notification, or a second gone by: the configuration may have changed. */
+		/* A notification, or a second gone by: the configuration may have changed, and a
+		 * key idle for long gets its keep-alive signature (signer.c). */
 		if (ready == 0 || (dbready && p[np - 1].revents != 0) || time(NULL) != checked) {
 			(void)config_follow(&sp.db, &sp.cf, 0);
 			checked = time(NULL);
+			signer_keepalive(checked, conf->pkcs11_keepalive);
 		}
 		if (lready && p[np - 1 - dbready].revents != 0)
 			accept_conn(lfd);
@@ -656,8 +657,6 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 				conn_drop(&conns[i], strerror(ETIMEDOUT));
 		if (n > 0)
 			serve_round(&sp, n);
-		else	/* Idle: keep the PKCS#11 sessions alive (signer.c). */
-			signer_keepalive(time(NULL), conf->pkcs11_keepalive);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)
