@@ -249,12 +249,14 @@ faults_pkcs11() {
     trap 'p11_cleanup "$P11_CASE"' EXIT
     [[ -r $P11_CLIENT ]] || bad "$P11_CLIENT missing (Debian package p11-kit-modules)"
     p11_server "$d"
-    { grep -v -E '^(pkcs11_module|pkcs11_env|listen|workers|pkcs11_keepalive|signer_socket) *=' "$TSA_VAR/tsa.conf"
+    # One signing process: one p11-kit-remote to cut, so the case knows which session it ends.
+    { grep -v -E '^(pkcs11_module|pkcs11_env|listen|workers|pkcs11_keepalive|signer_socket|signer_processes) *=' "$TSA_VAR/tsa.conf"
       echo "pkcs11_module = $P11_CLIENT"
       echo "pkcs11_env = P11_KIT_SERVER_ADDRESS=unix:path=$d/p11.sock"
       echo "listen = unix:$d/tsa.sock"
       echo "signer_socket = $d/signer.sock"
       echo "workers = 1"
+      echo "signer_processes = 1"
       echo "pkcs11_keepalive = 2"; } >"$d/tsa.conf"
     # The module is the signer's: the worker only orders.
     setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" </dev/null >"$d/signer.log" 2>&1 3>&- &
