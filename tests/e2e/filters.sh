@@ -157,13 +157,20 @@ pf_settle() {
                 "$TSA_VAR/log/tsa-fcgi.log" | tail -n 1 | cut -d' ' -f5)
             (( ${loaded:-0} >= v )) || ok=0
         done
+        # The signing processes too: one still on an older version when a refused one
+        # follows would keep that older one (a case's policy missing from it).
+        for p in $(pgrep -P "$(tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid")"); do
+            loaded=$(grep -o "tsa-signer\[$p\] info: configuration version [0-9]* loaded" \
+                "$TSA_VAR/log/tsa-signer.log" | tail -n 1 | cut -d' ' -f5)
+            (( ${loaded:-0} >= v )) || ok=0
+        done
         (( ok )) && return 0
         post "$url" "$d/q.tsq" "$d/r1.tsr" >/dev/null &
         post "$url" "$d/q.tsq" "$d/r2.tsr" >/dev/null &
         wait
         sleep 0.1
     done
-    bad "the workers did not all load configuration version $v within 5 s"
+    bad "the workers and signing processes did not all load configuration version $v within 5 s"
 }
 
 # pf_token DIR: the token of DIR/r.tsr in DIR/token.der, and openssl asn1parse's reading of it
