@@ -264,7 +264,7 @@ bench_key() {
         syncs_before=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
         cpu_ticks >"$out/cpu.before"
         say "e2e: wrk -t$BENCH_WRK_THREADS -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency POST http://127.0.0.1:$http/tsa"
-        if ! BENCH_TSQ=$out/req.tsq timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
+        if ! BENCH_BODY=$out/req.tsq BENCH_CONTENT_TYPE=application/timestamp-query timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
                 -c"$BENCH_CONNS" -d"${BENCH_SECONDS}s" --timeout 10s --latency \
                 -s "$HERE/post.lua" "http://127.0.0.1:$http/tsa" >"$out/wrk.out" 2>&1; then
             sed 's/^/    /' "$out/wrk.out"
