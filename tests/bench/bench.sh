@@ -3,23 +3,33 @@
 # of its own (temporary state, free loopback ports), side by side in the same run:
 #   1. raw PKCS#11 signatures per second of the signer's key (build/tsa-bench-sign, N threads),
 #      measured while the stack is up but idle;
-#   2. end-to-end RFC 3161 tokens per second through nginx and the tsa-fcgi workers, each token
-#      recorded in PostgreSQL (wrk on loopback, one fixed `openssl ts -query -sha256 -cert`);
-# then the ratio, wrk's latency percentiles, the CPU share and the CPU ms per token of each part
-# of the stack, the "cpu ratio" (raw CPU per signature / CPU per whole token: the ratio an idle
-# machine would show, since both runs are CPU-bound; rates move with other load, this hardly
-# does), and proof
-# that the answers were real: the rows added to issued_tokens against wrk's request count (a
-# rejection is an HTTP 200 answer too, so only the rows tell), no non-2xx answer, one reply
-# checked with `openssl ts -reply` and `openssl ts -verify`, and synchronous_commit shown on.
+#   2. for each protocol, end-to-end tokens per second through nginx and the tsa-fcgi workers,
+#      each token recorded in PostgreSQL (wrk on loopback, tests/bench/post.lua posting one
+#      fixed request to /tsa): RFC 3161 (`openssl ts -query -sha256 -cert`), SOAP/XML (the
+#      Entrust timestamp-protocol-20020207 request of tests/e2e/soap.sh, SHA-256, a nonce) and
+#      Authenticode (base64 of the ContentInfo carrying 256 signature bytes to countersign, as
+#      tests/e2e/authenticode.sh builds it);
+# then, for each protocol, the ratio to the raw rate, wrk's latency percentiles, the CPU share
+# and the CPU ms per token of each part of the stack, the "cpu ratio" (raw CPU per signature /
+# CPU per whole token: the ratio an idle machine would show, since both runs are CPU-bound;
+# rates move with other load, this hardly does), and proof that the answers were real: the
+# rows of that protocol added to issued_tokens against wrk's request count (a refusal is an
+# HTTP 200 answer too in RFC 3161 and SOAP, so only the rows tell), no non-2xx answer, one
+# reply checked (RFC 3161: `openssl ts -reply` and `openssl ts -verify`; SOAP: granted, the
+# detached token verified by xmlsec1 against the demo root, digest and nonce echoed;
+# Authenticode: `openssl cms -verify` against the demo root, the content the signature bytes
+# sent), and synchronous_commit shown on.  The RFC 3161 lines read as they did before the
+# other protocols were measured ("e2e: ..."); the others name theirs ("e2e soap: ...").
 #
 # Environment (all optional):
 #   BENCH_KEYS     key types, space separated (default "rsa2048 p256"; also rsa3072, p384)
+#   BENCH_PROTOCOLS  protocols measured end to end, space separated, in this order (default
+#                  "rfc3161 soap authenticode")
 #   BENCH_SECONDS  seconds of each measurement (default 10)
 #   BENCH_THREADS  threads of the raw measurement (default 2)
 #   BENCH_WORKERS  tsa-fcgi worker processes (default 4)
 #   BENCH_CONNS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
-#   BENCH_RAW=0    skip the raw measurement; BENCH_E2E=0 skip the end-to-end one
+#   BENCH_RAW=0    skip the raw measurement; BENCH_E2E=0 skip the end-to-end ones
 #   TSA_SCHEME     auto (default) | rsa-pss, as for deploy/stack/stack.sh
 #   TSA_BUILD      where the programs are (default build/ at the project root)
 #   KEEP=1         keep each stack's state directory (its path is printed)
@@ -33,6 +43,7 @@ BUILD=${TSA_BUILD:-$ROOT/build}
 BUILD=$(realpath -m -- "$BUILD")
 
 BENCH_KEYS=${BENCH_KEYS:-rsa2048 p256}
+BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-rfc3161 soap authenticode}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_WORKERS=${BENCH_WORKERS:-4}
@@ -53,7 +64,12 @@ done
 for k in $BENCH_KEYS; do
     case $k in rsa2048|rsa3072|p256|p384) ;; *) die "unknown key type '$k' in BENCH_KEYS" ;; esac
 done
-for c in wrk curl openssl psql ss; do
+for p in $BENCH_PROTOCOLS; do
+    case $p in rfc3161|soap|authenticode) ;; *) die "unknown protocol '$p' in BENCH_PROTOCOLS" ;; esac
+done
+tools=(wrk curl openssl psql ss)
+[[ " $BENCH_PROTOCOLS " == *" soap "* ]] && (( BENCH_E2E )) && tools+=(xmlsec1)
+for c in "${tools[@]}"; do
     command -v "$c" >/dev/null 2>&1 || die "$c is missing (deploy/deps.sh installs it)"
 done
 for b in tsa-bench-sign tsa-fcgi tsa-signer tsactl; do
@@ -207,18 +223,223 @@ trap 'exit 130' INT TERM
 
 SUMMARY=()
 FAILURES=0
+KEY_FAILED=0   # a check of the key's own (the stack's durability, the raw run) did not hold
+
+# summary_row KEY PROTOCOL RAW E2E RATIO CPU-RATIO CPU-MS P50 P90 P99 ANSWERS ROWS CHECKS
+SUMMARY_FORMAT='%-8s %-12s %10s %12s %6s %9s %10s %8s %8s %8s %9s %9s  %s'
+summary_row() {
+    # shellcheck disable=SC2059
+    SUMMARY+=("$(printf "$SUMMARY_FORMAT" "$@")")
+}
+
+# The protocols' requests and replies: the only place that knows one from another.
+# The request goes to the same service (/tsa, its default policy) in each protocol, so that
+# the protocols differ only in what the workers parse and build.
+
+# request_make PROTOCOL KEY DIR: writes DIR/PROTOCOL.req (and what its check needs), and sets
+# REQ_TYPE (the Content-Type) and REQ_ACTION (a SOAPAction header, or empty).
+REQ_TYPE='' REQ_ACTION=''
+request_make() {
+    local proto=$1 key=$2 d=$3 digest
+    printf 'tsa benchmark %s\n' "$key" >"$d/data.txt"
+    REQ_ACTION=
+    case $proto in
+    rfc3161)
+        REQ_TYPE=application/timestamp-query
+        openssl ts -query -data "$d/data.txt" -sha256 -cert -out "$d/$proto.req" 2>/dev/null
+        ;;
+    soap)
+        # As tests/e2e/soap.sh's soap_request and soap_post send it.
+        # shellcheck disable=SC2089  # the quotes are the header's (SOAP 1.1 6.1.1)
+        REQ_TYPE='text/xml; charset=UTF-8' REQ_ACTION='"urn:this-is-the-action-uri"'
+        digest=$(openssl dgst -sha256 -binary "$d/data.txt" | openssl base64 -A) || return 1
+        od -An -N4 -tu4 /dev/urandom | tr -d ' \n' >"$d/soap.nonce" || return 1
+        cat >"$d/$proto.req" <<XML
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+ <SOAP-ENV:Body>
+  <tsa:service xmlns:tsa="urn:Entrust-TSA">
+   <ts:TimeStampRequest xmlns:ts="http://www.entrust.com/schemas/timestamp-protocol-20020207">
+    <ts:Digest>
+     <ds:DigestMethod xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+     <ds:DigestValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#">$digest</ds:DigestValue>
+    </ts:Digest>
+    <ts:Nonce>$(<"$d/soap.nonce")</ts:Nonce>
+   </ts:TimeStampRequest>
+  </tsa:service>
+ </SOAP-ENV:Body>
+</SOAP-ENV:Envelope>
+XML
+        ;;
+    authenticode)
+        # Microsoft's request: ContentInfo { 1.3.6.1.4.1.311.3.2.1, ContentInfo { id-data,
+        # [0] OCTET STRING the signature bytes } }, base64 with CR LF every 64 characters, as
+        # tests/e2e/authenticode.sh's authenticode_request builds it (256 bytes: an RSA-2048
+        # code signature's length).
+        REQ_TYPE=application/octet-stream
+        head -c 256 /dev/urandom >"$d/authenticode.sig" || return 1
+        printf '%s\n' 'asn1=SEQUENCE:req' '[req]' 'type=OID:1.3.6.1.4.1.311.3.2.1' \
+            'content=SEQUENCE:ci' '[ci]' 'type=OID:pkcs7-data' \
+            "sig=EXPLICIT:0,FORMAT:HEX,OCTETSTRING:$(od -An -v -tx1 "$d/authenticode.sig" | tr -d ' \n')" \
+            >"$d/authenticode.cnf"
+        openssl asn1parse -genconf "$d/authenticode.cnf" -noout -out "$d/authenticode.der" \
+            >/dev/null || return 1
+        openssl base64 -in "$d/authenticode.der" | sed 's/$/\r/' >"$d/$proto.req"
+        ;;
+    esac
+}
+
+# reply_check PROTOCOL DIR REPLY: the reply to DIR/PROTOCOL.req is a granted token that
+# verifies against the demo root; prints what it saw, returns 1 when it is not.
+reply_check() {
+    local proto=$1 d=$2 reply=$3 text
+    case $proto in
+    rfc3161)
+        text=$(openssl ts -reply -in "$reply" -text 2>&1) || true
+        if grep -q '^Status: Granted' <<<"$text" &&
+                openssl ts -verify -queryfile "$d/$proto.req" -in "$reply" -CAfile "$TSA_VAR/pki/ca.pem" \
+                    -untrusted "$TSA_VAR/pki/tsa.pem" >"$d/verify.out" 2>&1; then
+            echo "a reply to the same request is granted and verifies ($(grep -m1 '^Serial number' <<<"$text"))"
+            return 0
+        fi
+        head -n 20 <<<"$text"
+        ;;
+    soap)
+        # The token detached from the envelope, as clients keep it (its references are
+        # computed with the dsig:Signature as the root; tests/e2e/soap.sh does the same).
+        sed -n 's|.*\(<dsig:Signature .*</dsig:Signature>\).*|\1|p' "$reply" >"$d/soap.token.xml"
+        if grep -q '<ts:Status>granted</ts:Status>' "$reply" &&
+                grep -qF "<ts:Nonce>$(<"$d/soap.nonce")</ts:Nonce>" "$d/soap.token.xml" &&
+                grep -qF ">$(sed -n 's|.*<ds:DigestValue[^>]*>\([^<]*\)<.*|\1|p' "$d/$proto.req")</ds:DigestValue>" \
+                    "$d/soap.token.xml" &&
+                xmlsec1 --verify --id-attr:Id Object --id-attr:Id KeyInfo \
+                    --trusted-pem "$TSA_VAR/pki/ca.pem" "$d/soap.token.xml" >"$d/verify.out" 2>&1; then
+            echo "a reply to the same request is granted, echoes the digest and the nonce, and its token verifies ($(grep -o '<ts:SerialNumber>[0-9]*' "$d/soap.token.xml" | sed 's/<[^>]*>/serial /'))"
+            return 0
+        fi
+        head -c 600 "$reply"; echo
+        tail -n 5 "$d/verify.out" 2>/dev/null || true
+        ;;
+    authenticode)
+        # The countersignature: SignedData over id-data whose content is the signature bytes.
+        if tr -d '\r' <"$reply" | openssl base64 -d -out "$d/reply.der" &&
+                openssl cms -verify -inform DER -in "$d/reply.der" -CAfile "$TSA_VAR/pki/ca.pem" \
+                    -purpose any -out "$d/reply.content" >"$d/verify.out" 2>&1 &&
+                cmp -s "$d/reply.content" "$d/authenticode.sig"; then
+            echo "a reply to the same request is a countersignature of its signature bytes that verifies (openssl cms -verify)"
+            return 0
+        fi
+        head -c 300 "$reply"; echo
+        tail -n 5 "$d/verify.out" 2>/dev/null || true
+        ;;
+    esac
+    return 1
+}
+
+# bench_e2e KEY PROTOCOL RAW SIG-MS: one end-to-end measurement on the current stack, its
+# lines in the log and its row in the summary.
+bench_e2e() {
+    local key=$1 proto=$2 raw=$3 sig_ms=$4 out=$TSA_VAR/bench url e2e=- ratio=- p50=- p90=- p99=-
+    local rows=- reqs=- before after wrk_line non2xx errs inflight cpu per_token cpu_ratio=-
+    local cpu_ms=- syncs_before syncs_after reply headers text failures_before=$FAILURES status tag=e2e check=check
+    local counted="SELECT count(*) FROM issued_tokens WHERE protocol = '$proto'"
+    # The RFC 3161 lines read as they always did: old logs stay comparable.
+    [[ $proto == rfc3161 ]] || { tag="e2e $proto" check="check $proto"; }
+    url=http://127.0.0.1:$(<"$out/http.port")/tsa
+
+    request_make "$proto" "$key" "$out" || die "the $proto request could not be made"
+    before=$(sql "$counted")
+    # WAL flushes (one per durable commit unless commits share one): pg_stat_wal, PG 14 up.
+    syncs_before=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
+    cpu_ticks >"$out/cpu.before"
+    say "$tag: wrk -t$BENCH_WRK_THREADS -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency POST $url"
+    if ! BENCH_BODY=$out/$proto.req BENCH_CONTENT_TYPE=$REQ_TYPE BENCH_SOAPACTION=$REQ_ACTION \
+            timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
+            -c"$BENCH_CONNS" -d"${BENCH_SECONDS}s" --timeout 10s --latency \
+            -s "$HERE/post.lua" "$url" >"$out/wrk.out" 2>&1; then
+        sed 's/^/    /' "$out/wrk.out"
+        die "wrk failed for $key $proto"
+    fi
+    cpu_ticks >"$out/cpu.after"
+    cpu=$(cpu_share "$out/cpu.before" "$out/cpu.after" "$BENCH_SECONDS")
+    grep -v '^BENCH ' "$out/wrk.out" | sed 's/^/    /'
+    wrk_line=$(grep '^BENCH ' "$out/wrk.out") || die "no summary line from post.lua"
+    # Requests still in flight when wrk stopped finish on the server: give them a moment.
+    sleep 2
+    after=$(sql "$counted")
+    syncs_after=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
+    reqs=$(field requests "$wrk_line")
+    non2xx=$(field non2xx "$wrk_line")
+    errs=$(( $(field connect "$wrk_line") + $(field read "$wrk_line") + $(field write "$wrk_line") + $(field timeout "$wrk_line") ))
+    rows=$((after - before))
+    inflight=$((rows - reqs))
+    e2e=$(awk -v n="$reqs" -v us="$(field duration_us "$wrk_line")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
+    p50=$(ms "$(field p50_us "$wrk_line")") p90=$(ms "$(field p90_us "$wrk_line")") p99=$(ms "$(field p99_us "$wrk_line")")
+    say "$tag: $reqs requests answered, $e2e tokens/s, latency p50 $p50 ms, p90 $p90 ms, p99 $p99 ms"
+    say "$tag: CPU during the run (100% = one core): $cpu"
+    per_token=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows")
+    say "$tag: CPU ms per token: $per_token"
+    [[ $per_token != - ]] && cpu_ms=${per_token##*total }
+    if [[ $syncs_before != - && $syncs_after != - ]] && (( after > before )); then
+        say "$tag: WAL flushes per token: $(awk -v n=$((syncs_after - syncs_before)) -v t=$((after - before)) 'BEGIN { printf "%.2f", n / t }')"
+    fi
+    if [[ -n $sig_ms && $per_token != - ]]; then
+        # What a token costs beyond its signature (the raw run's CPU per signature) is
+        # the rest of the stack's work.  With the cores to itself, a ratio r allows the
+        # whole token sig/r of CPU: the rest may cost sig/r - sig (0.25 sig at 0.8).
+        say "$tag: $(awk -v sig="$sig_ms" -v tot="$cpu_ms" '
+            BEGIN { printf "signature %.3f ms CPU (raw run), the rest %.3f ms per token; at ratio 0.8 on an idle machine the rest may cost %.3f ms", sig, tot - sig, sig / 0.8 - sig }')"
+        # Both runs CPU-bound on the same cores: the ratio an idle machine would show.
+        cpu_ratio=$(awk -v sig="$sig_ms" -v tot="$cpu_ms" 'BEGIN { printf "%.2f", sig / tot }')
+        say "$tag: CPU ratio (signature / whole token, what an idle machine would show): $cpu_ratio"
+    fi
+    say "$tag: issued_tokens rows added: $rows (wrk counted $reqs answers; difference $inflight, at most $BENCH_CONNS may have been in flight at the end)"
+    if (( non2xx != 0 || errs != 0 )); then
+        say "FAIL: $non2xx non-2xx answers and $errs socket errors"
+        FAILURES=$((FAILURES + 1))
+    fi
+    # A refusal travels as HTTP 200 in RFC 3161 and SOAP, so wrk cannot tell it from a
+    # token: the rows of the protocol are what prove that every answer was a recorded token.
+    if (( inflight < 0 || inflight > BENCH_CONNS )); then
+        say "FAIL: rows recorded ($rows) do not match the answers ($reqs) within the $BENCH_CONNS connections in flight"
+        say "the workers' errors (refusals are HTTP 200 answers):"
+        grep -E ' (error|warning): ' "$TSA_VAR/log/tsa-fcgi.log" 2>/dev/null | tail -n 5 | sed 's/^/    /' || true
+        FAILURES=$((FAILURES + 1))
+    fi
+    # One more, by hand, with the same headers as wrk's.
+    reply=$out/$proto.reply
+    headers=(-H "Content-Type: $REQ_TYPE")
+    [[ -z $REQ_ACTION ]] || headers+=(-H "SOAPAction: $REQ_ACTION")
+    curl -sS --max-time 10 -o "$reply" "${headers[@]}" --data-binary @"$out/$proto.req" "$url" || true
+    if text=$(reply_check "$proto" "$out" "$reply"); then
+        say "$check: $text"
+    else
+        printf '%s\n' "$text"
+        say "FAIL: the $proto reply is not a granted, verifiable token"
+        FAILURES=$((FAILURES + 1))
+    fi
+    status=ok
+    (( FAILURES == failures_before && ! KEY_FAILED )) || status=INVALID
+    if [[ $raw != - ]]; then
+        ratio=$(awk -v a="$e2e" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')
+        if [[ $proto == rfc3161 ]]; then
+            say "$key: raw $raw sig/s, end to end $e2e tokens/s, ratio $ratio ($status)"
+        else
+            say "$key $proto: raw $raw sig/s, end to end $e2e tokens/s, ratio $ratio ($status)"
+        fi
+    fi
+    summary_row "$key" "$proto" "$raw" "$e2e" "$ratio" "$cpu_ratio" "$cpu_ms" "$p50" "$p90" "$p99" \
+        "$reqs" "$rows" "$status"
+}
 
 bench_key() {
-    local key=$1 http https out uri raw_line raw=- e2e=- ratio=- p50=- p90=- p99=- rows=- reqs=-
-    local before after wrk_line non2xx errs inflight sync fsync cpu per_token sig_ms= cpu_ratio=-
-    local syncs_before syncs_after
-    local reply text failures_before=$FAILURES status
+    local key=$1 http https out uri raw_line raw=- sig_ms='' sync fsync proto failures_before=$FAILURES
 
     TSA_VAR=$(mktemp -d /tmp/tsa-bench.XXXXXX) || die "mktemp failed"
     chmod 755 "$TSA_VAR"   # traversable by the postgres user and nginx's workers under root
     mkdir -p "$TSA_VAR/bench"
     out=$TSA_VAR/bench
     { http=$(free_port) && https=$(free_port "$http"); } || die "no free loopback port"
+    echo "$http" >"$out/http.port"
 
     echo
     say "==== $key: stack in $TSA_VAR on 127.0.0.1:$http ($BENCH_WORKERS workers, scheme $SCHEME)"
@@ -253,102 +474,30 @@ bench_key() {
             FAILURES=$((FAILURES + 1))
         fi
     fi
+    KEY_FAILED=$((FAILURES - failures_before))
 
-    # 2. End to end through nginx.
+    # 2. End to end through nginx, each protocol on the same stack.
     if (( BENCH_E2E )); then
-        printf 'tsa benchmark %s\n' "$key" >"$out/data.txt"
-        openssl ts -query -data "$out/data.txt" -sha256 -cert -out "$out/req.tsq" 2>/dev/null ||
-            die "openssl ts -query failed"
-        before=$(sql 'SELECT count(*) FROM issued_tokens')
-        # WAL flushes (one per durable commit unless commits share one): pg_stat_wal, PG 14 up.
-        syncs_before=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
-        cpu_ticks >"$out/cpu.before"
-        say "e2e: wrk -t$BENCH_WRK_THREADS -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency POST http://127.0.0.1:$http/tsa"
-        if ! BENCH_TSQ=$out/req.tsq timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
-                -c"$BENCH_CONNS" -d"${BENCH_SECONDS}s" --timeout 10s --latency \
-                -s "$HERE/post.lua" "http://127.0.0.1:$http/tsa" >"$out/wrk.out" 2>&1; then
-            sed 's/^/    /' "$out/wrk.out"
-            die "wrk failed for $key"
-        fi
-        cpu_ticks >"$out/cpu.after"
-        cpu=$(cpu_share "$out/cpu.before" "$out/cpu.after" "$BENCH_SECONDS")
-        grep -v '^BENCH ' "$out/wrk.out" | sed 's/^/    /'
-        wrk_line=$(grep '^BENCH ' "$out/wrk.out") || die "no summary line from post.lua"
-        # Requests still in flight when wrk stopped finish on the server: give them a moment.
-        sleep 2
-        after=$(sql 'SELECT count(*) FROM issued_tokens')
-        syncs_after=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
-        reqs=$(field requests "$wrk_line")
-        non2xx=$(field non2xx "$wrk_line")
-        errs=$(( $(field connect "$wrk_line") + $(field read "$wrk_line") + $(field write "$wrk_line") + $(field timeout "$wrk_line") ))
-        rows=$((after - before))
-        inflight=$((rows - reqs))
-        e2e=$(awk -v n="$reqs" -v us="$(field duration_us "$wrk_line")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
-        p50=$(ms "$(field p50_us "$wrk_line")") p90=$(ms "$(field p90_us "$wrk_line")") p99=$(ms "$(field p99_us "$wrk_line")")
-        say "e2e: $reqs requests answered, $e2e tokens/s, latency p50 $p50 ms, p90 $p90 ms, p99 $p99 ms"
-        say "e2e: CPU during the run (100% = one core): $cpu"
-        per_token=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows")
-        say "e2e: CPU ms per token: $per_token"
-        if [[ $syncs_before != - && $syncs_after != - ]] && (( after > before )); then
-            say "e2e: WAL flushes per token: $(awk -v n=$((syncs_after - syncs_before)) -v t=$((after - before)) 'BEGIN { printf "%.2f", n / t }')"
-        fi
-        if [[ -n $sig_ms && $per_token != - ]]; then
-            # What a token costs beyond its signature (the raw run's CPU per signature) is
-            # the rest of the stack's work.  With the cores to itself, a ratio r allows the
-            # whole token sig/r of CPU: the rest may cost sig/r - sig (0.25 sig at 0.8).
-            say "e2e: $(awk -v sig="$sig_ms" -v tot="${per_token##*total }" '
-                BEGIN { printf "signature %.3f ms CPU (raw run), the rest %.3f ms per token; at ratio 0.8 on an idle machine the rest may cost %.3f ms", sig, tot - sig, sig / 0.8 - sig }')"
-            # Both runs CPU-bound on the same cores: the ratio an idle machine would show.
-            cpu_ratio=$(awk -v sig="$sig_ms" -v tot="${per_token##*total }" 'BEGIN { printf "%.2f", sig / tot }')
-            say "e2e: CPU ratio (signature / whole token, what an idle machine would show): $cpu_ratio"
-        fi
-        say "e2e: issued_tokens rows added: $rows (wrk counted $reqs answers; difference $inflight, at most $BENCH_CONNS may have been in flight at the end)"
-        if (( non2xx != 0 || errs != 0 )); then
-            say "FAIL: $non2xx non-2xx answers and $errs socket errors"
-            FAILURES=$((FAILURES + 1))
-        fi
-        # An RFC 3161 rejection travels as HTTP 200, so wrk cannot tell it from a token: the
-        # rows are what prove that every answer was a recorded token.
-        if (( inflight < 0 || inflight > BENCH_CONNS )); then
-            say "FAIL: rows recorded ($rows) do not match the answers ($reqs) within the $BENCH_CONNS connections in flight"
-            say "the workers' errors (rejections are HTTP 200 answers):"
-            grep -E ' (error|warning): ' "$TSA_VAR/log/tsa-fcgi.log" 2>/dev/null | tail -n 5 | sed 's/^/    /' || true
-            FAILURES=$((FAILURES + 1))
-        fi
-        # One more, by hand: granted, and a token that verifies against the demo root.
-        reply=$out/reply.tsr
-        curl -sS --max-time 10 -o "$reply" -H 'Content-Type: application/timestamp-query' \
-            --data-binary @"$out/req.tsq" "http://127.0.0.1:$http/tsa" || true
-        text=$(openssl ts -reply -in "$reply" -text 2>&1) || true
-        if grep -q '^Status: Granted' <<<"$text" &&
-                openssl ts -verify -queryfile "$out/req.tsq" -in "$reply" -CAfile "$TSA_VAR/pki/ca.pem" \
-                    -untrusted "$TSA_VAR/pki/tsa.pem" >"$out/verify.out" 2>&1; then
-            say "check: a reply to the same request is granted and verifies ($(grep -m1 '^Serial number' <<<"$text"))"
-        else
-            head -n 20 <<<"$text"
-            say "FAIL: the reply is not a granted, verifiable token"
-            FAILURES=$((FAILURES + 1))
-        fi
+        for proto in $BENCH_PROTOCOLS; do
+            bench_e2e "$key" "$proto" "$raw" "$sig_ms"
+        done
+    else
+        local status=ok
+        (( ! KEY_FAILED )) || status=INVALID
+        summary_row "$key" - "$raw" - - - - - - - - - "$status"
     fi
-    status=ok
-    (( FAILURES == failures_before )) || status=INVALID
-    if [[ $raw != - && $e2e != - ]]; then
-        ratio=$(awk -v a="$e2e" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')
-        say "$key: raw $raw sig/s, end to end $e2e tokens/s, ratio $ratio ($status)"
-    fi
-    SUMMARY+=("$(printf '%-8s %10s %12s %6s %9s %8s %8s %8s %9s %9s  %s' "$key" "$raw" "$e2e" "$ratio" \
-        "$cpu_ratio" "$p50" "$p90" "$p99" "$reqs" "$rows" "$status")")
     stop_stack
 }
 
-say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: $BENCH_WORKERS workers, wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections"
+say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: $BENCH_WORKERS workers, wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS"
 for key in $BENCH_KEYS; do
     bench_key "$key"
 done
 
 echo
-echo "Summary (RFC 3161 over HTTP on loopback; scheme $SCHEME, digest sha256, $BENCH_WORKERS workers, $BENCH_CONNS connections, ${BENCH_SECONDS}s; $(nproc) CPUs)"
-printf '%-8s %10s %12s %6s %9s %8s %8s %8s %9s %9s  %s\n' key 'raw sig/s' 'e2e tok/s' ratio 'cpu ratio' \
+echo "Summary (over HTTP on loopback, to /tsa; scheme $SCHEME, digest sha256, $BENCH_WORKERS workers, $BENCH_CONNS connections, ${BENCH_SECONDS}s; $(nproc) CPUs)"
+# shellcheck disable=SC2059
+printf "$SUMMARY_FORMAT\n" key protocol 'raw sig/s' 'e2e tok/s' ratio 'cpu ratio' 'cpu ms/tok' \
     'p50 ms' 'p90 ms' 'p99 ms' answers rows checks
 for line in "${SUMMARY[@]}"; do
     echo "$line"

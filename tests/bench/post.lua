@@ -1,19 +1,28 @@
--- post.lua - the wrk script of tests/bench/bench.sh: POSTs one fixed RFC 3161 request (the
--- DER file named by $BENCH_TSQ, made with `openssl ts -query -sha256 -cert`) on every request,
+-- post.lua - the wrk script of tests/bench/bench.sh: POSTs one fixed request on every request,
 -- and prints a machine-readable summary line at the end for bench.sh to parse.
+-- Environment: BENCH_BODY the request file (sent as it is), BENCH_CONTENT_TYPE its
+-- Content-Type; BENCH_SOAPACTION, when set, a SOAPAction header (SOAP 1.1 6.1.1).
 -- No response() callback: wrk would then parse every reply in Lua and measure itself.
 
-local path = os.getenv("BENCH_TSQ")
-if path == nil or path == "" then
-    error("post.lua: BENCH_TSQ (the request file) is not set")
+local function env(name)
+    local v = os.getenv(name)
+    if v == nil or v == "" then
+        error("post.lua: " .. name .. " is not set")
+    end
+    return v
 end
-local f = assert(io.open(path, "rb"))
+
+local f = assert(io.open(env("BENCH_BODY"), "rb"))
 local body = f:read("*a")
 f:close()
 
 wrk.method = "POST"
 wrk.body = body
-wrk.headers["Content-Type"] = "application/timestamp-query"
+wrk.headers["Content-Type"] = env("BENCH_CONTENT_TYPE")
+local action = os.getenv("BENCH_SOAPACTION")
+if action ~= nil and action ~= "" then
+    wrk.headers["SOAPAction"] = action
+end
 
 function done(summary, latency, requests)
     local e = summary.errors
