@@ -41,6 +41,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 STACK=$ROOT/deploy/stack/stack.sh
 BUILD=${TSA_BUILD:-$ROOT/build}
 BUILD=$(realpath -m -- "$BUILD")
+# soap_request and SHA256_URI: the SOAP request as the end-to-end tests send it.
+# shellcheck source=../e2e/soap.sh
+source "$ROOT/tests/e2e/soap.sh"
 
 BENCH_KEYS=${BENCH_KEYS:-rsa2048 p256}
 BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-rfc3161 soap authenticode}
@@ -254,21 +257,7 @@ request_make() {
         REQ_TYPE='text/xml; charset=UTF-8' REQ_ACTION='"urn:this-is-the-action-uri"'
         digest=$(openssl dgst -sha256 -binary "$d/data.txt" | openssl base64 -A) || return 1
         od -An -N4 -tu4 /dev/urandom | tr -d ' \n' >"$d/soap.nonce" || return 1
-        cat >"$d/$proto.req" <<XML
-<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
- <SOAP-ENV:Body>
-  <tsa:service xmlns:tsa="urn:Entrust-TSA">
-   <ts:TimeStampRequest xmlns:ts="http://www.entrust.com/schemas/timestamp-protocol-20020207">
-    <ts:Digest>
-     <ds:DigestMethod xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
-     <ds:DigestValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#">$digest</ds:DigestValue>
-    </ts:Digest>
-    <ts:Nonce>$(<"$d/soap.nonce")</ts:Nonce>
-   </ts:TimeStampRequest>
-  </tsa:service>
- </SOAP-ENV:Body>
-</SOAP-ENV:Envelope>
-XML
+        soap_request "$d/$proto.req" "$SHA256_URI" "$digest" "$(<"$d/soap.nonce")"
         ;;
     authenticode)
         # Microsoft's request: ContentInfo { 1.3.6.1.4.1.311.3.2.1, ContentInfo { id-data,
