@@ -39,7 +39,7 @@ endif
 
 # The library shared by every program and by the tests.
 LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c src/util/hashalg.c \
-            src/util/strbuf.c src/util/text.c src/util/base64.c src/util/children.c \
+            src/util/strbuf.c src/util/text.c src/util/base64.c src/util/children.c src/util/cidr.c \
             src/asn1/der.c src/asn1/asn1.c \
             src/proto/request.c src/proto/rfc3161.c src/proto/soap.c src/proto/authenticode.c \
             src/proto/wsdl.c src/proto/detect.c \
@@ -167,6 +167,13 @@ start: need-deps all
 stop:
 	deploy/stack/stack.sh stop
 
+# The SI-TSA topology in network namespaces (deploy/cluster/cluster.sh; root).
+cluster: need-deps all
+	deploy/cluster/cluster.sh up
+
+cluster-stop:
+	deploy/cluster/cluster.sh down
+
 bench: need-deps all
 	tests/bench/bench.sh
 
@@ -183,4 +190,4 @@ soak: need-deps all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps need-deps check run start stop bench fuzz soak clean
+.PHONY: all deps need-deps check run start stop cluster cluster-stop bench fuzz soak clean

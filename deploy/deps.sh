@@ -22,6 +22,7 @@ PACKAGES=(
     xmlsec1 osslsigncode python3-zeep python3-prometheus-client
     procps iproute2 systemd
     nftables    # deploy/nftables (tests/e2e/firewall.sh loads it in namespaces of its own)
+    patroni etcd-server etcd-client    # deploy/cluster: PostgreSQL high availability
     chromium fonts-dejavu-core nodejs
 )
 # The web console's browser test (tests/console/, playwright-core through npm ci) needs npm;
@@ -29,7 +30,7 @@ PACKAGES=(
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 # Commands and pkg-config modules whose presence means "the packages are installed".
-COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx apache2 lighttpd wrk curl openssl clang cgi-fcgi p11-kit systemd-analyze nft
+COMMANDS=(cc make pkg-config asn1Parser p11tool certtool softhsm2-util nginx apache2 lighttpd wrk curl openssl clang cgi-fcgi p11-kit systemd-analyze nft patroni etcd
           chromium node npm)
 PC_MODULES=(fcgi gnutls libtasn1 libxml-2.0 libpq p11-kit-1 check)
 

@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
+#include "cidr.h"
+
 #define CONF_MAX_ENV	8
+#define CONF_MAX_ALLOW	32
 
 struct tsa_conf {
 	char	*database;		/* libpq conninfo string */
@@ -19,6 +22,8 @@ struct tsa_conf {
 	char	*pin_file;		/* file holding the token's user PIN */
 	char	*pin_env;		/* or: environment variable holding it */
 	char	*listen;		/* unix:PATH or HOST:PORT */
+	struct cidr fcgi_allow[CONF_MAX_ALLOW];	/* FastCGI peers tsa-fcgi accepts on TCP */
+	size_t	 n_fcgi_allow;		/* 0: any peer */
 	char	*admin_listen;		/* tsa-admin's socket: unix:PATH or HOST:PORT */
 	char	*admin_database;	/* conninfo of tsactl and tsa-admin; NULL: database */
 	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */

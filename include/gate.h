@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "cidr.h"
 #include "tsa_limits.h"
 
 struct gate_conn {
@@ -22,6 +23,9 @@ struct fcgi_gate {
 	struct gate_conn c[TSA_FCGI_PENDING];	/* connections owned by the gate */
 	size_t		 n;
 	unsigned char	 peek[TSA_FCGI_PEEK];
+	const struct cidr *allow;	/* TCP peers accepted (none: any); set after gate_init */
+	size_t		 n_allow;
+	long		 refused_log_ms;	/* when a refused peer was last logged */
 };
 
 /*

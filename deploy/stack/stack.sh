@@ -400,7 +400,7 @@ pki_setup() {
         # certtool's time_stamping_key would write a non-critical extendedKeyUsage; RFC 3161
         # (2.3) wants it critical, so the extension is written by hand: SEQUENCE { id-kp-timeStamping }.
         issue "$cert" "$(printf '%s\n' \
-            "cn = \"TSA demo time-stamping unit ($TSA_KEY)\"" 'organization = "TSA demo"' \
+            "cn = \"${TSA_UNIT_CN:-TSA demo time-stamping unit ($TSA_KEY)}\"" 'organization = "TSA demo"' \
             "activation_date = \"$now_minus_1d\"" 'expiration_days = 1095' \
             'signing_key' 'non_repudiation' \
             'add_critical_extension = "2.5.29.37 0x300a06082b06010505070308"')" \

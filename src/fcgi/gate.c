@@ -11,8 +11,10 @@
  * connections, serves whichever request is whole first, and closes each that is not whole
  * by its deadline; a single tsa-admin process stays available while one peer stalls.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -64,6 +66,9 @@ gate_init(struct fcgi_gate *g, int listen_fd)
 
 	g->listen_fd = listen_fd;
 	g->n = 0;
+	g->allow = NULL;
+	g->n_allow = 0;
+	g->refused_log_ms = 0;
 	if (fl == -1 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
 		log_msg(LOG_ERR, "listening socket: %s", strerror(errno));
 		return -1;
@@ -127,6 +132,39 @@ hand_over(struct fcgi_gate *g, size_t i, long *deadline_ms)
 	return fd;
 }
 
+/*
+ * accept(), and the allow-list: a TCP peer outside it is closed at once, before a byte of it
+ * is read (logged at most once a second).  libfcgi's own FCGI_WEB_SERVER_ADDRS is checked only
+ * in its accept, which the gate replaces.  -1 when there was nothing to accept.
+ */
+static int
+accept_allowed(struct fcgi_gate *g)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[INET6_ADDRSTRLEN] = "?";
+	long now;
+	int fd;
+
+	if ((fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC)) < 0)
+		return -1;
+	if (g->n_allow == 0 || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    cidr_match_sockaddr(g->allow, g->n_allow, (struct sockaddr *)&ss))
+		return fd;
+	close(fd);
+	if ((now = gate_now_ms()) - g->refused_log_ms >= 1000) {
+		g->refused_log_ms = now;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text,
+			    sizeof(text));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text,
+			    sizeof(text));
+		log_msg(LOG_WARNING, "refused a FastCGI connection from %s: not in fcgi_allow", text);
+	}
+	return -1;
+}
+
 int
 gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
     long *deadline_ms)
@@ -171,7 +209,7 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 	 * EAGAIN: another worker took it.
 	 */
 	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
-	    (fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+	    (fd = accept_allowed(g)) >= 0) {
 		g->c[g->n].fd = fd;
 		g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
 		/* Most requests are whole already: no second poll for them. */

@@ -198,6 +198,8 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	if (gate_init(&gate, listen_fd) == -1)
 		return 70;
+	gate.allow = conf->fcgi_allow;
+	gate.n_allow = conf->n_fcgi_allow;
 	for (;;) {
 		struct http_request hr;
 		struct http_response resp;
@@ -376,7 +378,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *conf_arg = NULL, *listen_arg = NULL;
+	const char *conf_arg = NULL, *listen_arg = NULL, *spec;
 	struct tsa_conf conf;
 	int i, fd, workers = 0, rc;
 
@@ -402,8 +404,13 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "FastCGI library initialisation failed");
 		return 70;
 	}
-	if ((fd = open_listener(listen_arg != NULL ? listen_arg : conf.listen)) < 0)
+	spec = listen_arg != NULL ? listen_arg : conf.listen;
+	if ((fd = open_listener(spec)) < 0)
 		return 71;
+	/* The FastCGI params are trusted (TSA_SERVICE, the client's identity): say who may send. */
+	if (spec != NULL && strncmp(spec, "unix:", 5) != 0 && conf.n_fcgi_allow == 0)
+		log_msg(LOG_WARNING, "listening on %s with no fcgi_allow: any host that reaches "
+		    "the port can send requests and choose their FastCGI params", spec);
 	/* Before the first fork: every worker, and every replacement, shares the counters. */
 	if (metrics_init() == -1) {
 		log_msg(LOG_ERR, "metrics: cannot map the shared counters: %s", strerror(errno));

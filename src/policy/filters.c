@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include "asn1.h"
+#include "cidr.h"
 #include "clock.h"
 #include "policy.h"
 #include "text.h"
@@ -585,48 +586,10 @@ nothing_free(void *state)
 }
 
 /* ip-allow {"allow": ["127.0.0.0/8", "::1/128", ...]} on REMOTE_ADDR. */
-struct cidr {
-	int		family;		/* AF_INET or AF_INET6 */
-	unsigned char	addr[16];
-	unsigned	prefix;
-};
-
 struct cidr_list {
 	size_t		n;
 	struct cidr	net[TSA_MAX_FILTER_PARAMS];
 };
-
-static int
-cidr_parse(const char *text, struct cidr *c)
-{
-	char buf[64], *slash;
-	unsigned max;
-
-	if (strlen(text) >= sizeof(buf))
-		return -1;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, c->addr) == 1) {
-		c->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
-		c->family = AF_INET6;
-		max = 128;
-	} else
-		return -1;
-	c->prefix = max;
-	if (slash != NULL) {
-		char *end;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-
-		if (slash[1] == '\0' || *end != '\0' || v > max)
-			return -1;
-		c->prefix = (unsigned)v;
-	}
-	return 0;
-}
 
 static int
 ip_allow_parse(const struct filter_param *params, size_t n, void **state, char *err,
@@ -661,40 +624,14 @@ fail:
 }
 
 static int
-prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, whole) != 0)
-		return 0;
-	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
-}
-
-static int
 ip_allow_run(const void *state, const struct tsa_request *req, const struct tsa_client *client,
     struct tsa_refusal *ref)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const struct cidr_list *l = state;
-	unsigned char a[16];
-	int family = 0;
-	size_t i;
 
 	(void)req;
-	if (client->remote_addr != NULL) {
-		if (inet_pton(AF_INET, client->remote_addr, a) == 1)
-			family = AF_INET;
-		else if (inet_pton(AF_INET6, client->remote_addr, a) == 1) {
-			family = AF_INET6;
-			if (memcmp(a, mapped, sizeof(mapped)) == 0) {
-				memmove(a, a + 12, 4);	/* ::ffff:a.b.c.d is IPv4 */
-				family = AF_INET;
-			}
-		}
-	}
-	for (i = 0; family != 0 && i < l->n; i++)
-		if (l->net[i].family == family && prefix_match(a, l->net[i].addr, l->net[i].prefix))
-			return 0;
+	if (cidr_match_text(l->net, l->n, client->remote_addr))
+		return 0;
 	tsa_refuse_http(ref, 403, TSA_FAIL_BAD_REQUEST, "address not allowed",
 	    "ip-allow: %s is not in the allow list",
 	    client->remote_addr ? client->remote_addr : "(no address)");

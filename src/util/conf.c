@@ -65,6 +65,35 @@ parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+/*
+ * fcgi_allow = ADDRESS[/BITS], ...: the web servers allowed to send FastCGI requests to a TCP
+ * listen (commas or spaces between; repeated lines add to the list).
+ */
+static int
+parse_allow(char *v, struct tsa_conf *conf, char *err, size_t errlen)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(v, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		if (conf->n_fcgi_allow == CONF_MAX_ALLOW) {
+			snprintf(err, errlen, "fcgi_allow: at most %d addresses or blocks",
+			    CONF_MAX_ALLOW);
+			return -1;
+		}
+		if (cidr_parse(tok, &conf->fcgi_allow[conf->n_fcgi_allow]) == -1) {
+			snprintf(err, errlen, "fcgi_allow: '%s' is not an IPv4 or IPv6 address or "
+			    "CIDR block", tok);
+			return -1;
+		}
+		conf->n_fcgi_allow++;
+	}
+	if (conf->n_fcgi_allow == 0) {
+		snprintf(err, errlen, "fcgi_allow: name at least one address or block");
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 {
@@ -150,6 +179,12 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "listen") == 0) {
 			if (set_string(&conf->listen, v) == -1)
 				goto oom;
+		} else if (strcmp(k, "fcgi_allow") == 0) {
+			if (parse_allow(v, conf, err, errlen) == -1) {
+				snprintf(err + strlen(err), errlen - strlen(err), " (%s:%d)", path,
+				    lineno);
+				goto out;
+			}
 		} else if (strcmp(k, "workers") == 0) {
 			if (parse_long(v, 1, 256, &n) == -1) {
 				snprintf(err, errlen, "%s:%d: workers must be 1 to 256", path, lineno);

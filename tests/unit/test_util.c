@@ -14,9 +14,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <gnutls/crypto.h>
 
 #include "bytes.h"
+#include "cidr.h"
 #include "conf.h"
 #include "hashalg.h"
 #include "text.h"
@@ -416,6 +419,51 @@ START_TEST(conf_refusals)
 }
 END_TEST
 
+/* fcgi_allow: blocks of both families, several lines adding up; membership by text and address. */
+START_TEST(conf_fcgi_allow)
+{
+	struct sockaddr_in6 v6;
+	struct sockaddr_in v4;
+	struct tsa_conf c;
+	char err[512] = "";
+
+	ck_assert_int_eq(conf_load(conf_text("database = x\n"
+	    "fcgi_allow = 10.231.0.11, 10.231.0.12\n"
+	    "fcgi_allow = 192.0.2.0/24 2001:db8::/32\n"), &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.n_fcgi_allow, 4);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "10.231.0.11"), 1);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "10.231.0.13"), 0);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "192.0.2.200"), 1);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "::ffff:10.231.0.12"), 1);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "2001:db8:1::5"), 1);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "2001:db9::5"), 0);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, "not an address"), 0);
+	ck_assert_int_eq(cidr_match_text(c.fcgi_allow, c.n_fcgi_allow, NULL), 0);
+	memset(&v4, 0, sizeof(v4));
+	v4.sin_family = AF_INET;
+	inet_pton(AF_INET, "10.231.0.12", &v4.sin_addr);
+	ck_assert_int_eq(cidr_match_sockaddr(c.fcgi_allow, c.n_fcgi_allow,
+	    (struct sockaddr *)&v4), 1);
+	inet_pton(AF_INET, "10.231.0.21", &v4.sin_addr);
+	ck_assert_int_eq(cidr_match_sockaddr(c.fcgi_allow, c.n_fcgi_allow,
+	    (struct sockaddr *)&v4), 0);
+	memset(&v6, 0, sizeof(v6));
+	v6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &v6.sin6_addr);
+	ck_assert_int_eq(cidr_match_sockaddr(c.fcgi_allow, c.n_fcgi_allow,
+	    (struct sockaddr *)&v6), 1);
+	conf_free(&c);
+
+	conf_refused("database = x\nfcgi_allow =\n", "fcgi_allow: name at least one");
+	conf_refused("database = x\nfcgi_allow = , ,\n", "fcgi_allow: name at least one");
+	conf_refused("database = x\nfcgi_allow = 10.0.0.1/33\n", "'10.0.0.1/33' is not");
+	conf_refused("database = x\nfcgi_allow = 10.0.0.1/\n", "'10.0.0.1/' is not");
+	conf_refused("database = x\nfcgi_allow = 10.0.0.1/+8\n", "'10.0.0.1/+8' is not");
+	conf_refused("database = x\nfcgi_allow = ::1/129\n", "'::1/129' is not");
+	conf_refused("database = x\nfcgi_allow = frontend.example\n", "tsa.conf:2)");
+}
+END_TEST
+
 START_TEST(conf_long_line)
 {
 	char text[TSA_MAX_CONF_LINE + 64];
@@ -783,6 +831,7 @@ util_suite(void)
 	tcase_add_test(tc, conf_defaults_and_limits);
 	tcase_add_test(tc, conf_refusals);
 	tcase_add_test(tc, conf_long_line);
+	tcase_add_test(tc, conf_fcgi_allow);
 	tcase_add_test(tc, conf_missing_file);
 	tcase_add_test(tc, conf_path_order);
 	tcase_add_test(tc, pin_from_file);
