@@ -5,6 +5,7 @@
 #   3. end to end: tests/e2e/run.sh (its own stack on free loopback ports), once behind each web
 #      server of TSA_E2E_WEBS (default "nginx apache lighttpd"); each line of a pass is
 #      prefixed with its server ("[apache] FAIL ...") and the passes' counts add up
+#   4. the cluster: tests/cluster/run.sh (network namespaces of its own; plain pass only)
 # Keeps going after a failure; the last line is exactly "N passed, N failed"; exit 1 if any
 # failed.
 set -uo pipefail
@@ -121,6 +122,29 @@ for web in ${TSA_E2E_WEBS:-nginx apache lighttpd}; do
         FAILED=$((FAILED + 1))
     fi
 done
+
+# ---- 4. the cluster ---------------------------------------------------------------------------------
+# Once, in the plain pass only: its faults are about hosts and the database, not memory errors,
+# and eight hosts on this machine under a sanitizer would measure the sanitizer.
+if [[ -n ${TSA_SANITIZE:-} ]]; then
+    banner "the cluster: in the plain pass only"
+else
+    banner "the cluster (tests/cluster/run.sh)"
+    "$ROOT/tests/cluster/run.sh" 2>&1 | tee "$OUT"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT" | tail -n1)
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        PASSED=$((PASSED + BASH_REMATCH[1]))
+        FAILED=$((FAILED + BASH_REMATCH[2]))
+        if (( rc != 0 && BASH_REMATCH[2] == 0 )); then
+            echo "FAIL cluster: exit status $rc with no failed case"
+            FAILED=$((FAILED + 1))
+        fi
+    else
+        echo "FAIL cluster: exit status $rc and no summary line"
+        FAILED=$((FAILED + 1))
+    fi
+fi
 
 echo
 echo "$PASSED passed, $FAILED failed"
