@@ -120,6 +120,9 @@ table inet tsa_cluster {
         icmp type echo-request accept
         $allow
     }
+    chain output {
+        type filter hook output priority 0; policy accept;
+    }
 }"
     inns "$h" nft -f - <<<"$rules" || cdie "nftables rules for $(ns "$h") failed"
 }
@@ -202,6 +205,7 @@ etcd_up() {
         --initial-advertise-peer-urls "http://$(ip4 "$h"):2380" \
         --initial-cluster "$cluster" --initial-cluster-token "$(ns tsa-cluster)" \
         --initial-cluster-state new --heartbeat-interval 200 --election-timeout 2000 \
+        --enable-v2=true --pre-vote=true \
         </dev/null >>"$dir/etcd/etcd.log" 2>&1 &
 }
 
@@ -420,6 +424,11 @@ tsactl_local() { "$TSA_BUILD/tsactl" --conf "$CL/$(ns be1)/tsa.conf" "$@"; }
 # service 'tsa' admits the client network rather than loopback.
 cmd_seed() {
     CL=$(realpath "$CL")
+    # Once: a later `up` restores processes, not data (a reseed would also bump the
+    # configuration version under load).
+    PGBIN=$(find_pgbin)
+    [[ $(PGPASSFILE=$CL/$(ns be1)/pgpass.admin PGTARGETSESSIONATTRS=read-write "$PGBIN/psql" -X -tA \
+        -h "$(pg_hosts)" -U tsa -d tsa -c "SELECT count(*) FROM services") != 0 ]] && return 0
     be_stack be1 cluster_seed "$(ip4 client)" "$(pg_hosts)" "$CL/$(ns be1)/pgpass.admin"
 }
 
