@@ -180,7 +180,8 @@ cmd_status(int argc, char **argv)
 		bad = 1;
 	}
 	PQclear(r);
-	if (!bad && config_load(&db, 0, NULL, &cfg, err, sizeof(err)) == -1) {
+	printf("host: %s (tsa.conf's host: the units bound to it sign here)\n", cli_conf.host);
+	if (!bad && config_load(&db, cli_conf.host, 0, NULL, &cfg, err, sizeof(err)) == -1) {
 		printf("configuration: INVALID: %s\n", err);
 		bad = 1;
 	}
@@ -210,6 +211,11 @@ cmd_status(int argc, char **argv)
 				u = &st.units[j];
 		if (gnutls_x509_crt_get_dn(s->cert, dn, &dnlen) < 0)
 			snprintf(dn, sizeof(dn), "?");
+		if (!s->used && s->host != NULL && strcmp(s->host, cli_conf.host) != 0) {
+			/* Another server's unit: its own status says how it stands (servers). */
+			printf("signer %s: unit of host %s (not this server's)\n", s->name, s->host);
+			continue;
+		}
 		if (s->refused != NULL)
 			printf("signer %s: REFUSED\n", s->name);
 		else if (!s->used)
@@ -273,7 +279,8 @@ static const char *TOKEN_COLUMNS =
     "SELECT serial, to_char(gen_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " service, policy_oid, protocol, hash_alg, encode(imprint, 'hex'),"
     " coalesce(encode(nonce, 'hex'), '-'), coalesce(host(requester), '-'),"
-    " coalesce(client_identity, '-'), length(token), token FROM issued_tokens";
+    " coalesce(client_identity, '-'), length(token), token,"
+    " coalesce(signer, '-') || ' on ' || coalesce(host, '-') FROM issued_tokens";
 
 static void
 print_token_row(PGresult *r, int i)
@@ -287,10 +294,10 @@ print_token_row(PGresult *r, int i)
 		hex_encode(be, n, hex, sizeof(hex));
 	printf("serial:    %s (0x%s)\ngenTime:   %s\nservice:   %s\npolicy:    %s\n"
 	    "protocol:  %s\nimprint:   %s %s\nnonce:     %s\nrequester: %s\nclient:    %s\n"
-	    "token:     %s bytes\n", PQgetvalue(r, i, 0), hex, PQgetvalue(r, i, 1),
+	    "unit:      %s\ntoken:     %s bytes\n", PQgetvalue(r, i, 0), hex, PQgetvalue(r, i, 1),
 	    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
 	    PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8), PQgetvalue(r, i, 9),
-	    PQgetvalue(r, i, 10));
+	    PQgetvalue(r, i, 12), PQgetvalue(r, i, 10));
 }
 
 static int

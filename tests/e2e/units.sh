@@ -1,0 +1,181 @@
+# Units and hosts (README "Units and hosts"): equivalent servers of one database, each with
+# its own SoftHSM2 token, key and certificate (from the demo CA) and its own tsa-signer and
+# tsa-fcgi started here, named by tsa.conf's host; one service and one policy served by all
+# of them, each token signed by its own server's unit.  Sourced by tests/e2e/run.sh.
+# shellcheck shell=bash
+
+UNITS_DIR=
+UNITS_GROUP=e2e-si-tsa
+
+# The case's servers, stopped (and the stack's units unbound again) when the case ends.
+units_cleanup() {
+    local f u
+    for f in "$UNITS_DIR"/*/fcgi.pid "$UNITS_DIR"/*/signer.pid; do
+        [[ -s $f ]] || continue
+        kill -CONT "$(<"$f")" 2>/dev/null
+        kill "$(<"$f")" 2>/dev/null
+    done
+    tsactl service remove e2e-units >/dev/null 2>&1
+    for u in e2e-unit-e2e-a e2e-unit-e2e-b e2e-unit-e2e-c; do
+        tsactl signer remove "$u" >/dev/null 2>&1
+    done
+    [[ -s $UNITS_DIR/stack-units ]] && while read -r u; do
+        tsactl signer set "$u" --host any >/dev/null 2>&1
+    done <"$UNITS_DIR/stack-units"
+}
+
+# units_server NAME: a token of its own (label NAME) with a P-256 key, its certificate
+# (CN "e2e unit NAME", critical timeStamping EKU) and tsa.conf (host = NAME), in
+# $UNITS_DIR/NAME.
+units_server() {
+    local name=$1 d=$UNITS_DIR/$1 module pin t
+    mkdir -p "$d/tokens"
+    module=$(sed -n 's/^pkcs11_module *= *//p' "$TSA_VAR/tsa.conf")
+    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+        "$d/tokens" >"$d/softhsm2.conf"
+    pin=$(randhex 8)
+    (umask 077; printf '%s\n' "$pin" >"$d/pin")
+    SOFTHSM2_CONF=$d/softhsm2.conf softhsm2-util --init-token --free --label "$name" \
+        --so-pin "$(randhex 8)" --pin "$pin" >/dev/null || bad "$name: softhsm2-util --init-token"
+    SOFTHSM2_CONF=$d/softhsm2.conf GNUTLS_PIN=$pin p11tool --provider "$module" --login \
+        --generate-privkey=ecdsa --curve=secp256r1 --label unit --id 0a \
+        --outfile "$d/unit.pub" "pkcs11:token=$name" >/dev/null 2>"$d/p11tool.err" ||
+        bad "$name: p11tool: $(oneline <"$d/p11tool.err")"
+    t=$d/cert.tmpl
+    printf '%s\n' "cn = \"e2e unit $name\"" 'organization = "TSA demo"' \
+        "activation_date = \"$(date -u -d yesterday '+%Y-%m-%d %H:%M:%S')\"" \
+        'expiration_days = 30' 'signing_key' 'non_repudiation' \
+        'add_critical_extension = "2.5.29.37 0x300a06082b06010505070308"' >"$t"
+    certtool --generate-certificate --load-pubkey "$d/unit.pub" \
+        --load-ca-certificate "$TSA_VAR/pki/ca.pem" --load-ca-privkey "$TSA_VAR/pki/ca.key" \
+        --template "$t" --outfile "$d/unit.pem" >/dev/null 2>"$d/certtool.err" ||
+        bad "$name: certtool: $(oneline <"$d/certtool.err")"
+    { grep -v -E '^(listen|signer_socket|signer_processes|pkcs11_env|pin_file|pin_env|workers|host|heartbeat_interval) *=' \
+        "$TSA_VAR/tsa.conf"
+      echo "pkcs11_env = SOFTHSM2_CONF=$d/softhsm2.conf"
+      echo "pin_file = $d/pin"
+      echo "signer_socket = $d/signer.sock"
+      echo "listen = unix:$d/fcgi.sock"
+      echo "workers = 1"
+      echo "signer_processes = 1"
+      echo "heartbeat_interval = 1"
+      echo "host = $name"; } >"$d/tsa.conf"
+}
+
+# units_start NAME: its tsa-signer, then its tsa-fcgi; returns once both sockets are there.
+units_start() {
+    local d=$UNITS_DIR/$1 i
+    setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" </dev/null >"$d/signer.log" 2>&1 3>&- &
+    echo $! >"$d/signer.pid"
+    for ((i = 0; i < 50; i++)); do [[ -S $d/signer.sock ]] && break; sleep 0.1; done
+    [[ -S $d/signer.sock ]] || bad "$1: tsa-signer did not start: $(oneline <"$d/signer.log")"
+    setsid "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" </dev/null >"$d/fcgi.log" 2>&1 3>&- &
+    echo $! >"$d/fcgi.pid"
+    for ((i = 0; i < 50; i++)); do [[ -S $d/fcgi.sock ]] && break; sleep 0.1; done
+    [[ -S $d/fcgi.sock ]] || bad "$1: tsa-fcgi did not start: $(oneline <"$d/fcgi.log")"
+}
+
+units_tsactl() { local h=$1; shift; "$BUILD/tsactl" --conf "$UNITS_DIR/$h/tsa.conf" "$@"; }
+
+# units_stamp HOST: a token from HOST's tsa-fcgi for the units service: the signer's
+# certificate in it must be HOST's, `tsactl token show` must name HOST's unit; prints the serial.
+units_stamp() {
+    local h=$1 d=$UNITS_DIR/$1 out serial subject i
+    openssl rand 64 >"$d/data"
+    openssl ts -query -data "$d/data" -sha256 -cert -out "$d/req.tsq" 2>/dev/null || bad "openssl ts -query"
+    # A server follows a configuration change within a second: the first tries may come early.
+    for ((i = 0; i < 30; i++)); do
+        out=$(python3 "$E2E_DIR/fcgi_client.py" --socket "$d/fcgi.sock" --body "$d/req.tsq" \
+            --out "$d/resp.tsr" --service e2e-units --path /e2e-units 2>&1) || bad "$h: fcgi_client: $out"
+        reply_text "$d/resp.tsr" | grep -q 'Status: Granted' && break
+        sleep 0.2
+    done
+    reply_text "$d/resp.tsr" | grep -q 'Status: Granted' ||
+        bad "$h: not granted: $(reply_text "$d/resp.tsr" | oneline)"
+    openssl ts -verify -in "$d/resp.tsr" -queryfile "$d/req.tsq" -CAfile "$TSA_VAR/pki/ca.pem" \
+        >/dev/null 2>&1 || bad "$h: openssl ts -verify failed"
+    openssl ts -reply -in "$d/resp.tsr" -token_out -out "$d/token.der" 2>/dev/null
+    subject=$(openssl pkcs7 -inform DER -in "$d/token.der" -print_certs -noout 2>/dev/null |
+        sed -n 's/^subject=//p' | grep 'e2e unit' | head -n1)
+    [[ $subject == *"e2e unit $h"* ]] || bad "$h: the token's signer certificate is '$subject'"
+    serial=$(reply_text "$d/resp.tsr" | sed -n 's/^Serial number: //p')
+    out=$(tsactl token show "$serial" 2>&1) || bad "$h: tsactl token show $serial: $out"
+    grep -q "^unit: *e2e-unit-$h on $h\$" <<<"$out" ||
+        bad "$h: tsactl token show says $(grep '^unit:' <<<"$out" || echo 'no unit')"
+    echo "$h: token $serial signed by e2e-unit-$h ($subject)"
+}
+
+# units_health HOST OTHER...: HOST's /health is 200 and names its own unit, none of the others.
+units_health() {
+    local h=$1 d=$UNITS_DIR/$1 out o
+    shift
+    out=$(python3 "$E2E_DIR/fcgi_client.py" --socket "$d/fcgi.sock" --ops health --out "$d/health" 2>&1)
+    [[ $out == 200* ]] || bad "$h: /health $out: $(oneline <"$d/health")"
+    grep -q "^ok signer e2e-unit-$h:" "$d/health" || bad "$h: /health without its unit: $(oneline <"$d/health")"
+    for o in "$@"; do
+        ! grep -q "e2e-unit-$o" "$d/health" || bad "$h: /health reports $o's unit: $(oneline <"$d/health")"
+    done
+    python3 "$E2E_DIR/fcgi_client.py" --socket "$d/fcgi.sock" --ops metrics --out "$d/metrics" >/dev/null 2>&1 ||
+        bad "$h: /metrics"
+    grep -q "^tsa_host_info{host=\"$h\",version=\"[^\"]*\"} 1" "$d/metrics" || bad "$h: no tsa_host_info"
+    grep -q "^tsa_signer_usable{signer=\"e2e-unit-$h\",host=\"$h\"} 1" "$d/metrics" ||
+        bad "$h: /metrics: $(grep tsa_signer_usable "$d/metrics" | oneline)"
+    for o in "$@"; do
+        ! grep -q "e2e-unit-$o" "$d/metrics" || bad "$h: /metrics reports $o's unit"
+    done
+    echo "$h: /health and /metrics judge its own unit only"
+}
+
+units_two_hosts() {
+    local out h
+    UNITS_DIR=$(casedir)
+    trap units_cleanup EXIT
+    # The stack's own units serve the stack's host: the case's servers do not try their keys.
+    tsa_psql -c "SELECT name FROM signers WHERE host IS NULL" >"$UNITS_DIR/stack-units"
+    while read -r u; do
+        out=$(tsactl signer set "$u" --host "$(hostname)" 2>&1) || bad "binding $u: $out"
+    done <"$UNITS_DIR/stack-units"
+    for h in e2e-a e2e-b e2e-c; do units_server "$h"; done
+    for h in e2e-a e2e-b; do
+        out=$(units_tsactl "$h" signer add "e2e-unit-$h" --uri "pkcs11:token=$h;object=unit;type=private" \
+            --cert "$UNITS_DIR/$h/unit.pem" --chain "$TSA_VAR/pki/ca.pem" --host "$h" \
+            --group "$UNITS_GROUP" 2>&1) || bad "signer add e2e-unit-$h: $out"
+    done
+    out=$(units_tsactl e2e-a signer add e2e-unit-dup --uri "pkcs11:token=e2e-a;object=unit;type=private" \
+        --cert "$UNITS_DIR/e2e-a/unit.pem" --host e2e-a --group "$UNITS_GROUP" 2>&1) &&
+        bad "a second unit of the group on e2e-a was added"
+    grep -q 'bound to e2e-a already' <<<"$out" || bad "a second unit on e2e-a: $out"
+    out=$(tsactl service add e2e-units 2>&1) || bad "service add: $out"
+    out=$(tsactl policy add e2e-units main --oid 1.3.6.1.4.1.32473.1.9 --signer e2e-unit-e2e-a 2>&1) ||
+        bad "policy add: $out"
+    for h in e2e-a e2e-b; do units_start "$h"; done
+    for h in e2e-a e2e-b; do units_stamp "$h"; done
+    units_health e2e-a e2e-b
+    units_health e2e-b e2e-a
+
+    # A third server is data: its unit joins the group, the policy is not touched.
+    out=$(units_tsactl e2e-c signer add e2e-unit-e2e-c --uri "pkcs11:token=e2e-c;object=unit;type=private" \
+        --cert "$UNITS_DIR/e2e-c/unit.pem" --chain "$TSA_VAR/pki/ca.pem" --host e2e-c \
+        --group "$UNITS_GROUP" 2>&1) || bad "signer add e2e-unit-e2e-c: $out"
+    units_start e2e-c
+    units_stamp e2e-c
+    units_health e2e-c e2e-a e2e-b
+    units_stamp e2e-a
+
+    # A server with no unit of the group: the policy refused there, with an event; not a crash.
+    out=$(units_tsactl e2e-a signer set e2e-unit-e2e-a --host e2e-z 2>&1) || bad "signer set: $out"
+    events_wait "kind = 'policy-refused' AND detail LIKE '%host e2e-a,%no unit for host e2e-a%'" 1 min ||
+        bad "no policy-refused event from e2e-a"
+    out=$(units_tsactl e2e-a status 2>&1)
+    grep -q 'policy e2e-units/main: REFUSED' <<<"$out" || bad "tsactl status on e2e-a: $(oneline <<<"$out")"
+    kill -0 "$(<"$UNITS_DIR/e2e-a/signer.pid")" && kill -0 "$(<"$UNITS_DIR/e2e-a/fcgi.pid")" ||
+        bad "e2e-a's processes ended"
+    units_stamp e2e-b
+    out=$(units_tsactl e2e-a signer set e2e-unit-e2e-a --host e2e-a 2>&1) || bad "signer set back: $out"
+    units_stamp e2e-a
+    echo "a policy with no unit on e2e-a: refused there (event, tsactl status), served on e2e-b"
+}
+
+cases_units() {
+    run_case units/two-hosts units_two_hosts
+}
