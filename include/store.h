@@ -151,6 +151,29 @@ int	 tokens_record_batch(struct db *db, const struct token_record *t, size_t n,
 	" VALUES ($1, $2, $3, $4::inet, $5, $6::integer)"
 #define EVENT_NPARAMS	6
 
+/*
+ * The fleet (schema 012), as tsactl status and the console show it: one row per server and
+ * unit (a server without units: one row, the unit columns NULL), by host.  Columns: host,
+ * version, pid, state, started (UTC text), seconds since its last heartbeat (text, one
+ * decimal), heartbeat_interval, its signing process ("answering" or why not), verdict (ok |
+ * silent | stopped: silent when SERVER_SILENT_BEATS heartbeats were missed), unit, unit
+ * state, reason.  Every text from the table is the servers' word: shown cleaned or escaped.
+ */
+#define SERVER_SILENT_BEATS	3
+#define SERVER_STR_(x)		#x
+#define SERVER_STR(x)		SERVER_STR_(x)
+#define SQL_SERVERS \
+	"SELECT s.host, s.version, s.pid, s.state," \
+	" to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')," \
+	" to_char(extract(epoch FROM now() - s.heartbeat_at), 'FM9999999990.0')," \
+	" s.heartbeat_interval, s.signer," \
+	" CASE WHEN s.state = 'stopped' THEN 'stopped' WHEN now() - s.heartbeat_at >" \
+	"  " SERVER_STR(SERVER_SILENT_BEATS) " * s.heartbeat_interval * interval '1 second'" \
+	"  THEN 'silent' ELSE 'ok' END," \
+	" u.value->>'unit', u.value->>'state', u.value->>'reason'" \
+	" FROM servers s LEFT JOIN LATERAL jsonb_array_elements(s.units) WITH ORDINALITY" \
+	"  AS u(value, n) ON true ORDER BY s.host, u.n"
+
 struct event_params {
 	const char	*values[EVENT_NPARAMS];
 	char		 service[TSA_MAX_EVENT_DETAIL / 2];

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "migrations.h"
 #include "store.h"
+#include "text.h"
 #include "verify.h"
 #include "xmlverify.h"
 
@@ -145,6 +146,62 @@ print_time(const char *label, time_t t)
 	printf("%s%s", label, buf);
 }
 
+/*
+ * Every server of the fleet (schema 012): when each was last heard from, silent after
+ * SERVER_SILENT_BEATS missed heartbeats, and its units as its signing process last reported
+ * them.  What the rows say is the servers' word, printed cleaned.  The exit status stays this
+ * server's: another server's state is shown, not judged here (its own status judges it).
+ */
+static void
+print_servers(PGconn *c)
+{
+	char err[512], v[8][600];
+	PGresult *r;
+	int i, rc, n = 0, silent = 0;
+
+	if ((r = db_query(c, SQL_SERVERS, 0, NULL, "reading the servers", &rc, err,
+	    sizeof(err))) == NULL) {
+		printf("servers: UNKNOWN (%s)\n", err);
+		return;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			n++;
+			silent += strcmp(PQgetvalue(r, i, 8), "silent") == 0;
+		}
+	printf("servers: %d (%d silent)\n", n, silent);
+	for (i = 0; i < PQntuples(r); i++) {
+		const char *mine = strcmp(PQgetvalue(r, i, 0), cli_conf.host) == 0 ?
+		    " (this server)" : "";
+		int k;
+
+		for (k = 0; k < 8; k++)
+			text_clean(v[k], sizeof(v[k]), PQgetvalue(r, i, k));
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			const char *verdict = PQgetvalue(r, i, 8);
+
+			if (strcmp(verdict, "silent") == 0)
+				printf("server %s: SILENT: last heard %s s ago, %d heartbeats of %s s "
+				    "missed%s\n", v[0], v[5], SERVER_SILENT_BEATS, v[6], mine);
+			else if (strcmp(verdict, "stopped") == 0)
+				printf("server %s: stopped %s s ago%s\n", v[0], v[5], mine);
+			else
+				printf("server %s: ok, last heard %s s ago (every %s s)%s\n", v[0],
+				    v[5], v[6], mine);
+			printf("  version %s, pid %s, up since %s\n  signing process: %s\n",
+			    v[1], v[2], v[4], v[7]);
+		}
+		if (PQgetisnull(r, i, 9))
+			continue;
+		text_clean(v[0], sizeof(v[0]), PQgetvalue(r, i, 9));
+		text_clean(v[1], sizeof(v[1]), PQgetvalue(r, i, 10));
+		text_clean(v[2], sizeof(v[2]), PQgetvalue(r, i, 11));
+		printf("  unit %s: %s%s%s%s\n", v[0], v[1], v[2][0] != '\0' ? " (" : "", v[2],
+		    v[2][0] != '\0' ? ")" : "");
+	}
+	PQclear(r);
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -158,7 +215,7 @@ cmd_status(int argc, char **argv)
 	PGresult *r;
 	char err[512];
 	size_t i;
-	int bad = 0, rc;
+	int bad = 0, rc, r_ok;
 
 	(void)argv;
 	if (argc != 0)
@@ -179,6 +236,7 @@ cmd_status(int argc, char **argv)
 		printf("database: reachable, schema NOT migrated (run tsactl migrate)\n");
 		bad = 1;
 	}
+	r_ok = r != NULL;
 	PQclear(r);
 	printf("host: %s (tsa.conf's host: the units bound to it sign here)\n", cli_conf.host);
 	if (!bad && config_load(&db, cli_conf.host, 0, NULL, &cfg, err, sizeof(err)) == -1) {
@@ -253,6 +311,8 @@ cmd_status(int argc, char **argv)
 	}
 	if (cfg != NULL)
 		printf("services: %zu\n", cfg->n_services);
+	if (r_ok)
+		print_servers(db.conn);
 	config_free(cfg);
 	db_close(&db);
 	return bad;

@@ -5,23 +5,50 @@
 # shellcheck shell=bash
 
 UNITS_DIR=
+UNITS_SERVICE=
 UNITS_GROUP=e2e-si-tsa
 
-# The case's servers, stopped (and the stack's units unbound again) when the case ends.
+# The case's servers, stopped (each its own process group: a supervisor killed outright
+# leaves workers), its service and units removed, the stack's units unbound again.
 units_cleanup() {
     local f u
     for f in "$UNITS_DIR"/*/fcgi.pid "$UNITS_DIR"/*/signer.pid; do
         [[ -s $f ]] || continue
-        kill -CONT "$(<"$f")" 2>/dev/null
-        kill "$(<"$f")" 2>/dev/null
+        kill -CONT -- "-$(<"$f")" 2>/dev/null
+        kill -- "-$(<"$f")" 2>/dev/null
     done
-    tsactl service remove e2e-units >/dev/null 2>&1
-    for u in e2e-unit-e2e-a e2e-unit-e2e-b e2e-unit-e2e-c; do
-        tsactl signer remove "$u" >/dev/null 2>&1
+    tsactl service remove "$UNITS_SERVICE" >/dev/null 2>&1
+    for f in "$UNITS_DIR"/*/unit.pem; do
+        [[ -e $f ]] || continue
+        u=${f%/unit.pem}
+        tsactl signer remove "e2e-unit-${u##*/}" >/dev/null 2>&1
     done
     [[ -s $UNITS_DIR/stack-units ]] && while read -r u; do
         tsactl signer set "$u" --host any >/dev/null 2>&1
     done <"$UNITS_DIR/stack-units"
+}
+
+# units_setup SERVICE: the case's directory, the cleanup, the stack's units bound to the
+# stack's host (so that the case's servers do not try the stack's keys), a service with one
+# policy (its unit added by units_join).
+units_setup() {
+    local out u
+    UNITS_SERVICE=$1
+    UNITS_DIR=$(casedir)
+    trap units_cleanup EXIT
+    tsa_psql -c "SELECT name FROM signers WHERE host IS NULL" >"$UNITS_DIR/stack-units"
+    while read -r u; do
+        out=$(tsactl signer set "$u" --host "$(hostname)" 2>&1) || bad "binding $u: $out"
+    done <"$UNITS_DIR/stack-units"
+    out=$(tsactl service add "$UNITS_SERVICE" 2>&1) || bad "service add: $out"
+}
+
+# units_join HOST: HOST's unit added to the group (on HOST: tsactl opens the key there).
+units_join() {
+    local out
+    out=$(units_tsactl "$1" signer add "e2e-unit-$1" --uri "pkcs11:token=$1;object=unit;type=private" \
+        --cert "$UNITS_DIR/$1/unit.pem" --chain "$TSA_VAR/pki/ca.pem" --host "$1" \
+        --group "$UNITS_GROUP" 2>&1) || bad "signer add e2e-unit-$1: $out"
 }
 
 # units_server NAME: a token of its own (label NAME) with a P-256 key, its certificate
@@ -86,7 +113,7 @@ units_stamp() {
     # A server follows a configuration change within a second: the first tries may come early.
     for ((i = 0; i < 30; i++)); do
         out=$(python3 "$E2E_DIR/fcgi_client.py" --socket "$d/fcgi.sock" --body "$d/req.tsq" \
-            --out "$d/resp.tsr" --service e2e-units --path /e2e-units 2>&1) || bad "$h: fcgi_client: $out"
+            --out "$d/resp.tsr" --service "$UNITS_SERVICE" --path "/$UNITS_SERVICE" 2>&1) || bad "$h: fcgi_client: $out"
         reply_text "$d/resp.tsr" | grep -q 'Status: Granted' && break
         sleep 0.2
     done
@@ -128,24 +155,13 @@ units_health() {
 
 units_two_hosts() {
     local out h
-    UNITS_DIR=$(casedir)
-    trap units_cleanup EXIT
-    # The stack's own units serve the stack's host: the case's servers do not try their keys.
-    tsa_psql -c "SELECT name FROM signers WHERE host IS NULL" >"$UNITS_DIR/stack-units"
-    while read -r u; do
-        out=$(tsactl signer set "$u" --host "$(hostname)" 2>&1) || bad "binding $u: $out"
-    done <"$UNITS_DIR/stack-units"
+    units_setup e2e-units
     for h in e2e-a e2e-b e2e-c; do units_server "$h"; done
-    for h in e2e-a e2e-b; do
-        out=$(units_tsactl "$h" signer add "e2e-unit-$h" --uri "pkcs11:token=$h;object=unit;type=private" \
-            --cert "$UNITS_DIR/$h/unit.pem" --chain "$TSA_VAR/pki/ca.pem" --host "$h" \
-            --group "$UNITS_GROUP" 2>&1) || bad "signer add e2e-unit-$h: $out"
-    done
+    for h in e2e-a e2e-b; do units_join "$h"; done
     out=$(units_tsactl e2e-a signer add e2e-unit-dup --uri "pkcs11:token=e2e-a;object=unit;type=private" \
         --cert "$UNITS_DIR/e2e-a/unit.pem" --host e2e-a --group "$UNITS_GROUP" 2>&1) &&
         bad "a second unit of the group on e2e-a was added"
     grep -q 'bound to e2e-a already' <<<"$out" || bad "a second unit on e2e-a: $out"
-    out=$(tsactl service add e2e-units 2>&1) || bad "service add: $out"
     out=$(tsactl policy add e2e-units main --oid 1.3.6.1.4.1.32473.1.9 --signer e2e-unit-e2e-a 2>&1) ||
         bad "policy add: $out"
     for h in e2e-a e2e-b; do units_start "$h"; done
@@ -154,9 +170,7 @@ units_two_hosts() {
     units_health e2e-b e2e-a
 
     # A third server is data: its unit joins the group, the policy is not touched.
-    out=$(units_tsactl e2e-c signer add e2e-unit-e2e-c --uri "pkcs11:token=e2e-c;object=unit;type=private" \
-        --cert "$UNITS_DIR/e2e-c/unit.pem" --chain "$TSA_VAR/pki/ca.pem" --host e2e-c \
-        --group "$UNITS_GROUP" 2>&1) || bad "signer add e2e-unit-e2e-c: $out"
+    units_join e2e-c
     units_start e2e-c
     units_stamp e2e-c
     units_health e2e-c e2e-a e2e-b
@@ -167,7 +181,7 @@ units_two_hosts() {
     events_wait "kind = 'policy-refused' AND detail LIKE '%host e2e-a,%no unit for host e2e-a%'" 1 min ||
         bad "no policy-refused event from e2e-a"
     out=$(units_tsactl e2e-a status 2>&1)
-    grep -q 'policy e2e-units/main: REFUSED' <<<"$out" || bad "tsactl status on e2e-a: $(oneline <<<"$out")"
+    grep -q "policy $UNITS_SERVICE/main: REFUSED" <<<"$out" || bad "tsactl status on e2e-a: $(oneline <<<"$out")"
     kill -0 "$(<"$UNITS_DIR/e2e-a/signer.pid")" && kill -0 "$(<"$UNITS_DIR/e2e-a/fcgi.pid")" ||
         bad "e2e-a's processes ended"
     units_stamp e2e-b
@@ -176,6 +190,91 @@ units_two_hosts() {
     echo "a policy with no unit on e2e-a: refused there (event, tsactl status), served on e2e-b"
 }
 
+# units_status_has HOST PATTERN: `tsactl status` (from HOST's tsa.conf) has a line matching
+# PATTERN within 6 s.
+units_status_has() {
+    local i
+    for ((i = 0; i < 30; i++)); do
+        units_tsactl "$1" status >"$UNITS_DIR/status" 2>&1
+        grep -Eq "$2" "$UNITS_DIR/status" && return 0
+        sleep 0.2
+    done
+    bad "tsactl status on $1 has no line '$2': $(oneline <"$UNITS_DIR/status")"
+}
+
+# The fleet: every supervisor's row (host, version, units, heartbeat every second here), a
+# server SIGSTOPped marked silent after three missed heartbeats (tsactl status and the
+# console's dashboard) and heard again after SIGCONT, one SIGKILLed silent, one stopped
+# cleanly said so.
+units_fleet() {
+    local h out pid
+    units_setup e2e-fleet
+    for h in e2e-f1 e2e-f2; do units_server "$h"; units_join "$h"; done
+    out=$(tsactl policy add "$UNITS_SERVICE" main --oid 1.3.6.1.4.1.32473.1.9 --signer e2e-unit-e2e-f1 2>&1) ||
+        bad "policy add: $out"
+    for h in e2e-f1 e2e-f2; do units_start "$h"; done
+    for h in e2e-f1 e2e-f2; do
+        units_status_has e2e-f1 "^server $h: ok, last heard [0-9.]+ s ago \(every 1 s\)"
+        grep -A3 "^server $h:" "$UNITS_DIR/status" | grep -q "^  unit e2e-unit-$h: usable\$" ||
+            bad "tsactl status: $h's unit: $(grep -A3 "^server $h:" "$UNITS_DIR/status" | oneline)"
+        ! grep -A3 "^server $h:" "$UNITS_DIR/status" | grep -v "e2e-unit-$h" | grep -q '^  unit e2e-unit' ||
+            bad "tsactl status: $h lists another server's unit"
+    done
+    grep -q '^server e2e-f1: ok.*(this server)$' "$UNITS_DIR/status" || bad "e2e-f1 is not this server"
+    out=$(tsa_psql -c "SELECT version FROM servers WHERE host = 'e2e-f2'")
+    [[ -n $out && $out != unknown ]] || bad "e2e-f2's version: '$out'"
+    echo "tsactl status lists both servers with their own units (version $out)"
+
+    # SIGSTOP: silent once three heartbeats (1 s each) are missed; heard again after SIGCONT.
+    pid=$(<"$UNITS_DIR/e2e-f2/fcgi.pid")
+    kill -STOP "$pid"
+    sleep 3
+    units_status_has e2e-f1 '^server e2e-f2: SILENT: last heard [0-9.]+ s ago, 3 heartbeats of 1 s missed$'
+    grep -q '^server e2e-f1: ok' "$UNITS_DIR/status" || bad "e2e-f1 is not ok beside a silent e2e-f2"
+    grep -q '^servers: [0-9]* (1 silent)$' "$UNITS_DIR/status" || bad "$(grep '^servers:' "$UNITS_DIR/status")"
+    # The console's dashboard says the same.
+    out=$(console_admin_get /admin/ "$UNITS_DIR/dashboard.html") || bad "console: $out"
+    [[ $out == 200 ]] || bad "the console's dashboard answered $out"
+    grep -q '<td>e2e-f2</td><td class="bad">SILENT (3 heartbeats missed)' "$UNITS_DIR/dashboard.html" ||
+        bad "the dashboard does not flag e2e-f2 silent"
+    grep -q '<td>e2e-f1</td><td class="ok">' "$UNITS_DIR/dashboard.html" || bad "the dashboard: e2e-f1 not ok"
+    grep -q '>e2e-unit-e2e-f1: usable<' "$UNITS_DIR/dashboard.html" || bad "the dashboard: no e2e-f1 unit"
+    kill -CONT "$pid"
+    units_status_has e2e-f1 '^server e2e-f2: ok'
+    echo "e2e-f2 SIGSTOPped: silent after 3 missed heartbeats; SIGCONT: heard again"
+
+    # SIGKILL of the supervisor: silent; a clean stop (SIGTERM): stopped, not silent.
+    kill -KILL "$pid"
+    sleep 3
+    units_status_has e2e-f1 '^server e2e-f2: SILENT'
+    kill -- "-$pid" 2>/dev/null
+    kill "$(<"$UNITS_DIR/e2e-f1/fcgi.pid")"
+    units_status_has e2e-f1 '^server e2e-f1: stopped [0-9.]+ s ago \(this server\)$'
+    echo "e2e-f2 SIGKILLed: silent; e2e-f1 stopped cleanly: stopped"
+    # Its row is of no use to later cases.
+    tsa_psql -c "DELETE FROM servers WHERE host LIKE 'e2e-f%'" >/dev/null
+}
+
+# The workers' role writes its server's row and nothing else there.
+units_servers_grants() {
+    local sock out
+    sock=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    out=$(psql -X "$sock" -v ON_ERROR_STOP=1 -tAc "INSERT INTO servers (host, version, pid, state,
+        started_at, heartbeat_at, heartbeat_interval, signer) VALUES ('e2e-grant', 'x', 1,
+        'running', now(), now(), 5, 'answering');
+        UPDATE servers SET heartbeat_at = now(), units = '[]' WHERE host = 'e2e-grant'" 2>&1) ||
+        bad "the workers' role cannot write its row: $out"
+    for sql in "SELECT version FROM servers" "DELETE FROM servers WHERE host = 'e2e-grant'" \
+        "UPDATE servers SET host = 'e2e-other' WHERE host = 'e2e-grant'" "TRUNCATE servers"; do
+        out=$(psql -X "$sock" -v ON_ERROR_STOP=1 -tAc "$sql" 2>&1) && bad "the workers' role may: $sql"
+        grep -q 'permission denied' <<<"$out" || bad "$sql: $out"
+    done
+    tsa_psql -c "DELETE FROM servers WHERE host = 'e2e-grant'" >/dev/null
+    echo "tsa_worker: insert and update of servers' rows; no SELECT of its values, no DELETE, no change of host, no TRUNCATE"
+}
+
 cases_units() {
     run_case units/two-hosts units_two_hosts
+    run_case units/fleet units_fleet
+    run_case units/servers-grants units_servers_grants
 }
