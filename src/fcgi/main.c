@@ -442,6 +442,7 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "metrics: cannot map the shared counters: %s", strerror(errno));
 		return 71;
 	}
+	metrics_set_host(conf.host);
 	rc = supervise(fd, &conf);
 	conf_free(&conf);
 	return rc;

@@ -122,7 +122,7 @@ ops_metrics_counts() {
         (( got == want )) || bad "$k moved by $got, want $want"
     done
     # Every token was signed by the demo signer, and nothing else signed.
-    k=$(grep -o '^tsa_signatures_total{result="ok",signer="[^"]*"}' "$after" | head -n1)
+    k=$(grep -o '^tsa_signatures_total{host="[^"]*",result="ok",signer="[^"]*"}' "$after" | head -n1)
     [[ -n $k ]] || bad "no tsa_signatures_total for a signer"
     got=$(( $(ops_value "$after" "$k") - $(ops_value "$before" "$k") ))
     (( got == 6 )) || bad "$k moved by $got, want 6"

@@ -147,6 +147,8 @@ units_health() {
     grep -q "^tsa_host_info{host=\"$h\",version=\"[^\"]*\"} 1" "$d/metrics" || bad "$h: no tsa_host_info"
     grep -q "^tsa_signer_usable{signer=\"e2e-unit-$h\",host=\"$h\"} 1" "$d/metrics" ||
         bad "$h: /metrics: $(grep tsa_signer_usable "$d/metrics" | oneline)"
+    grep -q "^tsa_signatures_total{signer=\"e2e-unit-$h\",host=\"$h\",result=\"ok\"} [1-9]" "$d/metrics" ||
+        bad "$h: /metrics: $(grep tsa_signatures_total "$d/metrics" | oneline)"
     for o in "$@"; do
         ! grep -q "e2e-unit-$o" "$d/metrics" || bad "$h: /metrics reports $o's unit"
     done
