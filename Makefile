@@ -51,6 +51,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
+            src/store/edit_server.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/heartbeat.c
@@ -122,7 +123,7 @@ $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
                  $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
-                 $(BUILD)/migrations.o $(BUILD)/libtsa.a
+                 $(BUILD)/src/cli/servers.o $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The web console: its pages and FastCGI loop; its parsers are in libtsa (unit-tested, fuzzed).

@@ -152,6 +152,11 @@ int	edit_signer_add(PGconn *c, const char *name, const char *uri, const char *ce
 	    const char *chain_pem, const char *scheme, const char *digest, const char *host,
 	    const char *group, const struct edit_actor *actor, PGresult **row, char *err,
 	    size_t errlen);
+/* Removes a server's row from the fleet (schema 012) with an event server-removed; refused
+ * (1) when there is none, or while it runs and is heard from.  *row: server, state,
+ * version. */
+int	edit_server_remove(PGconn *c, const char *host, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
 /* Binds a unit: host a server name or "any", group a name or "none"; NULL leaves it.  *row:
  * signer, host, group.  1 when there is no such signer or the place is taken. */
 int	edit_signer_set(PGconn *c, const char *name, const char *host, const char *group,

@@ -162,15 +162,18 @@ int	 tokens_record_batch(struct db *db, const struct token_record *t, size_t n,
 #define SERVER_SILENT_BEATS	3
 #define SERVER_STR_(x)		#x
 #define SERVER_STR(x)		SERVER_STR_(x)
+/* A servers row's verdict (a relation s): ok, silent or stopped. */
+#define SQL_SERVER_VERDICT \
+	"CASE WHEN s.state = 'stopped' THEN 'stopped' WHEN now() - s.heartbeat_at >" \
+	" " SERVER_STR(SERVER_SILENT_BEATS) " * s.heartbeat_interval * interval '1 second'" \
+	" THEN 'silent' ELSE 'ok' END"
 #define SQL_SERVERS \
 	"SELECT s.host, s.version, s.pid, s.state," \
-	" to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')," \
-	" to_char(extract(epoch FROM now() - s.heartbeat_at), 'FM9999999990.0')," \
-	" s.heartbeat_interval, s.signer," \
-	" CASE WHEN s.state = 'stopped' THEN 'stopped' WHEN now() - s.heartbeat_at >" \
-	"  " SERVER_STR(SERVER_SILENT_BEATS) " * s.heartbeat_interval * interval '1 second'" \
-	"  THEN 'silent' ELSE 'ok' END," \
-	" u.value->>'unit', u.value->>'state', u.value->>'reason'" \
+	" to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS started," \
+	" to_char(extract(epoch FROM now() - s.heartbeat_at), 'FM9999999990.0') AS heard_s_ago," \
+	" s.heartbeat_interval AS interval_s, s.signer, " SQL_SERVER_VERDICT " AS verdict," \
+	" u.value->>'unit' AS unit, u.value->>'state' AS unit_state," \
+	" u.value->>'reason' AS reason" \
 	" FROM servers s LEFT JOIN LATERAL jsonb_array_elements(s.units) WITH ORDINALITY" \
 	"  AS u(value, n) ON true ORDER BY s.host, u.n"
 

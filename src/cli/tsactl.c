@@ -36,7 +36,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tsactl [--conf FILE] [--json] VERB ...\n"
 	    "  migrate                         apply the schema migrations (idempotent)\n"
-	    "  status                          database, migrations and signers (key and certificate)\n"
+	    "  status                          database, migrations, signers, the fleet\n"
 	    "  service list | add NAME [--description TEXT] | remove NAME\n"
 	    "  policy list [SERVICE] | show SERVICE POLICY | remove SERVICE POLICY\n"
 	    "  policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
@@ -49,6 +49,9 @@ usage(void)
 	    "  signer list | remove NAME\n"
 	    "  signer add NAME --uri PKCS11_URI --cert PEMFILE [--chain PEMFILE]\n"
 	    "      [--scheme auto|rsa-pss] [--digest sha256|sha384|sha512]\n"
+	    "      [--host HOST] [--group GROUP]\n"
+	    "  signer set NAME [--host HOST|any] [--group GROUP|none]   a unit's server, group\n"
+	    "  server list | remove HOST       the fleet: servers, heartbeats, their units\n"
 	    "  signer keygen --label LABEL --type rsa2048|rsa3072|ec-p256|ec-p384 --subject DN\n"
 	    "      --csr OUTFILE [--token PKCS11_URI]\n"
 	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
@@ -626,6 +629,7 @@ static const struct {
 	{ "policy",	cmd_policy,	1 },
 	{ "filter",	cmd_filter,	1 },
 	{ "signer",	cmd_signer,	1 },
+	{ "server",	cmd_server,	1 },
 	{ "client",	cmd_client,	1 },
 	{ "admin",	cmd_admin,	1 },
 	{ "events",	cmd_events,	1 },

@@ -207,7 +207,7 @@ units_status_has() {
 # The fleet: every supervisor's row (host, version, units, heartbeat every second here), a
 # server SIGSTOPped marked silent after three missed heartbeats (tsactl status and the
 # console's dashboard) and heard again after SIGCONT, one SIGKILLed silent, one stopped
-# cleanly said so.
+# cleanly said so; both then removed from the fleet (tsactl server remove).
 units_fleet() {
     local h out pid
     units_setup e2e-fleet
@@ -253,8 +253,21 @@ units_fleet() {
     kill "$(<"$UNITS_DIR/e2e-f1/fcgi.pid")"
     units_status_has e2e-f1 '^server e2e-f1: stopped [0-9.]+ s ago \(this server\)$'
     echo "e2e-f2 SIGKILLed: silent; e2e-f1 stopped cleanly: stopped"
-    # Its row is of no use to later cases.
-    tsa_psql -c "DELETE FROM servers WHERE host LIKE 'e2e-f%'" >/dev/null
+
+    # Out of the fleet: a silent or stopped server is removed (with its event); a running one
+    # is not (it would write its row again).
+    out=$(tsactl server remove "$(hostname)" 2>&1) && bad "the running stack's server was removed"
+    grep -q 'is running and heard from' <<<"$out" || bad "server remove of a running server: $out"
+    out=$(tsactl --json server list 2>&1) || bad "server list: $out"
+    grep -q '"host": "e2e-f2"' <<<"$out" || bad "server list without e2e-f2: $(oneline <<<"$out")"
+    for h in e2e-f2 e2e-f1; do
+        out=$(tsactl server remove "$h" 2>&1) || bad "server remove $h: $out"
+    done
+    out=$(tsactl server remove e2e-f1 2>&1) && bad "e2e-f1 removed twice"
+    tsactl server list | grep -q 'e2e-f' && bad "server list still has e2e-f1 or e2e-f2"
+    events_wait "kind = 'server-removed' AND detail LIKE 'server e2e-f_ removed from the fleet%'" 2 ||
+        bad "no server-removed events"
+    echo "tsactl server remove: e2e-f2 (silent) and e2e-f1 (stopped), not the running stack"
 }
 
 # The workers' role writes its server's row and nothing else there.
