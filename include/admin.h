@@ -93,5 +93,6 @@ int	 cmd_filter(int argc, char **argv);
 int	 cmd_client(int argc, char **argv);	/* clients.c */
 int	 cmd_admin(int argc, char **argv);	/* clients.c: web console administrators */
 int	 cmd_signer(int argc, char **argv);	/* keys.c */
+int	 cmd_server(int argc, char **argv);	/* servers.c: the fleet */
 
 #endif

@@ -34,6 +34,9 @@ struct tsa_conf {
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */
 	long	 pkcs11_keepalive;	/* seconds idle before a keep-alive signature (0: off) */
+	char	*host;			/* this server's name (default: the system host name):
+					   it signs with the units bound to it (signers.host) */
+	long	 heartbeat_interval;	/* seconds between tsa-fcgi's rows in servers */
 };
 
 /* Which file to read: the --conf argument, else $TSA_CONF, else /etc/tsa/tsa.conf. */
@@ -62,5 +65,8 @@ int		 conf_protect_process(char *err, size_t errlen);
  */
 int		 conf_load_daemon(const char *arg, struct tsa_conf *conf);
 void		 conf_free(struct tsa_conf *conf);
+/* 1 when s is a server name as tsa.conf's host and signers.host take it: 1 to
+ * TSA_MAX_HOST_NAME letters, digits, '-' and '.', a letter or digit first; else 0. */
+int		 conf_host_ok(const char *s);
 
 #endif

@@ -144,8 +144,22 @@ int	edit_admin_remove(PGconn *c, const char *name, const struct edit_actor *acto
  * front end's check (signer_load with the key opened: it needs the token). */
 int	edit_signer_check(const char *name, const char *uri, const char *scheme,
 	    const char *digest, char *err, size_t errlen);
+/* A unit's host (conf_host_ok) and group (a name), each NULL when absent: 0, or 65. */
+int	edit_unit_check(const char *host, const char *group, char *err, size_t errlen);
+/* host: the server the unit is bound to (NULL: any); group: its unit group (NULL: none);
+ * refused (1) when the group has a unit bound to that host already. */
 int	edit_signer_add(PGconn *c, const char *name, const char *uri, const char *cert_pem,
-	    const char *chain_pem, const char *scheme, const char *digest,
+	    const char *chain_pem, const char *scheme, const char *digest, const char *host,
+	    const char *group, const struct edit_actor *actor, PGresult **row, char *err,
+	    size_t errlen);
+/* Removes a server's row from the fleet (schema 012) with an event server-removed; refused
+ * (1) when there is none, or while it runs and is heard from.  *row: server, state,
+ * version. */
+int	edit_server_remove(PGconn *c, const char *host, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
+/* Binds a unit: host a server name or "any", group a name or "none"; NULL leaves it.  *row:
+ * signer, host, group.  1 when there is no such signer or the place is taken. */
+int	edit_signer_set(PGconn *c, const char *name, const char *host, const char *group,
 	    const struct edit_actor *actor, PGresult **row, char *err, size_t errlen);
 /* Refused (1) while a policy uses the signer. */
 int	edit_signer_remove(PGconn *c, const char *name, const struct edit_actor *actor,

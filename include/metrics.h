@@ -49,6 +49,9 @@ enum {
 int	metrics_init(void);
 /* Unmaps it (tests). */
 void	metrics_fini(void);
+/* This server's name (tsa.conf's host), a label of every unit's series (signer="...",
+ * host="..."); before the first fork.  Unset: no host label. */
+void	metrics_set_host(const char *host);
 
 /* One answered request: service (NULL or unknown to the caller: "other"), protocol, outcome,
  * fail, and how long the worker took, in microseconds. */

@@ -45,7 +45,10 @@ struct signer {
 	/* The row's own verdict, set at load from the certificate, the scheme and the digest,
 	 * and final for this configuration: why it may never sign; NULL when it may. */
 	char			*refused;
-	int			 used;		/* a policy signs with it (tsa-signer opens it) */
+	char			*host;		/* signers.host: the server it is bound to; NULL any */
+	char			*group;		/* signers.unit_group; NULL: a group of one */
+	int			 used;		/* a policy signs with it on this server (tsa-signer
+						   opens it; units_resolve() sets it) */
 	/* The key's life in the process that opens it (tsa-signer), apart from the row: opening
 	 * (not tried yet), usable, or retrying (at most once a second, key_error saying why). */
 	enum unit_state		 key_state;

@@ -32,6 +32,15 @@ PGconn	*db_conn(struct db *db);
 void	 db_failed(struct db *db, const PGresult *res);
 void	 db_close(struct db *db);
 /*
+ * One statement on db's connection, bounded in time (the health check's, the heartbeat's: a
+ * process that must not hang on a database that does not answer): stmt is a prepared
+ * statement's name when prepared, else SQL with n text parameters.  A connection that does
+ * not answer within timeout_ms is dropped.  0 when it succeeded (its rows are not kept), or
+ * -1 with why on one line.
+ */
+int	 db_run_bounded(struct db *db, const char *stmt, int prepared, int n,
+	    const char *const *params, int timeout_ms, char *why, size_t len);
+/*
  * 1 when the configuration may have changed since the last call: a notification on the
  * channel tsa_config arrived, or the connection is new (notifications may have been missed).
  * Never blocks.
@@ -63,13 +72,14 @@ PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params,
 	"   WITH ORDINALITY v(value, ord) ON true"
 
 /*
- * Reads services, policies, filters and signers in one snapshot and builds a configuration;
- * with open_keys, each signer a policy uses has its key opened and checked, or taken over
+ * Reads services, policies, filters and signers in one snapshot and builds a configuration
+ * as the server host sees it (each policy's unit is its group's unit for host: units.h;
+ * NULL: the unit each policy names); with open_keys, each signer a policy uses has its key opened and checked, or taken over
  * from previous (which keeps working if this load fails: keys move only on success).  0 with *out, or
  * -1 with err (nothing is half-built).
  */
-int	 config_load(struct db *db, int open_keys, struct tsa_config *previous,
-	    struct tsa_config **out, char *err, size_t errlen);
+int	 config_load(struct db *db, const char *host, int open_keys,
+	    struct tsa_config *previous, struct tsa_config **out, char *err, size_t errlen);
 /*
  * The configuration as c sees it (a write's own transaction, before it commits, or the
  * console's page): -1 with err naming the first policy it refuses (one that can receive a
@@ -82,10 +92,12 @@ int	 config_refused_policy(PGconn *c, char *err, size_t errlen);
  * A process's view of the configuration (a worker's, the signer's): the last good one,
  * followed by LISTEN/NOTIFY and, at most once a second, a comparison of config_version.  A
  * version refused at load is logged and recorded as a config-refused event once, and the
- * last good configuration stays.  open_keys: config_load()'s (only the signer opens keys).
+ * last good configuration stays.  open_keys: config_load()'s (only the signer opens keys);
+ * the signer also records a policy-refused event for each policy a new version refuses.
  */
 struct config_follower {
 	struct tsa_config	*config;	/* NULL until one loads */
+	const char		*host;		/* this server (tsa.conf's host) */
 	int			 open_keys;
 	time_t			 version_checked;
 	long long		 refused_version;
@@ -115,6 +127,8 @@ struct token_record {
 	size_t			 token_len;
 	const unsigned char	*request;	/* NULL unless archive keeps requests */
 	size_t			 request_len;
+	const char		*signer;	/* the unit that signed it; NULL: not said */
+	const char		*host;		/* the server it was signed on; NULL: not said */
 };
 
 /*
@@ -136,6 +150,32 @@ int	 tokens_record_batch(struct db *db, const struct token_record *t, size_t n,
 	"INSERT INTO events (severity, kind, service, requester, detail, count)" \
 	" VALUES ($1, $2, $3, $4::inet, $5, $6::integer)"
 #define EVENT_NPARAMS	6
+
+/*
+ * The fleet (schema 012), as tsactl status and the console show it: one row per server and
+ * unit (a server without units: one row, the unit columns NULL), by host.  Columns: host,
+ * version, pid, state, started (UTC text), seconds since its last heartbeat (text, one
+ * decimal), heartbeat_interval, its signing process ("answering" or why not), verdict (ok |
+ * silent | stopped: silent when SERVER_SILENT_BEATS heartbeats were missed), unit, unit
+ * state, reason.  Every text from the table is the servers' word: shown cleaned or escaped.
+ */
+#define SERVER_SILENT_BEATS	3
+#define SERVER_STR_(x)		#x
+#define SERVER_STR(x)		SERVER_STR_(x)
+/* A servers row's verdict (a relation s): ok, silent or stopped. */
+#define SQL_SERVER_VERDICT \
+	"CASE WHEN s.state = 'stopped' THEN 'stopped' WHEN now() - s.heartbeat_at >" \
+	" " SERVER_STR(SERVER_SILENT_BEATS) " * s.heartbeat_interval * interval '1 second'" \
+	" THEN 'silent' ELSE 'ok' END"
+#define SQL_SERVERS \
+	"SELECT s.host, s.version, s.pid, s.state," \
+	" to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS started," \
+	" to_char(extract(epoch FROM now() - s.heartbeat_at), 'FM9999999990.0') AS heard_s_ago," \
+	" s.heartbeat_interval AS interval_s, s.signer, " SQL_SERVER_VERDICT " AS verdict," \
+	" u.value->>'unit' AS unit, u.value->>'state' AS unit_state," \
+	" u.value->>'reason' AS reason" \
+	" FROM servers s LEFT JOIN LATERAL jsonb_array_elements(s.units) WITH ORDINALITY" \
+	"  AS u(value, n) ON true ORDER BY s.host, u.n"
 
 struct event_params {
 	const char	*values[EVENT_NPARAMS];

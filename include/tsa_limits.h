@@ -114,4 +114,9 @@
 /* Attributes of the request: none are sent today; a few are read past, more are refused. */
 #define TSA_MAX_AUTHENTICODE_ATTRS	8
 
+/* A server's name (tsa.conf's host, signers.host): one DNS label or a dotted name; the
+ * servers of a TSA are few and named by their operator, and 63 characters (a DNS label)
+ * name any of them.  Characters: letters, digits, '-' and '.', a letter or digit first. */
+#define TSA_MAX_HOST_NAME	63
+
 #endif

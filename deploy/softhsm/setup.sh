@@ -168,6 +168,8 @@ The key is on the token.  Next steps:
       --subject DN --csr tsa.csr --token pkcs11:token=$TOKEN)
   3. The signer, once the CA has issued tsa.pem (chain.pem: the CA certificates up to the root):
        tsactl signer add NAME --uri '$URI' --cert tsa.pem --chain chain.pem
+     (one of several equivalent servers, each with its own key: add --host THIS_HOST
+      --group GROUP, THIS_HOST being tsa.conf's host; README "Units and hosts")
   4. A policy that uses it:
        tsactl policy add SERVICE POLICY --oid OID --signer NAME   (or: policy set ... --signer NAME)
   5. tsactl status     (says whether the key opens and matches the certificate)

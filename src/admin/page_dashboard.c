@@ -1,6 +1,6 @@
 /*
  * page_dashboard.c - the console's dashboard (GET /admin/): services, policies and their filter
- * chains, the signers and their certificates (read with GnuTLS, checked as the worker checks
+ * chains, the servers of the fleet and their units, the signers and their certificates (read with GnuTLS, checked as the worker checks
  * them), the clock as the gate reads it, tokens and refusals per minute, recent events and the
  * administrators.
  * Input: no field of the request; what the database holds (written by tsactl, the console and
@@ -76,11 +76,78 @@ dash_services(struct sbuf *b, const struct console_req *rq)
 	}
 }
 
+/*
+ * The fleet (schema 012, the same query as tsactl status): each server, when it was last
+ * heard from (silent after SERVER_SILENT_BEATS missed heartbeats), its version and its units
+ * as its own signing process reported them.
+ */
+static void
+dash_servers(struct sbuf *b, const struct console_req *rq)
+{
+	PGresult *r = page_query(rq, SQL_SERVERS, 0, NULL);
+	int i;
+
+	sb_str(b, "<h2>Servers</h2>");
+	if (r == NULL) {
+		html_unavailable(b);
+		return;
+	}
+	if (PQntuples(r) == 0)
+		sb_str(b, "<p>No server has reported yet.</p>\n");
+	else
+		sb_str(b, "<table><tr><th>host</th><th>heard from</th><th>version</th>"
+		    "<th>signing process</th><th>units</th></tr>\n");
+	for (i = 0; i < PQntuples(r); i++) {
+		const char *verdict = PQgetvalue(r, i, 8);
+		int first = i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0;
+		int last = i + 1 == PQntuples(r) ||
+		    strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i + 1, 0)) != 0;
+
+		if (first) {
+			sb_str(b, "<tr><td>");
+			html_esc(b, PQgetvalue(r, i, 0));
+			sb_printf(b, "</td><td class=\"%s\">", strcmp(verdict, "ok") == 0 ? "ok" :
+			    strcmp(verdict, "silent") == 0 ? "bad" : "warn");
+			if (strcmp(verdict, "silent") == 0)
+				sb_printf(b, "SILENT (%d heartbeats missed): ", SERVER_SILENT_BEATS);
+			else if (strcmp(verdict, "stopped") == 0)
+				sb_str(b, "stopped: ");
+			html_esc(b, PQgetvalue(r, i, 5));
+			sb_str(b, " s ago (every ");
+			html_esc(b, PQgetvalue(r, i, 6));
+			sb_str(b, " s)</td><td>");
+			html_esc(b, PQgetvalue(r, i, 1));
+			sb_str(b, "</td><td>");
+			html_esc(b, PQgetvalue(r, i, 7));
+			sb_str(b, "</td><td>");
+		}
+		if (!PQgetisnull(r, i, 9)) {
+			sb_printf(b, "<span class=\"%s\">", strcmp(PQgetvalue(r, i, 10), "usable") == 0 ?
+			    "ok" : "bad");
+			html_esc(b, PQgetvalue(r, i, 9));
+			sb_str(b, ": ");
+			html_esc(b, PQgetvalue(r, i, 10));
+			if (PQgetvalue(r, i, 11)[0] != '\0') {
+				sb_str(b, " (");
+				html_esc(b, PQgetvalue(r, i, 11));
+				sb_str(b, ")");
+			}
+			sb_str(b, "</span><br>");
+		}
+		if (last)
+			sb_str(b, "</td></tr>\n");
+	}
+	if (PQntuples(r) > 0)
+		sb_str(b, "</table>\n");
+	PQclear(r);
+}
+
 static void
 dash_signers(struct sbuf *b, const struct console_req *rq)
 {
 	PGresult *r = page_query(rq, "SELECT g.name, g.certificate, g.pkcs11_uri, g.scheme, g.digest,"
-	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id)"
+	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id),"
+	    " coalesce(g.host, 'any host') || coalesce(' / group ' || g.unit_group, '')"
 	    " FROM signers g ORDER BY g.name", 0, NULL);
 	time_t now = time(NULL);
 	int i;
@@ -92,7 +159,7 @@ dash_signers(struct sbuf *b, const struct console_req *rq)
 	}
 	sb_str(b, "<table><tr><th>signer</th><th>certificate subject</th><th>valid from</th>"
 	    "<th>valid until</th><th>days left</th><th>check</th><th>scheme</th>"
-	    "<th>policies</th><th>key</th></tr>\n");
+	    "<th>policies</th><th>host / group</th><th>key</th></tr>\n");
 	for (i = 0; i < PQntuples(r); i++) {
 		gnutls_x509_crt_t crt = NULL;
 		gnutls_datum_t in, dn = { NULL, 0 };
@@ -135,6 +202,8 @@ dash_signers(struct sbuf *b, const struct console_req *rq)
 		html_esc(b, PQgetvalue(r, i, 4));
 		sb_str(b, "</td><td>");
 		html_esc(b, PQgetvalue(r, i, 5));
+		sb_str(b, "</td><td>");
+		html_esc(b, PQgetvalue(r, i, 6));
 		sb_str(b, "</td><td><code>");
 		html_esc(b, PQgetvalue(r, i, 2));
 		sb_str(b, "</code></td></tr>\n");
@@ -262,6 +331,7 @@ page_dashboard(struct console_req *rq, struct console_resp *rs)
 
 	html_head(&b, rq, "Dashboard");
 	dash_services(&b, rq);
+	dash_servers(&b, rq);
 	dash_signers(&b, rq);
 	dash_clock(&b, rq);
 	dash_rates(&b, rq);

@@ -6,6 +6,8 @@
  *                   worker would sign with it: RFC 3161 2.3 (critical extendedKeyUsage of
  *                   id-kp-timeStamping only), validity now, and a test signature by the key
  *                   that the certificate's public key verifies (signer_load, open_key=1)
+ *   signer set      a unit bound to its server (--host) and its group (--group): README
+ *                   "Units and hosts"
  *   signer remove   a signer no policy uses
  *   signer keygen   a new key pair generated on the token (private, sensitive: it never
  *                   leaves the token) and a PKCS#10 request for it (RFC 2986), signed by the
@@ -38,6 +40,8 @@ static const char *SIGNER_USAGE =
     "signer list\n"
     "       tsactl signer add NAME --uri PKCS11_URI --cert PEMFILE [--chain PEMFILE]\n"
     "              [--scheme auto|rsa-pss] [--digest sha256|sha384|sha512]\n"
+    "              [--host HOST] [--group GROUP]\n"
+    "       tsactl signer set NAME [--host HOST|any] [--group GROUP|none]\n"
     "       tsactl signer remove NAME\n"
     "       tsactl signer keygen --label LABEL --type rsa2048|rsa3072|ec-p256|ec-p384\n"
     "              --subject DN --csr OUTFILE [--token PKCS11_URI]\n";
@@ -62,13 +66,14 @@ signer_rows(const PGresult *db)
 	static char n_name[] = "signer", n_state[] = "state", n_why[] = "refused",
 	    n_subject[] = "subject", n_from[] = "not_before", n_until[] = "not_after",
 	    n_key[] = "key", n_scheme[] = "scheme", n_digest[] = "digest",
-	    n_pol[] = "policies";
+	    n_pol[] = "policies", n_host[] = "host", n_group[] = "group";
 	PGresAttDesc cols[] = {
 		{ n_name, 0, 0, 0, 25, -1, -1 }, { n_state, 0, 0, 0, 25, -1, -1 },
 		{ n_why, 0, 0, 0, 25, -1, -1 }, { n_subject, 0, 0, 0, 25, -1, -1 },
 		{ n_from, 0, 0, 0, 25, -1, -1 }, { n_until, 0, 0, 0, 25, -1, -1 },
 		{ n_key, 0, 0, 0, 25, -1, -1 }, { n_scheme, 0, 0, 0, 25, -1, -1 },
 		{ n_digest, 0, 0, 0, 25, -1, -1 }, { n_pol, 0, 0, 0, 20, 8, -1 },
+		{ n_host, 0, 0, 0, 25, -1, -1 }, { n_group, 0, 0, 0, 25, -1, -1 },
 	};
 	PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 	int i, ncols = (int)(sizeof(cols) / sizeof(cols[0]));
@@ -79,7 +84,7 @@ signer_rows(const PGresult *db)
 		struct signer s;
 		char err[512], from[32], until[32];
 		gnutls_datum_t dn = { NULL, 0 };
-		const char *v[10];
+		const char *v[12];
 		int col, ok;
 
 		err[0] = '\0';
@@ -104,6 +109,8 @@ signer_rows(const PGresult *db)
 		v[7] = PQgetvalue(db, i, 4);
 		v[8] = PQgetvalue(db, i, 5);
 		v[9] = PQgetvalue(db, i, 6);
+		v[10] = PQgetisnull(db, i, 7) ? "any" : PQgetvalue(db, i, 7);
+		v[11] = PQgetisnull(db, i, 8) ? "-" : PQgetvalue(db, i, 8);
 		for (col = 0; col < ncols; col++)
 			if (!PQsetvalue(r, i, col, (char *)(uintptr_t)v[col],
 			    v[col] != NULL ? (int)strlen(v[col]) : -1))
@@ -131,7 +138,7 @@ signer_list(int argc, char **argv)
 	cli_args(SIGNER_USAGE, argc, argv, NULL, 0, NULL, 0, 0);
 	c = cli_connect();
 	if ((db = db_query(c, "SELECT name, pkcs11_uri, certificate, chain, scheme, digest,"
-	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id)"
+	    " (SELECT count(*) FROM policies p WHERE p.signer_id = g.id), host, unit_group"
 	    " FROM signers g ORDER BY name", 0, NULL, "listing signers", &rc, err,
 	    sizeof(err))) == NULL)
 		cli_err("%s", err);
@@ -152,10 +159,11 @@ static int
 signer_add(int argc, char **argv)
 {
 	const char *uri = NULL, *cert = NULL, *chain = NULL, *scheme = "auto";
-	const char *digest = "sha256";
+	const char *digest = "sha256", *host = NULL, *group = NULL;
 	struct cli_opt opts[] = {
 		{ "--uri", &uri }, { "--cert", &cert }, { "--chain", &chain },
-		{ "--scheme", &scheme }, { "--digest", &digest },
+		{ "--scheme", &scheme }, { "--digest", &digest }, { "--host", &host },
+		{ "--group", &group },
 	};
 	struct signer s;
 	char *pos[1], *cert_pem = NULL, *chain_pem = NULL, err[512];
@@ -169,7 +177,8 @@ signer_add(int argc, char **argv)
 		cli_usage(SIGNER_USAGE);
 	}
 	/* The values before the files are read, the key and certificate before the database. */
-	if ((rc = edit_signer_check(pos[0], uri, scheme, digest, err, sizeof(err))) != 0) {
+	if ((rc = edit_signer_check(pos[0], uri, scheme, digest, err, sizeof(err))) != 0 ||
+	    (rc = edit_unit_check(host, group, err, sizeof(err))) != 0) {
 		cli_err("%s", err);
 		return rc;
 	}
@@ -193,8 +202,8 @@ signer_add(int argc, char **argv)
 		goto out;
 	}
 	c = cli_connect();
-	if ((rc = edit_signer_add(c, pos[0], uri, cert_pem, chain_pem, scheme, digest,
-	    cli_actor(c), &r, err, sizeof(err))) != 0)
+	if ((rc = edit_signer_add(c, pos[0], uri, cert_pem, chain_pem, scheme, digest, host,
+	    group, cli_actor(c), &r, err, sizeof(err))) != 0)
 		cli_err("%s", err);
 	else
 		out_done(c, r, "signer %s added, its certificate and key checked", pos[0]);
@@ -206,6 +215,34 @@ out:
 		PQfinish(c);
 	free(cert_pem);
 	free(chain_pem);
+	return rc;
+}
+
+/* Binds a unit to its server and its group: data only, no key is opened here (the unit's
+ * server opens it; signer add checked it). */
+static int
+signer_set(int argc, char **argv)
+{
+	const char *host = NULL, *group = NULL;
+	struct cli_opt opts[] = { { "--host", &host }, { "--group", &group } };
+	char *pos[1], err[512];
+	PGconn *c;
+	PGresult *r = NULL;
+	int rc;
+
+	cli_args(SIGNER_USAGE, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 1, 1);
+	if (host == NULL && group == NULL) {
+		cli_err("signer set needs --host or --group");
+		cli_usage(SIGNER_USAGE);
+	}
+	c = cli_connect();
+	if ((rc = edit_signer_set(c, pos[0], host, group, cli_actor(c), &r, err,
+	    sizeof(err))) != 0)
+		cli_err("%s", err);
+	else
+		out_done(c, r, "signer %s bound", pos[0]);
+	PQclear(r);
+	PQfinish(c);
 	return rc;
 }
 
@@ -450,7 +487,8 @@ int
 cmd_signer(int argc, char **argv)
 {
 	static const struct cli_sub subs[] = {
-		{ "list", signer_list }, { "add", signer_add }, { "remove", signer_remove },
+		{ "list", signer_list }, { "add", signer_add }, { "set", signer_set },
+		{ "remove", signer_remove },
 		{ "keygen", signer_keygen },
 	};
 

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "migrations.h"
 #include "store.h"
+#include "text.h"
 #include "verify.h"
 #include "xmlverify.h"
 
@@ -35,7 +36,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tsactl [--conf FILE] [--json] VERB ...\n"
 	    "  migrate                         apply the schema migrations (idempotent)\n"
-	    "  status                          database, migrations and signers (key and certificate)\n"
+	    "  status                          database, migrations, signers, the fleet\n"
 	    "  service list | add NAME [--description TEXT] | remove NAME\n"
 	    "  policy list [SERVICE] | show SERVICE POLICY | remove SERVICE POLICY\n"
 	    "  policy add SERVICE POLICY --oid OID --signer SIGNER [--position N]\n"
@@ -48,6 +49,9 @@ usage(void)
 	    "  signer list | remove NAME\n"
 	    "  signer add NAME --uri PKCS11_URI --cert PEMFILE [--chain PEMFILE]\n"
 	    "      [--scheme auto|rsa-pss] [--digest sha256|sha384|sha512]\n"
+	    "      [--host HOST] [--group GROUP]\n"
+	    "  signer set NAME [--host HOST|any] [--group GROUP|none]   a unit's server, group\n"
+	    "  server list | remove HOST       the fleet: servers, heartbeats, their units\n"
 	    "  signer keygen --label LABEL --type rsa2048|rsa3072|ec-p256|ec-p384 --subject DN\n"
 	    "      --csr OUTFILE [--token PKCS11_URI]\n"
 	    "  client list [SERVICE] | add SERVICE NAME --cert PEMFILE | remove SERVICE NAME\n"
@@ -145,6 +149,62 @@ print_time(const char *label, time_t t)
 	printf("%s%s", label, buf);
 }
 
+/*
+ * Every server of the fleet (schema 012): when each was last heard from, silent after
+ * SERVER_SILENT_BEATS missed heartbeats, and its units as its signing process last reported
+ * them.  What the rows say is the servers' word, printed cleaned.  The exit status stays this
+ * server's: another server's state is shown, not judged here (its own status judges it).
+ */
+static void
+print_servers(PGconn *c)
+{
+	char err[512], v[8][600];
+	PGresult *r;
+	int i, rc, n = 0, silent = 0;
+
+	if ((r = db_query(c, SQL_SERVERS, 0, NULL, "reading the servers", &rc, err,
+	    sizeof(err))) == NULL) {
+		printf("servers: UNKNOWN (%s)\n", err);
+		return;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			n++;
+			silent += strcmp(PQgetvalue(r, i, 8), "silent") == 0;
+		}
+	printf("servers: %d (%d silent)\n", n, silent);
+	for (i = 0; i < PQntuples(r); i++) {
+		const char *mine = strcmp(PQgetvalue(r, i, 0), cli_conf.host) == 0 ?
+		    " (this server)" : "";
+		int k;
+
+		for (k = 0; k < 8; k++)
+			text_clean(v[k], sizeof(v[k]), PQgetvalue(r, i, k));
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			const char *verdict = PQgetvalue(r, i, 8);
+
+			if (strcmp(verdict, "silent") == 0)
+				printf("server %s: SILENT: last heard %s s ago, %d heartbeats of %s s "
+				    "missed%s\n", v[0], v[5], SERVER_SILENT_BEATS, v[6], mine);
+			else if (strcmp(verdict, "stopped") == 0)
+				printf("server %s: stopped %s s ago%s\n", v[0], v[5], mine);
+			else
+				printf("server %s: ok, last heard %s s ago (every %s s)%s\n", v[0],
+				    v[5], v[6], mine);
+			printf("  version %s, pid %s, up since %s\n  signing process: %s\n",
+			    v[1], v[2], v[4], v[7]);
+		}
+		if (PQgetisnull(r, i, 9))
+			continue;
+		text_clean(v[0], sizeof(v[0]), PQgetvalue(r, i, 9));
+		text_clean(v[1], sizeof(v[1]), PQgetvalue(r, i, 10));
+		text_clean(v[2], sizeof(v[2]), PQgetvalue(r, i, 11));
+		printf("  unit %s: %s%s%s%s\n", v[0], v[1], v[2][0] != '\0' ? " (" : "", v[2],
+		    v[2][0] != '\0' ? ")" : "");
+	}
+	PQclear(r);
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -158,7 +218,7 @@ cmd_status(int argc, char **argv)
 	PGresult *r;
 	char err[512];
 	size_t i;
-	int bad = 0, rc;
+	int bad = 0, rc, r_ok;
 
 	(void)argv;
 	if (argc != 0)
@@ -179,8 +239,10 @@ cmd_status(int argc, char **argv)
 		printf("database: reachable, schema NOT migrated (run tsactl migrate)\n");
 		bad = 1;
 	}
+	r_ok = r != NULL;
 	PQclear(r);
-	if (!bad && config_load(&db, 0, NULL, &cfg, err, sizeof(err)) == -1) {
+	printf("host: %s (tsa.conf's host: the units bound to it sign here)\n", cli_conf.host);
+	if (!bad && config_load(&db, cli_conf.host, 0, NULL, &cfg, err, sizeof(err)) == -1) {
 		printf("configuration: INVALID: %s\n", err);
 		bad = 1;
 	}
@@ -210,6 +272,11 @@ cmd_status(int argc, char **argv)
 				u = &st.units[j];
 		if (gnutls_x509_crt_get_dn(s->cert, dn, &dnlen) < 0)
 			snprintf(dn, sizeof(dn), "?");
+		if (!s->used && s->host != NULL && strcmp(s->host, cli_conf.host) != 0) {
+			/* Another server's unit: its own status says how it stands (servers). */
+			printf("signer %s: unit of host %s (not this server's)\n", s->name, s->host);
+			continue;
+		}
 		if (s->refused != NULL)
 			printf("signer %s: REFUSED\n", s->name);
 		else if (!s->used)
@@ -247,6 +314,8 @@ cmd_status(int argc, char **argv)
 	}
 	if (cfg != NULL)
 		printf("services: %zu\n", cfg->n_services);
+	if (r_ok)
+		print_servers(db.conn);
 	config_free(cfg);
 	db_close(&db);
 	return bad;
@@ -273,7 +342,8 @@ static const char *TOKEN_COLUMNS =
     "SELECT serial, to_char(gen_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " service, policy_oid, protocol, hash_alg, encode(imprint, 'hex'),"
     " coalesce(encode(nonce, 'hex'), '-'), coalesce(host(requester), '-'),"
-    " coalesce(client_identity, '-'), length(token), token FROM issued_tokens";
+    " coalesce(client_identity, '-'), length(token), token,"
+    " coalesce(signer, '-') || ' on ' || coalesce(host, '-') FROM issued_tokens";
 
 static void
 print_token_row(PGresult *r, int i)
@@ -287,10 +357,10 @@ print_token_row(PGresult *r, int i)
 		hex_encode(be, n, hex, sizeof(hex));
 	printf("serial:    %s (0x%s)\ngenTime:   %s\nservice:   %s\npolicy:    %s\n"
 	    "protocol:  %s\nimprint:   %s %s\nnonce:     %s\nrequester: %s\nclient:    %s\n"
-	    "token:     %s bytes\n", PQgetvalue(r, i, 0), hex, PQgetvalue(r, i, 1),
+	    "unit:      %s\ntoken:     %s bytes\n", PQgetvalue(r, i, 0), hex, PQgetvalue(r, i, 1),
 	    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
 	    PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8), PQgetvalue(r, i, 9),
-	    PQgetvalue(r, i, 10));
+	    PQgetvalue(r, i, 12), PQgetvalue(r, i, 10));
 }
 
 static int
@@ -559,6 +629,7 @@ static const struct {
 	{ "policy",	cmd_policy,	1 },
 	{ "filter",	cmd_filter,	1 },
 	{ "signer",	cmd_signer,	1 },
+	{ "server",	cmd_server,	1 },
 	{ "client",	cmd_client,	1 },
 	{ "admin",	cmd_admin,	1 },
 	{ "events",	cmd_events,	1 },

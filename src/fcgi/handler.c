@@ -132,6 +132,7 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 {
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
+	w->cf.host = conf->host;
 	refusals_init(&w->refusals, emit_refusal, w);
 	signer_link_init(&w->link, conf->signer_socket, (int)conf->signer_timeout);
 	/* Now, so that the signer opens the keys before the first request (else at the first). */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __SANITIZE_ADDRESS__
@@ -29,6 +30,7 @@
 #include "children.h"
 #include "gate.h"
 #include "handler.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
@@ -38,6 +40,9 @@
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_exited;
+static volatile sig_atomic_t beat_due;
+/* The supervisor's servers row (heartbeat.c): its connections are the supervisor's alone. */
+static struct heartbeat hb;
 
 static void
 on_stop(int sig)
@@ -51,6 +56,13 @@ on_child(int sig)
 {
 	(void)sig;
 	child_exited = 1;
+}
+
+static void
+on_beat(int sig)
+{
+	(void)sig;
+	beat_due = 1;
 }
 
 static void
@@ -264,6 +276,7 @@ spawn(int listen_fd, const struct tsa_conf *conf)
 		int rc;
 
 		log_init("tsa-worker");
+		heartbeat_forget(&hb);
 		rc = worker_main(listen_fd, conf);
 #ifdef __SANITIZE_ADDRESS__
 		/* _exit() skips LSan's check at exit: a worker's leaks are reported here. */
@@ -287,25 +300,30 @@ count_alive(const pid_t *pids, int n)
 }
 
 /* The supervisor: replaces a worker that dies (after a pause if it dies at once, so a
- * broken configuration does not spin), forwards SIGTERM and waits for in-flight requests. */
+ * broken configuration does not spin), forwards SIGTERM and waits for in-flight requests;
+ * every heartbeat_interval seconds (SIGALRM) its servers row (heartbeat.c). */
 static int
 supervise(int listen_fd, const struct tsa_conf *conf)
 {
+	struct itimerval beat;
 	pid_t *pids;
 	time_t *started;
 	int i, n = conf->workers;
 	sigset_t block, old;
 
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL ||
-	    (started = calloc((size_t)n, sizeof(*started))) == NULL)
+	    (started = calloc((size_t)n, sizeof(*started))) == NULL ||
+	    heartbeat_init(&hb, conf) == -1)
 		return 70;
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);
 	set_handler(SIGCHLD, on_child);
+	set_handler(SIGALRM, on_beat);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGALRM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < n; i++) {
 		pids[i] = spawn(listen_fd, conf);
@@ -313,11 +331,22 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 	}
 	log_msg(LOG_INFO, "%d workers started", n);
 	metrics_workers(n, count_alive(pids, n));
+	/* The first beat at once (the workers are forked: they inherit no timer), then one per
+	 * interval. */
+	memset(&beat, 0, sizeof(beat));
+	beat.it_value.tv_sec = conf->heartbeat_interval;
+	beat.it_interval.tv_sec = conf->heartbeat_interval;
+	setitimer(ITIMER_REAL, &beat, NULL);
+	heartbeat_beat(&hb, 0);
 	while (!stopping) {
 		pid_t pid;
 		int status;
 
 		sigsuspend(&old);
+		if (beat_due && !stopping) {
+			beat_due = 0;
+			heartbeat_beat(&hb, 0);
+		}
 		child_exited = 0;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < n && pids[i] != pid; i++)
@@ -345,8 +374,12 @@ supervise(int listen_fd, const struct tsa_conf *conf)
 		metrics_workers(n, count_alive(pids, n));
 	}
 	log_msg(LOG_INFO, "stopping: waiting for the workers to finish their requests");
+	memset(&beat, 0, sizeof(beat));
+	setitimer(ITIMER_REAL, &beat, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	children_stop(pids, (size_t)n, "workers");
+	heartbeat_beat(&hb, 1);
+	heartbeat_free(&hb);
 	free(pids);
 	free(started);
 	return 0;
@@ -416,6 +449,7 @@ main(int argc, char **argv)
 		log_msg(LOG_ERR, "metrics: cannot map the shared counters: %s", strerror(errno));
 		return 71;
 	}
+	metrics_set_host(conf.host);
 	rc = supervise(fd, &conf);
 	conf_free(&conf);
 	return rc;

@@ -387,10 +387,20 @@ render_latency(struct sbuf *b)
 		}
 }
 
+/* ",host=\"NAME\"" once metrics_set_host() ran, else empty: appended to a unit's labels. */
+static char host_label[METRICS_LABEL_MAX * 2 + 16];
+
+void
+metrics_set_host(const char *host)
+{
+	host_label[0] = ',';
+	metrics_label(host_label + 1, sizeof(host_label) - 1, "host", host);
+}
+
 static void
 render_signatures(struct sbuf *b)
 {
-	char name[METRICS_LABEL_MAX * 2 + 16], labels[sizeof(name) + 32];
+	char name[METRICS_LABEL_MAX * 2 + 16], labels[sizeof(name) + sizeof(host_label) + 32];
 	size_t i;
 
 	header(b, "tsa_signatures_total", "Token signatures (construction included) by "
@@ -401,9 +411,9 @@ render_signatures(struct sbuf *b)
 		if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_READY)
 			continue;
 		metrics_label(name, sizeof(name), "signer", s->name);
-		snprintf(labels, sizeof(labels), "%s,result=\"ok\"", name);
+		snprintf(labels, sizeof(labels), "%s%s,result=\"ok\"", name, host_label);
 		sample(b, "tsa_signatures_total", labels, (double)atomic_load(&s->ok));
-		snprintf(labels, sizeof(labels), "%s,result=\"failed\"", name);
+		snprintf(labels, sizeof(labels), "%s%s,result=\"failed\"", name, host_label);
 		sample(b, "tsa_signatures_total", labels, (double)atomic_load(&s->failed));
 	}
 	header(b, "tsa_signer_last_signature_ok", "1 when the signer's last signature "
@@ -416,7 +426,8 @@ render_signatures(struct sbuf *b)
 		    (last = atomic_load(&s->last)) < 0)
 			continue;
 		metrics_label(name, sizeof(name), "signer", s->name);
-		sample(b, "tsa_signer_last_signature_ok", name, last);
+		snprintf(labels, sizeof(labels), "%s%s", name, host_label);
+		sample(b, "tsa_signer_last_signature_ok", labels, last);
 	}
 }
 

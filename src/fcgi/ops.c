@@ -18,72 +18,13 @@
 #include "metrics.h"
 #include "ops.h"
 #include "strbuf.h"
-
-static long long
-ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Drops a connection that does not answer: the next db_conn() makes a new one. */
-static void
-db_drop(struct db *db)
-{
-	PQfinish(db->conn);
-	db->conn = NULL;
-	db->prepared = 0;
-}
+#include "version.h"
 
 /* One round trip on the worker's connection, bounded in time.  0, or -1 with why. */
 static int
 db_ping(struct db *db, char *why, size_t len)
 {
-	long long deadline = ms_now() + OPS_DB_TIMEOUT_MS;
-	PGresult *r;
-	PGconn *c;
-	int ok = 0;
-
-	if ((c = db_conn(db)) == NULL) {
-		snprintf(why, len, "unreachable");
-		return -1;
-	}
-	if (!PQsendQueryPrepared(c, "config_version", 0, NULL, NULL, NULL, 0)) {
-		snprintf(why, len, "%s", PQerrorMessage(c));
-		db_drop(db);
-		return -1;
-	}
-	while (PQisBusy(c)) {
-		struct pollfd pf = { PQsocket(c), POLLIN, 0 };
-		long long left = deadline - ms_now();
-
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-			snprintf(why, len, "no answer within %d ms", OPS_DB_TIMEOUT_MS);
-			db_drop(db);
-			return -1;
-		}
-		if (!PQconsumeInput(c)) {
-			snprintf(why, len, "%s", PQerrorMessage(c));
-			db_drop(db);
-			return -1;
-		}
-	}
-	while ((r = PQgetResult(c)) != NULL) {
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-			ok = 1;
-		else
-			snprintf(why, len, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-	}
-	if (!ok) {
-		/* Strip the newline libpq ends its messages with. */
-		why[strcspn(why, "\n")] = '\0';
-		db_failed(db, NULL);
-		return -1;
-	}
-	return 0;
+	return db_run_bounded(db, "config_version", 1, 0, NULL, OPS_DB_TIMEOUT_MS, why, len);
 }
 
 /*
@@ -194,7 +135,8 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 			unsigned long acc;
 			struct tsa_refusal ref;
 
-			if ((g = policy_gate(pol, &acc)) == NULL)
+			/* A policy refused here (no unit on this server) issues nothing here. */
+			if (pol->refused != NULL || (g = policy_gate(pol, &acc)) == NULL)
 				continue;
 			if (clock_check(g, acc, &ref) == 0)
 				sb_printf(report, "ok clock %s/%s\n", svc->name, pol->name);
@@ -210,23 +152,31 @@ health(struct worker *w, struct sbuf *report, int test_sign)
 
 /* ---- metrics: what this worker sees now -------------------------------------------------- */
 
-/* One family over the signers: value(s) per signer; used ones only when only_used. */
+/*
+ * One family over this server's units, labelled signer and host: used ones only when
+ * only_used, else every unit bound to this host or to any (another server's units are its
+ * own /metrics' to report).
+ */
 static void
 signer_family(struct sbuf *b, struct worker *w, const char *name, const char *help,
     double (*value)(const struct signer *, const struct signer_answer *, time_t), int only_used,
     time_t now)
 {
-	char label[METRICS_LABEL_MAX * 2 + 16];
+	char l1[METRICS_LABEL_MAX * 2 + 16], l2[METRICS_LABEL_MAX * 2 + 16];
+	char labels[sizeof(l1) + sizeof(l2)];
 	size_t i;
 	int first = 1;
 
+	metrics_label(l2, sizeof(l2), "host", w->conf->host);
 	for (i = 0; i < w->cf.config->n_signers; i++) {
 		const struct signer *s = &w->cf.config->signers[i];
 
-		if (only_used && !s->used)
+		if (only_used ? !s->used : (s->host != NULL && !s->used &&
+		    strcmp(s->host, w->conf->host) != 0))
 			continue;
-		metrics_label(label, sizeof(label), "signer", s->name);
-		metrics_gauge(b, name, first ? help : NULL, label, value(s, &w->answer, now));
+		metrics_label(l1, sizeof(l1), "signer", s->name);
+		snprintf(labels, sizeof(labels), "%s,%s", l1, l2);
+		metrics_gauge(b, name, first ? help : NULL, labels, value(s, &w->answer, now));
 		first = 0;
 	}
 }
@@ -354,6 +304,16 @@ render(struct worker *w, struct sbuf *b)
 	int db_up = db_ping(&w->db, why, sizeof(why)) == 0;
 	int configured = worker_refresh(w) == 0;
 
+	{
+		char l1[METRICS_LABEL_MAX * 2 + 16], l2[METRICS_LABEL_MAX * 2 + 16];
+		char labels[sizeof(l1) + sizeof(l2)];
+
+		metrics_label(l1, sizeof(l1), "host", w->conf->host);
+		metrics_label(l2, sizeof(l2), "version", tsa_version);
+		snprintf(labels, sizeof(labels), "%s,%s", l1, l2);
+		metrics_gauge(b, "tsa_host_info", "This server (tsa.conf's host) and the version it "
+		    "runs; always 1.", labels, 1);
+	}
 	metrics_gauge(b, "tsa_database_up", "1 when PostgreSQL answered the worker within "
 	    "the health check's bound.", "", db_up);
 	metrics_gauge(b, "tsa_config_loaded", "1 when the answering worker has a configuration.",

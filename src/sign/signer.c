@@ -773,6 +773,8 @@ signer_free(struct signer *s)
 	free(s->name);
 	free(s->uri);
 	free(s->refused);
+	free(s->host);
+	free(s->group);
 	if (s->cert != NULL)
 		gnutls_x509_crt_deinit(s->cert);
 	free(s->cert_der.data);

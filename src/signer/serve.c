@@ -224,6 +224,7 @@ admit_order(struct signer_proc *sp, struct slot *s)
 		.client_identity = o->client_identity[0] != '\0' ? o->client_identity : NULL,
 		.request = s->opts.archive == ARCHIVE_REQUEST ? o->request : NULL,
 		.request_len = s->opts.archive == ARCHIVE_REQUEST ? o->request_len : 0,
+		.signer = pol->signer->name, .host = sp->conf->host,
 	};
 	s->pending = 1;
 	return 0;
@@ -584,6 +585,7 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 		conns[i].fd = -1;
 	sp.conf = conf;
 	sp.cf.open_keys = 1;
+	sp.cf.host = conf->host;
 	if (tsa_asn1_init() == -1)
 		return 70;
 	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {

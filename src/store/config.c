@@ -9,11 +9,12 @@
 
 #include "log.h"
 #include "store.h"
+#include "units.h"
 #include "wsdl.h"
 
 static const char *SQL_SIGNERS =
-    "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest,"
-    " id IN (SELECT signer_id FROM policies) FROM signers ORDER BY id";
+    "SELECT id, name, pkcs11_uri, certificate, chain, scheme, digest, host, unit_group"
+    " FROM signers ORDER BY id";
 static const char *SQL_SERVICES =
     "SELECT id, name, url FROM services ORDER BY id";
 static const char *SQL_POLICIES =
@@ -47,15 +48,23 @@ load_signers(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
 	if ((cfg->signers = calloc((size_t)n + 1, sizeof(*cfg->signers))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int used = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+		struct signer *s = &cfg->signers[i];
 
 		/* Keys are opened once the whole configuration has loaded (open_signers). */
 		if (signer_load(&cfg->signers[i], atol(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
 		    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
 		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), 0, err, errlen) == -1)
 			return -1;
-		cfg->signers[i].used = used;
 		cfg->n_signers++;
+		/* Which server it serves, and the units it stands with (units.c). */
+		if ((!PQgetisnull(r, i, 7) && (s->host = strdup(PQgetvalue(r, i, 7))) == NULL) ||
+		    (!PQgetisnull(r, i, 8) && (s->group = strdup(PQgetvalue(r, i, 8))) == NULL))
+			return -1;
+		if (s->host != NULL && !conf_host_ok(s->host)) {
+			snprintf(err, errlen, "signer %s: host '%s' is not a server name", s->name,
+			    s->host);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -303,8 +312,8 @@ load_filters(struct tsa_config *cfg, PGresult *r, char *err, size_t errlen)
  * 0 with *out, or -1 with err.
  */
 static int
-config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_config **out,
-    char *err, size_t errlen)
+config_read(PGconn *c, const char *host, int open_keys, struct tsa_config *previous,
+    struct tsa_config **out, char *err, size_t errlen)
 {
 	PGresult *signers = NULL, *svcs = NULL, *pols = NULL, *filters = NULL, *clients = NULL,
 	    *version = NULL;
@@ -321,6 +330,7 @@ config_read(PGconn *c, int open_keys, struct tsa_config *previous, struct tsa_co
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    load_signers(cfg, signers, err, errlen) == -1 ||
 	    load_policies(cfg, svcs, pols, err, errlen) == -1 ||
+	    units_resolve(cfg, host) == -1 ||
 	    load_filters(cfg, filters, err, errlen) == -1 ||
 	    check_filters(cfg, err, errlen) == -1 ||
 	    check_protocols(cfg) == -1 ||
@@ -346,8 +356,8 @@ out:
 }
 
 int
-config_load(struct db *db, int open_keys, struct tsa_config *previous, struct tsa_config **out,
-    char *err, size_t errlen)
+config_load(struct db *db, const char *host, int open_keys, struct tsa_config *previous,
+    struct tsa_config **out, char *err, size_t errlen)
 {
 	PGconn *c;
 	int rc;
@@ -358,7 +368,7 @@ config_load(struct db *db, int open_keys, struct tsa_config *previous, struct ts
 		return -1;
 	}
 	PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-	rc = config_read(c, open_keys, previous, out, err, errlen);
+	rc = config_read(c, host, open_keys, previous, out, err, errlen);
 	PQclear(PQexec(c, "COMMIT"));
 	if (rc == -1)
 		db_failed(db, NULL);
@@ -374,7 +384,7 @@ config_refused_policy(PGconn *c, char *err, size_t errlen)
 	int rc = 0;
 
 	why[0] = '\0';
-	if (config_read(c, 0, NULL, &cfg, why, sizeof(why)) == -1)
+	if (config_read(c, NULL, 0, NULL, &cfg, why, sizeof(why)) == -1)
 		return 0;	/* the workers refuse it with their own message */
 	for (i = 0; i < cfg->n_services && rc == 0; i++)
 		for (j = 0; j < cfg->services[i].n_policies && rc == 0; j++) {
@@ -388,6 +398,31 @@ config_refused_policy(PGconn *c, char *err, size_t errlen)
 		}
 	config_free(cfg);
 	return rc;
+}
+
+/*
+ * The signing process's record of each policy it cannot serve in a configuration it loaded
+ * (no unit on this server, a signer that cannot make a protocol's token): one warning event
+ * policy-refused per policy and version, so that an operator sees it where events are read.
+ */
+static void
+record_refused_policies(struct db *db, const struct tsa_config *cfg, const char *host)
+{
+	char detail[TSA_MAX_EVENT_DETAIL];
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_services; i++)
+		for (j = 0; j < cfg->services[i].n_policies; j++) {
+			const struct policy *p = &cfg->services[i].policies[j];
+
+			if (p->refused == NULL)
+				continue;
+			snprintf(detail, sizeof(detail), "host %s, configuration version %lld: policy "
+			    "%s/%s refused: %s", host != NULL ? host : "-", cfg->version,
+			    cfg->services[i].name, p->name, p->refused);
+			events_record(db, "warning", "policy-refused", cfg->services[i].name, NULL,
+			    detail, 1);
+		}
 }
 
 int
@@ -406,7 +441,7 @@ config_follow(struct db *db, struct config_follower *f, int force)
 	}
 	if (!changed && f->config != NULL)
 		return 0;
-	if (config_load(db, f->open_keys, f->config, &fresh, err, sizeof(err)) == -1) {
+	if (config_load(db, f->host, f->open_keys, f->config, &fresh, err, sizeof(err)) == -1) {
 		v = db_config_version(db);
 		if (v != -1 && v != f->refused_version) {
 			f->refused_version = v;
@@ -418,6 +453,8 @@ config_follow(struct db *db, struct config_follower *f, int force)
 	}
 	if (f->config != NULL && fresh->version != f->config->version)
 		log_msg(LOG_INFO, "configuration version %lld loaded", fresh->version);
+	if (f->open_keys && (f->config == NULL || fresh->version != f->config->version))
+		record_refused_policies(db, fresh, f->host);
 	config_free(f->config);
 	f->config = fresh;
 	f->version_checked = now;

@@ -5,6 +5,7 @@
  * connects, and db_query(), the one way tsactl, the console and the configuration writes run
  * a statement, its errors said on one line.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,9 @@ prepare(PGconn *c)
 		{ "insert_token",
 		  "INSERT INTO issued_tokens (serial, gen_time, service_id, policy_id, service,"
 		  " policy_oid, protocol, hash_alg, imprint, nonce, requester, client_identity,"
-		  " token, request) VALUES ($1::numeric, $2::timestamptz, $3::integer,"
-		  " $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea, $11::inet, $12,"
-		  " $13::bytea, $14::bytea) ON CONFLICT (serial) DO NOTHING" },
+		  " token, request, signer, host) VALUES ($1::numeric, $2::timestamptz,"
+		  " $3::integer, $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea, $11::inet,"
+		  " $12, $13::bytea, $14::bytea, $15, $16) ON CONFLICT (serial) DO NOTHING" },
 		{ "config_version",
 		  "SELECT version FROM config_version" },
 		{ "insert_event", SQL_INSERT_EVENT },
@@ -112,6 +113,79 @@ db_conn(struct db *db)
 	PQclear(PQexec(db->conn, "LISTEN tsa_config"));
 	log_msg(LOG_INFO, "database connected");
 	return db->conn;
+}
+
+static long long
+db_ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Drops a connection that does not answer: the next db_conn() makes a new one. */
+static void
+db_drop(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->prepared = 0;
+}
+
+int
+db_run_bounded(struct db *db, const char *stmt, int prepared, int n,
+    const char *const *params, int timeout_ms, char *why, size_t len)
+{
+	long long deadline = db_ms_now() + timeout_ms;
+	PGresult *r;
+	PGconn *c;
+	int ok = 0, sent;
+
+	if ((c = db_conn(db)) == NULL) {
+		snprintf(why, len, "unreachable");
+		return -1;
+	}
+	sent = prepared ? PQsendQueryPrepared(c, stmt, n, params, NULL, NULL, 0) :
+	    PQsendQueryParams(c, stmt, n, NULL, params, NULL, NULL, 0);
+	if (!sent) {
+		snprintf(why, len, "%s", PQerrorMessage(c));
+		why[strcspn(why, "\n")] = '\0';
+		db_drop(db);
+		return -1;
+	}
+	while (PQisBusy(c)) {
+		struct pollfd pf = { PQsocket(c), POLLIN, 0 };
+		long long left = deadline - db_ms_now();
+
+		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
+			snprintf(why, len, "no answer within %d ms", timeout_ms);
+			db_drop(db);
+			return -1;
+		}
+		if (!PQconsumeInput(c)) {
+			snprintf(why, len, "%s", PQerrorMessage(c));
+			why[strcspn(why, "\n")] = '\0';
+			db_drop(db);
+			return -1;
+		}
+	}
+	while ((r = PQgetResult(c)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+			ok = 1;
+		else
+			snprintf(why, len, "%s", PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	if (!ok) {
+		/* Strip the newline libpq ends its messages with. */
+		why[strcspn(why, "\n")] = '\0';
+		db_failed(db, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -27,11 +27,12 @@ valid_addr(const char *a)
 	return NULL;
 }
 
-/* The 14 parameters of insert_token for one row, into buffers of p's own. */
+/* The parameters of insert_token for one row, into buffers of p's own. */
+#define TOKEN_NPARAMS	16
 struct row_params {
 	char		 serial[64], when[48], sid[24], pid[24];
-	const char	*values[14];
-	int		 lengths[14], formats[14];
+	const char	*values[TOKEN_NPARAMS];
+	int		 lengths[TOKEN_NPARAMS], formats[TOKEN_NPARAMS];
 };
 
 static int
@@ -71,6 +72,8 @@ row_params(struct row_params *p, const struct token_record *t)
 	p->values[13] = (const char *)t->request;
 	p->lengths[13] = (int)t->request_len;
 	p->formats[13] = 1;
+	p->values[14] = t->signer;
+	p->values[15] = t->host;
 	return 0;
 }
 
@@ -93,7 +96,7 @@ record_once(PGconn *c, const struct row_params *p, size_t n, int *exists)
 	if (PQenterPipelineMode(c) != 1)
 		return -2;
 	for (i = 0; i < n; i++)
-		if (PQsendQueryPrepared(c, "insert_token", 14, p[i].values, p[i].lengths,
+		if (PQsendQueryPrepared(c, "insert_token", TOKEN_NPARAMS, p[i].values, p[i].lengths,
 		    p[i].formats, 0) != 1)
 			return -2;
 	if (PQpipelineSync(c) != 1)

@@ -95,6 +95,41 @@ parse_allow(char *v, struct tsa_conf *conf, char *err, size_t errlen)
 }
 
 int
+conf_host_ok(const char *s)
+{
+	size_t n;
+
+	if (!isalnum((unsigned char)s[0]))
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if (!isascii((unsigned char)s[n]) || (!isalnum((unsigned char)s[n]) &&
+		    s[n] != '-' && s[n] != '.'))
+			return 0;
+	return n <= TSA_MAX_HOST_NAME;
+}
+
+/* Without a host key, the system's host name, which must then pass conf_host_ok(). */
+static int
+conf_default_host(struct tsa_conf *conf, char *err, size_t errlen)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof(name)) == -1)
+		name[0] = '\0';
+	name[sizeof(name) - 1] = '\0';
+	if (!conf_host_ok(name)) {
+		snprintf(err, errlen, "the system host name cannot name this server (1 to %d "
+		    "letters, digits, '-' and '.'): set host in tsa.conf", TSA_MAX_HOST_NAME);
+		return -1;
+	}
+	if ((conf->host = strdup(name)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
 conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 {
 	char line[TSA_MAX_CONF_LINE];
@@ -107,6 +142,7 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	conf->max_body = TSA_MAX_BODY_DEFAULT;
 	conf->pkcs11_keepalive = 300;
 	conf->signer_timeout = 10000;
+	conf->heartbeat_interval = 5;
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -176,6 +212,21 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 				goto out;
 			}
 			conf->signer_processes = (int)n;
+		} else if (strcmp(k, "host") == 0) {
+			if (!conf_host_ok(v)) {
+				snprintf(err, errlen, "%s:%d: host must be 1 to %d letters, digits, '-'"
+				    " and '.', a letter or digit first", path, lineno,
+				    TSA_MAX_HOST_NAME);
+				goto out;
+			}
+			if (set_string(&conf->host, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "heartbeat_interval") == 0) {
+			if (parse_long(v, 1, 3600, &conf->heartbeat_interval) == -1) {
+				snprintf(err, errlen, "%s:%d: heartbeat_interval must be 1 to 3600 "
+				    "seconds", path, lineno);
+				goto out;
+			}
 		} else if (strcmp(k, "listen") == 0) {
 			if (set_string(&conf->listen, v) == -1)
 				goto oom;
@@ -218,6 +269,8 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: 'database' is required", path);
 		goto out;
 	}
+	if (conf->host == NULL && conf_default_host(conf, err, errlen) == -1)
+		goto out;
 	if (conf->signer_socket == NULL &&
 	    set_string(&conf->signer_socket, TSA_SIGNER_SOCKET_DEFAULT) == -1)
 		goto oom;
@@ -379,6 +432,7 @@ conf_free(struct tsa_conf *conf)
 	free(conf->admin_database);
 	free(conf->signer_socket);
 	free(conf->signer_database);
+	free(conf->host);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -4,9 +4,12 @@ directly on its unix socket, as a web server would, with no web server in betwee
 
   fcgi_client.py --socket PATH --body FILE --out FILE [--service tsa --path /tsa]
                  [--split-marker FILE --split-wait SECONDS]
+  fcgi_client.py --socket PATH --ops health|metrics --out FILE
 
-Sends one POST (application/timestamp-query) with FILE as the body and writes the response
-body to --out.  With --split-marker: sends the params and the first half of the body, creates
+
+Sends one POST (application/timestamp-query) with FILE as the body (or, with --ops, a GET of
+the operations endpoint, TSA_OPS as the web server sets it) and writes the response body to
+--out.  With --split-marker: sends the params and the first half of the body, creates
 the marker file, waits --split-wait seconds, then sends the rest (so a test can signal the
 worker while the request is in flight).  Prints "STATUS CONTENT-TYPE" on success; exits 1
 with a reason on stderr when the connection fails or the answer is not a complete FastCGI
@@ -68,7 +71,8 @@ def read_exact(s, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--socket", required=True)
-    ap.add_argument("--body", required=True)
+    ap.add_argument("--body")
+    ap.add_argument("--ops", choices=("health", "metrics"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--service", default="tsa")
     ap.add_argument("--path", default="/tsa")
@@ -77,8 +81,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=20.0)
     a = ap.parse_args()
 
-    with open(a.body, "rb") as f:
-        body = f.read()
+    if (a.body is None) == (a.ops is None):
+        ap.error("one of --body and --ops")
+    body = b""
+    if a.body is not None:
+        with open(a.body, "rb") as f:
+            body = f.read()
     env = {
         "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST", "SCRIPT_NAME": a.path,
         "REQUEST_URI": a.path, "TSA_SERVICE": a.service,
@@ -86,6 +94,11 @@ def main():
         "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "localhost",
         "SERVER_PORT": "80",
     }
+    if a.ops is not None:
+        env = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET", "TSA_OPS": a.ops,
+               "SCRIPT_NAME": "/" + a.ops, "REQUEST_URI": "/" + a.ops,
+               "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+               "SERVER_NAME": "localhost", "SERVER_PORT": "80"}
     head = (struct.pack(">BBHHBx", VERSION, BEGIN_REQUEST, REQ_ID, 8, 0) +
             struct.pack(">HB5x", RESPONDER, 0) +
             record(PARAMS, params(env)) + record(PARAMS, b""))

@@ -122,7 +122,7 @@ ops_metrics_counts() {
         (( got == want )) || bad "$k moved by $got, want $want"
     done
     # Every token was signed by the demo signer, and nothing else signed.
-    k=$(grep -o '^tsa_signatures_total{result="ok",signer="[^"]*"}' "$after" | head -n1)
+    k=$(grep -o '^tsa_signatures_total{host="[^"]*",result="ok",signer="[^"]*"}' "$after" | head -n1)
     [[ -n $k ]] || bad "no tsa_signatures_total for a signer"
     got=$(( $(ops_value "$after" "$k") - $(ops_value "$before" "$k") ))
     (( got == 6 )) || bad "$k moved by $got, want 6"
@@ -148,8 +148,8 @@ ops_health_ok() {
     ops_scrape "$d/m"
     (( $(ops_value "$d/m" 'tsa_database_up{}') == 1 )) || bad "tsa_database_up is not 1"
     (( $(ops_value "$d/m" 'tsa_config_loaded{}') == 1 )) || bad "tsa_config_loaded is not 1"
-    grep -q '^tsa_signer_usable{signer="[^"]*"} 1.0$' "$d/m" || bad "no usable signer in /metrics"
-    days=$(grep -o '^tsa_signer_cert_days_left{signer="[^"]*"} [0-9.]*' "$d/m" | head -n1)
+    grep -q '^tsa_signer_usable{host="[^"]*",signer="[^"]*"} 1.0$' "$d/m" || bad "no usable signer in /metrics"
+    days=$(grep -o '^tsa_signer_cert_days_left{host="[^"]*",signer="[^"]*"} [0-9.]*' "$d/m" | head -n1)
     { [[ -n $days ]] && awk '{ exit !($NF > 30) }' <<<"$days"; } ||
         bad "certificate days left: '$days'"
     grep -q '^tsa_clock_gate_ok{policy="default",service="tsa"} 1.0$' "$d/m" ||
@@ -241,7 +241,7 @@ ops_health_signer() {
     pf_settle    # every worker has the changed signer (its requests are refused meanwhile)
     eventually ops_health_is 503 '^FAIL signer .*'
     ops_scrape "$d/m"
-    grep -q '^tsa_signer_usable{signer="[^"]*"} 0.0$' "$d/m" || bad "no signer with tsa_signer_usable 0"
+    grep -q '^tsa_signer_usable{host="[^"]*",signer="[^"]*"} 0.0$' "$d/m" || bad "no signer with tsa_signer_usable 0"
     ops_signer_restore
     eventually ops_health_is 200
 }

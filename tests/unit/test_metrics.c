@@ -197,6 +197,13 @@ START_TEST(test_text_format)
 	ck_assert(value_of(text, "tsa_workers_running") == 2);
 	ck_assert(value_of(text, "tsa_worker_restarts_total") == 1);
 	free(text);
+	/* With this server's name, every unit's series says which server counted it. */
+	metrics_set_host("tsa-be1");
+	text = render();
+	ck_assert(value_of(text, "tsa_signer_last_signature_ok{signer=\"k\",host=\"tsa-be1\"}")
+	    == 0);
+	ck_assert_int_eq(count_of(text, "tsa_signer_last_signature_ok{signer=\"k\"}"), 0);
+	free(text);
 	metrics_fini();
 }
 END_TEST

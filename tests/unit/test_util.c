@@ -347,7 +347,9 @@ START_TEST(conf_all_keys)
 	    "listen = unix:/run/tsa/fcgi.sock\n"
 	    "workers = 8\n"
 	    "max_body = 1024\n"
-	    "max_requests = 100000\n"), &c, err, sizeof(err)), 0);
+	    "max_requests = 100000\n"
+	    "host = tsa-be1.example\n"
+	    "heartbeat_interval = 2\n"), &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.database, "host=/run/pg dbname=tsa user=tsa");
 	ck_assert_str_eq(c.pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so");
 	ck_assert_uint_eq(c.n_pkcs11_env, 2);
@@ -359,6 +361,8 @@ START_TEST(conf_all_keys)
 	ck_assert_int_eq(c.workers, 8);
 	ck_assert_uint_eq(c.max_body, 1024);
 	ck_assert_int_eq(c.max_requests, 100000);
+	ck_assert_str_eq(c.host, "tsa-be1.example");
+	ck_assert_int_eq(c.heartbeat_interval, 2);
 
 	/* conf_apply_env sets NAME=VALUE, the value holding '=' as it is. */
 	unsetenv("OTHER");
@@ -383,6 +387,14 @@ START_TEST(conf_defaults_and_limits)
 	ck_assert_int_eq(c.max_requests, 0);
 	ck_assert_ptr_null(c.pkcs11_module);
 	ck_assert_ptr_null(c.pin_file);
+	ck_assert_int_eq(c.heartbeat_interval, 5);
+	{
+		/* No host key: the system's host name (when it is a server name). */
+		char name[256];
+
+		if (gethostname(name, sizeof(name)) == 0 && conf_host_ok(name))
+			ck_assert_str_eq(c.host, name);
+	}
 	conf_free(&c);
 	/* The edges of every range, accepted; a later line wins; no newline at the end. */
 	ck_assert_int_eq(conf_load(conf_text("database = a\ndatabase = b\nworkers = 1\n"
@@ -413,6 +425,11 @@ START_TEST(conf_refusals)
 	conf_refused("database = x\nmax_requests = -1\n", "bad max_requests");
 	conf_refused("database = x\nmax_requests = many\n", "bad max_requests");
 	conf_refused("database = x\npkcs11_env = NOEQUALS\n", "pkcs11_env wants NAME=VALUE");
+	conf_refused("database = x\nhost = be_1\n", ":2: host must be 1 to 63 letters");
+	conf_refused("database = x\nhost =\n", ":2: host must be");
+	conf_refused("database = x\nhost = -be1\n", ":2: host must be");
+	conf_refused("database = x\nheartbeat_interval = 0\n", "heartbeat_interval must be 1 to");
+	conf_refused("database = x\nheartbeat_interval = 3601\n", "heartbeat_interval must be");
 	conf_refused("database = x\npkcs11_env = A=1\npkcs11_env = A=2\npkcs11_env = A=3\n"
 	    "pkcs11_env = A=4\npkcs11_env = A=5\npkcs11_env = A=6\npkcs11_env = A=7\n"
 	    "pkcs11_env = A=8\npkcs11_env = A=9\n", ":10: pkcs11_env wants NAME=VALUE (at most 8)");
