@@ -388,6 +388,7 @@ be_conf() {
     local db="host=$(pg_hosts) port=5432 dbname=tsa target_session_attrs=read-write"
     printf '%s\n' \
         "# Written by deploy/cluster/cluster.sh: $(ns "$h"), unit $(unit_of "$h")." \
+        "host = $(ns "$h")" \
         "database = $db user=tsa_fcgi passfile=$dir/pgpass.fcgi" \
         "signer_database = $db user=tsa_signer passfile=$dir/pgpass.signer" \
         "admin_database = $db user=tsa passfile=$dir/pgpass.admin" \
@@ -405,20 +406,51 @@ be_conf() {
 
 # The schema, the logins and the demo data: the owner and the logins by the superuser from a
 # database host; the migrations and stack.sh's seed from be1 (cluster.sh _seed, run inside its
-# namespace: every connection the seed makes, tsactl's included, leaves from be1).
+# namespace: every connection the seed makes, tsactl's included, leaves from be1); each unit
+# registered from its own backend (cluster.sh _unit HOST: tsactl opens the key on that
+# backend's token).
 db_seed() {
+    local b
     db_owner
     inns be1 "$HERE/cluster.sh" _migrate
     db_logins
     inns be1 "$HERE/cluster.sh" _seed
+    for b in "${BES[@]}"; do inns "$b" "$HERE/cluster.sh" _unit "$b"; done
+    inns be1 "$HERE/cluster.sh" _policies
+}
+
+# The unit of backend HOST (SI-TSA-N: its key on its token, its certificate), in the group
+# SI-TSA and bound to the host; once.
+cmd_unit() {
+    local h=$1 dir
+    CL=$(realpath "$CL")
+    dir=$CL/$(ns "$h")
+    tsactl_on "$h" signer list 2>/dev/null | grep -qx "signer: *$(unit_of "$h")" && return 0
+    tsactl_on "$h" signer add "$(unit_of "$h")" --uri "pkcs11:token=tsa;object=tsa-rsa2048;type=private" \
+        --cert "$dir/pki/tsa.pem" --chain "$CL/pki/ca.pem" --host "$(ns "$h")" --group SI-TSA \
+        >>"$CL/migrate.log" 2>&1 || { tail -n 5 "$CL/migrate.log" >&2; cdie "tsactl signer add $(unit_of "$h") failed"; }
+}
+
+# The demo policies sign with the group SI-TSA (each server with its own unit) rather than the
+# stack's single demo key; once.
+cmd_policies() {
+    local svc
+    CL=$(realpath "$CL")
+    tsactl_on be1 signer list 2>/dev/null | grep -qx "signer: *demo-rsa2048" || return 0
+    for svc in tsa verificationserver mtls; do
+        tsactl_on be1 policy set "$svc" default --signer "$(unit_of be1)" >>"$CL/migrate.log" 2>&1 ||
+            cdie "tsactl policy set $svc default failed"
+    done
+    tsactl_on be1 signer remove demo-rsa2048 >>"$CL/migrate.log" 2>&1 || cdie "tsactl signer remove demo-rsa2048 failed"
 }
 
 cmd_migrate() {
     CL=$(realpath "$CL")
-    tsactl_local migrate >"$CL/migrate.log" 2>&1 || { cat "$CL/migrate.log" >&2; cdie "tsactl migrate failed"; }
+    tsactl_on be1 migrate >"$CL/migrate.log" 2>&1 || { cat "$CL/migrate.log" >&2; cdie "tsactl migrate failed"; }
 }
 
-tsactl_local() { "$TSA_BUILD/tsactl" --conf "$CL/$(ns be1)/tsa.conf" "$@"; }
+# tsactl with backend HOST's tsa.conf (run inside that backend's namespace).
+tsactl_on() { local h=$1; shift; "$TSA_BUILD/tsactl" --conf "$CL/$(ns "$h")/tsa.conf" "$@"; }
 
 # stack.sh's seed through the cluster's primary, then the cluster's own difference: the open
 # service 'tsa' admits the client network rather than loopback.
@@ -589,6 +621,8 @@ case ${1:-} in
     status) cmd_status ;;
     _migrate) cmd_migrate ;;     # inside be1's namespace (db_seed)
     _seed)  cmd_seed ;;
+    _unit)  cmd_unit "$2" ;;
+    _policies) cmd_policies ;;
     kill)   [[ -n ${2:-} && -n ${ADDR[${2:-}]:-} ]] || cdie "usage: $0 kill HOST (${HOSTS[*]})"
             host_kill "$2" KILL ;;
     *) echo "usage: $0 up|down|status|kill HOST" >&2; exit 2 ;;
