@@ -19,7 +19,7 @@
 # Firewalls (nftables, in each namespace): clients reach only the frontends, only the frontends
 # reach the backends' FastCGI port (and tsa-fcgi checks its own allow-list), only the backends
 # and the database hosts reach PostgreSQL, only the database hosts reach etcd and Patroni's REST
-# port (and the client, for Patroni's REST: operators look at it).
+# port (operators ask it from a database host: ip netns exec tsa-db1 patronictl ... list).
 #
 # Environment (the tests set all three, so that they run while `make cluster` is up):
 #   TSA_CLUSTER_PREFIX  namespace names' prefix (default tsa-: tsa-client, tsa-fe1, ...)
@@ -109,7 +109,7 @@ firewall() {
         be*) allow="tcp dport $FCGI_PORT ip saddr { $(ip4 fe1), $(ip4 fe2) } accept" ;;
         db*) allow="tcp dport 5432 ip saddr { $BACKEND_NET, $DB_NET } accept
         tcp dport { 2379, 2380 } ip saddr $DB_NET accept
-        tcp dport 8008 ip saddr { $DB_NET, $(ip4 client) } accept" ;;
+        tcp dport 8008 ip saddr $DB_NET accept" ;;
     esac
     rules="flush ruleset
 table inet tsa_cluster {
@@ -591,7 +591,7 @@ cluster: up (hosts: $CL/hosts)
   mutual TLS:          ip netns exec $(ns client) curl --cert $CL/pki/client.pem --key $CL/pki/client.key \\
                          --cacert $CL/pki/ca.pem https://$(ip4 fe2)/
   backends:            ip netns exec $(ns be1) $TSA_BUILD/tsactl --conf $CL/$(ns be1)/tsa.conf status
-  Patroni:             ip netns exec $(ns client) curl http://$(ip4 db1):8008/cluster
+  Patroni:             ip netns exec $(ns db1) patronictl -c $CL/$(ns db1)/pg/patroni.yml list
 EOF
 }
 

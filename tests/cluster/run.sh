@@ -72,10 +72,11 @@ sql() {
         PGCONNECT_TIMEOUT=5 "$PSQL" -X -q -tA -h "$(addr db1),$(addr db2),$(addr db3)" -U tsa -d tsa -c "$1"
 }
 
-# Patroni's view: GET /cluster from the client host.
-patroni_cluster() { inns client curl -fsS -m 3 "http://$(addr db1):8008/cluster" 2>/dev/null ||
-                    inns client curl -fsS -m 3 "http://$(addr db2):8008/cluster" 2>/dev/null ||
-                    inns client curl -fsS -m 3 "http://$(addr db3):8008/cluster" 2>/dev/null; }
+# Patroni's view: GET /cluster, asked on a database host of its own REST API (only the
+# database hosts reach port 8008), the first that answers.
+patroni_cluster() { inns db1 curl -fsS -m 3 "http://$(addr db1):8008/cluster" 2>/dev/null ||
+                    inns db2 curl -fsS -m 3 "http://$(addr db2):8008/cluster" 2>/dev/null ||
+                    inns db3 curl -fsS -m 3 "http://$(addr db3):8008/cluster" 2>/dev/null; }
 
 # The database host (db1..3) Patroni names leader; empty when none.
 leader() {
@@ -181,6 +182,8 @@ case_firewall() {
     reaches fe1 "$(addr be2)" 9000 || why+=" fe1->be2:9000 blocked;"
     reaches be1 "$(addr db2)" 5432 || why+=" be1->db2:5432 blocked;"
     reaches be1 "$(addr db1)" 2379 && why+=" be1 reaches etcd;"
+    reaches client "$(addr db1)" 8008 && why+=" client reaches Patroni's REST API;"
+    reaches db2 "$(addr db1)" 8008 || why+=" db2->db1:8008 blocked;"
     # tsa-fcgi's own allow-list, with be1's firewall opened: the client's connection is closed
     # before a byte is read, and the log says so.
     inns be1 nft flush ruleset
@@ -373,7 +376,7 @@ case_primary_isolated() {
         # Two running leaders at once would be a split brain: counted from both sides.
         local n=0
         for d in db1 db2 db3; do
-            inns client curl -fsS -m 1 -o /dev/null "http://$(addr "$d"):8008/primary" 2>/dev/null && n=$((n + 1))
+            inns "$d" curl -fsS -m 1 -o /dev/null "http://$(addr "$d"):8008/primary" 2>/dev/null && n=$((n + 1))
         done
         (( n > leaders )) && leaders=$n
         new=$(leader)
