@@ -6,7 +6,6 @@
  * token is seen); the database check is
  * one prepared SELECT bounded by OPS_DB_TIMEOUT_MS.  Metrics: Prometheus text format 0.0.4.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,64 +18,25 @@
 #include "ops.h"
 #include "strbuf.h"
 
-static long long
-ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Drops a connection that does not answer: the next db_conn() makes a new one. */
-static void
-db_drop(struct db *db)
-{
-	PQfinish(db->conn);
-	db->conn = NULL;
-	db->prepared = 0;
-}
-
-/* One round trip on the worker's connection, bounded in time.  0, or -1 with why. */
+/* One round trip on the worker's connection, bounded in time (the connect by
+ * database_timeout, the statement by OPS_DB_TIMEOUT_MS).  0, or -1 with why. */
 static int
 db_ping(struct db *db, char *why, size_t len)
 {
-	long long deadline = ms_now() + OPS_DB_TIMEOUT_MS;
 	PGresult *r;
 	PGconn *c;
-	int ok = 0;
+	int ok;
 
 	if ((c = db_conn(db)) == NULL) {
 		snprintf(why, len, "unreachable");
 		return -1;
 	}
-	if (!PQsendQueryPrepared(c, "config_version", 0, NULL, NULL, NULL, 0)) {
-		snprintf(why, len, "%s", PQerrorMessage(c));
-		db_drop(db);
-		return -1;
-	}
-	while (PQisBusy(c)) {
-		struct pollfd pf = { PQsocket(c), POLLIN, 0 };
-		long long left = deadline - ms_now();
-
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-			snprintf(why, len, "no answer within %d ms", OPS_DB_TIMEOUT_MS);
-			db_drop(db);
-			return -1;
-		}
-		if (!PQconsumeInput(c)) {
-			snprintf(why, len, "%s", PQerrorMessage(c));
-			db_drop(db);
-			return -1;
-		}
-	}
-	while ((r = PQgetResult(c)) != NULL) {
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-			ok = 1;
-		else
-			snprintf(why, len, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-	}
+	r = pgb_exec(c, NULL, "config_version", 0, NULL, NULL, NULL,
+	    pgb_now_ms() + OPS_DB_TIMEOUT_MS, why, len);
+	ok = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	if (r != NULL && !ok)
+		snprintf(why, len, "%s", PQresultErrorMessage(r));
+	PQclear(r);
 	if (!ok) {
 		/* Strip the newline libpq ends its messages with. */
 		why[strcspn(why, "\n")] = '\0';
