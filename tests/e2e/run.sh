@@ -19,7 +19,7 @@ source "$HERE/lib.sh"
 # Every other tests/e2e/NAME.sh is a suite defining cases_NAME.  These run first, in this order;
 # the rest alphabetically; the suites in E2E_LAST (they stop servers) at the very end.
 E2E_FIRST=(rfc3161 refusals filters reload clock tsactl soap authenticode)
-E2E_LAST=(webdown database)
+E2E_LAST=(webdown ha database)
 SUITES=("${E2E_FIRST[@]}")
 for f in "$HERE"/*.sh; do
     s=${f##*/}; s=${s%.sh}
