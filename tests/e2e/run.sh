@@ -63,7 +63,11 @@ TSA_WEB=${TSA_WEB:-nginx}
 # request rate (200/s by default) raised above it.  The per-address count of requests in
 # progress keeps its default, which exhaustion.sh needs.
 TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-100000}
-export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB TSA_PER_CLIENT_RATE
+# A token waits 1 s for PostgreSQL before it is refused (database_wait; 10 s by default): the
+# cases that stop it (database/, faults/pg-restart-under-load) see refusals within seconds.
+# tests/e2e/ha.sh's workers of their own set their own bounds.
+TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-1}
+export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB TSA_PER_CLIENT_RATE TSA_DATABASE_WAIT
 [[ -n ${TSA_BUILD:-} ]] && export TSA_BUILD
 
 echo "e2e: stack behind $TSA_WEB in $TSA_VAR on 127.0.0.1:$TSA_HTTP_PORT, HTTPS $TSA_HTTPS_PORT (key ${TSA_KEY:-rsa2048}, scheme ${TSA_SCHEME:-auto})"
