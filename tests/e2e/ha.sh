@@ -3,7 +3,8 @@
 # database_wait.  A primary that never acknowledges a commit (a synchronous standby that is
 # not there) and a server that does not answer at all (SIGSTOP) are refused within the bound,
 # no token is answered, and issuing resumes without a restart; a multi-host conninfo whose
-# first hosts are a closed port and a hot standby finds the primary (target_session_attrs);
+# first hosts are a closed port and a hot standby finds the primary (target_session_attrs),
+# and one whose first host drops every packet (a network namespace of the case's own) too;
 # a request sent while PostgreSQL is down is answered once it is back within database_wait,
 # and refused after the wait when it is not.
 # shellcheck shell=bash
@@ -26,11 +27,14 @@ ha_start() {
       echo "workers = 1"
       echo "signer_processes = 1"
       printf '%s\n' "$@"; } >"$d/tsa.conf"
-    setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" </dev/null >"$d/signer.log" 2>&1 3>&- &
+    # HA_NETNS: the network namespace to run them in (the unix sockets reach across).
+    ${HA_NETNS:+ip netns exec "$HA_NETNS"} setsid "$BUILD/tsa-signer" --conf "$d/tsa.conf" \
+        </dev/null >"$d/signer.log" 2>&1 3>&- &
     echo $! >"$d/signer.pid"
     for ((i = 0; i < 50; i++)); do [[ -S $d/signer.sock ]] && break; sleep 0.1; done
     [[ -S $d/signer.sock ]] || bad "tsa-signer did not start: $(oneline <"$d/signer.log")"
-    setsid "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" </dev/null >"$d/fcgi.log" 2>&1 3>&- &
+    ${HA_NETNS:+ip netns exec "$HA_NETNS"} setsid "$BUILD/tsa-fcgi" --conf "$d/tsa.conf" \
+        </dev/null >"$d/fcgi.log" 2>&1 3>&- &
     echo $! >"$d/fcgi.pid"
     for ((i = 0; i < 50; i++)); do [[ -S $d/tsa.sock ]] && break; sleep 0.1; done
     [[ -S $d/tsa.sock ]] || bad "tsa-fcgi did not start: $(oneline <"$d/fcgi.log")"
@@ -180,6 +184,38 @@ ha_multi_host() {
     (( $(ha_rows "$d/first.data") == 1 )) || bad "the token has no row on the primary"
 }
 
+# (c) The first host of the conninfo drops every packet (an address of a network namespace
+# of the case's own, behind an nftables drop rule): it costs its share of database_timeout,
+# and the second host, the stack's PostgreSQL on its unix socket, takes the connection.
+ha_silent_first() {
+    local d t0 t1
+    d=$(casedir)
+    command -v nft >/dev/null || bad "nft missing (Debian package nftables)"
+    HA_CASE=$d
+    HA_NETNS=tsa-ha-$$
+    trap 'ha_stop "$HA_CASE"; ip netns del "$HA_NETNS" 2>/dev/null' EXIT
+    ip netns add "$HA_NETNS" || bad "ip netns add failed"
+    ip -n "$HA_NETNS" link set lo up
+    # A veth pair with both ends inside: a route to 10.255.0.0/24 that exists only here.
+    ip -n "$HA_NETNS" link add ha0 type veth peer name ha1 || bad "ip link add veth failed"
+    ip -n "$HA_NETNS" addr add 10.255.0.1/24 dev ha0
+    ip -n "$HA_NETNS" link set ha0 up
+    ip -n "$HA_NETNS" link set ha1 up
+    printf '%s\n' 'table inet ha_drop {' '  chain out {' '    type filter hook output priority 0;' \
+        '    ip daddr 10.255.0.2 drop' '  }' '}' | ip netns exec "$HA_NETNS" nft -f - || bad "nft failed"
+    t0=$(ha_ms)
+    ha_start "$d" "host=10.255.0.2,$TSA_VAR/pg/run port=5432,5432 dbname=tsa target_session_attrs=read-write" \
+        "database_timeout = 4" "database_wait = 2"
+    fcgi_granted "$d" first "past a silent first host"
+    t1=$(ha_ms)
+    echo "first token $((t1 - t0)) ms after the start (the silent host's share: 2 s per connection)"
+    grep "database connected" "$d/signer.log" | head -n1
+    grep -q "database connected ($TSA_VAR/pg/run:5432), passed over: 10.255.0.2:5432: timeout expired" \
+        "$d/signer.log" || bad "the signer did not pass over the silent host: $(grep database "$d/signer.log" | head -n2 | oneline)"
+    fcgi_granted "$d" second "past a silent first host"
+    (( $(ha_rows "$d/first.data") == 1 )) || bad "the token has no row"
+}
+
 # (c) PostgreSQL stopped and started again within database_wait: a request sent meanwhile is
 # answered once it is back; stopped for longer: refused after the wait.
 ha_wait() {
@@ -222,6 +258,7 @@ cases_ha() {
     # The cases talk to a worker of their own, no web server: one pass (behind nginx) tests them.
     [[ ${TSA_WEB:-nginx} == nginx ]] || return 0
     run_case "ha/multi-host-read-write" ha_multi_host
+    run_case "ha/multi-host-silent-first" ha_silent_first
     run_case "ha/commit-unacknowledged" ha_unacknowledged
     run_case "ha/database-silent" ha_silent
     run_case "ha/wait-for-primary" ha_wait
