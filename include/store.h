@@ -18,9 +18,10 @@
 /*
  * A process's connection and its bounds (tsa.conf's database_timeout, database_wait): every
  * connect and statement on it ends within timeout_ms (pgbound.h); a connection that did not
- * is dropped.  DB_SERVER_TIMEOUT: the server may cancel its statements at the same bound
- * (statement_timeout), for a connection that holds no token (the workers': configuration
- * and events), so that an event insert stuck behind a synchronous standby frees its backend.
+ * is dropped.  DB_SERVER_TIMEOUT, for a connection that holds no token (the workers':
+ * configuration and events): the server cancels its statements at the same bound
+ * (statement_timeout), and its commits do not wait for a synchronous standby
+ * (synchronous_commit = local), so that an event never waits on a missing standby.
  */
 #define DB_SERVER_TIMEOUT	0x1
 

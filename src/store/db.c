@@ -48,7 +48,7 @@ setup(struct db *db, PGconn *c, char *why, size_t len)
 		  "SELECT version FROM config_version" },
 		{ "insert_event", SQL_INSERT_EVENT },
 	};
-	char sql[64], err[256];
+	char sql[128], err[256];
 	PGresult *r;
 	size_t i;
 
@@ -60,9 +60,11 @@ setup(struct db *db, PGconn *c, char *why, size_t len)
 		}
 	/* Configuration changes are announced on this channel (schema 002's trigger). */
 	snprintf(sql, sizeof(sql), "LISTEN tsa_config");
+	/* A connection without tokens: the server gives up at the bound too, and its event rows
+	 * do not wait for a synchronous standby (README, High availability). */
 	if ((db->flags & DB_SERVER_TIMEOUT) != 0)
-		snprintf(sql, sizeof(sql), "SET statement_timeout = %ld; LISTEN tsa_config",
-		    db->timeout_ms);
+		snprintf(sql, sizeof(sql), "SET statement_timeout = %ld; SET synchronous_commit = "
+		    "local; LISTEN tsa_config", db->timeout_ms);
 	if ((r = pgb_exec(c, sql, NULL, 0, NULL, NULL, NULL, pgb_deadline(c), err,
 	    sizeof(err))) == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
 		snprintf(why, len, "%s: %s", sql, r != NULL ? PQresultErrorMessage(r) : err);

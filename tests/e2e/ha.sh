@@ -97,6 +97,9 @@ ha_unacknowledged() {
     grep 'outcome unknown' "$d/signer.log" | head -n1
     grep -E 'refused: .*commit outcome unknown' "$d/fcgi.log" | head -n1 | grep -q . ||
         bad "the worker's log does not say why: $(tail -n3 "$d/fcgi.log" | oneline)"
+    # The refusals' events, written meanwhile: they do not wait for the standby.
+    events_wait "kind = 'request-refused' AND detail LIKE '%commit outcome unknown%'" 3 min ||
+        bad "the refusals are not in the events"
     ha_sync_reset || bad "resetting synchronous_standby_names failed"
     sleep 0.5
     # The refused tokens' rows: committed locally, released when the standby was no longer
