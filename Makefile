@@ -49,7 +49,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/sign/signer.c src/sign/order.c src/sign/link.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/policy/units.c \
             src/clock/clock.c \
-            src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
+            src/store/db.c src/store/pgbound.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
             src/store/edit_server.c \
             src/admin/form.c src/admin/csrf.c \

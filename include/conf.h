@@ -29,6 +29,8 @@ struct tsa_conf {
 	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */
 	char	*signer_database;	/* conninfo of tsa-signer; NULL: database */
 	long	 signer_timeout;	/* ms a worker waits for the signer's answer */
+	long	 database_timeout;	/* s: each connect and statement, then refused */
+	long	 database_wait;		/* s: how long a token waits for a primary */
 	int	 signer_processes;	/* tsa-signer's signing processes (0: one per CPU) */
 	int	 workers;		/* worker processes */
 	size_t	 max_body;		/* request body cap, bytes */

@@ -11,25 +11,57 @@
 #include <time.h>
 #include <libpq-fe.h>
 
+#include "pgbound.h"
 #include "policy.h"
 #include "tsa_limits.h"
+
+/*
+ * A process's connection and its bounds (tsa.conf's database_timeout, database_wait): every
+ * connect and statement on it ends within timeout_ms (pgbound.h); a connection that did not
+ * is dropped.  DB_SERVER_TIMEOUT, for a connection that holds no token (the workers':
+ * configuration and events): the server cancels its statements at the same bound
+ * (statement_timeout), and its commits do not wait for a synchronous standby
+ * (synchronous_commit = local), so that an event never waits on a missing standby.
+ */
+#define DB_SERVER_TIMEOUT	0x1
 
 struct db {
 	PGconn		*conn;
 	char		*conninfo;
-	struct timespec	 next_try;	/* no reconnect attempt before this */
+	long		 timeout_ms;	/* each connect, each statement */
+	long		 wait_ms;	/* db_conn_wait(): how long to wait for a primary */
+	int		 flags;		/* DB_SERVER_TIMEOUT */
+	long long	 next_try;	/* ms (pgb_now_ms): no reconnect attempt before this */
+	long		 backoff_ms;	/* after a failed connect: 500 ms, doubling to 4 s */
 	int		 prepared;	/* statements prepared on this connection */
 	int		 fresh;		/* connected since the last db_config_changed() */
 };
 
-/* A new connection to conninfo (a 3 s connect timeout unless it or PGCONNECT_TIMEOUT says
- * otherwise): the one way every program connects.  NULL with err when it failed. */
-PGconn	*db_connect(const char *conninfo, char *err, size_t errlen);
-int	 db_init(struct db *db, const char *conninfo);
-/* The live connection, reconnecting (at most every 500 ms) when it is gone; NULL if down. */
+/*
+ * A new connection to conninfo, the one way every program connects: each host of a
+ * multi-host conninfo tried in order within connect_ms in all (pgbound.h); statement_ms
+ * bounds every statement later run through db_query (0: none, tsactl's).  NULL with err
+ * when no host took it.
+ */
+PGconn	*db_connect(const char *conninfo, long connect_ms, long statement_ms, char *err,
+	    size_t errlen);
+/* timeout_ms, wait_ms: tsa.conf's database_timeout and database_wait, in ms; flags:
+ * DB_SERVER_TIMEOUT or 0.  0, or -1 (out of memory). */
+int	 db_init(struct db *db, const char *conninfo, long timeout_ms, long wait_ms, int flags);
+/* The live connection, reconnecting when it is gone (one attempt, at most every 500 ms, less
+ * often while attempts fail); NULL if down. */
 PGconn	*db_conn(struct db *db);
-/* Tells the pool a command failed: a broken connection is dropped for the next db_conn(). */
+/*
+ * The live connection, or the first that a host of the conninfo accepts before deadline
+ * (ms, pgb_now_ms): attempts every 250 ms, so that a primary that comes back (a restart, a
+ * failover to another host) is found while a request waits.  NULL if none by then.
+ */
+PGconn	*db_conn_wait(struct db *db, long long deadline);
+/* Tells the pool a command failed: a broken connection (lost, or timed out: its state
+ * unknown) is dropped for the next db_conn(). */
 void	 db_failed(struct db *db, const PGresult *res);
+/* Drops the connection whatever its state (the next db_conn() makes a new one). */
+void	 db_drop(struct db *db);
 void	 db_close(struct db *db);
 /*
  * One statement on db's connection, bounded in time (the health check's, the heartbeat's: a
@@ -135,7 +167,10 @@ struct token_record {
  * Inserts the n rows of t in one transaction and commits it (group commit: one round trip and
  * one WAL flush for the batch).  0 when committed, with exists[i] 1 for a row whose serial
  * was taken already (that row alone was not inserted: its token must be signed anew); -1 on
- * a database error, nothing committed.
+ * a database error, nothing committed (no database within database_wait included); -2 when
+ * whether it committed is unknown (no answer within database_timeout, or the server warned
+ * while committing, as when a wait for a synchronous standby is cancelled): its rows may
+ * exist, none of its tokens may be answered.
  */
 int	 tokens_record_batch(struct db *db, const struct token_record *t, size_t n,
 	    int *exists);

@@ -17,6 +17,8 @@
 #   TSA_WEB         nginx (default) | apache | lighttpd: the web server in front
 #   TSA_WORKERS     tsa-fcgi worker processes (default 4)
 #   TSA_SIGNER_PROCESSES  tsa-signer's signing processes (default 0: one per CPU)
+#   TSA_DATABASE_WAIT     tsa.conf's database_wait, seconds a token waits for PostgreSQL
+#                         (default 10)
 #   TSA_KEY         rsa2048 (default) | rsa3072 | p256 | p384: the TSA key on the token
 #   TSA_SCHEME      auto (default) | rsa-pss
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
@@ -55,6 +57,7 @@ TSA_HTTP_PORT=${TSA_HTTP_PORT:-8080}
 TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
 TSA_WORKERS=${TSA_WORKERS:-4}
 TSA_SIGNER_PROCESSES=${TSA_SIGNER_PROCESSES:-0}
+TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-10}
 TSA_KEY=${TSA_KEY:-rsa2048}
 TSA_SCHEME=${TSA_SCHEME:-auto}
 TSA_BUILD=${TSA_BUILD:-$ROOT/build}
@@ -122,9 +125,9 @@ case $TSA_WEB in
     nginx|apache|lighttpd) ;;
     *) die "TSA_WEB must be nginx, apache or lighttpd (got '$TSA_WEB')" ;;
 esac
-for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES"; do
+for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES" "$TSA_DATABASE_WAIT"; do
     [[ $p =~ ^[0-9]+$ ]] ||
-        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS and TSA_SIGNER_PROCESSES must be numbers"
+        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS, TSA_SIGNER_PROCESSES and TSA_DATABASE_WAIT must be numbers"
 done
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -615,6 +618,7 @@ write_conf() {
         "admin_listen = unix:$ADMIN_SOCKET" \
         "workers = $TSA_WORKERS" \
         "signer_processes = $TSA_SIGNER_PROCESSES" \
+        "database_wait = $TSA_DATABASE_WAIT" \
         "max_body = $MAX_BODY")
     [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"
     chmod 644 "$CONF"

@@ -95,16 +95,19 @@ write_response(FCGX_Request *fr, const struct console_resp *rs)
 		FCGX_PutStr((const char *)rs->body, (int)rs->len, fr->out);
 }
 
+static long db_timeout_ms = 5000;	/* tsa.conf's database_timeout */
+
 /* The database, reconnected when the connection is gone; NULL when it is down. */
 static PGconn *
 database(PGconn **c, const char *conninfo)
 {
 	char why[512];
 
-	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
+	if (*c != NULL && PQstatus(*c) == CONNECTION_OK && !pgb_broken(*c))
 		return *c;
 	PQfinish(*c);
-	if ((*c = db_connect(conninfo, why, sizeof(why))) == NULL)
+	/* Every connect and statement bounded by database_timeout (pgbound.h). */
+	if ((*c = db_connect(conninfo, db_timeout_ms, db_timeout_ms, why, sizeof(why))) == NULL)
 		log_msg(LOG_ERR, "database: %s", why);
 	return *c;
 }
@@ -151,9 +154,8 @@ identify(FCGX_Request *fr, struct console_req *rq, struct console_resp *rs)
 	 * The first query of a request: a connection PostgreSQL dropped (a restart) is only seen
 	 * here, so it is reset and the query tried once more before the request is refused.
 	 */
-	if (r == NULL && PQstatus(rq->db) == CONNECTION_BAD) {
-		PQreset(rq->db);
-		if (PQstatus(rq->db) == CONNECTION_OK)
+	if (r == NULL && (PQstatus(rq->db) == CONNECTION_BAD || pgb_broken(rq->db))) {
+		if (pgb_reset(rq->db, pgb_timeout(rq->db)) == 0)
 			r = db_query(rq->db, admins_sql, 0, NULL, "reading administrators", &qrc,
 			    err, sizeof(err));
 	}
@@ -387,6 +389,7 @@ main(int argc, char **argv)
 	if ((rc = conf_load_daemon(conf_arg, &conf)) != 0)
 		return rc;
 	conninfo = conf.admin_database != NULL ? conf.admin_database : conf.database;
+	db_timeout_ms = conf.database_timeout * 1000;
 	spec = listen_arg != NULL ? listen_arg : conf.admin_listen;
 	if (spec == NULL) {
 		log_msg(LOG_ERR, "no socket to listen on: admin_listen in tsa.conf, or --listen");

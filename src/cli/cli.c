@@ -72,8 +72,10 @@ cli_connect(void)
 	}
 	/* The administration role when tsa.conf names one (the workers' may only read and
 	 * insert). */
+	/* The connect bounded by database_timeout; the statements not (a migration may take
+	 * its time, and the operator is there to interrupt it). */
 	if ((c = db_connect(cli_conf.admin_database != NULL ? cli_conf.admin_database :
-	    cli_conf.database, why, sizeof(why))) == NULL) {
+	    cli_conf.database, cli_conf.database_timeout * 1000, 0, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "tsactl: database unreachable: %s\n", why);
 		exit(EX_UNAVAILABLE);
 	}

@@ -226,7 +226,8 @@ cmd_status(int argc, char **argv)
 	cli_load_conf();
 	/* As the administration role (as cli_connect): the workers' may not read the migrations. */
 	conninfo = cli_conf.admin_database != NULL ? cli_conf.admin_database : cli_conf.database;
-	if (db_init(&db, conninfo) == -1 || db_conn(&db) == NULL) {
+	if (db_init(&db, conninfo, cli_conf.database_timeout * 1000, 0, 0) == -1 ||
+	    db_conn(&db) == NULL) {
 		printf("database: UNREACHABLE (%s)\n", conninfo);
 		return 1;
 	}

@@ -97,6 +97,39 @@ plain(struct http_response *resp, int status, const char *text)
 	}
 }
 
+/* Queues an event row for worker_events_flush(); written at once when the queue is full. */
+static void
+worker_event(struct worker *w, const char *severity, const char *kind, const char *service,
+    const char *requester, const char *detail, long count)
+{
+	struct worker_event *e;
+
+	if (w->n_events == WORKER_MAX_PENDING_EVENTS)
+		worker_events_flush(w);
+	e = &w->events[w->n_events++];
+	e->severity = severity;
+	e->kind = kind;
+	snprintf(e->service, sizeof(e->service), "%s", service != NULL ? service : "");
+	snprintf(e->requester, sizeof(e->requester), "%s", requester != NULL ? requester : "");
+	snprintf(e->detail, sizeof(e->detail), "%s", detail != NULL ? detail : "");
+	e->count = count;
+}
+
+void
+worker_events_flush(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_events; i++) {
+		struct worker_event *e = &w->events[i];
+
+		events_record(&w->db, e->severity, e->kind, e->service[0] != '\0' ?
+		    e->service : NULL, e->requester[0] != '\0' ? e->requester : NULL, e->detail,
+		    e->count);
+	}
+	w->n_events = 0;
+}
+
 /*
  * Writes refusals as the aggregation emits them (refusals.h): the log line and, when they
  * are events, the event row, both standing for count refusals.  Client refusals are events
@@ -124,7 +157,7 @@ emit_refusal(void *arg, const struct refusal *r, const char *text, const char *d
 		snprintf(ev, sizeof(ev), "%s", detail);
 	else
 		snprintf(ev, sizeof(ev), "%s: %s", r->failure, detail[0] != '\0' ? detail : text);
-	events_record(&w->db, r->severity, r->kind, svc, from, ev, count);
+	worker_event(w, r->severity, r->kind, svc, from, ev, count);
 }
 
 int
@@ -143,7 +176,10 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 		snprintf(err, errlen, "the SOAP request schema does not compile");
 		return -1;
 	}
-	if (db_init(&w->db, conf->database) == -1) {
+	/* The workers' connection holds no token: the server may cancel its statements at the
+	 * bound too (an event stuck behind a synchronous standby frees its backend). */
+	if (db_init(&w->db, conf->database, conf->database_timeout * 1000,
+	    conf->database_wait * 1000, DB_SERVER_TIMEOUT) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -158,6 +194,7 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	refusals_flush(&w->refusals);
+	worker_events_flush(w);
 	signer_link_close(&w->link);
 	config_free(w->cf.config);
 	db_close(&w->db);
@@ -168,9 +205,12 @@ long
 worker_tick(struct worker *w)
 {
 	struct timespec now;
+	long due;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return refusals_tick(&w->refusals, &now);
+	due = refusals_tick(&w->refusals, &now);
+	worker_events_flush(w);
+	return due;
 }
 
 int
@@ -310,7 +350,7 @@ record_events(struct request_ctx *c, int granted, int answered)
 	int http;
 
 	if (clock_take_event(&kind, detail, sizeof(detail)))
-		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
+		worker_event(w, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
 		    kind, client->service, NULL, detail, 1);
 	if (ref == NULL)
 		return;

@@ -47,7 +47,10 @@ heartbeat_init(struct heartbeat *hb, const struct tsa_conf *conf)
 	hb->conf = conf;
 	hb->started = time(NULL);
 	signer_link_init(&hb->link, conf->signer_socket, HEARTBEAT_TIMEOUT_MS);
-	return db_init(&hb->db, conf->database);
+	/* Each beat is bounded by HEARTBEAT_TIMEOUT_MS, the connect by database_timeout; it
+	 * holds no token, so the server may cancel it too, and it waits for no primary. */
+	return db_init(&hb->db, conf->database, conf->database_timeout * 1000, 0,
+	    DB_SERVER_TIMEOUT);
 }
 
 /* The units' lines for SQL_BEAT from the signer's status answer into b; the signer's state

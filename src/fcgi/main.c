@@ -169,7 +169,10 @@ wait_connection(struct fcgi_gate *g, struct worker *w, int draining, int *whole,
 		fd = gate_next(g, w->db.conn != NULL ? PQsocket(w->db.conn) : -1,
 		    due >= 0 && due < 1000 ? (int)due + 1 : 1000, !stopping && !draining, whole,
 		    deadline_ms);
-		(void)worker_refresh(w);
+		/* A request waiting is served with the configuration held rather than behind an
+		 * attempt to reconnect (bounded by database_timeout, but a wait all the same). */
+		if (fd < 0 || w->db.conn != NULL || w->cf.config == NULL)
+			(void)worker_refresh(w);
 		due = worker_tick(w);
 		if (fd >= 0)
 			return fd;
@@ -254,6 +257,7 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		write_response(&fr, &resp);
 		free(resp.body);
 		FCGX_Finish_r(&fr);
+		worker_events_flush(&w);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (!draining && conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_msg(LOG_INFO, "recycling after %ld requests", served);

@@ -6,7 +6,6 @@
  * token is seen); the database check is
  * one prepared SELECT bounded by OPS_DB_TIMEOUT_MS.  Metrics: Prometheus text format 0.0.4.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

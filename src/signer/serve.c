@@ -269,7 +269,7 @@ issue_round(struct signer_proc *sp, struct slot *s, size_t n)
 	static struct slot *in[SIGNER_MAX_CONNECTIONS];
 	static int exists[SIGNER_MAX_CONNECTIONS];
 	size_t i, k;
-	int attempt;
+	int attempt, rc;
 
 	for (attempt = 0; attempt < TSA_SERIAL_RETRIES; attempt++) {
 		for (i = k = 0; i < n; i++)
@@ -279,11 +279,14 @@ issue_round(struct signer_proc *sp, struct slot *s, size_t n)
 			}
 		if (k == 0)
 			return;
-		if (tokens_record_batch(&sp->db, rec, k, exists) == -1) {
+		if ((rc = tokens_record_batch(&sp->db, rec, k, exists)) != 0) {
 			for (i = 0; i < k; i++) {
 				in[i]->pending = 0;
 				refuse(&in[i]->a, TSA_FAIL_SYSTEM_FAILURE,
-				    "the token cannot be recorded now",
+				    "the token cannot be recorded now", rc == -2 ?
+				    "database: commit outcome unknown (no answer within "
+				    "database_timeout, or its wait for the standby cancelled): "
+				    "token not answered" :
 				    "database unavailable: token not recorded, not answered");
 			}
 			return;
@@ -525,8 +528,13 @@ serve_round(struct signer_proc *sp, size_t n)
 	}
 	/* An order from a newer configuration than ours: load it now, before any policy of
 	 * this round is looked up (a load replaces them). */
-	if (newest >= 0 && (sp->cf.config == NULL || newest > sp->cf.config->version))
+	if (newest >= 0 && (sp->cf.config == NULL || newest > sp->cf.config->version)) {
+		/* None held yet (the database was down at start): a primary awaited as a batch
+		 * of tokens would await it (database_wait). */
+		if (sp->cf.config == NULL)
+			(void)db_conn_wait(&sp->db, pgb_now_ms() + sp->db.wait_ms);
 		(void)config_follow(&sp->db, &sp->cf, 1);
+	}
 	for (i = 0; i < n; i++) {
 		struct slot *s = &slots[i];
 
@@ -592,8 +600,9 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 		log_msg(LOG_ERR, "PKCS#11: %s", err);
 		return 78;
 	}
+	/* No DB_SERVER_TIMEOUT: the server must never cancel a commit of tokens (tokens.c). */
 	if (db_init(&sp.db, conf->signer_database != NULL ? conf->signer_database :
-	    conf->database) == -1)
+	    conf->database, conf->database_timeout * 1000, conf->database_wait * 1000, 0) == -1)
 		return 70;
 	if (config_follow(&sp.db, &sp.cf, 1) == -1)
 		log_msg(LOG_WARNING, "configuration not loaded yet");

@@ -360,6 +360,8 @@ config_load(struct db *db, const char *host, int open_keys, struct tsa_config *p
     struct tsa_config **out, char *err, size_t errlen)
 {
 	PGconn *c;
+	PGresult *r;
+	char why[512];
 	int rc;
 
 	err[0] = '\0';
@@ -367,10 +369,19 @@ config_load(struct db *db, const char *host, int open_keys, struct tsa_config *p
 		snprintf(err, errlen, "database unreachable");
 		return -1;
 	}
-	PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+	/* Each statement bounded (db_query): a server that stops answering fails the load
+	 * within database_timeout, and the connection is dropped. */
+	if ((r = read_rows(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+	    errlen)) == NULL) {
+		db_failed(db, NULL);
+		return -1;
+	}
+	PQclear(r);
 	rc = config_read(c, host, open_keys, previous, out, err, errlen);
-	PQclear(PQexec(c, "COMMIT"));
-	if (rc == -1)
+	/* What was read is one snapshot whatever the end of a read-only transaction says; a
+	 * connection that did not answer it is dropped all the same. */
+	PQclear(read_rows(c, "COMMIT", why, sizeof(why)));
+	if (rc == -1 || pgb_broken(c))
 		db_failed(db, NULL);
 	return rc;
 }

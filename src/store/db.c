@@ -1,9 +1,10 @@
 /*
- * db.c - the worker's PostgreSQL connection (see store.h).  Statements are prepared once per
- * connection; a lost connection is dropped and re-established on a later request, so a
- * database restart needs no worker restart.  Also db_connect(), the one way every program
- * connects, and db_query(), the one way tsactl, the console and the configuration writes run
- * a statement, its errors said on one line.
+ * db.c - a process's PostgreSQL connection (see store.h).  Statements are prepared once per
+ * connection; a lost connection, or one that did not answer within its bound (its state then
+ * unknown), is dropped and re-established on a later request, so a database restart or a
+ * failover to another host needs no restart.  Every wait is bounded (pgbound.c).  Also
+ * db_connect(), the one way every program connects, and db_query(), the one way tsactl, the
+ * console and the configuration writes run a statement, its errors said on one line.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -15,34 +16,25 @@
 #include "store.h"
 
 PGconn *
-db_connect(const char *conninfo, char *err, size_t errlen)
+db_connect(const char *conninfo, long connect_ms, long statement_ms, char *err, size_t errlen)
 {
-	PGconn *c;
-
-	/*
-	 * libpq waits forever for a server that does not answer a connect (a host gone from the
-	 * network): a worker would hang in every request.  3 s unless the conninfo or the
-	 * environment says otherwise (a connect_timeout in conninfo wins over the variable).
-	 */
-	setenv("PGCONNECT_TIMEOUT", "3", 0);
-	c = PQconnectdb(conninfo);
-	if (PQstatus(c) == CONNECTION_OK)
-		return c;
-	snprintf(err, errlen, "%s", c != NULL ? PQerrorMessage(c) : "out of memory");
-	err[strcspn(err, "\n")] = '\0';
-	PQfinish(c);
-	return NULL;
+	return pgb_connect(conninfo, connect_ms, statement_ms, err, errlen);
 }
 
 int
-db_init(struct db *db, const char *conninfo)
+db_init(struct db *db, const char *conninfo, long timeout_ms, long wait_ms, int flags)
 {
 	memset(db, 0, sizeof(*db));
+	db->timeout_ms = timeout_ms;
+	db->wait_ms = wait_ms;
+	db->flags = flags;
 	return (db->conninfo = strdup(conninfo)) == NULL ? -1 : 0;
 }
 
+/* A new connection's set-up, each step bounded: the statements prepared, the server's own
+ * bound (DB_SERVER_TIMEOUT), LISTEN.  0, or -1 with why. */
 static int
-prepare(PGconn *c)
+setup(struct db *db, PGconn *c, char *why, size_t len)
 {
 	static const struct {
 		const char *name, *sql;
@@ -57,78 +49,110 @@ prepare(PGconn *c)
 		  "SELECT version FROM config_version" },
 		{ "insert_event", SQL_INSERT_EVENT },
 	};
+	char sql[128], err[256];
+	PGresult *r;
 	size_t i;
 
-	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-		PGresult *r = PQprepare(c, stmts[i].name, stmts[i].sql, 0, NULL);
-		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-
-		if (!ok)
-			log_msg(LOG_ERR, "prepare %s: %s", stmts[i].name, PQerrorMessage(c));
-		PQclear(r);
-		if (!ok)
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (pgb_prepare(c, stmts[i].name, stmts[i].sql, pgb_deadline(c), err,
+		    sizeof(err)) == -1) {
+			snprintf(why, len, "prepare %s: %s", stmts[i].name, err);
 			return -1;
+		}
+	/* Configuration changes are announced on this channel (schema 002's trigger). */
+	snprintf(sql, sizeof(sql), "LISTEN tsa_config");
+	/* A connection without tokens: the server gives up at the bound too, and its event rows
+	 * do not wait for a synchronous standby (README, High availability). */
+	if ((db->flags & DB_SERVER_TIMEOUT) != 0)
+		snprintf(sql, sizeof(sql), "SET statement_timeout = %ld; SET synchronous_commit = "
+		    "local; LISTEN tsa_config", db->timeout_ms);
+	if ((r = pgb_exec(c, sql, NULL, 0, NULL, NULL, NULL, pgb_deadline(c), err,
+	    sizeof(err))) == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(why, len, "%s: %s", sql, r != NULL ? PQresultErrorMessage(r) : err);
+		why[strcspn(why, "\n")] = '\0';
+		PQclear(r);
+		return -1;
 	}
+	PQclear(r);
 	return 0;
+}
+
+/* One connection attempt within the connection's bound (and before deadline, when set). */
+static PGconn *
+reconnect(struct db *db, long long deadline, int quiet)
+{
+	long long now = pgb_now_ms();
+	long bound = db->timeout_ms;
+	char why[1024];
+
+	if (deadline > 0 && deadline - now < bound)
+		bound = deadline - now > 100 ? (long)(deadline - now) : 100;
+	db_drop(db);
+	db->conn = pgb_connect(db->conninfo, bound, db->timeout_ms, why, sizeof(why));
+	if (db->conn != NULL && setup(db, db->conn, why, sizeof(why)) == -1) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	if (db->conn == NULL) {
+		/* Fewer attempts while they fail, so an idle process is not always connecting. */
+		db->backoff_ms = db->backoff_ms == 0 ? 500 : db->backoff_ms * 2;
+		if (db->backoff_ms > 4000)
+			db->backoff_ms = 4000;
+		db->next_try = pgb_now_ms() + db->backoff_ms;
+		if (!quiet)
+			log_msg(LOG_WARNING, "database unreachable: %s", why);
+		return NULL;
+	}
+	db->backoff_ms = 0;
+	db->prepared = 1;
+	db->fresh = 1;
+	log_msg(LOG_INFO, "database connected (%s%s%s)%s%s", PQhost(db->conn),
+	    PQport(db->conn) != NULL ? ":" : "", PQport(db->conn) != NULL ? PQport(db->conn) : "",
+	    why[0] != '\0' ? ", passed over: " : "", why);
+	return db->conn;
 }
 
 PGconn *
 db_conn(struct db *db)
 {
-	struct timespec now;
-	char why[512];
-
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK && !pgb_broken(db->conn))
 		return db->conn;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < db->next_try.tv_sec || (now.tv_sec == db->next_try.tv_sec &&
-	    now.tv_nsec < db->next_try.tv_nsec))
+	if (pgb_now_ms() < db->next_try)
 		return NULL;
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	db->prepared = 0;
-	db->conn = db_connect(db->conninfo, why, sizeof(why));
-	/*
-	 * The next try 500 ms after this one ended: a connect that waited out its timeout must
-	 * not be followed at once by another within the same request.
-	 */
-	clock_gettime(CLOCK_MONOTONIC, &db->next_try);
-	db->next_try.tv_nsec += 500000000L;
-	if (db->next_try.tv_nsec >= 1000000000L) {
-		db->next_try.tv_sec++;
-		db->next_try.tv_nsec -= 1000000000L;
-	}
-	if (db->conn == NULL) {
-		log_msg(LOG_WARNING, "database unreachable: %s", why);
-		return NULL;
-	}
-	if (prepare(db->conn) == -1) {
-		PQfinish(db->conn);
-		db->conn = NULL;
-		return NULL;
-	}
-	db->prepared = 1;
-	db->fresh = 1;
-	/* Configuration changes are announced on this channel (schema 002's trigger). */
-	PQclear(PQexec(db->conn, "LISTEN tsa_config"));
-	log_msg(LOG_INFO, "database connected");
-	return db->conn;
+	return reconnect(db, 0, 0);
 }
 
-static long long
-db_ms_now(void)
+PGconn *
+db_conn_wait(struct db *db, long long deadline)
 {
-	struct timespec t;
+	struct timespec pause = { 0, 250000000L };
+	int tries = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK && !pgb_broken(db->conn))
+		return db->conn;
+	for (;;) {
+		/* The first attempt has the whole connect bound, the later ones what is left of
+		 * the wait; the first failure is logged, the ones while waiting are not. */
+		if (reconnect(db, tries == 0 ? 0 : deadline, tries > 0) != NULL) {
+			tries++;
+			if (tries > 1)
+				log_msg(LOG_INFO, "database back after %d attempts", tries);
+			return db->conn;
+		}
+		tries++;
+		if (pgb_now_ms() + 250 >= deadline)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	log_msg(LOG_WARNING, "no database within the wait (%d attempts)", tries);
+	return NULL;
 }
 
-/* Drops a connection that does not answer: the next db_conn() makes a new one. */
-static void
+void
 db_drop(struct db *db)
 {
-	PQfinish(db->conn);
+	if (db->conn != NULL)
+		PQfinish(db->conn);
 	db->conn = NULL;
 	db->prepared = 0;
 }
@@ -137,52 +161,28 @@ int
 db_run_bounded(struct db *db, const char *stmt, int prepared, int n,
     const char *const *params, int timeout_ms, char *why, size_t len)
 {
-	long long deadline = db_ms_now() + timeout_ms;
 	PGresult *r;
 	PGconn *c;
-	int ok = 0, sent;
+	int ok;
 
 	if ((c = db_conn(db)) == NULL) {
 		snprintf(why, len, "unreachable");
 		return -1;
 	}
-	sent = prepared ? PQsendQueryPrepared(c, stmt, n, params, NULL, NULL, 0) :
-	    PQsendQueryParams(c, stmt, n, NULL, params, NULL, NULL, 0);
-	if (!sent) {
-		snprintf(why, len, "%s", PQerrorMessage(c));
-		why[strcspn(why, "\n")] = '\0';
-		db_drop(db);
-		return -1;
-	}
-	while (PQisBusy(c)) {
-		struct pollfd pf = { PQsocket(c), POLLIN, 0 };
-		long long left = deadline - db_ms_now();
-
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-			snprintf(why, len, "no answer within %d ms", timeout_ms);
-			db_drop(db);
-			return -1;
-		}
-		if (!PQconsumeInput(c)) {
-			snprintf(why, len, "%s", PQerrorMessage(c));
-			why[strcspn(why, "\n")] = '\0';
-			db_drop(db);
-			return -1;
-		}
-	}
-	while ((r = PQgetResult(c)) != NULL) {
-		ExecStatusType st = PQresultStatus(r);
-
-		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-			ok = 1;
-		else
-			snprintf(why, len, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-	}
+	r = pgb_exec(c, prepared ? NULL : stmt, prepared ? stmt : NULL, n, params, NULL, NULL,
+	    pgb_now_ms() + timeout_ms, why, len);
+	ok = r != NULL && (PQresultStatus(r) == PGRES_TUPLES_OK ||
+	    PQresultStatus(r) == PGRES_COMMAND_OK);
+	if (r != NULL && !ok)
+		snprintf(why, len, "%s", PQresultErrorMessage(r));
+	PQclear(r);
 	if (!ok) {
 		/* Strip the newline libpq ends its messages with. */
 		why[strcspn(why, "\n")] = '\0';
-		db_failed(db, NULL);
+		if (r == NULL || pgb_broken(c))
+			db_drop(db);
+		else
+			db_failed(db, NULL);
 		return -1;
 	}
 	return 0;
@@ -192,13 +192,17 @@ void
 db_failed(struct db *db, const PGresult *res)
 {
 	(void)res;
-	if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK) {
-		log_msg(LOG_WARNING, "database connection lost: %s", PQerrorMessage(db->conn));
-		PQfinish(db->conn);
-		db->conn = NULL;
+	if (db->conn != NULL && (PQstatus(db->conn) != CONNECTION_OK || pgb_broken(db->conn))) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", pgb_broken(db->conn) &&
+		    PQstatus(db->conn) == CONNECTION_OK ? "no answer within the bound" :
+		    PQerrorMessage(db->conn));
+		why[strcspn(why, "\n")] = '\0';
+		log_msg(LOG_WARNING, "database connection dropped: %s", why);
+		db_drop(db);
 		/* A server restart drops every idle connection: try a new one at once. */
-		db->next_try.tv_sec = 0;
-		db->next_try.tv_nsec = 0;
+		db->next_try = 0;
 	}
 }
 
@@ -227,12 +231,14 @@ db_config_version(struct db *db)
 {
 	PGconn *c = db_conn(db);
 	PGresult *r;
+	char err[256];
 	long long v = -1;
 
 	if (c == NULL)
 		return -1;
-	r = PQexecPrepared(c, "config_version", 0, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+	r = pgb_exec(c, NULL, "config_version", 0, NULL, NULL, NULL, pgb_deadline(c), err,
+	    sizeof(err));
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		v = atoll(PQgetvalue(r, 0, 0));
 	else
 		db_failed(db, r);
@@ -244,10 +250,18 @@ PGresult *
 db_query(PGconn *c, const char *sql, int n, const char *const *p, const char *what, int *rc,
     char *err, size_t errlen)
 {
-	PGresult *r = n > 0 ? PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0) : PQexec(c, sql);
+	char why[256];
+	PGresult *r = pgb_exec(c, sql, NULL, n, p, NULL, NULL, pgb_deadline(c), why, sizeof(why));
 	ExecStatusType st = PQresultStatus(r);
 	const char *state, *primary, *detail;
 
+	if (r == NULL) {
+		/* No answer within the bound, or the connection failed: its state unknown. */
+		snprintf(err, errlen, "%s: database %s", what, why);
+		err[strcspn(err, "\n")] = '\0';
+		*rc = EX_UNAVAILABLE;
+		return NULL;
+	}
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return r;
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -280,8 +294,7 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	if (db->conn != NULL)
-		PQfinish(db->conn);
+	db_drop(db);
 	free(db->conninfo);
 	memset(db, 0, sizeof(*db));
 }

@@ -48,12 +48,19 @@ edit_finish(PGconn *c, int status, int check, PGresult *changed, PGresult **row,
 	if (status == 0 && check && config_refused_policy(c, err, errlen) == -1)
 		status = EX_DATAERR;
 	if (status != 0) {
-		PQclear(PQexec(c, "ROLLBACK"));
+		char why[256];
+
+		PQclear(pgb_exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL, pgb_deadline(c), why,
+		    sizeof(why)));
 		PQclear(changed);
 		return status;
 	}
 	if ((r = db_query(c, "COMMIT", 0, NULL, "commit (nothing was written)", &status, err,
 	    errlen)) == NULL) {
+		/* The console's statements are bounded: a commit given up on may have happened. */
+		if (pgb_broken(c))
+			snprintf(err, errlen, "commit: no answer from the database within the bound: "
+			    "whether the change was written is unknown (look before trying again)");
 		PQclear(changed);
 		return status;
 	}

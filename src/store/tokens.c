@@ -2,7 +2,9 @@
  * tokens.c - recording issued tokens and events (see store.h); every event row's parameters,
  * whoever writes it, are made here (event_params).  Token rows are recorded in batches, one
  * transaction and one commit each (synchronous_commit as the server has it), before the
- * signer answers any token of the batch.
+ * signer answers any token of the batch; a commit whose outcome is unknown (no answer within
+ * database_timeout, or a warning that the wait for the synchronous standby was cancelled)
+ * answers none of them.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -82,29 +84,42 @@ row_params(struct row_params *p, const struct token_record *t)
  * sync are one implicit transaction (committed at the sync when none failed, rolled back
  * otherwise), so the batch costs one round trip, one commit and one WAL flush.  An insert
  * that meets an existing serial inserts nothing (ON CONFLICT DO NOTHING: "INSERT 0 0"), so a
- * collision fails only its row.  0 when the batch committed; -1 when it did not (nothing of
- * it committed); -2 when the connection is left in no known state (it must be dropped).
+ * collision fails only its row.  Every wait ends by deadline.
+ *
+ * Returns RECORD_OK when the batch committed; RECORD_FAILED when it did not (nothing of it
+ * committed); RECORD_LOST when the connection failed (it must be dropped; whether the
+ * commit happened is unknown, so a retry may meet the serials); RECORD_UNKNOWN when the
+ * commit outlived the deadline or the server warned while committing: a commit that waits
+ * for a synchronous standby is never cancelled (a cancelled wait reports success with a
+ * WARNING while the row is on one node only), so such a batch is neither answered nor
+ * retried, and the connection is dropped.
  */
-static int
-record_once(PGconn *c, const struct row_params *p, size_t n, int *exists)
+enum record_outcome { RECORD_OK, RECORD_FAILED, RECORD_LOST, RECORD_UNKNOWN };
+
+static enum record_outcome
+record_once(PGconn *c, const struct row_params *p, size_t n, int *exists, long long deadline)
 {
 	PGresult *r;
 	ExecStatusType st;
+	unsigned warned = pgb_warnings(c);
+	char err[256];
 	size_t i;
 	int ok = 1;
 
 	if (PQenterPipelineMode(c) != 1)
-		return -2;
+		return RECORD_LOST;
 	for (i = 0; i < n; i++)
 		if (PQsendQueryPrepared(c, "insert_token", TOKEN_NPARAMS, p[i].values, p[i].lengths,
 		    p[i].formats, 0) != 1)
-			return -2;
+			return RECORD_LOST;
 	if (PQpipelineSync(c) != 1)
-		return -2;
+		return RECORD_LOST;
 	/* Each insert: its result, then a NULL; then the sync's. */
 	for (i = 0; i < n; i++) {
-		if ((r = PQgetResult(c)) == NULL)
-			return -2;
+		if (pgb_result(c, deadline, &r, err, sizeof(err)) == -1)
+			goto unanswered;
+		if (r == NULL)
+			return RECORD_LOST;
 		st = PQresultStatus(r);
 		if (st == PGRES_COMMAND_OK)
 			exists[i] = strcmp(PQcmdTuples(r), "0") == 0;
@@ -118,23 +133,42 @@ record_once(PGconn *c, const struct row_params *p, size_t n, int *exists)
 			ok = 0;
 		}
 		PQclear(r);
-		if (st == PGRES_PIPELINE_SYNC || (r = PQgetResult(c)) != NULL) {
+		if (st == PGRES_PIPELINE_SYNC)
+			return RECORD_LOST;
+		if (pgb_result(c, deadline, &r, err, sizeof(err)) == -1)
+			goto unanswered;
+		if (r != NULL) {
 			PQclear(r);
-			return -2;
+			return RECORD_LOST;
 		}
 	}
-	r = PQgetResult(c);
+	/* The sync's result comes once the commit is durable, on the standby too when the
+	 * server waits for one: this is the wait that must never be cut short and read as done. */
+	if (pgb_result(c, deadline, &r, err, sizeof(err)) == -1)
+		goto unanswered;
 	st = PQresultStatus(r);
 	PQclear(r);
 	if (st != PGRES_PIPELINE_SYNC || PQexitPipelineMode(c) != 1)
-		return -2;
-	return ok ? 0 : -1;
+		return RECORD_LOST;
+	if (ok && pgb_warnings(c) != warned) {
+		log_msg(LOG_ERR, "recording %zu tokens: the server warned while committing (%s): "
+		    "outcome unknown, none answered", n, pgb_last_warning(c));
+		return RECORD_UNKNOWN;
+	}
+	return ok ? RECORD_OK : RECORD_FAILED;
+unanswered:
+	if (PQstatus(c) != CONNECTION_OK)
+		return RECORD_LOST;
+	log_msg(LOG_ERR, "recording %zu tokens: %s (a commit waiting for a synchronous standby?): "
+	    "outcome unknown, none answered, the connection dropped", n, err);
+	return RECORD_UNKNOWN;
 }
 
 int
 tokens_record_batch(struct db *db, const struct token_record *t, size_t n, int *exists)
 {
 	struct row_params *p;
+	long long wait_until = pgb_now_ms() + db->wait_ms;
 	PGconn *c;
 	size_t i;
 	int rc = -1, attempt;
@@ -147,29 +181,35 @@ tokens_record_batch(struct db *db, const struct token_record *t, size_t n, int *
 		if (row_params(&p[i], &t[i]) == -1)
 			goto out;
 	/*
-	 * A connection found dead (the server restarted since the last batch) is replaced and
-	 * the batch tried once more.  Should the lost connection have committed it after all,
-	 * the retry meets the serials and the caller signs those tokens anew: a row may then
-	 * exist for a token never answered, never the reverse.
+	 * No connection: one is awaited up to database_wait (a restart, a failover to another
+	 * host).  A connection found dead (the server restarted since the last batch) is
+	 * replaced and the batch tried once more.  Should the lost connection have committed it
+	 * after all, the retry meets the serials and the caller signs those tokens anew: a row
+	 * may then exist for a token never answered, never the reverse.  A batch whose outcome
+	 * is unknown for any other reason (no answer within database_timeout, a warning at
+	 * commit) is refused as it stands.
 	 */
 	for (attempt = 0; attempt < 2 && rc == -1; attempt++) {
-		int lost;
+		enum record_outcome o;
 
-		if ((c = db_conn(db)) == NULL)
+		if ((c = db_conn_wait(db, wait_until)) == NULL)
 			break;
 		memset(exists, 0, n * sizeof(*exists));
-		if ((rc = record_once(c, p, n, exists)) == 0)
+		o = record_once(c, p, n, exists, pgb_now_ms() + db->timeout_ms);
+		if (o == RECORD_OK) {
+			rc = 0;
 			break;
-		lost = rc == -2 || PQstatus(c) != CONNECTION_OK;
-		rc = -1;
-		if (lost && PQstatus(c) == CONNECTION_OK) {
-			/* Alive but mid-pipeline: of no further use. */
-			PQfinish(db->conn);
-			db->conn = NULL;
 		}
-		db_failed(db, NULL);
-		if (!lost)
+		if (o == RECORD_FAILED && PQstatus(c) == CONNECTION_OK &&
+		    PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+			break;		/* refused by the server, the connection usable */
+		/* Of no further use: lost, broken, mid-pipeline, or its last commit unknown. */
+		db_drop(db);
+		db->next_try = 0;
+		if (o == RECORD_UNKNOWN) {
+			rc = -2;
 			break;
+		}
 	}
 out:
 	free(p);
@@ -199,13 +239,16 @@ events_record(struct db *db, const char *severity, const char *kind, const char 
 	struct event_params ep;
 	PGconn *c;
 	PGresult *r;
+	char why[256];
 	int rc = -1;
 
 	if ((c = db_conn(db)) == NULL)
 		return -1;
 	event_params(&ep, severity, kind, service, requester, detail, count);
-	r = PQexecPrepared(c, "insert_event", EVENT_NPARAMS, ep.values, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+	/* Bounded: an event (no token in it) may be given up, its connection then dropped. */
+	r = pgb_exec(c, NULL, "insert_event", EVENT_NPARAMS, ep.values, NULL, NULL,
+	    pgb_deadline(c), why, sizeof(why));
+	if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK)
 		rc = 0;
 	else
 		db_failed(db, r);

@@ -141,8 +141,10 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	conf->workers = 4;
 	conf->max_body = TSA_MAX_BODY_DEFAULT;
 	conf->pkcs11_keepalive = 300;
-	conf->signer_timeout = 10000;
 	conf->heartbeat_interval = 5;
+	conf->signer_timeout = -1;	/* set below from the database's bounds */
+	conf->database_timeout = 5;
+	conf->database_wait = 10;
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -202,6 +204,18 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "signer_timeout") == 0) {
 			if (parse_long(v, 100, 600000, &conf->signer_timeout) == -1) {
 				snprintf(err, errlen, "%s:%d: signer_timeout must be 100 to 600000 ms",
+				    path, lineno);
+				goto out;
+			}
+		} else if (strcmp(k, "database_timeout") == 0) {
+			if (parse_long(v, 1, 300, &conf->database_timeout) == -1) {
+				snprintf(err, errlen, "%s:%d: database_timeout must be 1 to 300 "
+				    "seconds", path, lineno);
+				goto out;
+			}
+		} else if (strcmp(k, "database_wait") == 0) {
+			if (parse_long(v, 0, 600, &conf->database_wait) == -1) {
+				snprintf(err, errlen, "%s:%d: database_wait must be 0 to 600 seconds",
 				    path, lineno);
 				goto out;
 			}
@@ -271,6 +285,21 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	}
 	if (conf->host == NULL && conf_default_host(conf, err, errlen) == -1)
 		goto out;
+	/*
+	 * A signing process answers an order within database_wait + 2 x database_timeout plus
+	 * the signature (a configuration read, then the wait for a primary and the commit): a
+	 * worker that gave up before would refuse a token the signer then records.  Default:
+	 * that bound and 5 s more.
+	 */
+	n = (conf->database_wait + 2 * conf->database_timeout) * 1000;
+	if (conf->signer_timeout == -1)
+		conf->signer_timeout = n + 5000;
+	else if (conf->signer_timeout <= n) {
+		snprintf(err, errlen, "%s: signer_timeout (%ld ms) must exceed database_wait + 2 x "
+		    "database_timeout (%ld ms), the signer's own bound", path,
+		    conf->signer_timeout, n);
+		goto out;
+	}
 	if (conf->signer_socket == NULL &&
 	    set_string(&conf->signer_socket, TSA_SIGNER_SOCKET_DEFAULT) == -1)
 		goto oom;

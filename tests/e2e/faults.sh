@@ -306,7 +306,7 @@ faults_pkcs11() {
 # ---- PostgreSQL unresponsive -----------------------------------------------------------------
 # A database address that accepts connections and never answers (a server hung, a host gone
 # behind a stateful firewall): a worker of its own pointed at it must refuse within seconds
-# (libpq's connect timeout), not hang until the web server gives up.
+# (database_timeout, 5 s by default, bounds the connect), not hang until the web server gives up.
 faults_pg_unresponsive() {
     local d port fpid spid i out t0 t1
     d=$(casedir)

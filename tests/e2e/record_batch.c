@@ -29,6 +29,7 @@ main(int argc, char **argv)
 	int exists[MAX_ROWS];
 	struct db db;
 	size_t n, i, k;
+	int rc;
 
 	if (argc < 3 || argc - 2 > MAX_ROWS) {
 		fprintf(stderr, "usage: tsa-test-record CONNINFO SERIAL...\n");
@@ -54,9 +55,11 @@ main(int argc, char **argv)
 		rec[i].token = token;
 		rec[i].token_len = sizeof(token);
 	}
-	if (db_init(&db, argv[1]) == -1)
+	if (db_init(&db, argv[1], 5000, 0, 0) == -1)
 		return 1;
-	if (tokens_record_batch(&db, rec, n, exists) == -1)
+	if ((rc = tokens_record_batch(&db, rec, n, exists)) == -2)
+		printf("unknown\n");
+	else if (rc == -1)
 		printf("failed\n");
 	else {
 		printf("committed");

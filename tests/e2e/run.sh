@@ -19,7 +19,7 @@ source "$HERE/lib.sh"
 # Every other tests/e2e/NAME.sh is a suite defining cases_NAME.  These run first, in this order;
 # the rest alphabetically; the suites in E2E_LAST (they stop servers) at the very end.
 E2E_FIRST=(rfc3161 refusals filters reload clock tsactl soap authenticode)
-E2E_LAST=(webdown database)
+E2E_LAST=(webdown ha database)
 SUITES=("${E2E_FIRST[@]}")
 for f in "$HERE"/*.sh; do
     s=${f##*/}; s=${s%.sh}
@@ -63,7 +63,11 @@ TSA_WEB=${TSA_WEB:-nginx}
 # request rate (200/s by default) raised above it.  The per-address count of requests in
 # progress keeps its default, which exhaustion.sh needs.
 TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-100000}
-export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB TSA_PER_CLIENT_RATE
+# A token does not wait for PostgreSQL (database_wait 0; 10 s by default): the cases that stop
+# it (database/, faults/pg-restart-under-load: every protocol's refusal within a 3 s outage)
+# see refusals at once.  tests/e2e/ha.sh's workers of their own set their own bounds.
+TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-0}
+export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_WEB TSA_PER_CLIENT_RATE TSA_DATABASE_WAIT
 [[ -n ${TSA_BUILD:-} ]] && export TSA_BUILD
 
 echo "e2e: stack behind $TSA_WEB in $TSA_VAR on 127.0.0.1:$TSA_HTTP_PORT, HTTPS $TSA_HTTPS_PORT (key ${TSA_KEY:-rsa2048}, scheme ${TSA_SCHEME:-auto})"

@@ -395,6 +395,14 @@ START_TEST(conf_defaults_and_limits)
 		if (gethostname(name, sizeof(name)) == 0 && conf_host_ok(name))
 			ck_assert_str_eq(c.host, name);
 	}
+	ck_assert_int_eq(c.database_timeout, 5);
+	ck_assert_int_eq(c.database_wait, 10);
+	/* The worker outwaits the signer's own bound: database_wait + 2 x database_timeout. */
+	ck_assert_int_eq(c.signer_timeout, 25000);
+	conf_free(&c);
+	ck_assert_int_eq(conf_load(conf_text("database=x\ndatabase_timeout = 2\n"
+	    "database_wait = 0\nsigner_timeout = 4001\n"), &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.signer_timeout, 4001);
 	conf_free(&c);
 	/* The edges of every range, accepted; a later line wins; no newline at the end. */
 	ck_assert_int_eq(conf_load(conf_text("database = a\ndatabase = b\nworkers = 1\n"
@@ -411,6 +419,10 @@ END_TEST
 START_TEST(conf_refusals)
 {
 	conf_refused("database = x\nfoo = bar\n", "tsa.conf:2: unknown key 'foo'");
+	conf_refused("database = x\ndatabase_timeout = 0\n", "database_timeout must be 1 to 300");
+	conf_refused("database = x\ndatabase_wait = 601\n", "database_wait must be 0 to 600");
+	conf_refused("database = x\nsigner_timeout = 20000\n",
+	    "signer_timeout (20000 ms) must exceed database_wait + 2 x database_timeout");
 	conf_refused("database = x\nDatabase = y\n", "unknown key 'Database'");
 	conf_refused("database = x\njust words\n", ":2: expected key = value");
 	conf_refused("workers = 4\n", "'database' is required");
