@@ -348,21 +348,20 @@ unit_of() { local v=UNIT_OF_$1; printf '%s' "${!v}"; }
 # The shared demo PKI (one root, one client CA, the client and the administrator): made once in
 # $CL/pki by stack.sh's pki_setup for be1, copied to every other backend before its own
 # pki_setup, which then only issues that backend's unit certificate.
+SHARED_PKI=(ca.pem ca.key client-ca.pem client-ca.key client.pem client.key admin.pem admin.key)
 be_setup() {
     local h=$1 f
     local dir=$CL/$(ns "$h")
     mkdir -p "$dir/pki"
     if [[ -s $CL/pki/ca.pem ]]; then
-        for f in ca.pem ca.key client-ca.pem client-ca.key client.pem client.key admin.pem admin.key; do
+        for f in "${SHARED_PKI[@]}"; do
             cmp -s "$CL/pki/$f" "$dir/pki/$f" || cp -p "$CL/pki/$f" "$dir/pki/$f"
         done
     fi
     be_stack "$h" be_setup_inner
     if [[ ! -s $CL/pki/ca.pem ]]; then
         mkdir -p "$CL/pki"
-        for f in ca.pem ca.key client-ca.pem client-ca.key client.pem client.key admin.pem admin.key; do
-            cp -p "$dir/pki/$f" "$CL/pki/$f"
-        done
+        for f in "${SHARED_PKI[@]}"; do cp -p "$dir/pki/$f" "$CL/pki/$f"; done
     fi
 }
 
