@@ -475,11 +475,8 @@ cluster_seed() {
         WHERE filter = 'ip-allow'" >/dev/null
 }
 
-be_daemon_up() {
-    local h=$1
-    local dir=$CL/$(ns "$h")
-    be_stack "$h" be_daemons "$(ns "$h")"
-}
+# Backend HOST's tsa-signer (stack.sh's signer_start) and tsa-fcgi, inside its namespace.
+be_daemon_up() { be_stack "$1" be_daemons "$(ns "$1")"; }
 
 be_daemons() {
     local n=$1 pid
