@@ -52,7 +52,8 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
-            src/fcgi/refusals.c src/fcgi/gate.c
+            src/fcgi/refusals.c src/fcgi/gate.c \
+            src/log/merkle.c src/log/leaf.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
