@@ -252,6 +252,8 @@ sign_slot(struct slot *s)
 	s->rec.gen_time = s->job.gen_time;
 	s->rec.token = s->opts.archive != ARCHIVE_INDEX ? s->token : NULL;
 	s->rec.token_len = s->opts.archive != ARCHIVE_INDEX ? s->token_len : 0;
+	s->rec.issued = s->token;
+	s->rec.issued_len = s->token_len;
 	return 0;
 }
 

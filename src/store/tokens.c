@@ -2,17 +2,21 @@
  * tokens.c - recording issued tokens and events (see store.h); every event row's parameters,
  * whoever writes it, are made here (event_params).  Token rows are recorded in batches, one
  * transaction and one commit each (synchronous_commit as the server has it), before the
- * signer answers any token of the batch.
+ * signer answers any token of the batch.  Each token row's statement also appends the token's
+ * leaf to the token log's queue (tlog.h, schema 011), so a token is never recorded without
+ * its leaf, nor a leaf without its token.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnutls/crypto.h>
 
 #include "bytes.h"
 #include "log.h"
 #include "store.h"
 #include "text.h"
+#include "tlog.h"
 
 /* Only a well-formed address goes into the inet column; anything else would fail the row. */
 static const char *
@@ -27,17 +31,42 @@ valid_addr(const char *a)
 	return NULL;
 }
 
-/* The 14 parameters of insert_token for one row, into buffers of p's own. */
+#define TOKEN_NPARAMS	15
+
+/* The parameters of insert_token for one row, into buffers of p's own. */
 struct row_params {
 	char		 serial[64], when[48], sid[24], pid[24];
-	const char	*values[14];
-	int		 lengths[14], formats[14];
+	unsigned char	 leaf[TLOG_MAX_LEAF];
+	const char	*values[TOKEN_NPARAMS];
+	int		 lengths[TOKEN_NPARAMS], formats[TOKEN_NPARAMS];
 };
+
+/* The token's log leaf (tlog.h) into p->leaf: its length, or 0. */
+static size_t
+row_leaf(struct row_params *p, const struct token_record *t)
+{
+	struct tlog_leaf l;
+
+	memset(&l, 0, sizeof(l));
+	if (t->issued == NULL || t->serial_len > sizeof(l.serial) ||
+	    t->imprint_len > sizeof(l.imprint) || strlen(t->hash_alg) >= sizeof(l.hash_alg) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, t->issued, t->issued_len, l.token_hash) < 0)
+		return 0;
+	memcpy(l.serial, t->serial, t->serial_len);
+	l.serial_len = t->serial_len;
+	/* As gen_time is stored: microseconds, truncated. */
+	l.gen_time_us = (int64_t)t->gen_time.tv_sec * 1000000 + t->gen_time.tv_nsec / 1000;
+	snprintf(l.hash_alg, sizeof(l.hash_alg), "%s", t->hash_alg);
+	memcpy(l.imprint, t->imprint, t->imprint_len);
+	l.imprint_len = t->imprint_len;
+	return tlog_leaf_encode(&l, p->leaf);
+}
 
 static int
 row_params(struct row_params *p, const struct token_record *t)
 {
 	struct tm tm;
+	size_t leaf_len;
 
 	memset(p->lengths, 0, sizeof(p->lengths));
 	memset(p->formats, 0, sizeof(p->formats));
@@ -47,6 +76,8 @@ row_params(struct row_params *p, const struct token_record *t)
 	snprintf(p->when, sizeof(p->when), "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    t->gen_time.tv_nsec / 1000);
+	if ((leaf_len = row_leaf(p, t)) == 0)
+		return -1;
 	snprintf(p->sid, sizeof(p->sid), "%ld", t->service_id);
 	snprintf(p->pid, sizeof(p->pid), "%ld", t->policy_id);
 	p->values[0] = p->serial;
@@ -71,6 +102,9 @@ row_params(struct row_params *p, const struct token_record *t)
 	p->values[13] = (const char *)t->request;
 	p->lengths[13] = (int)t->request_len;
 	p->formats[13] = 1;
+	p->values[14] = (const char *)p->leaf;
+	p->lengths[14] = (int)leaf_len;
+	p->formats[14] = 1;
 	return 0;
 }
 
@@ -93,7 +127,7 @@ record_once(PGconn *c, const struct row_params *p, size_t n, int *exists)
 	if (PQenterPipelineMode(c) != 1)
 		return -2;
 	for (i = 0; i < n; i++)
-		if (PQsendQueryPrepared(c, "insert_token", 14, p[i].values, p[i].lengths,
+		if (PQsendQueryPrepared(c, "insert_token", TOKEN_NPARAMS, p[i].values, p[i].lengths,
 		    p[i].formats, 0) != 1)
 			return -2;
 	if (PQpipelineSync(c) != 1)

@@ -53,6 +53,8 @@ main(int argc, char **argv)
 		rec[i].imprint_len = sizeof(imprint);
 		rec[i].token = token;
 		rec[i].token_len = sizeof(token);
+		rec[i].issued = token;
+		rec[i].issued_len = sizeof(token);
 	}
 	if (db_init(&db, argv[1]) == -1)
 		return 1;
