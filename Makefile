@@ -53,11 +53,11 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c \
-            src/log/merkle.c src/log/leaf.c
+            src/log/merkle.c src/log/leaf.c src/store/logstore.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
-PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin \
+PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin $(BUILD)/tsa-log \
             $(BUILD)/tsa-bench-sign $(BUILD)/tsa-test-record
 
 all: $(PROGS)
@@ -102,6 +102,11 @@ $(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
 # The signing process: the listener and one connection's orders (README "Security").
 $(BUILD)/tsa-signer: $(BUILD)/src/signer/main.o $(BUILD)/src/signer/serve.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The token log's integrator (README "Token log").
+$(BUILD)/tsa-log: $(BUILD)/src/logd/main.o $(BUILD)/src/logd/integrate.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/src/logd/main.o $(BUILD)/src/logd/integrate.o: src/logd/logd.h
 
 $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 	src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql)) > $@

@@ -23,6 +23,9 @@ struct tsa_conf {
 	char	*admin_database;	/* conninfo of tsactl and tsa-admin; NULL: database */
 	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */
 	char	*signer_database;	/* conninfo of tsa-signer; NULL: database */
+	char	*log_database;		/* conninfo of tsa-log, the integrator; NULL: database */
+	char	*log_reader_database;	/* conninfo that reads the token log (proofs); NULL:
+					 * database */
 	long	 signer_timeout;	/* ms a worker waits for the signer's answer */
 	int	 signer_processes;	/* tsa-signer's signing processes (0: one per CPU) */
 	int	 workers;		/* worker processes */
