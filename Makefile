@@ -53,7 +53,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c \
-            src/log/merkle.c src/log/leaf.c src/store/logstore.c
+            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/store/logstore.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
@@ -113,6 +113,7 @@ $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
                  $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
+                 $(BUILD)/src/cli/log.o \
                  $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
