@@ -277,6 +277,10 @@ struct audit {
 	uint64_t	 next;		/* the leaf index expected next */
 	uint64_t	 first_bad;	/* the first leaf that differs (UINT64_MAX: none) */
 	uint64_t	 problems, tokens, heads_checked;
+	/* Leaves found wrong themselves, in order: a subtree over one of them is explained by
+	 * it and not reported again (past AUDIT_CHUNK of them, every subtree is). */
+	size_t		 n_flagged;
+	uint64_t	 flagged[AUDIT_CHUNK];
 	/* Complete subtrees recomputed in the current chunk, to compare with log_nodes. */
 	size_t		 n_nodes, cap_nodes;
 	struct { unsigned level; uint64_t idx; merkle_hash h; } *nodes;
@@ -293,6 +297,9 @@ problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
 
 	if (leaf < a->first_bad)
 		a->first_bad = leaf;
+	if (a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
+	    a->flagged[a->n_flagged - 1] != leaf))
+		a->flagged[a->n_flagged++] = leaf;
 	if (a->problems++ >= AUDIT_MAX_SAID)
 		return;
 	va_start(ap, fmt);
@@ -333,6 +340,20 @@ get64(const char *p)
 	return v;
 }
 
+/* Whether a leaf in [from, to) was found wrong itself. */
+static int
+explained(const struct audit *a, uint64_t from, uint64_t to)
+{
+	size_t i;
+
+	if (a->n_flagged == AUDIT_CHUNK)
+		return 1;
+	for (i = 0; i < a->n_flagged; i++)
+		if (a->flagged[i] >= from && a->flagged[i] < to)
+			return 1;
+	return 0;
+}
+
 /* The chunk's recomputed subtrees against the integrator's (log_nodes): 0 or -1. */
 static int
 check_nodes(struct audit *a)
@@ -367,6 +388,9 @@ check_nodes(struct audit *a)
 			    get64(PQgetvalue(r, t, 1)) != a->nodes[i].idx)
 				continue;
 			found = 1;
+			if (explained(a, a->nodes[i].idx << a->nodes[i].level,
+			    (a->nodes[i].idx + 1) << a->nodes[i].level))
+				continue;
 			if (PQgetlength(r, t, 2) != MERKLE_HASH_LEN ||
 			    memcmp(PQgetvalue(r, t, 2), a->nodes[i].h, MERKLE_HASH_LEN) != 0) {
 				uint64_t first = a->nodes[i].idx << a->nodes[i].level;

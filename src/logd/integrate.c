@@ -358,6 +358,24 @@ out:
 	return rc;
 }
 
+/* On a clean stop: the leadership given back (only if still ours), so that a successor
+ * need not wait out the lease. */
+static void
+release(struct integrator *in)
+{
+	char ep[24];
+	const char *params[1] = { ep };
+
+	if (in->c == NULL || in->epoch == 0)
+		return;
+	snprintf(ep, sizeof(ep), "%lld", in->epoch);
+	if (exec_cmd(in->c, "UPDATE log_leader SET holder = NULL, renewed = NULL"
+	    " WHERE id = 1 AND epoch = $1::int8", 1, params, "giving the leadership back") == 0)
+		log_msg(LOG_INFO, "integrator %s gave the token log's leadership back",
+		    in->holder);
+	in->epoch = 0;
+}
+
 int
 integrator_run(struct integrator *in, int once, volatile sig_atomic_t *stop)
 {
@@ -408,8 +426,9 @@ integrator_run(struct integrator *in, int once, volatile sig_atomic_t *stop)
 				continue;
 		}
 		if (once)
-			return 0;
+			break;
 		msleep(LOGD_IDLE_MS);
 	}
+	release(in);
 	return 0;
 }
