@@ -46,13 +46,13 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c \
             src/tst/verify.c src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c \
             src/tst/verify_chain.c src/tst/xmltoken.c src/tst/xmlverify.c \
-            src/sign/signer.c src/sign/order.c src/sign/link.c \
+            src/sign/signer.c src/sign/order.c src/sign/link.c src/sign/logkey.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/clock/clock.c \
             src/store/db.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
-            src/fcgi/refusals.c src/fcgi/gate.c \
+            src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/logapi.c \
             src/log/merkle.c src/log/leaf.c src/log/logjson.c src/store/logstore.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o

@@ -245,6 +245,9 @@ users_setup() {
             --shell /usr/sbin/nologin --comment "Time-stamping authority ($u)" "$u" ||
             die "useradd $u failed"
     done
+    # tsa-log orders tree heads from the signer's socket, which the workers' group reaches.
+    id -nG "$LOG_USER" | tr ' ' '\n' | grep -qx "$(id -gn "$WORKER_USER")" ||
+        usermod -a -G "$(id -gn "$WORKER_USER")" "$LOG_USER" || die "usermod $LOG_USER failed"
     # The prefix that starts a daemon as its user, with no capability left and no way back
     # (setpriv execs in place: the pid stays the daemon's own).
     AS_WORKER=(setpriv --reuid="$WORKER_USER" --regid="$(id -g "$WORKER_USER")" --init-groups
@@ -405,6 +408,19 @@ pki_setup() {
         rm -f "$pub.err"
         mv "$pub.tmp" "$pub"
     fi
+    # The token log's key (README "Token log"): its own, never a unit's; no certificate, its
+    # public key (pki/log.pub.pem) is what auditors are given.
+    if p11 --login --list-privkeys "pkcs11:token=tsa;object=tsa-log;type=private" 2>/dev/null |
+            grep -q 'type=private'; then
+        [[ -s $PKI/log.pub.pem ]] || p11 --login --export-pubkey "pkcs11:token=tsa;object=tsa-log;type=public" \
+            --outfile "$PKI/log.pub.pem" >/dev/null 2>&1 || die "p11tool could not export the log key"
+    else
+        log "generating the token log's key tsa-log on the token (ECDSA P-256)"
+        p11 --login --generate-privkey=ecdsa --curve=secp256r1 --label tsa-log --id 10 \
+            --outfile "$PKI/log.pub.pem" "pkcs11:token=tsa" >/dev/null 2>&1 ||
+            die "p11tool could not generate the log key"
+    fi
+    chmod 644 "$PKI/log.pub.pem"
     if ! cert_ok "$cert" "$PKI/ca.pem" || [[ $(pubkey_fp "$pub") != "$(cert_pubkey_fp "$cert")" ]]; then
         log "issuing the TSA certificate $cert"
         # certtool's time_stamping_key would write a non-critical extendedKeyUsage; RFC 3161
@@ -622,6 +638,8 @@ write_conf() {
         "admin_database = host=$PG_RUN dbname=tsa user=tsa" \
         "log_database = host=$PG_RUN dbname=tsa user=$LOG_ROLE" \
         "log_reader_database = host=$PG_RUN dbname=tsa user=$LOG_READ_ROLE" \
+        "log_key = pkcs11:token=tsa;object=tsa-log;type=private" \
+        "log_user = $LOG_USER" \
         "signer_socket = $SIGNER_SOCKET" \
         "pkcs11_module = $MODULE" \
         "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \

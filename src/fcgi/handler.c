@@ -158,6 +158,8 @@ worker_free(struct worker *w)
 		return;
 	refusals_flush(&w->refusals);
 	signer_link_close(&w->link);
+	if (w->logc != NULL)
+		PQfinish(w->logc);
 	config_free(w->cf.config);
 	db_close(&w->db);
 	soap_cleanup();

@@ -19,7 +19,8 @@
 #include "tlog.h"
 
 int
-integrator_init(struct integrator *in, const char *conninfo, size_t batch)
+integrator_init(struct integrator *in, const char *conninfo, const char *signer_socket,
+    size_t batch)
 {
 	char host[64];
 
@@ -29,6 +30,7 @@ integrator_init(struct integrator *in, const char *conninfo, size_t batch)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(in->holder, sizeof(in->holder), "%s:%ld", host, (long)getpid());
 	in->batch = batch;
+	signer_link_init(&in->link, signer_socket, LOGD_SIGN_TIMEOUT_MS);
 	return (in->conninfo = strdup(conninfo)) == NULL ? -1 : 0;
 }
 
@@ -37,6 +39,7 @@ integrator_free(struct integrator *in)
 {
 	if (in->c != NULL)
 		PQfinish(in->c);
+	signer_link_close(&in->link);
 	free(in->conninfo);
 	memset(in, 0, sizeof(*in));
 }
@@ -197,6 +200,43 @@ get64(const char *p)
 	return v;
 }
 
+/* The tree head of the edge's size and root signed by the signing process: its time in *ms,
+ * the signature as bytea hex text, the key's id.  0 or -1 (logged). */
+static int
+sign_head(struct integrator *in, const merkle_hash root, uint64_t *ms, char *sighex,
+    size_t sighexlen, char *keyid)
+{
+	static struct signer_answer a;
+	struct order o;
+	unsigned char *frame = NULL;
+	char why[256];
+	size_t i;
+	int rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	o.type = ORDER_TREE_HEAD;
+	o.tree_size = in->edge.size;
+	memcpy(o.root, root, MERKLE_HASH_LEN);
+	if (signer_link_ask(&in->link, &o, &a, &frame, why, sizeof(why)) == -1)
+		log_msg(LOG_ERR, "tree head of size %llu: the signer: %s",
+		    (unsigned long long)o.tree_size, why);
+	else if (a.type != ANSWER_TREE_HEAD)
+		log_msg(LOG_ERR, "tree head of size %llu refused by the signer: %s",
+		    (unsigned long long)o.tree_size, a.type == ANSWER_REFUSED ? a.detail : "?");
+	else if (2 * a.signature_len + 3 > sighexlen)
+		log_msg(LOG_ERR, "tree head signature too long");
+	else {
+		*ms = a.timestamp;
+		snprintf(sighex, sighexlen, "\\x");
+		for (i = 0; i < a.signature_len; i++)
+			snprintf(sighex + 2 + 2 * i, 3, "%02x", a.signature[i]);
+		snprintf(keyid, ORDER_MAX_KEY_ID, "%s", a.key_id);
+		rc = 0;
+	}
+	free(frame);
+	return rc;
+}
+
 /*
  * One transaction: the epoch checked, up to batch queued leaves integrated, their nodes and
  * a tree head inserted, committed.  The number of leaves integrated, 0 (the queue was empty:
@@ -210,9 +250,8 @@ integrate(struct integrator *in)
 	unsigned char *t[8] = { 0 };
 	const char *params[6];
 	char bsz[24], sz[24], ts[24], ep[24], rhex[2 * MERKLE_HASH_LEN + 3];
-	unsigned char tbs[TLOG_HEAD_TBS_LEN];
+	char sighex[2 * ORDER_MAX_SIGNATURE + 3], keyid[ORDER_MAX_KEY_ID];
 	merkle_hash root, lh;
-	struct timespec now;
 	PGresult *r = NULL;
 	size_t tl, i;
 	int rc = -1, n = 0, k, bad, handed = 0;
@@ -315,12 +354,12 @@ integrate(struct integrator *in)
 	    "keeping the tree's nodes") == -1)
 		goto fail;
 
-	/* The tree head, published by the commit that makes its leaves visible. */
-	if (merkle_edge_root(&in->edge, root) == -1)
+	/* The tree head, signed by the signing process's log key (its clock gives the time),
+	 * published by the commit that makes its leaves visible.  No signature, no head: the
+	 * batch is rolled back and stays queued. */
+	if (merkle_edge_root(&in->edge, root) == -1 ||
+	    sign_head(in, root, &ms, sighex, sizeof(sighex), keyid) == -1)
 		goto fail;
-	clock_gettime(CLOCK_REALTIME, &now);
-	ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-	tlog_head_tbs(ms, in->edge.size, root, tbs);
 	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)in->edge.size);
 	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)ms);
 	snprintf(ep, sizeof(ep), "%lld", in->epoch);
@@ -331,9 +370,11 @@ integrate(struct integrator *in)
 	params[1] = rhex;
 	params[2] = ts;
 	params[3] = ep;
-	if (exec_cmd(in->c, "INSERT INTO log_heads (tree_size, root_hash, timestamp, epoch)"
-	    " VALUES ($1::int8, $2::bytea, $3::int8, $4::int8)", 4, params,
-	    "publishing the tree head") == -1)
+	params[4] = sighex;
+	params[5] = keyid;
+	if (exec_cmd(in->c, "INSERT INTO log_heads (tree_size, root_hash, timestamp, epoch,"
+	    " signature, log_key_id) VALUES ($1::int8, $2::bytea, $3::int8, $4::int8,"
+	    " $5::bytea, $6)", 6, params, "publishing the tree head") == -1)
 		goto fail;
 	if (exec_cmd(in->c, "COMMIT", 0, NULL, "COMMIT") == -1) {
 		in->loaded = 0;

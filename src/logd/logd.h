@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "link.h"
 #include "merkle.h"
 
 #define LOGD_BATCH	10000	/* leaves per transaction: about 3 MB of parameters */
@@ -29,9 +30,13 @@ struct integrator {
 	struct merkle_edge	 edge;
 	size_t			 batch;
 	uint64_t		 integrated;	/* leaves this process integrated */
+	struct signer_link	 link;		/* to the signing process: tree heads signed */
 };
+/* How long a tree head's signature may take (the signer's round, the HSM). */
+#define LOGD_SIGN_TIMEOUT_MS	5000
 
-int	integrator_init(struct integrator *in, const char *conninfo, size_t batch);
+int	integrator_init(struct integrator *in, const char *conninfo, const char *signer_socket,
+	    size_t batch);
 /*
  * Leads, integrates and publishes until *stop (or, with once, until the queue is empty).
  * The exit status: 0, or 75 (EX_TEMPFAIL) when once could not finish.

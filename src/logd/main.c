@@ -76,7 +76,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (integrator_init(&in, conf.log_database != NULL ? conf.log_database : conf.database,
-	    (size_t)batch) == -1) {
+	    conf.signer_socket, (size_t)batch) == -1) {
 		conf_free(&conf);
 		return 70;
 	}

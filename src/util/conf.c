@@ -137,6 +137,12 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "log_database") == 0) {
 			if (set_string(&conf->log_database, v) == -1)
 				goto oom;
+		} else if (strcmp(k, "log_key") == 0) {
+			if (set_string(&conf->log_key, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "log_user") == 0) {
+			if (set_string(&conf->log_user, v) == -1)
+				goto oom;
 		} else if (strcmp(k, "log_reader_database") == 0) {
 			if (set_string(&conf->log_reader_database, v) == -1)
 				goto oom;
@@ -352,6 +358,8 @@ conf_free(struct tsa_conf *conf)
 	free(conf->signer_database);
 	free(conf->log_database);
 	free(conf->log_reader_database);
+	free(conf->log_key);
+	free(conf->log_user);
 	memset(conf, 0, sizeof(*conf));
 }
 

@@ -10,13 +10,19 @@ answers (GET URL/log/sth, URL/log/proof, URL/log/consistency, or tsactl --json l
       that token (its SHA-256) and names its serial
   tlog_verify.py consistency OLD_STH.json NEW_STH.json PROOF.json
       the new tree extends the old one
+  tlog_verify.py sth STH.json LOGKEY.pem
+      the tree head's signature (RFC 6962 3.5's TreeHeadSignature octets, SHA-256) by the
+      log's public key, checked by openssl; its key id the SHA-256 of that key's DER
 
 Prints "ok: ..." and exits 0, or "FAIL: ..." and exits 1.
 """
 import base64
 import hashlib
 import json
+import os
+import subprocess
 import sys
+import tempfile
 
 MAX_JSON = 64 * 1024
 
@@ -146,6 +152,27 @@ def main():
             fail("the tree of size %d does not extend the tree of size %d" %
                  (new["tree_size"], old["tree_size"]))
         print("ok: the tree of size %d extends the tree of size %d" % (new["tree_size"], old["tree_size"]))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "sth":
+        sth = load(sys.argv[2])
+        if sth["tree_head_signature"] is None:
+            fail("the tree head is not signed")
+        tbs = (bytes([0, 1]) + sth["timestamp"].to_bytes(8, "big") + sth["tree_size"].to_bytes(8, "big")
+               + b64(sth["sha256_root_hash"]))
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-in", sys.argv[3], "-outform", "DER"],
+                             capture_output=True, check=True).stdout
+        if hashlib.sha256(der).hexdigest() != sth["log_key_id"]:
+            fail("log_key_id is not the SHA-256 of this public key")
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "tbs"), "wb") as f:
+                f.write(tbs)
+            with open(os.path.join(d, "sig"), "wb") as f:
+                f.write(b64(sth["tree_head_signature"]))
+            r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", sys.argv[3], "-signature",
+                                os.path.join(d, "sig"), os.path.join(d, "tbs")], capture_output=True)
+        if r.returncode != 0:
+            fail("the signature does not verify: " + r.stdout.decode() + r.stderr.decode())
+        print("ok: tree head of size %d signed by the log key %s" % (sth["tree_size"], sth["log_key_id"][:16]))
         return
     print(__doc__)
     sys.exit(64)

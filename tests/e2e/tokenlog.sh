@@ -53,6 +53,17 @@ tl_integrator_stop() {
 }
 tl_integrator_start() { "$STACK" start >>"$STACK_LOG" 2>&1; }
 
+# TL_LOG: the command that runs tsa-log as the stack does: as root, as its user (the signer
+# signs tree heads for that user only), from the copy the stack made where it can reach it.
+tl_log_cmd() {
+    if (( $(id -u) == 0 )); then
+        TL_LOG=(setpriv --reuid=tsa-log --regid="$(id -g tsa-log)" --init-groups --
+            "$TSA_VAR/bin/tsa-log" --conf "$TSA_VAR/tsa.conf")
+    else
+        TL_LOG=("$BUILD/tsa-log" --conf "$TSA_VAR/tsa.conf")
+    fi
+}
+
 tl_audit_clean() {
     local out
     out=$(tsactl log audit 2>&1) || bad "tsactl log audit on an untouched log: $(oneline <<<"$out")"
@@ -91,6 +102,100 @@ PY
     out=$(python3 "$TLOG_VERIFY" inclusion "$d/sth.json" "$d/proof.json" "$d/other.der") &&
         bad "the leaf verified as committing to another token: $out"
     return 0
+}
+
+# The same proofs over HTTP, under each service's URL, read with the log's read-only role.
+tokenlog_http() {
+    local d serial dec size out base code
+    d=$(casedir)
+    serial=$(tl_issue "$d") && [[ $serial == 0x* ]] || bad "no token issued"
+    tl_proof_wait "$serial" "$d/p.json" >/dev/null || bad "no inclusion proof within 2 s"
+    dec=$(json_field "$d/p.json" serial)
+    for base in "http://127.0.0.1:$TSA_HTTP_PORT/tsa" "http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp"; do
+        code=$(curl -sS -o "$d/proof.json" -w '%{http_code} %{content_type}' "$base/log/proof?serial=$dec") ||
+            bad "GET $base/log/proof failed"
+        [[ $code == "200 application/json" ]] || bad "GET $base/log/proof: $code $(head -c 200 "$d/proof.json")"
+        size=$(json_field "$d/proof.json" tree_size)
+        # The head the proof is for: a later one may have been published meanwhile.
+        tsactl --json log sth --size "$size" >"$d/sth.json" || bad "no tree head of size $size"
+        curl -sS -o "$d/latest.json" "$base/log/sth" || bad "GET $base/log/sth failed"
+        out=$(python3 "$TLOG_VERIFY" sth "$d/latest.json" "$TSA_VAR/pki/log.pub.pem") || bad "GET $base/log/sth: $out"
+        out=$(python3 "$TLOG_VERIFY" inclusion "$d/sth.json" "$d/proof.json" "$d/token.der") ||
+            bad "the Python verifier on $base/log/proof: $out"
+        echo "$base: $out"
+    done
+    base="http://127.0.0.1:$TSA_HTTP_PORT/tsa/log"
+    local first
+    first=$(tsa_psql -c "SELECT min(tree_size) FROM log_heads")
+    code=$(curl -sS -o "$d/c.json" -w '%{http_code}' "$base/consistency?first=$first&second=$size")
+    [[ $code == 200 ]] || bad "GET consistency?first=$first&second=$size: $code"
+    tsactl --json log sth --size "$first" >"$d/one.json" || bad "no tree head of size $first"
+    out=$(python3 "$TLOG_VERIFY" consistency "$d/one.json" "$d/sth.json" "$d/c.json") || bad "$out"
+    # Strict queries: anything else is a 400, a POST a 405.
+    for q in "proof?serial=0x12" "proof?serial=1&serial=2" "proof?serial=%31" "consistency?first=2&second=1" \
+             "consistency?first=1" "sth?x=1"; do
+        code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/$q")
+        [[ $code == 400 ]] || bad "GET $base/$q: $code, not 400"
+    done
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/sth")
+    [[ $code == 405 ]] || bad "POST $base/sth: $code, not 405"
+    code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/proof?serial=1")
+    [[ $code == 404 ]] || bad "a serial not in the log: $code, not 404"
+    # Least privilege: the workers' role reads no log, the log's readers no archive, and the
+    # signer's may not read the log it appends to.
+    local conn
+    conn=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    out=$(psql_as "$conn" "SELECT count(*) FROM log_leaves" 2>&1) && bad "the workers' role read the log: $out"
+    conn=$(sed -n 's/^log_reader_database *= *//p' "$TSA_VAR/tsa.conf")
+    out=$(psql_as "$conn" "SELECT count(*) FROM issued_tokens" 2>&1) && bad "the log's readers read the archive: $out"
+    out=$(psql_as "$conn" "INSERT INTO log_heads (tree_size, root_hash, timestamp, epoch) VALUES (0, sha256(''), 0, 0)" 2>&1) &&
+        bad "the log's readers wrote a tree head: $out"
+    conn=$(sed -n 's/^signer_database *= *//p' "$TSA_VAR/tsa.conf")
+    out=$(psql_as "$conn" "SELECT count(*) FROM log_queue" 2>&1) && bad "the signer's role read the log's queue: $out"
+    conn=$(sed -n 's/^log_database *= *//p' "$TSA_VAR/tsa.conf")
+    out=$(psql_as "$conn" "UPDATE log_leaves SET leaf = leaf" 2>&1) && bad "the integrator's role changed a leaf: $out"
+    return 0
+}
+
+# psql_as CONNINFO SQL
+psql_as() {
+    local bin=psql found
+    if ! command -v psql >/dev/null 2>&1; then
+        found=(/usr/lib/postgresql/*/bin/psql)
+        bin=${found[-1]}
+    fi
+    "$bin" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+tokenlog_signed_heads() {
+    local d out
+    d=$(casedir)
+    tsactl --json log sth >"$d/sth.json" || bad "tsactl log sth failed"
+    out=$(python3 "$TLOG_VERIFY" sth "$d/sth.json" "$TSA_VAR/pki/log.pub.pem") || bad "$out"
+    echo "$out"
+    # A head altered in its size no longer verifies.
+    python3 - "$d/sth.json" "$d/bad.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1])); h["tree_size"] += 1
+json.dump(h, open(sys.argv[2], "w"))
+PY
+    out=$(python3 "$TLOG_VERIFY" sth "$d/bad.json" "$TSA_VAR/pki/log.pub.pem") && bad "an altered head verified: $out"
+    # The signer takes tree-head orders from tsa-log's user only (SO_PEERCRED): not from root.
+    (( $(id -u) == 0 )) || return 0
+    out=$(python3 - "$TSA_VAR/run/tsa-signer/signer.sock" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+body = bytes([1, 3]) + (5).to_bytes(8, "big") + bytes(32)
+s.sendall(struct.pack(">I", len(body)) + body)
+n = struct.unpack(">I", s.recv(4))[0]
+a = b""
+while len(a) < n:
+    a += s.recv(n - len(a))
+print("answer type", a[1])
+PY
+) || bad "talking to the signer: $out"
+    [[ $out == "answer type 2" ]] || bad "a tree head ordered by root: $out, not refused (type 2)"
+    grep -q 'tree head ordered by pid .* uid 0 refused' "$TSA_VAR/log/tsa-signer.log" || bad "the signer did not log the refusal"
 }
 
 tokenlog_heads() {
@@ -197,7 +302,10 @@ tokenlog_one_integrator() {
     d=$(casedir)
     epoch=$(tsa_psql -c "SELECT epoch FROM log_leader")
     # A second integrator while the stack's leads: it waits, integrating nothing.
-    "$BUILD/tsa-log" --conf "$TSA_VAR/tsa.conf" >"$d/second.log" 2>&1 &
+    # A simple command in the background: $! is tsa-log itself (setpriv execs), and it
+    # holds no descriptor of the case's output.
+    tl_log_cmd
+    "${TL_LOG[@]}" >"$d/second.log" 2>&1 3>&- &
     pid=$!
     serial=$(tl_issue "$d") || { kill "$pid"; bad "no token issued"; }
     tl_proof_wait "$serial" "$d/p.json" >/dev/null || { kill "$pid"; bad "no proof within 2 s"; }
@@ -237,7 +345,8 @@ tokenlog_tamper_truncated() {
         DELETE FROM log_heads WHERE tree_size > $k;
         INSERT INTO log_queue (serial, leaf) SELECT serial, leaf FROM cut ORDER BY leaf_index DESC;
         COMMIT" || { tl_integrator_start; bad "truncating the log failed"; }
-    "$BUILD/tsa-log" --conf "$TSA_VAR/tsa.conf" --once >"$d/regrow.log" 2>&1 ||
+    tl_log_cmd
+    "${TL_LOG[@]}" --once >"$d/regrow.log" 2>&1 ||
         { tl_integrator_start; bad "tsa-log --once: $(oneline <"$d/regrow.log")"; }
     tl_integrator_start || bad "tsa-log did not start again"
     tsactl --json log sth --size "$n" >"$d/now.json" || bad "no tree head of size $n after the regrowth"
@@ -260,6 +369,8 @@ tokenlog_tamper_truncated() {
 
 cases_tokenlog() {
     run_case tokenlog/inclusion tokenlog_inclusion
+    run_case tokenlog/http tokenlog_http
+    run_case tokenlog/signed-heads tokenlog_signed_heads
     run_case tokenlog/heads-every-second tokenlog_heads
     run_case tokenlog/consistency tokenlog_consistency
     run_case tokenlog/audit tokenlog_audit
