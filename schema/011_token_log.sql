@@ -8,9 +8,10 @@
 -- (log_nodes, levels 1 and up; level 0 is log_leaves.leaf_hash) and publishes tree heads
 -- (log_heads).  Proofs read log_leaves, log_nodes and log_heads only (tsa_log_reader).
 CREATE TABLE log_queue (
-    id      bigserial PRIMARY KEY,
-    serial  numeric(49, 0) NOT NULL,
-    leaf    bytea NOT NULL
+    id         bigserial PRIMARY KEY,
+    serial     numeric(49, 0) NOT NULL,
+    leaf       bytea NOT NULL,
+    queued_at  timestamptz NOT NULL DEFAULT now()   -- the integration lag (/metrics)
 );
 
 CREATE TABLE log_leaves (
@@ -72,5 +73,7 @@ GRANT SELECT, DELETE ON log_queue TO tsa_logger;
 GRANT SELECT, INSERT ON log_leaves, log_nodes, log_heads TO tsa_logger;
 GRANT SELECT, UPDATE ON log_leader TO tsa_logger;
 
--- Proofs: read the integrated log, nothing else.
+-- Proofs: read the integrated log, nothing else; of the queue, only when leaves were queued
+-- (the integration lag in /metrics).
 GRANT SELECT ON log_leaves, log_nodes, log_heads TO tsa_log_reader;
+GRANT SELECT (queued_at) ON log_queue TO tsa_log_reader;

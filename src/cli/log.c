@@ -20,6 +20,7 @@
 #include "logjson.h"
 #include "logstore.h"
 #include "store.h"
+#include "strbuf.h"
 #include "tsa_limits.h"
 
 #define LOG_USAGE \
@@ -298,7 +299,7 @@ problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
 	if (leaf < a->first_bad)
 		a->first_bad = leaf;
 	if (a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
-	    a->flagged[a->n_flagged - 1] != leaf))
+	    a->flagged[a->n_flagged - 1] < leaf))
 		a->flagged[a->n_flagged++] = leaf;
 	if (a->problems++ >= AUDIT_MAX_SAID)
 		return;
@@ -344,74 +345,85 @@ get64(const char *p)
 static int
 explained(const struct audit *a, uint64_t from, uint64_t to)
 {
-	size_t i;
+	size_t lo = 0, hi = a->n_flagged;
 
 	if (a->n_flagged == AUDIT_CHUNK)
 		return 1;
-	for (i = 0; i < a->n_flagged; i++)
-		if (a->flagged[i] >= from && a->flagged[i] < to)
-			return 1;
-	return 0;
+	/* flagged is ascending: the first at or past from. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->flagged[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->n_flagged && a->flagged[lo] < to;
 }
 
-/* The chunk's recomputed subtrees against the integrator's (log_nodes): 0 or -1. */
+/* The chunk's recomputed subtrees against the integrator's (log_nodes), in one query that
+ * answers them in order (a NULL hash: no such node).  0 or -1. */
 static int
 check_nodes(struct audit *a)
 {
-	char lo[24], hi[24];
-	const char *params[2] = { lo, hi };
-	PGresult *r;
-	size_t i, k = 0;
-	int t;
+	struct sbuf lv = { 0 }, ix = { 0 };
+	unsigned char *t[2] = { NULL, NULL };
+	const char *params[2];
+	PGresult *r = NULL;
+	size_t i, tl;
+	int rc = -1, bad;
 
 	if (a->n_nodes == 0)
 		return 0;
-	/* Every node of the chunk lies within these leaves. */
-	snprintf(lo, sizeof(lo), "%" PRIu64, a->nodes[0].idx << a->nodes[0].level);
-	snprintf(hi, sizeof(hi), "%" PRIu64, a->edge.size);
-	r = PQexecParams(a->c, "SELECT level::int4, idx, hash FROM log_nodes"
-	    " WHERE level BETWEEN 1 AND 62 AND (idx + 1) * (1::int8 << level) > $1::int8"
-	    " AND (idx + 1) * (1::int8 << level) <= $2::int8", 2, NULL, params, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	sb_str(&lv, "{");
+	sb_str(&ix, "{");
+	for (i = 0; i < a->n_nodes; i++) {
+		sb_printf(&lv, "%s%u", i ? "," : "", a->nodes[i].level);
+		sb_printf(&ix, "%s%" PRIu64, i ? "," : "", a->nodes[i].idx);
+	}
+	sb_str(&lv, "}");
+	sb_str(&ix, "}");
+	bad = sb_done(&lv, &t[0], &tl);
+	bad |= sb_done(&ix, &t[1], &tl);
+	if (bad) {
+		cli_err("audit: out of memory");
+		goto out;
+	}
+	params[0] = (const char *)t[0];
+	params[1] = (const char *)t[1];
+	r = PQexecParams(a->c, "SELECT n.hash FROM unnest($1::int2[], $2::int8[]) WITH ORDINALITY"
+	    " u(l, i, o) LEFT JOIN log_nodes n ON n.level = u.l AND n.idx = u.i ORDER BY u.o", 2,
+	    NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || (size_t)PQntuples(r) != a->n_nodes) {
 		cli_err("reading the log's nodes: %s", PQresultErrorMessage(r));
-		PQclear(r);
-		return -1;
+		goto out;
 	}
 	for (i = 0; i < a->n_nodes; i++) {
-		int found = 0;
+		uint64_t first = a->nodes[i].idx << a->nodes[i].level;
+		uint64_t end = first + ((uint64_t)1 << a->nodes[i].level);
 
-		for (t = 0; t < PQntuples(r) && !found; t++) {
-			const char *lv = PQgetvalue(r, t, 0);
-
-			if (PQgetlength(r, t, 0) != 4 || PQgetlength(r, t, 1) != 8 ||
-			    (unsigned)(unsigned char)lv[3] != a->nodes[i].level ||
-			    get64(PQgetvalue(r, t, 1)) != a->nodes[i].idx)
-				continue;
-			found = 1;
-			if (explained(a, a->nodes[i].idx << a->nodes[i].level,
-			    (a->nodes[i].idx + 1) << a->nodes[i].level))
-				continue;
-			if (PQgetlength(r, t, 2) != MERKLE_HASH_LEN ||
-			    memcmp(PQgetvalue(r, t, 2), a->nodes[i].h, MERKLE_HASH_LEN) != 0) {
-				uint64_t first = a->nodes[i].idx << a->nodes[i].level;
-
-				problem(a, first, "leaves %" PRIu64 "..%" PRIu64 ": the archive"
-				    " gives another subtree than the one the log built (a leaf"
-				    " among them was changed, inserted or removed)", first,
-				    first + ((uint64_t)1 << a->nodes[i].level) - 1);
-				k++;
-			}
-		}
-		if (!found)
-			problem(a, a->nodes[i].idx << a->nodes[i].level, "the log has no node at"
-			    " level %u index %" PRIu64, a->nodes[i].level, a->nodes[i].idx);
-		/* One report per chunk is enough to name where it starts. */
-		if (k > 0)
+		if (explained(a, first, end))
+			continue;
+		if (PQgetisnull(r, (int)i, 0)) {
+			problem(a, first, "the log has no node at level %u index %" PRIu64,
+			    a->nodes[i].level, a->nodes[i].idx);
 			break;
+		}
+		if (PQgetlength(r, (int)i, 0) != MERKLE_HASH_LEN ||
+		    memcmp(PQgetvalue(r, (int)i, 0), a->nodes[i].h, MERKLE_HASH_LEN) != 0) {
+			problem(a, first, "leaves %" PRIu64 "..%" PRIu64 ": the archive gives"
+			    " another subtree than the one the log built (a leaf among them was"
+			    " changed, inserted or removed)", first, end - 1);
+			break;	/* one report per chunk is enough to name where it starts */
+		}
 	}
+	rc = 0;
+out:
 	PQclear(r);
+	free(t[0]);
+	free(t[1]);
 	a->n_nodes = 0;
-	return 0;
+	return rc;
 }
 
 /* Tree heads of sizes in (from, to]: each root against the recomputed tree at its size,

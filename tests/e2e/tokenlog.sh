@@ -167,6 +167,18 @@ psql_as() {
     "$bin" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
+# /metrics: the tree's size and the integration lag, from the log's read-only role.
+tokenlog_metrics() {
+    local out size lag
+    out=$(curl -sS "http://127.0.0.1:$TSA_HTTP_PORT/metrics") || bad "GET /metrics failed"
+    size=$(sed -n 's/^tsa_log_tree_size \([0-9]*\)$/\1/p' <<<"$out")
+    lag=$(sed -n 's/^tsa_log_integration_lag_seconds \(.*\)$/\1/p' <<<"$out")
+    [[ -n $size && $size -gt 0 ]] || bad "no tsa_log_tree_size in /metrics: $(grep tsa_log <<<"$out" | oneline)"
+    [[ -n $lag ]] || bad "no tsa_log_integration_lag_seconds in /metrics"
+    grep -q '^tsa_log_queued_leaves ' <<<"$out" || bad "no tsa_log_queued_leaves in /metrics"
+    grep '^tsa_log_' <<<"$out"
+}
+
 tokenlog_signed_heads() {
     local d out
     d=$(casedir)
@@ -371,6 +383,7 @@ cases_tokenlog() {
     run_case tokenlog/inclusion tokenlog_inclusion
     run_case tokenlog/http tokenlog_http
     run_case tokenlog/signed-heads tokenlog_signed_heads
+    run_case tokenlog/metrics tokenlog_metrics
     run_case tokenlog/heads-every-second tokenlog_heads
     run_case tokenlog/consistency tokenlog_consistency
     run_case tokenlog/audit tokenlog_audit
