@@ -22,10 +22,13 @@
 #include "store.h"
 #include "strbuf.h"
 #include "tsa_limits.h"
+#include "verify.h"
 
 #define LOG_USAGE \
 	"log sth [--size N]               the latest tree head (or the one of size N)\n" \
-	"       log proof SERIAL [--size N]      inclusion proof of a token, verified\n" \
+	"       log proof SERIAL | --token FILE [--size N]\n" \
+	"                                        inclusion proof of a token, verified; FILE: an\n" \
+	"                                        RFC 3161 token (DER), whose hash the leaf must be\n" \
 	"       log consistency FIRST [SECOND] [--root HEX]\n" \
 	"                                        consistency proof, verified; --root: the root\n" \
 	"                                        of a tree head kept from before\n" \
@@ -125,22 +128,63 @@ log_sth(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The serial of the RFC 3161 token in path (a bare token: the octets the leaf's hash is of)
+ * into dec, and its SHA-256.  0, or an exit status said.
+ */
+static int
+token_file(const char *path, char *dec, size_t declen, merkle_hash th)
+{
+	static struct verify_result res;
+	struct verify_opts o = { NULL, NULL, NULL, 0 };
+	unsigned char *der;
+	char err[256];
+	size_t len;
+
+	if (file_read(path, TSA_MAX_TOKEN_FILE, &der, &len) == -1) {
+		cli_err("cannot read %s", path);
+		return EX_NOINPUT;
+	}
+	/* Parsed as far as the TSTInfo: the serial is all that is needed here (tsactl verify
+	 * checks the rest). */
+	(void)tst_verify(der, len, &o, &res, err, sizeof(err));
+	if (!res.has_tstinfo || res.is_response) {
+		cli_err("%s: %s", path, res.is_response ? "a response, not a token (openssl ts"
+		    " -reply -in R -token_out -out TOKEN)" : "not an RFC 3161 token");
+		free(der);
+		return EX_DATAERR;
+	}
+	snprintf(dec, declen, "%s", res.serial_dec);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, th) < 0) {
+		free(der);
+		return 70;
+	}
+	free(der);
+	return 0;
+}
+
 static int
 log_proof(int argc, char **argv)
 {
-	const char *size = NULL;
-	const struct cli_opt opts[] = { { "--size", &size } };
+	const char *size = NULL, *token = NULL;
+	const struct cli_opt opts[] = { { "--size", &size }, { "--token", &token } };
 	unsigned char leaf[TLOG_MAX_LEAF];
-	merkle_hash path[MERKLE_MAX_PROOF], lh;
+	merkle_hash path[MERKLE_MAX_PROOF], lh, th;
 	char *pos[1], dec[64], err[256], root[2 * MERKLE_HASH_LEN + 1], *j;
+	struct tlog_leaf l;
 	struct log_head h;
 	uint64_t index;
 	size_t leaf_len, len;
 	PGconn *c;
 	int rc;
 
-	cli_args(LOG_USAGE, argc, argv, opts, 1, pos, 1, 1);
-	if (cli_serial(pos[0], dec, sizeof(dec)) == -1) {
+	if (cli_args(LOG_USAGE, argc, argv, opts, 2, pos, 0, 1) != (token == NULL)) {
+		cli_err("give the token's SERIAL or --token FILE");
+		cli_usage(LOG_USAGE);
+	}
+	if (token != NULL && (rc = token_file(token, dec, sizeof(dec), th)) != 0)
+		return rc;
+	if (token == NULL && cli_serial(pos[0], dec, sizeof(dec)) == -1) {
 		cli_err("'%s' is not a serial number", pos[0]);
 		return EX_USAGE;
 	}
@@ -175,6 +219,12 @@ log_proof(int argc, char **argv)
 		    " against the tree head of size %" PRIu64, dec, index, h.tree_size);
 		return 1;
 	}
+	if (token != NULL && (tlog_leaf_decode(leaf, leaf_len, &l) == -1 ||
+	    memcmp(l.token_hash, th, MERKLE_HASH_LEN) != 0)) {
+		cli_err("leaf %" PRIu64 " (serial %s) does NOT commit to %s: another token was"
+		    " logged under its serial", index, dec, token);
+		return 1;
+	}
 	if (cli_json) {
 		if ((j = logjson_proof(dec, index, h.tree_size, leaf, leaf_len, path, len)) ==
 		    NULL)
@@ -185,7 +235,8 @@ log_proof(int argc, char **argv)
 	}
 	hex(h.root, MERKLE_HASH_LEN, root);
 	printf("serial %s is leaf %" PRIu64 " of the tree of size %" PRIu64 " (root %s):"
-	    " inclusion proof of %zu hashes verified\n", dec, index, h.tree_size, root, len);
+	    " inclusion proof of %zu hashes verified%s\n", dec, index, h.tree_size, root, len,
+	    token != NULL ? "; the leaf commits to the token file" : "");
 	return 0;
 }
 

@@ -57,7 +57,7 @@ usage(void)
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
 	    "  log sth [--size N]              the token log's latest tree head (or of size N)\n"
-	    "  log proof SERIAL [--size N]     inclusion proof of a token, verified\n"
+	    "  log proof SERIAL | --token FILE [--size N]  inclusion proof of a token, verified\n"
 	    "  log consistency FIRST [SECOND] [--root HEX]  consistency proof, verified (--root:\n"
 	    "                                  a kept tree head's root)\n"
 	    "  log audit                       recompute the log's tree from the archive\n"

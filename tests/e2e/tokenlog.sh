@@ -88,6 +88,10 @@ tokenlog_inclusion() {
     out=$(python3 "$TLOG_VERIFY" inclusion "$d/sth.json" "$d/proof.json" "$d/token.der") ||
         bad "the Python verifier: $out"
     echo "$out"
+    # From the token file: its serial found in it, the leaf committing to its octets.
+    out=$(tsactl log proof --token "$d/token.der" 2>&1) || bad "tsactl log proof --token: $out"
+    [[ $out == *"commits to the token file"* ]] || bad "tsactl log proof --token: $out"
+    out=$(tsactl log proof --token "$d/r.tsr" 2>&1) && bad "a response taken for a token: $out"
     # A proof altered in one hash is refused by the same verifier.
     python3 - "$d/proof.json" "$d/bad.json" <<'PY'
 import base64, json, sys
@@ -132,12 +136,12 @@ tokenlog_http() {
     tsactl --json log sth --size "$first" >"$d/one.json" || bad "no tree head of size $first"
     out=$(python3 "$TLOG_VERIFY" consistency "$d/one.json" "$d/sth.json" "$d/c.json") || bad "$out"
     # Strict queries: anything else is a 400, a POST a 405.
-    for q in "proof?serial=0x12" "proof?serial=1&serial=2" "proof?serial=%31" "consistency?first=2&second=1" \
+    for q in "proof?serial=0x12" "proof?serial=1&serial=2" "proof?serial=%2B1" "consistency?first=2&second=1" \
              "consistency?first=1" "sth?x=1"; do
         code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/$q")
         [[ $code == 400 ]] || bad "GET $base/$q: $code, not 400"
     done
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$base/sth")
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --data '' "$base/sth")
     [[ $code == 405 ]] || bad "POST $base/sth: $code, not 405"
     code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/proof?serial=1")
     [[ $code == 404 ]] || bad "a serial not in the log: $code, not 404"
