@@ -53,7 +53,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/logapi.c \
-            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/store/logstore.c
+            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/log/query.c src/store/logstore.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o
 
@@ -147,7 +147,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/testlib.h $(wildcard include/
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate order
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate order tlog
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

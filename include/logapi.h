@@ -11,11 +11,8 @@
 #include <stdint.h>
 
 #include "handler.h"
+#include "logquery.h"
 
-/* The query strings, strict: exactly these keys, each once, decimal digits only (a serial of
- * 1..49, a size of 1..19 within 2^63 - 1), no percent-encoding, nothing else.  0 or -1. */
-int	logapi_parse_serial(const char *q, char *dec, size_t declen);
-int	logapi_parse_sizes(const char *q, uint64_t *first, uint64_t *second);
 
 /* The token log's families for /metrics (tree size, the latest head's time, leaves queued
  * and the oldest one's wait), read through the log's read-only connection; nothing when

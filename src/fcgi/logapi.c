@@ -1,6 +1,7 @@
 /*
  * logapi.c - GET URL/log/sth, /log/proof, /log/consistency (see logapi.h).  Untrusted input:
- * the query string, parsed strictly and bounded before anything reads the database; the
+ * the query string, parsed strictly and bounded (src/log/query.c) before anything reads the
+ * database; the
  * answers come from the log's rows (logstore.c checks their shape) and every proof is
  * verified here before it leaves, so a damaged log answers 500, never a proof that fails.
  */
@@ -14,67 +15,6 @@
 #include "logstore.h"
 #include "metrics.h"
 #include "strbuf.h"
-
-#define LOGAPI_MAX_QUERY	128	/* the longest query: two sizes of 19 digits */
-#define LOGAPI_MAX_SERIAL	49	/* issued_tokens.serial is numeric(49, 0) */
-#define LOGAPI_MAX_SIZE		19
-
-/* "key=DIGITS" at *p up to '&' or the end: the digits into out; p moved past. 0 or -1. */
-static int
-pair(const char **p, const char *key, size_t maxdigits, char *out, size_t outlen)
-{
-	size_t kl = strlen(key), n;
-
-	if (strncmp(*p, key, kl) != 0 || (*p)[kl] != '=')
-		return -1;
-	*p += kl + 1;
-	n = strspn(*p, "0123456789");
-	if (n == 0 || n > maxdigits || n >= outlen || ((*p)[n] != '\0' && (*p)[n] != '&'))
-		return -1;
-	memcpy(out, *p, n);
-	out[n] = '\0';
-	*p += n;
-	return 0;
-}
-
-int
-logapi_parse_serial(const char *q, char *dec, size_t declen)
-{
-	if (q == NULL || strlen(q) > LOGAPI_MAX_QUERY ||
-	    pair(&q, "serial", LOGAPI_MAX_SERIAL, dec, declen) == -1 || *q != '\0')
-		return -1;
-	return 0;
-}
-
-static int
-size_of(const char *digits, uint64_t *v)
-{
-	char *end;
-	unsigned long long x = strtoull(digits, &end, 10);
-
-	if (*end != '\0' || x > INT64_MAX)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-int
-logapi_parse_sizes(const char *q, uint64_t *first, uint64_t *second)
-{
-	char a[LOGAPI_MAX_SIZE + 1], b[LOGAPI_MAX_SIZE + 1];
-	int swapped;
-
-	if (q == NULL || strlen(q) > LOGAPI_MAX_QUERY)
-		return -1;
-	swapped = strncmp(q, "second=", 7) == 0;
-	if (pair(&q, swapped ? "second" : "first", LOGAPI_MAX_SIZE, a, sizeof(a)) == -1 ||
-	    *q++ != '&' ||
-	    pair(&q, swapped ? "first" : "second", LOGAPI_MAX_SIZE, b, sizeof(b)) == -1 ||
-	    *q != '\0')
-		return -1;
-	return size_of(swapped ? b : a, first) == -1 || size_of(swapped ? a : b, second) == -1 ?
-	    -1 : 0;
-}
 
 static void
 answer(struct http_response *resp, int status, char *json)
