@@ -1,7 +1,8 @@
 /*
  * logkey.c - the token log's key in a signing process (see logkey.h): opened through GnuTLS
  * from a PKCS#11 URI (the module and the PIN set up by pkcs11_setup, signer.c), its id from
- * its public key, a signature over SHA-256.  No certificate: auditors are given the public
+ * its public key, a signature over SHA-256; closed before signer.c reinitialises the module
+ * (pkcs11_at_reinit), and opened again at the next tree head.  No certificate: auditors are given the public
  * key (and its id) out of band.
  */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <gnutls/crypto.h>
 
 #include "logkey.h"
+#include "signer.h"
 
 void
 logkey_close(struct logkey *k)
@@ -17,6 +19,12 @@ logkey_close(struct logkey *k)
 	if (k->key != NULL)
 		gnutls_privkey_deinit(k->key);
 	k->key = NULL;
+}
+
+static void
+close_at_reinit(void *arg)
+{
+	logkey_close(arg);
 }
 
 static int
@@ -28,6 +36,8 @@ logkey_open(struct logkey *k, char *err, size_t errlen)
 	unsigned bits;
 	int rc, pk, i;
 
+	/* The module may be reinitialised (signer.c) when the token's connection is lost. */
+	pkcs11_at_reinit(close_at_reinit, k);
 	if ((rc = gnutls_privkey_init(&k->key)) < 0 ||
 	    (rc = gnutls_privkey_import_url(k->key, k->uri, 0)) < 0) {
 		snprintf(err, errlen, "cannot open the log key %s: %s", k->uri, gnutls_strerror(rc));

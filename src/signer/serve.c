@@ -497,7 +497,7 @@ tree_head_order(struct signer_proc *sp, struct slot *s)
 	unsigned char tbs[TLOG_HEAD_TBS_LEN];
 	gnutls_datum_t sig = { NULL, 0 };
 	struct timespec now;
-	char err[256];
+	char err[256] = "the signature is too long, or out of memory";
 
 	if (sp->log_uid == (uid_t)-1 || s->c->uid != sp->log_uid) {
 		log_msg(LOG_WARNING, "tree head ordered by pid %d uid %d refused: only the log's"
