@@ -6,12 +6,14 @@
  * Untrusted input: the arguments (sizes and serials checked strictly, a kept root as 64 hex
  * digits) and what the database holds, which the audit exists to doubt.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 #include <gnutls/crypto.h>
 
 #include "admin.h"
@@ -23,6 +25,7 @@
 #include "strbuf.h"
 #include "tsa_limits.h"
 #include "verify.h"
+#include "xmlverify.h"
 
 #define LOG_USAGE \
 	"log sth [--size N]               the latest tree head (or the one of size N)\n" \
@@ -329,6 +332,9 @@ struct audit {
 	uint64_t	 next;		/* the leaf index expected next */
 	uint64_t	 first_bad;	/* the first leaf that differs (UINT64_MAX: none) */
 	uint64_t	 problems, tokens, heads_checked;
+	uint64_t	 signatures, unchecked;	/* tokens whose signature verified / was not
+						 * checked (not RFC 3161 or SOAP) */
+	const char	*certs;		/* PEM file of every signer's certificate and chain */
 	/* Leaves found wrong themselves, in order: a subtree over one of them is explained by
 	 * it and not reported again (past AUDIT_CHUNK of them, every subtree is). */
 	size_t		 n_flagged;
@@ -492,6 +498,69 @@ heads_between(PGconn *c, uint64_t from, uint64_t to)
 	    NULL, 1);
 }
 
+/*
+ * The archived token's own signature (with the certificates it carries, else the signers'):
+ * RFC 3161 tokens by the project's verifier (verify.h), XML ones by xmlverify.h; the
+ * chain is not checked here (tsactl verify does, with a CA), nor Authenticode's.
+ */
+static void
+check_signature(struct audit *a, PGresult *r, int k, uint64_t index, const char *serial)
+{
+	static struct verify_result res;
+	struct verify_opts o = { NULL, a->certs, NULL, 0 };
+	const unsigned char *tok = (const unsigned char *)PQgetvalue(r, k, 8);
+	size_t len = (size_t)PQgetlength(r, k, 8);
+	const char *proto = PQgetvalue(r, k, 9);
+	char err[256];
+	int rc;
+
+	if (strcmp(proto, "rfc3161") == 0)
+		rc = tst_verify(tok, len, &o, &res, err, sizeof(err));
+	else if (strcmp(proto, "soap") == 0) {
+		static struct xmlverify_result xr;
+
+		rc = xml_token_verify(tok, len, NULL, &xr, err, sizeof(err));
+	} else {
+		a->unchecked++;
+		return;
+	}
+	if (rc == 0)
+		a->signatures++;
+	else
+		problem(a, index, "leaf %" PRIu64 " (serial %s): the archived token does not"
+		    " verify: %s", index, serial, err);
+}
+
+/* Every signer's certificate and chain into a temporary PEM file (its path into path, the
+ * caller unlinks it): the certificates a token without its own is checked with.  0 or -1. */
+static int
+signer_certs(PGconn *c, char *path, size_t pathlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	PGresult *r;
+	FILE *f;
+	int fd, i;
+
+	snprintf(path, pathlen, "%s/tsactl-audit.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		cli_err("audit: a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	r = PQexec(c, "SELECT certificate || E'\\n' || chain FROM signers");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		for (i = 0; i < PQntuples(r); i++)
+			fprintf(f, "%s\n", PQgetvalue(r, i, 0));
+	else
+		cli_err("audit: the signers: %s", PQresultErrorMessage(r));
+	i = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (fclose(f) != 0 || !i) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
 /* One leaf's row: checked, and its archive leaf appended to the recomputed tree. */
 static int
 audit_row(struct audit *a, PGresult *r, int k)
@@ -569,6 +638,8 @@ audit_row(struct audit *a, PGresult *r, int k)
 	if (memcmp(arch.token_hash, l.token_hash, MERKLE_HASH_LEN) != 0)
 		problem(a, index, "leaf %" PRIu64 " (serial %s): the archived token's hash"
 		    " differs from the logged one", index, serial);
+	if (!PQgetisnull(r, k, 8))
+		check_signature(a, r, k, index, serial);
 	if ((n = tlog_leaf_encode(&arch, rebuilt)) == 0) {
 		problem(a, index, "leaf %" PRIu64 " (serial %s): the archive's row makes no"
 		    " leaf", index, serial);
@@ -585,7 +656,7 @@ log_audit(int argc, char **argv)
 	struct audit a;
 	struct log_head h;
 	merkle_hash root;
-	char err[256], hx[2 * MERKLE_HASH_LEN + 1];
+	char err[256], hx[2 * MERKLE_HASH_LEN + 1], certs[256] = "";
 	PGresult *r = NULL, *hr = NULL;
 	int k, t, rc = EX_UNAVAILABLE;
 
@@ -595,6 +666,11 @@ log_audit(int argc, char **argv)
 	a.c = cli_connect();
 	/* One snapshot: the archive, the leaves and the heads as of one moment. */
 	PQclear(PQexec(a.c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+	if (signer_certs(a.c, certs, sizeof(certs)) == -1) {
+		certs[0] = '\0';
+		goto out;
+	}
+	a.certs = certs;
 	if ((k = logstore_head(a.c, 1, 0, &h, err, sizeof(err))) != 1) {
 		if (k == 0)
 			cli_err("the log has no tree head yet");
@@ -604,7 +680,8 @@ log_audit(int argc, char **argv)
 	}
 	r = PQexec(a.c, "DECLARE audit NO SCROLL CURSOR FOR SELECT l.leaf_index, l.serial::text,"
 	    " l.leaf, l.leaf_hash, t.serial IS NOT NULL,"
-	    " (extract(epoch FROM t.gen_time) * 1000000)::int8, t.hash_alg, t.imprint, t.token"
+	    " (extract(epoch FROM t.gen_time) * 1000000)::int8, t.hash_alg, t.imprint, t.token,"
+	    " t.protocol"
 	    " FROM log_leaves l LEFT JOIN issued_tokens t ON t.serial = l.serial"
 	    " ORDER BY l.leaf_index");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -670,9 +747,11 @@ log_audit(int argc, char **argv)
 		    " only %" PRIu64 " (truncated)", h.tree_size, a.edge.size);
 	hex(h.root, MERKLE_HASH_LEN, hx);
 	if (a.problems == 0) {
-		printf("audit: %" PRIu64 " leaves, %" PRIu64 " archived tokens and %" PRIu64
+		printf("audit: %" PRIu64 " leaves, %" PRIu64 " archived tokens (%" PRIu64
+		    " signatures verified, %" PRIu64 " Authenticode not checked) and %" PRIu64
 		    " tree heads agree; latest tree head: size %" PRIu64 ", root %s\n",
-		    a.edge.size, a.tokens, a.heads_checked, h.tree_size, hx);
+		    a.edge.size, a.tokens, a.signatures, a.unchecked, a.heads_checked,
+		    h.tree_size, hx);
 		rc = 0;
 	} else {
 		if (a.first_bad != UINT64_MAX)
@@ -689,6 +768,8 @@ out:
 	PQclear(hr);
 	PQfinish(a.c);
 	free(a.nodes);
+	if (certs[0] != '\0')
+		unlink(certs);
 	return rc;
 }
 

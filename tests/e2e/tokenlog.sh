@@ -257,7 +257,14 @@ tokenlog_consistency() {
     return 0
 }
 
-tokenlog_audit() { tl_audit_clean; }
+tokenlog_audit() {
+    local out
+    out=$(tl_audit_clean) || exit 1
+    echo "$out"
+    # Each archived RFC 3161 and XML token's signature checked too.
+    [[ $out =~ \(([0-9]+)\ signatures\ verified ]] && (( BASH_REMATCH[1] > 0 )) ||
+        bad "audit verified no token's signature: $(oneline <<<"$out")"
+}
 
 tokenlog_tamper_deleted() {
     local idx serial out
@@ -286,6 +293,28 @@ tokenlog_tamper_gentime() {
     echo "$out"
     [[ $out == *"leaf $idx (serial $serial): the archive's genTime differs from the logged one by -3600000000 us"* ]] ||
         bad "audit did not name the altered genTime: $(oneline <<<"$out")"
+    [[ $out == *"first leaf that differs is $idx "* ]] || bad "audit named another first leaf: $(oneline <<<"$out")"
+    tl_audit_clean >/dev/null
+}
+
+# The archived token's signature altered (its last octet, in the SignerInfo's signature):
+# the hash no longer matches the leaf, and the token no longer verifies.
+tokenlog_tamper_token() {
+    local idx serial out
+    read -r idx serial <<<"$(tsa_psql -F ' ' -c "SELECT l.leaf_index, l.serial FROM log_leaves l
+        JOIN issued_tokens t USING (serial) WHERE t.protocol = 'rfc3161' AND t.token IS NOT NULL
+        ORDER BY l.leaf_index DESC LIMIT 1")"
+    [[ -n $serial ]] || bad "no RFC 3161 leaf to tamper with"
+    tsa_psql -c "UPDATE issued_tokens SET token = set_byte(token, length(token) - 1,
+        get_byte(token, length(token) - 1) # 1) WHERE serial = $serial" || bad "altering the token failed"
+    out=$(tsactl log audit 2>&1) && bad "audit passed with a token's signature altered: $(oneline <<<"$out")"
+    tsa_psql -c "UPDATE issued_tokens SET token = set_byte(token, length(token) - 1,
+        get_byte(token, length(token) - 1) # 1) WHERE serial = $serial" || bad "restoring the token failed"
+    echo "$out"
+    [[ $out == *"leaf $idx (serial $serial): the archived token's hash differs from the logged one"* ]] ||
+        bad "audit did not see the token's hash change: $(oneline <<<"$out")"
+    [[ $out == *"leaf $idx (serial $serial): the archived token does not verify"* ]] ||
+        bad "audit did not see the bad signature: $(oneline <<<"$out")"
     [[ $out == *"first leaf that differs is $idx "* ]] || bad "audit named another first leaf: $(oneline <<<"$out")"
     tl_audit_clean >/dev/null
 }
@@ -393,6 +422,7 @@ cases_tokenlog() {
     run_case tokenlog/audit tokenlog_audit
     run_case tokenlog/tamper-deleted tokenlog_tamper_deleted
     run_case tokenlog/tamper-gentime tokenlog_tamper_gentime
+    run_case tokenlog/tamper-token tokenlog_tamper_token
     run_case tokenlog/tamper-inserted tokenlog_tamper_inserted
     run_case tokenlog/one-integrator tokenlog_one_integrator
     # Last: it rewrites the log's history for good (the kept head then disagrees).
