@@ -230,7 +230,8 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 	PQclear(r);
 }
 
-/* The token log (README "Token log"): its latest tree head and the leaves still queued. */
+/* The token log (README "Token log"): its latest tree head, the leaves still queued, the
+ * integrator, and the last `tsactl log audit` (its event). */
 static void
 dash_log(struct sbuf *b, const struct console_req *rq)
 {
@@ -241,10 +242,12 @@ dash_log(struct sbuf *b, const struct console_req *rq)
 	    " (SELECT count(*) FROM log_queue) AS queued,"
 	    " coalesce(round(extract(epoch FROM now() - (SELECT min(queued_at) FROM log_queue))"
 	    "  ::numeric, 3), 0) AS lag_seconds,"
-	    " (SELECT holder || ' (epoch ' || epoch || ')' FROM log_leader) AS integrator"
+	    " (SELECT holder || ' (epoch ' || epoch || ')' FROM log_leader) AS integrator,"
+	    " (SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || detail"
+	    "  FROM events WHERE kind = 'log-audit' ORDER BY id DESC LIMIT 1) AS last_audit"
 	    " FROM (SELECT * FROM log_heads ORDER BY tree_size DESC LIMIT 1) h", 0, NULL);
 
-	sb_str(b, "<h2>Token log (latest tree head; audit: tsactl log audit)</h2>");
+	sb_str(b, "<h2>Token log (latest tree head, last tsactl log audit)</h2>");
 	html_table(b, r, -1);
 	PQclear(r);
 }

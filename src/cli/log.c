@@ -650,13 +650,30 @@ audit_row(struct audit *a, PGresult *r, int k)
 	return merkle_edge_append(&a->edge, lh, keep_node, a);
 }
 
+/* The audit's outcome as an event (kind log-audit), for the console and the trail. */
+static void
+audit_event(PGconn *c, int ok, const char *summary)
+{
+	struct event_params ep;
+	PGresult *r;
+	char err[256];
+	int rc;
+
+	PQclear(PQexec(c, "ROLLBACK"));	/* the audit's read-only snapshot */
+	event_params(&ep, ok ? "info" : "error", "log-audit", NULL, NULL, summary, 1);
+	if ((r = db_query(c, SQL_INSERT_EVENT, EVENT_NPARAMS, ep.values, "recording the audit",
+	    &rc, err, sizeof(err))) == NULL)
+		cli_err("%s", err);
+	PQclear(r);
+}
+
 static int
 log_audit(int argc, char **argv)
 {
 	struct audit a;
 	struct log_head h;
 	merkle_hash root;
-	char err[256], hx[2 * MERKLE_HASH_LEN + 1], certs[256] = "";
+	char err[256], hx[2 * MERKLE_HASH_LEN + 1], certs[256] = "", summary[400];
 	PGresult *r = NULL, *hr = NULL;
 	int k, t, rc = EX_UNAVAILABLE;
 
@@ -747,22 +764,24 @@ log_audit(int argc, char **argv)
 		    " only %" PRIu64 " (truncated)", h.tree_size, a.edge.size);
 	hex(h.root, MERKLE_HASH_LEN, hx);
 	if (a.problems == 0) {
-		printf("audit: %" PRIu64 " leaves, %" PRIu64 " archived tokens (%" PRIu64
-		    " signatures verified, %" PRIu64 " Authenticode not checked) and %" PRIu64
-		    " tree heads agree; latest tree head: size %" PRIu64 ", root %s\n",
-		    a.edge.size, a.tokens, a.signatures, a.unchecked, a.heads_checked,
-		    h.tree_size, hx);
+		snprintf(summary, sizeof(summary), "audit: %" PRIu64 " leaves, %" PRIu64
+		    " archived tokens (%" PRIu64 " signatures verified, %" PRIu64 " Authenticode"
+		    " not checked) and %" PRIu64 " tree heads agree; latest tree head: size %"
+		    PRIu64 ", root %s", a.edge.size, a.tokens, a.signatures, a.unchecked,
+		    a.heads_checked, h.tree_size, hx);
 		rc = 0;
+	} else if (a.first_bad != UINT64_MAX) {
+		snprintf(summary, sizeof(summary), "audit FAILED: %" PRIu64 " problems; the"
+		    " first leaf that differs is %" PRIu64 " (latest tree head: size %" PRIu64
+		    ", root %s)", a.problems, a.first_bad, h.tree_size, hx);
+		rc = 1;
 	} else {
-		if (a.first_bad != UINT64_MAX)
-			printf("audit FAILED: %" PRIu64 " problems; the first leaf that differs"
-			    " is %" PRIu64 " (latest tree head: size %" PRIu64 ", root %s)\n",
-			    a.problems, a.first_bad, h.tree_size, hx);
-		else
-			printf("audit FAILED: %" PRIu64 " problems (latest tree head: size %"
-			    PRIu64 ", root %s)\n", a.problems, h.tree_size, hx);
+		snprintf(summary, sizeof(summary), "audit FAILED: %" PRIu64 " problems (latest"
+		    " tree head: size %" PRIu64 ", root %s)", a.problems, h.tree_size, hx);
 		rc = 1;
 	}
+	printf("%s\n", summary);
+	audit_event(a.c, rc == 0, summary);
 out:
 	PQclear(r);
 	PQclear(hr);

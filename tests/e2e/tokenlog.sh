@@ -264,6 +264,16 @@ tokenlog_audit() {
     # Each archived RFC 3161 and XML token's signature checked too.
     [[ $out =~ \(([0-9]+)\ signatures\ verified ]] && (( BASH_REMATCH[1] > 0 )) ||
         bad "audit verified no token's signature: $(oneline <<<"$out")"
+    # Its outcome is an event, which the console's dashboard shows beside the latest head.
+    events_wait "kind = 'log-audit' AND severity = 'info'" 1 min || bad "no log-audit event"
+    local d code
+    d=$(casedir)
+    code=$(curl -sS --max-time 30 --cacert "$TSA_VAR/pki/ca.pem" --cert "$TSA_VAR/pki/admin.pem" \
+        --key "$TSA_VAR/pki/admin.key" -o "$d/dash.html" -w '%{http_code}' \
+        "https://127.0.0.1:$TSA_HTTPS_PORT/admin/") || bad "GET /admin/ failed"
+    [[ $code == 200 ]] || bad "GET /admin/: $code"
+    grep -q 'Token log' "$d/dash.html" || bad "no token log on the dashboard"
+    grep -q 'signatures verified' "$d/dash.html" || bad "the last audit is not on the dashboard"
 }
 
 tokenlog_tamper_deleted() {
