@@ -421,6 +421,7 @@ int
 integrator_run(struct integrator *in, int once, volatile sig_atomic_t *stop)
 {
 	char err[512];
+	time_t said = 0;
 	int n;
 
 	while (!*stop) {
@@ -461,8 +462,13 @@ integrator_run(struct integrator *in, int once, volatile sig_atomic_t *stop)
 			continue;
 		}
 		if (n > 0) {
-			log_msg(LOG_DEBUG, "integrated %d leaves, tree size %llu", n,
-			    (unsigned long long)in->edge.size);
+			/* One line a minute, not one a batch. */
+			if (time(NULL) - said >= 60) {
+				log_msg(LOG_INFO, "tree size %llu (%llu leaves integrated by this"
+				    " process)", (unsigned long long)in->edge.size,
+				    (unsigned long long)in->integrated);
+				said = time(NULL);
+			}
 			if ((size_t)n == in->batch)
 				continue;
 		}
