@@ -46,7 +46,7 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/tst/serial.c src/tst/tstinfo.c src/tst/cms.c src/tst/token.c \
             src/tst/verify.c src/tst/verify_sd.c src/tst/verify_tstinfo.c src/tst/verify_ess.c \
             src/tst/verify_chain.c src/tst/xmltoken.c src/tst/xmlverify.c \
-            src/sign/signer.c src/sign/order.c src/sign/link.c \
+            src/sign/signer.c src/sign/order.c src/sign/link.c src/sign/logkey.c \
             src/policy/filters.c src/policy/policy.c src/policy/clients.c src/policy/units.c \
             src/clock/clock.c \
             src/store/db.c src/store/pgbound.c src/store/config.c src/store/tokens.c src/store/edit.c \
@@ -54,11 +54,12 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/store/edit_server.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
-            src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/heartbeat.c
+            src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/heartbeat.c src/fcgi/logapi.c \
+            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/log/query.c src/store/logstore.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o $(BUILD)/version.o
 
-PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin \
+PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin $(BUILD)/tsa-log \
             $(BUILD)/tsa-bench-sign $(BUILD)/tsa-test-record
 
 all: $(PROGS)
@@ -118,12 +119,18 @@ $(BUILD)/tsa-fcgi: $(BUILD)/src/fcgi/main.o $(BUILD)/libtsa.a
 $(BUILD)/tsa-signer: $(BUILD)/src/signer/main.o $(BUILD)/src/signer/serve.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The token log's integrator (README "Token log").
+$(BUILD)/tsa-log: $(BUILD)/src/logd/main.o $(BUILD)/src/logd/integrate.o $(BUILD)/libtsa.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/src/logd/main.o $(BUILD)/src/logd/integrate.o: src/logd/logd.h
+
 $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 	src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql)) > $@
 
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
                  $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
-                 $(BUILD)/src/cli/servers.o $(BUILD)/migrations.o $(BUILD)/libtsa.a
+                 $(BUILD)/src/cli/servers.o $(BUILD)/src/cli/log.o \
+                 $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The web console: its pages and FastCGI loop; its parsers are in libtsa (unit-tested, fuzzed).
@@ -156,7 +163,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/testlib.h $(wildcard include/
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Wno-missing-prototypes -c -o $@ $<
 
 # The fuzz targets, built without libFuzzer: a driver that replays the corpus and crash files.
-FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate order
+FUZZ_TARGETS := rfc3161 verify soap authenticode params filters form gate order tlog
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libtsa.a

@@ -71,6 +71,8 @@ int	 cli_int(const char *s, long min, long max, long *out);
 /* Reads a text file (at most max bytes) as a NUL-terminated string; exits 66 on failure.
  * The caller frees. */
 char	*cli_read_text(const char *path, size_t max);
+/* Decimal text of a serial given as decimal or 0xHEX, into dec.  0 or -1 (not a serial). */
+int	 cli_serial(const char *arg, char *dec, size_t declen);
 
 /* ---- output (output.c) ----------------------------------------------------------------- */
 /* Prints s as a JSON string, quotes included. */
@@ -92,6 +94,7 @@ int	 cmd_policy(int argc, char **argv);
 int	 cmd_filter(int argc, char **argv);
 int	 cmd_client(int argc, char **argv);	/* clients.c */
 int	 cmd_admin(int argc, char **argv);	/* clients.c: web console administrators */
+int	 cmd_log(int argc, char **argv);	/* log.c: the token log */
 int	 cmd_signer(int argc, char **argv);	/* keys.c */
 int	 cmd_server(int argc, char **argv);	/* servers.c: the fleet */
 

@@ -28,6 +28,12 @@ struct tsa_conf {
 	char	*admin_database;	/* conninfo of tsactl and tsa-admin; NULL: database */
 	char	*signer_socket;		/* tsa-signer's socket, where workers send orders */
 	char	*signer_database;	/* conninfo of tsa-signer; NULL: database */
+	char	*log_database;		/* conninfo of tsa-log, the integrator; NULL: database */
+	char	*log_key;		/* tsa-signer: PKCS#11 URI of the token log's key */
+	char	*log_user;		/* tsa-signer: the user whose connections may order
+					 * tree heads (tsa-log's) */
+	char	*log_reader_database;	/* conninfo that reads the token log (proofs); NULL:
+					 * database */
 	long	 signer_timeout;	/* ms a worker waits for the signer's answer */
 	long	 database_timeout;	/* s: each connect and statement, then refused */
 	long	 database_wait;		/* s: how long a token waits for a primary */

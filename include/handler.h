@@ -34,6 +34,8 @@ struct worker {
 	struct signer_link	 link;		/* to the host's signing process */
 	struct signer_answer	 answer;	/* its last answer (large: not on the stack) */
 	struct refusal_table	 refusals;	/* repeated refusals, aggregated */
+	PGconn			*logc;		/* the token log, read-only (logapi.c); NULL:
+						 * not connected */
 };
 
 struct http_request {

@@ -23,10 +23,13 @@
  *                 str echo.nonce, bytes signature, str requester, str client_identity,
  *                 bigbytes request (the body as received, kept when the policy archives it)
  *   ORDER_STATUS: u8 test_sign
+ *   ORDER_TREE_HEAD: u64 tree_size, 32 bytes root hash (the token log's integrator only)
  * Answer body:  u8 ORDER_VERSION, u8 type, then
  *   ANSWER_GRANTED: str signer, bigbytes token
  *   ANSWER_REFUSED: u8 fail (enum tsa_fail), u8 sign_failed, str signer, str text, str detail
  *   ANSWER_STATUS:  u16 n, n × (i64 id, str name, u8 state, str reason)
+ *   ANSWER_TREE_HEAD: u64 timestamp (ms, the signer's clock), str key_id (hex SHA-256 of
+ *                   the log key's SubjectPublicKeyInfo), bytes signature (1..1024)
  * Booleans are 0 or 1; enums within their range; hash_oid, req_policy and an extension's
  * oid are dotted decimal; imprint and a granted token are never empty; nonce, req_policy and
  * echo.nonce are empty exactly when has_nonce, has_req_policy and echo.has_nonce are 0
@@ -57,7 +60,12 @@
 enum order_type {
 	ORDER_SIGN = 1,		/* issue a token for this request under this policy */
 	ORDER_STATUS = 2,	/* the state of each unit (signer) the configuration uses */
+	ORDER_TREE_HEAD = 3,	/* sign the token log's tree head (tlog.h) with the log key */
 };
+
+#define ORDER_ROOT_LEN		32	/* a tree head's SHA-256 root */
+#define ORDER_MAX_KEY_ID	65	/* hex SHA-256, with its NUL */
+#define ORDER_MAX_SIGNATURE	1024
 
 struct order {
 	enum order_type		 type;
@@ -74,12 +82,16 @@ struct order {
 	size_t			 request_len;
 	/* ORDER_STATUS */
 	int			 test_sign;	/* a test signature for a unit whose last failed */
+	/* ORDER_TREE_HEAD */
+	uint64_t		 tree_size;
+	unsigned char		 root[ORDER_ROOT_LEN];
 };
 
 enum answer_type {
 	ANSWER_GRANTED = 1,	/* signed and recorded: the token */
 	ANSWER_REFUSED = 2,
 	ANSWER_STATUS = 3,
+	ANSWER_TREE_HEAD = 4,	/* the tree head signed: its time, the key, the signature */
 };
 
 /* A unit's key, as its owner (the signer) sees it. */
@@ -108,7 +120,12 @@ struct signer_answer {
 	int			 sign_failed;	/* a signature was attempted and failed */
 	char			 text[ORDER_MAX_TEXT];
 	char			 detail[ORDER_MAX_DETAIL];
-	/* ANSWER_STATUS */
+	/* ANSWER_TREE_HEAD (signature: into the decoded frame) */
+	uint64_t		 timestamp;
+	char			 key_id[ORDER_MAX_KEY_ID];
+	const unsigned char	*signature;
+	size_t			 signature_len;
+	/* ANSWER_STATUS (last: decoded only as far as n_units) */
 	size_t			 n_units;
 	struct unit_status	 units[ORDER_MAX_UNITS];
 };

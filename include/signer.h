@@ -60,6 +60,12 @@ struct signer {
 /* Initialises PKCS#11 in this process with conf's module and PIN. 0, or -1 with err. */
 int	pkcs11_setup(const struct tsa_conf *conf, char *err, size_t errlen);
 void	pkcs11_teardown(void);
+/*
+ * fn(arg) is called before the module is reinitialised (a lost connection to the token), so
+ * that a key opened outside this file (the token log's, logkey.c) is closed while its module
+ * still exists: one such key per process.
+ */
+void	pkcs11_at_reinit(void (*fn)(void *arg), void *arg);
 
 /*
  * Fills s from a signers row: certificate PEM (leaf first, then chain), PKCS#11 URI, scheme

@@ -157,6 +157,8 @@ struct token_record {
 	const char		*client_identity;
 	const unsigned char	*token;		/* NULL: archive keeps the index row only */
 	size_t			 token_len;
+	const unsigned char	*issued;	/* the token as issued, whatever is archived: */
+	size_t			 issued_len;	/* its hash is in the log leaf (tlog.h) */
 	const unsigned char	*request;	/* NULL unless archive keeps requests */
 	size_t			 request_len;
 	const char		*signer;	/* the unit that signed it; NULL: not said */
@@ -164,8 +166,8 @@ struct token_record {
 };
 
 /*
- * Inserts the n rows of t in one transaction and commits it (group commit: one round trip and
- * one WAL flush for the batch).  0 when committed, with exists[i] 1 for a row whose serial
+ * Inserts the n rows of t, each with its token log leaf (tlog.h), in one transaction and
+ * commits it (group commit: one round trip and one WAL flush for the batch).  0 when committed, with exists[i] 1 for a row whose serial
  * was taken already (that row alone was not inserted: its token must be signed anew); -1 on
  * a database error, nothing committed (no database within database_wait included); -2 when
  * whether it committed is unknown (no answer within database_timeout, or the server warned

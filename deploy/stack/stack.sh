@@ -26,7 +26,7 @@
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
-# host gives it: PostgreSQL runs as postgres, tsa-signer as tsa-signer, tsa-fcgi as tsa,
+# host gives it: PostgreSQL runs as postgres, tsa-signer as tsa-signer, tsa-log as tsa-log, tsa-fcgi as tsa,
 # tsa-admin as tsa-admin (made here as system users when missing), the web server's workers as
 # www-data; nothing that parses a request runs as root or can read the token or the PIN.  Run as another user, everything runs as that user.
 #
@@ -44,7 +44,8 @@
 # and the web server's.
 # PostgreSQL listens on its unix socket only and authenticates by peer: the stack's caller
 # (root, or the user running it) as the owner tsa, the workers' or the signer's role, the user
-# tsa as the workers' role tsa_fcgi, tsa-signer as the signer's role tsa_signer, the user
+# tsa as the workers' role tsa_fcgi and the log's readers' tsa_log_read, tsa-log as the
+# integrator's role tsa_log, tsa-signer as the signer's role tsa_signer, the user
 # tsa-admin as the owner; nobody else.
 set -euo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
@@ -156,6 +157,10 @@ SIGNER_SOCKET=$SIGNER_RUN/signer.sock
 SIGNER_PID=$RUN/tsa-signer.pid
 SIGNER_LOG=$LOGDIR/tsa-signer.log
 SIGNER_ROLE=tsa_signer
+LOG_PID=$RUN/tsa-log.pid
+LOG_LOG=$LOGDIR/tsa-log.log
+LOG_ROLE=tsa_log
+LOG_READ_ROLE=tsa_log_read
 ADMIN_SOCKET=$ADMIN_RUN/admin.sock
 ADMIN_PID=$RUN/tsa-admin.pid
 ADMIN_LOG=$LOGDIR/tsa-admin.log
@@ -167,11 +172,13 @@ VS_URL=http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp
 if (( IS_ROOT )); then
     WORKER_USER=tsa
     SIGNER_USER=tsa-signer
+    LOG_USER=tsa-log
     ADMIN_USER=tsa-admin
     WEB_USER=www-data
 else
     WORKER_USER=$(id -un)
     SIGNER_USER=$WORKER_USER
+    LOG_USER=$WORKER_USER
     ADMIN_USER=$WORKER_USER
     WEB_USER=$WORKER_USER
 fi
@@ -228,23 +235,29 @@ ports_free() {
 # makes them in production.
 AS_WORKER=()
 AS_SIGNER=()
+AS_LOG=()
 AS_ADMIN=()
 users_setup() {
     (( IS_ROOT )) || return 0
     local u
     id www-data >/dev/null 2>&1 || die "running as root needs the 'www-data' system user (Debian's base-passwd)"
-    for u in "$WORKER_USER" "$SIGNER_USER" "$ADMIN_USER"; do
+    for u in "$WORKER_USER" "$SIGNER_USER" "$LOG_USER" "$ADMIN_USER"; do
         id "$u" >/dev/null 2>&1 && continue
         log "adding the system user $u"
         useradd --system --user-group --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin --comment "Time-stamping authority ($u)" "$u" ||
             die "useradd $u failed"
     done
+    # tsa-log orders tree heads from the signer's socket, which the workers' group reaches.
+    id -nG "$LOG_USER" | tr ' ' '\n' | grep -qx "$(id -gn "$WORKER_USER")" ||
+        usermod -a -G "$(id -gn "$WORKER_USER")" "$LOG_USER" || die "usermod $LOG_USER failed"
     # The prefix that starts a daemon as its user, with no capability left and no way back
     # (setpriv execs in place: the pid stays the daemon's own).
     AS_WORKER=(setpriv --reuid="$WORKER_USER" --regid="$(id -g "$WORKER_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
     AS_SIGNER=(setpriv --reuid="$SIGNER_USER" --regid="$(id -g "$SIGNER_USER")" --init-groups
+        --inh-caps=-all --bounding-set=-all --no-new-privs --)
+    AS_LOG=(setpriv --reuid="$LOG_USER" --regid="$(id -g "$LOG_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
     AS_ADMIN=(setpriv --reuid="$ADMIN_USER" --regid="$(id -g "$ADMIN_USER")" --init-groups
         --inh-caps=-all --bounding-set=-all --no-new-privs --)
@@ -398,6 +411,19 @@ pki_setup() {
         rm -f "$pub.err"
         mv "$pub.tmp" "$pub"
     fi
+    # The token log's key (README "Token log"): its own, never a unit's; no certificate, its
+    # public key (pki/log.pub.pem) is what auditors are given.
+    if p11 --login --list-privkeys "pkcs11:token=tsa;object=tsa-log;type=private" 2>/dev/null |
+            grep -q 'type=private'; then
+        [[ -s $PKI/log.pub.pem ]] || p11 --login --export-pubkey "pkcs11:token=tsa;object=tsa-log;type=public" \
+            --outfile "$PKI/log.pub.pem" >/dev/null 2>&1 || die "p11tool could not export the log key"
+    else
+        log "generating the token log's key tsa-log on the token (ECDSA P-256)"
+        p11 --login --generate-privkey=ecdsa --curve=secp256r1 --label tsa-log --id 10 \
+            --outfile "$PKI/log.pub.pem" "pkcs11:token=tsa" >/dev/null 2>&1 ||
+            die "p11tool could not generate the log key"
+    fi
+    chmod 644 "$PKI/log.pub.pem"
     if ! cert_ok "$cert" "$PKI/ca.pem" || [[ $(pubkey_fp "$pub") != "$(cert_pubkey_fp "$cert")" ]]; then
         log "issuing the TSA certificate $cert"
         # certtool's time_stamping_key would write a non-critical extendedKeyUsage; RFC 3161
@@ -513,9 +539,12 @@ pg_auth() {
     ident=$(printf '%s\n' "# Written by deploy/stack/stack.sh at every start: OS user -> role." \
         "tsa-stack $caller tsa" \
         "tsa-stack $caller $WORKER_ROLE" \
-        "tsa-stack $caller $SIGNER_ROLE")
+        "tsa-stack $caller $SIGNER_ROLE" \
+        "tsa-stack $caller $LOG_ROLE" \
+        "tsa-stack $caller $LOG_READ_ROLE")
     if (( IS_ROOT )); then
         ident+=$'\n'"tsa-stack $WORKER_USER $WORKER_ROLE"$'\n'"tsa-stack $SIGNER_USER $SIGNER_ROLE"
+        ident+=$'\n'"tsa-stack $LOG_USER $LOG_ROLE"$'\n'"tsa-stack $WORKER_USER $LOG_READ_ROLE"
         ident+=$'\n'"tsa-stack $ADMIN_USER tsa"
     fi
     local changed=0
@@ -610,6 +639,10 @@ write_conf() {
         "database = host=$PG_RUN dbname=tsa user=$WORKER_ROLE" \
         "signer_database = host=$PG_RUN dbname=tsa user=$SIGNER_ROLE" \
         "admin_database = host=$PG_RUN dbname=tsa user=tsa" \
+        "log_database = host=$PG_RUN dbname=tsa user=$LOG_ROLE" \
+        "log_reader_database = host=$PG_RUN dbname=tsa user=$LOG_READ_ROLE" \
+        "log_key = pkcs11:token=tsa;object=tsa-log;type=private" \
+        "log_user = $LOG_USER" \
         "signer_socket = $SIGNER_SOCKET" \
         "pkcs11_module = $MODULE" \
         "pkcs11_env = SOFTHSM2_CONF=$SOFTHSM2_CONF" \
@@ -645,6 +678,10 @@ EOF
 db_roles() {
     login_role "$WORKER_ROLE" tsa_worker
     login_role "$SIGNER_ROLE" tsa_issuer
+    # The token log's integrator (tsa_logger) and its readers, the proofs (tsa_log_reader):
+    # schema 011.
+    login_role "$LOG_ROLE" tsa_logger
+    login_role "$LOG_READ_ROLE" tsa_log_reader
 }
 
 need_binaries() {
@@ -888,6 +925,25 @@ signer_start() {
 
 # Its children finish the order in flight (10 s at most, then it kills them).
 signer_stop() { stop_daemon "$SIGNER_PID" tsa-signer TERM; }
+
+# tsa-log, the token log's integrator, as its own user (README "Token log"); it has no
+# socket: started when it is still running after half a second.
+log_start() {
+    [[ -x $TSA_BUILD/tsa-log ]] || return 0
+    local pid bin
+    pid=$(readpid "$LOG_PID")
+    alive "$pid" tsa-log && return 0
+    log "starting tsa-log (as $LOG_USER)"
+    printf '\n==== %s stack.sh: starting tsa-log\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$LOG_LOG"
+    bin=$(daemon_binary tsa-log)
+    setsid "${AS_LOG[@]}" "$bin" --conf "$CONF" </dev/null >>"$LOG_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" >"$LOG_PID"
+    sleep 0.5
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOG_LOG" >&2; rm -f "$LOG_PID"; die "tsa-log exited at startup (log: $LOG_LOG)"; }
+}
+
+log_stop() { stop_daemon "$LOG_PID" tsa-log TERM; }
 
 # tsa-admin, when built.
 admin_start() {
@@ -1163,6 +1219,7 @@ cmd_start() {
     db_roles
     seed
     signer_start
+    log_start
     worker_start
     admin_start
     web_start
@@ -1175,6 +1232,7 @@ cmd_stop() {
     web_stop_all
     admin_stop
     worker_stop
+    log_stop
     signer_stop
     pg_stop
 }
@@ -1285,6 +1343,7 @@ cmd_run() {
         wait $! || true
         # The signing process is brought back when it died (its workers refuse meanwhile).
         alive "$(readpid "$SIGNER_PID")" tsa-signer || { log "tsa-signer died: starting it again"; signer_start; }
+        alive "$(readpid "$LOG_PID")" tsa-log || { log "tsa-log died: starting it again"; log_start; }
         pid=$(readpid "$WORKER_PID")
         if (( ! warned )) && ! alive "$pid" tsa-fcgi; then
             log "tsa-fcgi is no longer running; tail of $WORKER_LOG:"

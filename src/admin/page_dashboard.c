@@ -1,7 +1,8 @@
 /*
  * page_dashboard.c - the console's dashboard (GET /admin/): services, policies and their filter
- * chains, the servers of the fleet and their units, the signers and their certificates (read with GnuTLS, checked as the worker checks
- * them), the clock as the gate reads it, tokens and refusals per minute, recent events and the
+ * chains, the servers of the fleet and their units, the signers and their certificates (read
+ * with GnuTLS, checked as the worker checks them), the clock as the gate reads it, tokens and
+ * refusals per minute, the token log's latest tree head and lag, recent events and the
  * administrators.
  * Input: no field of the request; what the database holds (written by tsactl, the console and
  * the workers, shown escaped) and the status files clock filters name.
@@ -299,6 +300,28 @@ dash_rates(struct sbuf *b, const struct console_req *rq)
 	PQclear(r);
 }
 
+/* The token log (README "Token log"): its latest tree head, the leaves still queued, the
+ * integrator, and the last `tsactl log audit` (its event). */
+static void
+dash_log(struct sbuf *b, const struct console_req *rq)
+{
+	PGresult *r = page_query(rq, "SELECT h.tree_size AS tree_size,"
+	    " to_char(to_timestamp(h.timestamp / 1000.0) AT TIME ZONE 'UTC',"
+	    "  'YYYY-MM-DD HH24:MI:SS.MS') AS signed_at, encode(h.root_hash, 'hex') AS root_hash,"
+	    " coalesce(h.log_key_id, 'unsigned') AS log_key_id,"
+	    " (SELECT count(*) FROM log_queue) AS queued,"
+	    " coalesce(round(extract(epoch FROM now() - (SELECT min(queued_at) FROM log_queue))"
+	    "  ::numeric, 3), 0) AS lag_seconds,"
+	    " (SELECT holder || ' (epoch ' || epoch || ')' FROM log_leader) AS integrator,"
+	    " (SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || detail"
+	    "  FROM events WHERE kind = 'log-audit' ORDER BY id DESC LIMIT 1) AS last_audit"
+	    " FROM (SELECT * FROM log_heads ORDER BY tree_size DESC LIMIT 1) h", 0, NULL);
+
+	sb_str(b, "<h2>Token log (latest tree head, last tsactl log audit)</h2>");
+	html_table(b, r, -1);
+	PQclear(r);
+}
+
 static void
 dash_events(struct sbuf *b, const struct console_req *rq)
 {
@@ -335,6 +358,7 @@ page_dashboard(struct console_req *rq, struct console_resp *rs)
 	dash_signers(&b, rq);
 	dash_clock(&b, rq);
 	dash_rates(&b, rq);
+	dash_log(&b, rq);
 	dash_events(&b, rq);
 	dash_admins(&b, rq);
 	html_finish(rs, &b, 200);

@@ -194,3 +194,19 @@ cli_read_text(const char *path, size_t max)
 	s[len] = '\0';
 	return s;
 }
+
+int
+cli_serial(const char *arg, char *dec, size_t declen)
+{
+	unsigned char b[TSA_SERIAL_MAX + 1];
+	size_t n;
+
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X')) {
+		if (hex_decode(arg, b, sizeof(b), &n) == -1)
+			return -1;
+		return bytes_to_decimal(b, n, dec, declen);
+	}
+	if (decimal_to_bytes(arg, b, sizeof(b), &n) == -1)
+		return -1;
+	return bytes_to_decimal(b, n, dec, declen);
+}

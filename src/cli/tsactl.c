@@ -60,6 +60,11 @@ usage(void)
 	    "  events prune --older-than DURATION   delete events older than that (>= 1d)\n"
 	    "  token show SERIAL [--out FILE]  an issued token by serial (decimal or 0xHEX)\n"
 	    "  token find --imprint HEX        issued tokens for a message imprint\n"
+	    "  log sth [--size N]              the token log's latest tree head (or of size N)\n"
+	    "  log proof SERIAL | --token FILE [--size N]  inclusion proof of a token, verified\n"
+	    "  log consistency FIRST [SECOND] [--root HEX]  consistency proof, verified (--root:\n"
+	    "                                  a kept tree head's root)\n"
+	    "  log audit                       recompute the log's tree from the archive\n"
 	    "  verify FILE [--ca CAFILE] [--untrusted PEM] [--data FILE]\n"
 	    "                                  verify an RFC 3161 response or token, or an\n"
 	    "                                  XML-DSig (SOAP/XML) token\n"
@@ -322,23 +327,6 @@ cmd_status(int argc, char **argv)
 	return bad;
 }
 
-/* Decimal text of a serial given as decimal or 0xHEX. */
-static int
-serial_arg(const char *arg, char *dec, size_t declen)
-{
-	unsigned char b[TSA_SERIAL_MAX + 1];
-	size_t n;
-
-	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X')) {
-		if (hex_decode(arg, b, sizeof(b), &n) == -1)
-			return -1;
-		return bytes_to_decimal(b, n, dec, declen);
-	}
-	if (decimal_to_bytes(arg, b, sizeof(b), &n) == -1)
-		return -1;
-	return bytes_to_decimal(b, n, dec, declen);
-}
-
 static const char *TOKEN_COLUMNS =
     "SELECT serial, to_char(gen_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " service, policy_oid, protocol, hash_alg, encode(imprint, 'hex'),"
@@ -380,7 +368,7 @@ cmd_token(int argc, char **argv)
 			out = argv[3];
 		else if (argc != 2)
 			usage();
-		if (serial_arg(argv[1], dec, sizeof(dec)) == -1) {
+		if (cli_serial(argv[1], dec, sizeof(dec)) == -1) {
 			fprintf(stderr, "tsactl: '%s' is not a serial number\n", argv[1]);
 			return 64;
 		}
@@ -635,6 +623,7 @@ static const struct {
 	{ "admin",	cmd_admin,	1 },
 	{ "events",	cmd_events,	1 },
 	{ "token",	cmd_token,	0 },
+	{ "log",	cmd_log,	1 },
 	{ "verify",	cmd_verify,	0 },
 };
 

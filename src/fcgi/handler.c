@@ -196,6 +196,8 @@ worker_free(struct worker *w)
 	refusals_flush(&w->refusals);
 	worker_events_flush(w);
 	signer_link_close(&w->link);
+	if (w->logc != NULL)
+		PQfinish(w->logc);
 	config_free(w->cf.config);
 	db_close(&w->db);
 	soap_cleanup();

@@ -33,6 +33,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "metrics.h"
+#include "logapi.h"
 #include "ops.h"
 #include "params.h"
 #include "asn1.h"
@@ -250,7 +251,10 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 			sigprocmask(SIG_UNBLOCK, &term, NULL);
 			continue;
 		}
-		if ((ops = FCGX_GetParam("TSA_OPS", fr.envp)) != NULL && *ops != '\0')
+		if ((ops = FCGX_GetParam("TSA_OPS", fr.envp)) != NULL &&
+		    strncmp(ops, "log-", 4) == 0)
+			logapi_handle(&w, ops + 4, hr.method, hr.query, &resp);
+		else if (ops != NULL && *ops != '\0')
 			ops_handle(&w, ops, hr.method, &resp);
 		else
 			worker_handle(&w, &hr, &resp);

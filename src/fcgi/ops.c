@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "logapi.h"
 #include "ops.h"
 #include "strbuf.h"
 #include "version.h"
@@ -334,6 +335,7 @@ render(struct worker *w, struct sbuf *b)
 		gate_family(b, w, 1, "tsa_clock_gate_limit_seconds", "The clock error the "
 		    "policy's gate accepts (its max_error_ms, else the stated accuracy).");
 	}
+	logapi_metrics(w, b);
 	clock_family(b, w, 0, "tsa_clock_synchronised", "1 when the clock source says "
 	    "synchronised.");
 	clock_family(b, w, 1, "tsa_clock_estimated_error_seconds", "The clock source's "

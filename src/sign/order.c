@@ -356,6 +356,20 @@ order_decode(const unsigned char *body, size_t len, struct order *o, const char 
 		    "order: test_sign is not 0 or 1") == -1)
 			goto bad;
 		break;
+	case ORDER_TREE_HEAD: {
+		const unsigned char *root;
+
+		o->type = ORDER_TREE_HEAD;
+		if (get_uint(&c, 8, &o->tree_size, "order: tree_size truncated") == -1 ||
+		    get_raw(&c, &root, ORDER_ROOT_LEN, "order: root hash truncated") == -1)
+			goto bad;
+		if (o->tree_size > INT64_MAX) {
+			fault(&c, "order: tree_size above 2^63 - 1");
+			goto bad;
+		}
+		memcpy(o->root, root, ORDER_ROOT_LEN);
+		break;
+	}
 	default:
 		fault(&c, "order: type unknown");
 		goto bad;
@@ -452,6 +466,19 @@ answer_decode(const unsigned char *body, size_t len, struct signer_answer *a, co
 		a->type = ANSWER_STATUS;
 		if (decode_units(&c, a) == -1)
 			goto bad;
+		break;
+	case ANSWER_TREE_HEAD:
+		a->type = ANSWER_TREE_HEAD;
+		if (get_uint(&c, 8, &a->timestamp, "answer: timestamp truncated") == -1 ||
+		    get_str(&c, a->key_id, sizeof(a->key_id),
+		    STR_WHY("answer", "key_id", "65")) == -1 ||
+		    get_ref(&c, 2, ORDER_MAX_SIGNATURE, &a->signature, &a->signature_len,
+		    BYTES_WHY("answer", "signature", "1024")) == -1)
+			goto bad;
+		if (a->signature_len == 0) {
+			fault(&c, "answer: signature empty");
+			goto bad;
+		}
 		break;
 	default:
 		fault(&c, "answer: type unknown");
@@ -619,6 +646,13 @@ order_encode(const struct order *o, unsigned char **out, size_t *len)
 		put_uint(&b, 1, ORDER_STATUS);
 		put_bool(&b, o->test_sign);
 		break;
+	case ORDER_TREE_HEAD:
+		put_uint(&b, 1, ORDER_TREE_HEAD);
+		if (o->tree_size > INT64_MAX)
+			b.failed = 1;
+		put_uint(&b, 8, o->tree_size);
+		sb_add(&b, (const char *)o->root, ORDER_ROOT_LEN);
+		break;
 	default:
 		b.failed = 1;
 	}
@@ -667,6 +701,14 @@ answer_encode(const struct signer_answer *a, unsigned char **out, size_t *len)
 			put_uint(&b, 1, (uint64_t)u->state);
 			put_str(&b, u->reason, sizeof(u->reason));
 		}
+		break;
+	case ANSWER_TREE_HEAD:
+		put_uint(&b, 1, ANSWER_TREE_HEAD);
+		put_uint(&b, 8, a->timestamp);
+		put_str(&b, a->key_id, sizeof(a->key_id));
+		if (a->signature_len == 0)
+			b.failed = 1;
+		put_counted(&b, 2, a->signature, a->signature_len, ORDER_MAX_SIGNATURE);
 		break;
 	default:
 		b.failed = 1;

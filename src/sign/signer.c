@@ -385,6 +385,16 @@ key_retrying(struct signer *s, const char *why, time_t at)
  * stays broken until then), after closing every open key: the others are marked to reopen on
  * their next use.  At most once a second.  0, or -1.
  */
+static void	(*at_reinit)(void *);
+static void	*at_reinit_arg;
+
+void
+pkcs11_at_reinit(void (*fn)(void *arg), void *arg)
+{
+	at_reinit = fn;
+	at_reinit_arg = arg;
+}
+
 static int
 reinit_module(void)
 {
@@ -401,6 +411,10 @@ reinit_module(void)
 		close_key(o);
 		key_retrying(o, "PKCS#11 module reinitialised: key to reopen", 0);
 	}
+	/* A key of the module's that signer.c does not hold: closed now, or it would outlive
+	 * the module it belongs to (a crash at its next use). */
+	if (at_reinit != NULL)
+		at_reinit(at_reinit_arg);
 	gnutls_pkcs11_deinit();
 	if ((rc = gnutls_pkcs11_init(GNUTLS_PKCS11_FLAG_MANUAL, NULL)) < 0 ||
 	    (rc = gnutls_pkcs11_add_provider(module_path, NULL)) < 0) {

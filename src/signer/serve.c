@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,11 +29,13 @@
 #include "asn1.h"
 #include "authenticode.h"
 #include "log.h"
+#include "logkey.h"
 #include "order.h"
 #include "policy.h"
 #include "signer.h"
 #include "signerd.h"
 #include "store.h"
+#include "tlog.h"
 #include "token.h"
 #include "tst.h"
 #include "xmltoken.h"
@@ -48,12 +51,15 @@ struct signer_proc {
 	const struct tsa_conf	*conf;
 	struct db		 db;
 	struct config_follower	 cf;
+	struct logkey		 logkey;	/* the token log's key (logkey.h) */
+	uid_t			 log_uid;	/* tsa-log's user; (uid_t)-1: none */
 };
 
 /* A worker's connection, and the frame being read from it. */
 struct conn {
 	int		 fd;		/* -1: a free place */
 	pid_t		 peer;
+	uid_t		 uid;		/* the peer's user (SO_PEERCRED) */
 	unsigned char	 hdr[4];
 	unsigned char	*body;		/* malloc'd once the length is known */
 	size_t		 len;		/* the body's length */
@@ -253,6 +259,8 @@ sign_slot(struct slot *s)
 	s->rec.gen_time = s->job.gen_time;
 	s->rec.token = s->opts.archive != ARCHIVE_INDEX ? s->token : NULL;
 	s->rec.token_len = s->opts.archive != ARCHIVE_INDEX ? s->token_len : 0;
+	s->rec.issued = s->token;
+	s->rec.issued_len = s->token_len;
 	return 0;
 }
 
@@ -477,8 +485,48 @@ accept_conn(int lfd)
 		}
 		conns[free_at].fd = fd;
 		conns[free_at].peer = cred.pid;
+		conns[free_at].uid = cred.uid;
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_msg(LOG_ERR, "accept: %s", strerror(errno));
+}
+
+/*
+ * The token log's tree head, signed with the log key: ordered by tsa-log only (its user, by
+ * the kernel's word: SO_PEERCRED), since this process cannot check the size and root it is
+ * given.  The time is this process's clock, like a token's.
+ */
+static void
+tree_head_order(struct signer_proc *sp, struct slot *s)
+{
+	unsigned char tbs[TLOG_HEAD_TBS_LEN];
+	gnutls_datum_t sig = { NULL, 0 };
+	struct timespec now;
+	char err[256] = "the signature is too long, or out of memory";
+
+	if (sp->log_uid == (uid_t)-1 || s->c->uid != sp->log_uid) {
+		log_msg(LOG_WARNING, "tree head ordered by pid %d uid %d refused: only the log's"
+		    " integrator (tsa.conf log_user) may", (int)s->c->peer, (int)s->c->uid);
+		refuse(&s->a, TSA_FAIL_SYSTEM_FAILURE, "not allowed",
+		    "tree heads are ordered by the log's integrator only");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->a.timestamp = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	tlog_head_tbs(s->a.timestamp, s->o.tree_size, s->o.root, tbs);
+	if (logkey_sign(&sp->logkey, tbs, sizeof(tbs), &sig, err, sizeof(err)) == -1 ||
+	    sig.size > ORDER_MAX_SIGNATURE || (s->token = malloc(sig.size)) == NULL) {
+		log_msg(LOG_ERR, "tree head of size %llu not signed: %s",
+		    (unsigned long long)s->o.tree_size, err);
+		gnutls_free(sig.data);
+		refuse(&s->a, TSA_FAIL_SYSTEM_FAILURE, "the log key cannot sign now", "%s", err);
+		return;
+	}
+	memcpy(s->token, sig.data, sig.size);
+	gnutls_free(sig.data);
+	s->a.type = ANSWER_TREE_HEAD;
+	snprintf(s->a.key_id, sizeof(s->a.key_id), "%s", sp->logkey.id);
+	s->a.signature = s->token;
+	s->a.signature_len = sig.size;
 }
 
 /* Sends the slot's answer; a peer that does not take it at once loses its connection. */
@@ -540,6 +588,8 @@ serve_round(struct signer_proc *sp, size_t n)
 
 		if (s->o.type == ORDER_STATUS)
 			status_order(sp, &s->o, &s->a);
+		else if (s->o.type == ORDER_TREE_HEAD)
+			tree_head_order(sp, s);
 		else if (s->o.type == ORDER_SIGN && admit_order(sp, s) == -1)
 			log_msg(LOG_INFO, "order from pid %d refused: %s", (int)s->c->peer,
 			    s->a.detail);
@@ -594,6 +644,17 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 	sp.conf = conf;
 	sp.cf.open_keys = 1;
 	sp.cf.host = conf->host;
+	sp.logkey.uri = conf->log_key;
+	sp.log_uid = (uid_t)-1;
+	if (conf->log_user != NULL) {
+		const struct passwd *pw = getpwnam(conf->log_user);
+
+		if (pw == NULL) {
+			log_msg(LOG_ERR, "tsa.conf log_user: no user %s", conf->log_user);
+			return 78;
+		}
+		sp.log_uid = pw->pw_uid;
+	}
 	if (tsa_asn1_init() == -1)
 		return 70;
 	if (pkcs11_setup(conf, err, sizeof(err)) == -1) {
@@ -675,6 +736,7 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 			conn_close(&conns[i]);
 	config_free(sp.cf.config);
 	db_close(&sp.db);
+	logkey_close(&sp.logkey);
 	pkcs11_teardown();
 	return 0;
 }

@@ -39,12 +39,15 @@ setup(struct db *db, PGconn *c, char *why, size_t len)
 	static const struct {
 		const char *name, *sql;
 	} stmts[] = {
+		/* The token and its log leaf in one statement: both rows or neither. */
 		{ "insert_token",
-		  "INSERT INTO issued_tokens (serial, gen_time, service_id, policy_id, service,"
-		  " policy_oid, protocol, hash_alg, imprint, nonce, requester, client_identity,"
-		  " token, request, signer, host) VALUES ($1::numeric, $2::timestamptz,"
-		  " $3::integer, $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea, $11::inet,"
-		  " $12, $13::bytea, $14::bytea, $15, $16) ON CONFLICT (serial) DO NOTHING" },
+		  "WITH t AS (INSERT INTO issued_tokens (serial, gen_time, service_id, policy_id,"
+		  " service, policy_oid, protocol, hash_alg, imprint, nonce, requester,"
+		  " client_identity, token, request, signer, host) VALUES ($1::numeric,"
+		  " $2::timestamptz, $3::integer, $4::integer, $5, $6, $7, $8, $9::bytea, $10::bytea,"
+		  " $11::inet, $12, $13::bytea, $14::bytea, $15, $16) ON CONFLICT (serial) DO NOTHING"
+		  " RETURNING serial) INSERT INTO log_queue (serial, leaf) SELECT serial, $17::bytea"
+		  " FROM t" },
 		{ "config_version",
 		  "SELECT version FROM config_version" },
 		{ "insert_event", SQL_INSERT_EVENT },

@@ -4,17 +4,21 @@
  * transaction and one commit each (synchronous_commit as the server has it), before the
  * signer answers any token of the batch; a commit whose outcome is unknown (no answer within
  * database_timeout, or a warning that the wait for the synchronous standby was cancelled)
- * answers none of them.
+ * answers none of them.  Each token row's statement also appends the token's leaf to the
+ * token log's queue (tlog.h, schema 011), so a token is never recorded without its leaf, nor
+ * a leaf without its token.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnutls/crypto.h>
 
 #include "bytes.h"
 #include "log.h"
 #include "store.h"
 #include "text.h"
+#include "tlog.h"
 
 /* Only a well-formed address goes into the inet column; anything else would fail the row. */
 static const char *
@@ -29,18 +33,42 @@ valid_addr(const char *a)
 	return NULL;
 }
 
+#define TOKEN_NPARAMS	17
+
 /* The parameters of insert_token for one row, into buffers of p's own. */
-#define TOKEN_NPARAMS	16
 struct row_params {
 	char		 serial[64], when[48], sid[24], pid[24];
+	unsigned char	 leaf[TLOG_MAX_LEAF];
 	const char	*values[TOKEN_NPARAMS];
 	int		 lengths[TOKEN_NPARAMS], formats[TOKEN_NPARAMS];
 };
+
+/* The token's log leaf (tlog.h) into p->leaf: its length, or 0. */
+static size_t
+row_leaf(struct row_params *p, const struct token_record *t)
+{
+	struct tlog_leaf l;
+
+	memset(&l, 0, sizeof(l));
+	if (t->issued == NULL || t->serial_len > sizeof(l.serial) ||
+	    t->imprint_len > sizeof(l.imprint) || strlen(t->hash_alg) >= sizeof(l.hash_alg) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, t->issued, t->issued_len, l.token_hash) < 0)
+		return 0;
+	memcpy(l.serial, t->serial, t->serial_len);
+	l.serial_len = t->serial_len;
+	/* As gen_time is stored: microseconds, truncated. */
+	l.gen_time_us = (int64_t)t->gen_time.tv_sec * 1000000 + t->gen_time.tv_nsec / 1000;
+	snprintf(l.hash_alg, sizeof(l.hash_alg), "%s", t->hash_alg);
+	memcpy(l.imprint, t->imprint, t->imprint_len);
+	l.imprint_len = t->imprint_len;
+	return tlog_leaf_encode(&l, p->leaf);
+}
 
 static int
 row_params(struct row_params *p, const struct token_record *t)
 {
 	struct tm tm;
+	size_t leaf_len;
 
 	memset(p->lengths, 0, sizeof(p->lengths));
 	memset(p->formats, 0, sizeof(p->formats));
@@ -50,6 +78,8 @@ row_params(struct row_params *p, const struct token_record *t)
 	snprintf(p->when, sizeof(p->when), "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    t->gen_time.tv_nsec / 1000);
+	if ((leaf_len = row_leaf(p, t)) == 0)
+		return -1;
 	snprintf(p->sid, sizeof(p->sid), "%ld", t->service_id);
 	snprintf(p->pid, sizeof(p->pid), "%ld", t->policy_id);
 	p->values[0] = p->serial;
@@ -76,6 +106,9 @@ row_params(struct row_params *p, const struct token_record *t)
 	p->formats[13] = 1;
 	p->values[14] = t->signer;
 	p->values[15] = t->host;
+	p->values[16] = (const char *)p->leaf;
+	p->lengths[16] = (int)leaf_len;
+	p->formats[16] = 1;
 	return 0;
 }
 

@@ -201,6 +201,18 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 		} else if (strcmp(k, "signer_database") == 0) {
 			if (set_string(&conf->signer_database, v) == -1)
 				goto oom;
+		} else if (strcmp(k, "log_database") == 0) {
+			if (set_string(&conf->log_database, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "log_key") == 0) {
+			if (set_string(&conf->log_key, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "log_user") == 0) {
+			if (set_string(&conf->log_user, v) == -1)
+				goto oom;
+		} else if (strcmp(k, "log_reader_database") == 0) {
+			if (set_string(&conf->log_reader_database, v) == -1)
+				goto oom;
 		} else if (strcmp(k, "signer_timeout") == 0) {
 			if (parse_long(v, 100, 600000, &conf->signer_timeout) == -1) {
 				snprintf(err, errlen, "%s:%d: signer_timeout must be 100 to 600000 ms",
@@ -462,6 +474,10 @@ conf_free(struct tsa_conf *conf)
 	free(conf->signer_socket);
 	free(conf->signer_database);
 	free(conf->host);
+	free(conf->log_database);
+	free(conf->log_reader_database);
+	free(conf->log_key);
+	free(conf->log_user);
 	memset(conf, 0, sizeof(*conf));
 }
 

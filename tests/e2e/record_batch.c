@@ -54,6 +54,8 @@ main(int argc, char **argv)
 		rec[i].imprint_len = sizeof(imprint);
 		rec[i].token = token;
 		rec[i].token_len = sizeof(token);
+		rec[i].issued = token;
+		rec[i].issued_len = sizeof(token);
 	}
 	if (db_init(&db, argv[1], 5000, 0, 0) == -1)
 		return 1;

@@ -1,7 +1,7 @@
 /*
  * fuzz_order.c - fuzz target of the order protocol's decoders (src/sign/order.c): the bytes a
  * compromised worker can send the signing process (order_decode), and the answers a worker
- * reads (answer_decode), untrusted both.
+ * (or tsa-log: tree heads) reads (answer_decode), untrusted both.
  *
  * Input: one frame's body (an exact-size copy, so a read past its end shows under ASan).
  * Checked with abort(): whatever decodes encodes again, and that encoding decodes to the same
@@ -63,6 +63,9 @@ order_round_trip(const struct order *o)
 	    again.request_len != o->request_len ||
 	    (o->request_len > 0 && memcmp(again.request, o->request, o->request_len) != 0)))
 		abort();
+	if (o->type == ORDER_TREE_HEAD && (again.tree_size != o->tree_size ||
+	    memcmp(again.root, o->root, ORDER_ROOT_LEN) != 0))
+		abort();
 	free(out);
 }
 
@@ -100,6 +103,12 @@ answer_round_trip(const struct signer_answer *a)
 			    strcmp(again.units[i].name, a->units[i].name) != 0 ||
 			    strcmp(again.units[i].reason, a->units[i].reason) != 0)
 				abort();
+		break;
+	case ANSWER_TREE_HEAD:
+		if (again.timestamp != a->timestamp || strcmp(again.key_id, a->key_id) != 0 ||
+		    again.signature_len != a->signature_len ||
+		    memcmp(again.signature, a->signature, a->signature_len) != 0)
+			abort();
 		break;
 	}
 	free(out);

@@ -60,6 +60,7 @@ declare -A SOURCES=(
     [form]="src/util/bytes.c src/admin/form.c src/admin/csrf.c"
     [gate]="src/util/log.c src/util/text.c src/fcgi/gate.c"
     [order]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/strbuf.c src/sign/order.c"
+    [tlog]="src/log/merkle.c src/log/leaf.c src/log/query.c"
     [filters]="src/util/log.c src/util/text.c src/util/hashalg.c src/util/bytes.c src/util/conf.c
                src/asn1/der.c src/asn1/asn1.c src/sign/signer.c src/proto/request.c
                src/clock/clock.c src/policy/filters.c src/policy/policy.c src/util/base64.c

@@ -239,6 +239,56 @@ START_TEST(answers_round_trip)
 }
 END_TEST
 
+/* The token log's tree-head order and answer (ORDER_TREE_HEAD, ANSWER_TREE_HEAD). */
+START_TEST(tree_heads)
+{
+	static struct signer_answer a, d;
+	static const unsigned char sig[] = { 0x30, 0x44, 0x02, 0x20, 0x11 };
+	struct order o, od;
+	unsigned char *b = NULL;
+	const char *why = NULL;
+	size_t n, i;
+
+	memset(&o, 0, sizeof(o));
+	o.type = ORDER_TREE_HEAD;
+	o.tree_size = 1234567;
+	memset(o.root, 0xab, sizeof(o.root));
+	ck_assert_int_eq(order_encode(&o, &b, &n), 0);
+	ck_assert_uint_eq(n, 2 + 8 + ORDER_ROOT_LEN);
+	ck_assert_msg(order_decode(b, n, &od, &why) == 0, "%s", why);
+	ck_assert_int_eq(od.type, ORDER_TREE_HEAD);
+	ck_assert(od.tree_size == 1234567);
+	ck_assert_mem_eq(od.root, o.root, ORDER_ROOT_LEN);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(order_decode(b, i, &od, &why), -1);
+	b[2] = 0x80;		/* a size past 2^63 - 1 */
+	ck_assert_int_eq(order_decode(b, n, &od, &why), -1);
+	free(b);
+
+	memset(&a, 0, sizeof(a));
+	a.type = ANSWER_TREE_HEAD;
+	a.timestamp = 1796588719345ULL;
+	strcpy(a.key_id, "a83cff13");
+	a.signature = sig;
+	a.signature_len = sizeof(sig);
+	ck_assert_int_eq(answer_encode(&a, &b, &n), 0);
+	ck_assert_msg(answer_decode(b, n, &d, &why) == 0, "%s", why);
+	ck_assert_int_eq(d.type, ANSWER_TREE_HEAD);
+	ck_assert(d.timestamp == a.timestamp);
+	ck_assert_str_eq(d.key_id, "a83cff13");
+	ck_assert_uint_eq(d.signature_len, sizeof(sig));
+	ck_assert_mem_eq(d.signature, sig, sizeof(sig));
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(answer_decode(b, i, &d, &why), -1);
+	free(b);
+	/* No signature, or one past its bound: the encoder refuses. */
+	a.signature_len = 0;
+	ck_assert_int_eq(answer_encode(&a, &b, &n), -1);
+	a.signature_len = ORDER_MAX_SIGNATURE + 1;
+	ck_assert_int_eq(answer_encode(&a, &b, &n), -1);
+}
+END_TEST
+
 static long
 ms_since(const struct timespec *t0)
 {
@@ -316,7 +366,7 @@ order_suite(void)
 	Suite *s = suite_create("order");
 
 	tl_tcase(s, "codec", 0, orders_round_trip, encoder_bounds, decoder_refusals,
-	    answers_round_trip, NULL);
+	    answers_round_trip, tree_heads, NULL);
 	tl_tcase(s, "frames", 10, frames, NULL);
 	return s;
 }
