@@ -247,8 +247,19 @@ signer_group_commit() {
         bad "four orders that arrived together: rows and transactions '$out', not '4 1' or '4 2'"
     echo "four orders that arrived together: rows and transactions $out"
 
-    sconn=$(sed -n 's/^signer_database *= *//p' "$TSA_VAR/tsa.conf")
-    [[ -n $sconn ]] || sconn=$(sed -n 's/^database *= *//p' "$TSA_VAR/tsa.conf")
+    # The recorder's probe writes rows that are no signed tokens: it runs against a scratch
+    # database of the same schema, so the stack's archive (and its token log, whose audit
+    # checks every archived token's signature) holds only real tokens.
+    local probe=tsa_probe_$$ pconf=$d/probe.conf pconn
+    tsa_psql -c "DROP DATABASE IF EXISTS $probe" -c "CREATE DATABASE $probe" >/dev/null ||
+        { bad "cannot create the probe database"; return; }
+    sed "s/dbname=tsa\b/dbname=$probe/g" "$TSA_VAR/tsa.conf" >"$pconf"
+    "$BUILD/tsactl" --conf "$pconf" migrate >>"$d/record.err" 2>&1 ||
+        { bad "migrating the probe database: $(tail -n 2 "$d/record.err" | oneline)"; return; }
+    sconn=$(sed -n 's/^signer_database *= *//p' "$pconf")
+    [[ -n $sconn ]] || sconn=$(sed -n 's/^database *= *//p' "$pconf")
+    pconn=$(sed -n 's/^admin_database *= *//p' "$pconf")
+    [[ -n $pconn ]] || pconn=$(sed -n 's/^database *= *//p' "$pconf")
     local base=$(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1000 ))
     out=$("$BUILD/tsa-test-record" "$sconn" $base $((base + 1)) 2>>"$d/record.err")
     [[ $out == "committed 0 0" ]] || bad "a plain batch: $out"
@@ -256,17 +267,16 @@ signer_group_commit() {
     [[ $out == "committed 0 1 0" ]] || bad "a batch with an existing serial: $out"
     out=$("$BUILD/tsa-test-record" "$sconn" $((base + 4)) 0 2>>"$d/record.err")
     [[ $out == *failed* ]] || bad "a batch with a refused row: $out"
-    out=$(tsa_psql -c "SELECT string_agg((serial - $base)::text, ' ' ORDER BY serial)
+    out=$(tsa_psql -d "$pconn" -c "SELECT string_agg((serial - $base)::text, ' ' ORDER BY serial)
         FROM issued_tokens WHERE service = 'group-commit-probe' AND serial BETWEEN $base AND $base + 9")
     [[ $out == "0 1 2 3" ]] || bad "rows recorded: '$out', not the serials 0 1 2 3 (+$base)"
-    # Each token row came with its log leaf (schema 011), in the queue or integrated already.
-    out=$(tsa_psql -c "SELECT string_agg((serial - $base)::text, ' ' ORDER BY serial) FROM
+    # Each token row came with its log leaf (schema 011), in the queue (no integrator here).
+    out=$(tsa_psql -d "$pconn" -c "SELECT string_agg((serial - $base)::text, ' ' ORDER BY serial) FROM
         (SELECT serial FROM log_queue UNION ALL SELECT serial FROM log_leaves) l
         WHERE serial BETWEEN $base AND $base + 9")
     [[ $out == "0 1 2 3" ]] || bad "log leaves: '$out', not the serials 0 1 2 3 (+$base)"
     echo "recorder: a batch commits whole; an existing serial fails only its row; a refused row fails the batch; each row with its leaf"
-    # The probe's rows stay: they are leaves of the token log now, and a token deleted from
-    # the archive is what tsactl log audit reports.
+    tsa_psql -c "DROP DATABASE $probe WITH (FORCE)" >/dev/null || bad "cannot drop the probe database"
 }
 
 cases_signer() {
