@@ -14,22 +14,9 @@
 #include "store.h"
 #include "wsdl.h"
 
-/* An event row to write once the answer is out (worker_events_flush). */
-struct worker_event {
-	const char	*severity, *kind;	/* static strings */
-	char		 service[TSA_MAX_EVENT_DETAIL / 2];
-	char		 requester[64];
-	char		 detail[TSA_MAX_EVENT_DETAIL];
-	long		 count;
-};
-
-#define WORKER_MAX_PENDING_EVENTS	8
-
 struct worker {
 	const struct tsa_conf	*conf;
 	struct db		 db;
-	struct worker_event	 events[WORKER_MAX_PENDING_EVENTS];
-	size_t			 n_events;	/* written after the answer, never before */
 	struct config_follower	 cf;		/* the last good configuration (no keys) */
 	struct signer_link	 link;		/* to the host's signing process */
 	struct signer_answer	 answer;	/* its last answer (large: not on the stack) */
@@ -76,12 +63,6 @@ int	worker_refresh(struct worker *w);
  * while idle; returns the milliseconds until the next is due, or -1 when none is pending.
  */
 long	worker_tick(struct worker *w);
-/*
- * Writes the event rows the last request or tick produced.  Called once the answer is out:
- * an insert that waits (up to database_timeout: a primary whose commits wait for a
- * synchronous standby) never delays a client's answer.
- */
-void	worker_events_flush(struct worker *w);
 /* Writes what refusals are pending, then closes the connection and frees the state. */
 void	worker_free(struct worker *w);
 /* Reason phrase for the HTTP statuses the worker uses. */

@@ -65,6 +65,9 @@ int		 pgb_result(PGconn *c, long long deadline, PGresult **r, char *err,
 PGresult	*pgb_exec(PGconn *c, const char *sql, const char *prepared, int n,
 		    const char *const *values, const int *lengths, const int *formats,
 		    long long deadline, char *err, size_t errlen);
+/* pgb_exec() of sql with n (>= 1) text parameters, its results in binary. */
+PGresult	*pgb_exec_binary(PGconn *c, const char *sql, int n, const char *const *values,
+		    long long deadline, char *err, size_t errlen);
 /* PQprepare's work before deadline: 0, or -1 with err. */
 int		 pgb_prepare(PGconn *c, const char *name, const char *sql, long long deadline,
 		    char *err, size_t errlen);

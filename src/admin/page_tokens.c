@@ -14,7 +14,9 @@
 
 #include "bytes.h"
 #include "html.h"
+#include "log.h"
 #include "pages.h"
+#include "pgbound.h"
 #include "tsa_limits.h"
 #include "verify.h"
 #include "xmlverify.h"
@@ -186,6 +188,7 @@ token_fetch(struct console_req *rq, const char *serial, char *s, size_t slen,
     PGresult **meta, PGresult **bin)
 {
 	const char *p[1] = { s };
+	char why[256];
 
 	*meta = *bin = NULL;
 	if (serial_text(serial, s, slen) == -1)
@@ -196,8 +199,11 @@ token_fetch(struct console_req *rq, const char *serial, char *s, size_t slen,
 	    " host(requester) AS requester, client_identity,"
 	    " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS recorded_at"
 	    " FROM issued_tokens WHERE serial = $1::numeric", 1, p);
-	*bin = PQexecParams(rq->db, "SELECT token FROM issued_tokens WHERE serial = $1::numeric",
-	    1, NULL, p, NULL, NULL, 1);
+	/* The token's bytes as they are (binary), within database_timeout like every query. */
+	*bin = pgb_exec_binary(rq->db, "SELECT token FROM issued_tokens WHERE serial = $1::numeric",
+	    1, p, pgb_deadline(rq->db), why, sizeof(why));
+	if (*bin == NULL)
+		log_msg(LOG_ERR, "reading a token: %s", why);
 	if (*meta == NULL || PQresultStatus(*bin) != PGRES_TUPLES_OK || PQntuples(*meta) != 1 ||
 	    PQntuples(*bin) != 1) {
 		PQclear(*meta);

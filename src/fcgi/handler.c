@@ -97,39 +97,6 @@ plain(struct http_response *resp, int status, const char *text)
 	}
 }
 
-/* Queues an event row for worker_events_flush(); written at once when the queue is full. */
-static void
-worker_event(struct worker *w, const char *severity, const char *kind, const char *service,
-    const char *requester, const char *detail, long count)
-{
-	struct worker_event *e;
-
-	if (w->n_events == WORKER_MAX_PENDING_EVENTS)
-		worker_events_flush(w);
-	e = &w->events[w->n_events++];
-	e->severity = severity;
-	e->kind = kind;
-	snprintf(e->service, sizeof(e->service), "%s", service != NULL ? service : "");
-	snprintf(e->requester, sizeof(e->requester), "%s", requester != NULL ? requester : "");
-	snprintf(e->detail, sizeof(e->detail), "%s", detail != NULL ? detail : "");
-	e->count = count;
-}
-
-void
-worker_events_flush(struct worker *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n_events; i++) {
-		struct worker_event *e = &w->events[i];
-
-		events_record(&w->db, e->severity, e->kind, e->service[0] != '\0' ?
-		    e->service : NULL, e->requester[0] != '\0' ? e->requester : NULL, e->detail,
-		    e->count);
-	}
-	w->n_events = 0;
-}
-
 /*
  * Writes refusals as the aggregation emits them (refusals.h): the log line and, when they
  * are events, the event row, both standing for count refusals.  Client refusals are events
@@ -157,7 +124,7 @@ emit_refusal(void *arg, const struct refusal *r, const char *text, const char *d
 		snprintf(ev, sizeof(ev), "%s", detail);
 	else
 		snprintf(ev, sizeof(ev), "%s: %s", r->failure, detail[0] != '\0' ? detail : text);
-	worker_event(w, r->severity, r->kind, svc, from, ev, count);
+	events_record(&w->db, r->severity, r->kind, svc, from, ev, count);
 }
 
 int
@@ -176,8 +143,8 @@ worker_init(struct worker *w, const struct tsa_conf *conf, char *err, size_t err
 		snprintf(err, errlen, "the SOAP request schema does not compile");
 		return -1;
 	}
-	/* The workers' connection holds no token: the server may cancel its statements at the
-	 * bound too (an event stuck behind a synchronous standby frees its backend). */
+	/* The workers' connection holds no token: the server cancels its statements at the
+	 * bound too, and its event rows do not wait for a synchronous standby (store.h). */
 	if (db_init(&w->db, conf->database, conf->database_timeout * 1000,
 	    conf->database_wait * 1000, DB_SERVER_TIMEOUT) == -1) {
 		snprintf(err, errlen, "out of memory");
@@ -194,7 +161,6 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	refusals_flush(&w->refusals);
-	worker_events_flush(w);
 	signer_link_close(&w->link);
 	if (w->logc != NULL)
 		PQfinish(w->logc);
@@ -207,12 +173,9 @@ long
 worker_tick(struct worker *w)
 {
 	struct timespec now;
-	long due;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	due = refusals_tick(&w->refusals, &now);
-	worker_events_flush(w);
-	return due;
+	return refusals_tick(&w->refusals, &now);
 }
 
 int
@@ -352,7 +315,7 @@ record_events(struct request_ctx *c, int granted, int answered)
 	int http;
 
 	if (clock_take_event(&kind, detail, sizeof(detail)))
-		worker_event(w, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
+		events_record(&w->db, strcmp(kind, "clock-sync-lost") == 0 ? "error" : "info",
 		    kind, client->service, NULL, detail, 1);
 	if (ref == NULL)
 		return;

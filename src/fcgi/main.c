@@ -261,7 +261,6 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		write_response(&fr, &resp);
 		free(resp.body);
 		FCGX_Finish_r(&fr);
-		worker_events_flush(&w);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (!draining && conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_msg(LOG_INFO, "recycling after %ld requests", served);

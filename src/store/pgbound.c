@@ -426,9 +426,11 @@ pgb_result(PGconn *c, long long deadline, PGresult **r, char *err, size_t errlen
 	return 0;
 }
 
-PGresult *
-pgb_exec(PGconn *c, const char *sql, const char *prepared, int n, const char *const *values,
-    const int *lengths, const int *formats, long long deadline, char *err, size_t errlen)
+/* pgb_exec() with the results in text (result_format 0) or binary (1). */
+static PGresult *
+exec_as(PGconn *c, const char *sql, const char *prepared, int n, const char *const *values,
+    const int *lengths, const int *formats, int result_format, long long deadline, char *err,
+    size_t errlen)
 {
 	PGresult *r, *keep = NULL;
 	int sent;
@@ -438,9 +440,10 @@ pgb_exec(PGconn *c, const char *sql, const char *prepared, int n, const char *co
 		return NULL;
 	}
 	if (prepared != NULL)
-		sent = PQsendQueryPrepared(c, prepared, n, values, lengths, formats, 0);
+		sent = PQsendQueryPrepared(c, prepared, n, values, lengths, formats,
+		    result_format);
 	else if (n > 0)
-		sent = PQsendQueryParams(c, sql, n, NULL, values, lengths, formats, 0);
+		sent = PQsendQueryParams(c, sql, n, NULL, values, lengths, formats, result_format);
 	else
 		sent = PQsendQuery(c, sql);
 	if (sent == 0) {
@@ -465,6 +468,20 @@ pgb_exec(PGconn *c, const char *sql, const char *prepared, int n, const char *co
 	if (keep == NULL)
 		snprintf(err, errlen, "no result");
 	return keep;
+}
+
+PGresult *
+pgb_exec(PGconn *c, const char *sql, const char *prepared, int n, const char *const *values,
+    const int *lengths, const int *formats, long long deadline, char *err, size_t errlen)
+{
+	return exec_as(c, sql, prepared, n, values, lengths, formats, 0, deadline, err, errlen);
+}
+
+PGresult *
+pgb_exec_binary(PGconn *c, const char *sql, int n, const char *const *values,
+    long long deadline, char *err, size_t errlen)
+{
+	return exec_as(c, sql, NULL, n, values, NULL, NULL, 1, deadline, err, errlen);
 }
 
 int
