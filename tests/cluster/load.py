@@ -6,7 +6,8 @@ Each request has its own random SHA-256 imprint; requests alternate between the 
 frontend and the mutual-TLS one.  Every answer is kept: a granted token is written (base64,
 one per line) to OUT/tokens, every other outcome counted by kind, with the time it was seen.
 Bounded: --seconds of sending at --rate requests per second, by --threads senders; each
-request times out after 30 s.
+request times out after 60 s (beyond the frontends' 40 s FastCGI read timeout, so that a
+server's answer, a refusal included, always comes first).
 
 usage: load.py --rate R --seconds S --out DIR --http URL --https URL --cert C --key K --ca CA
          [--stop-file F]   (sending stops early when F exists)
@@ -81,9 +82,9 @@ class Load:
     def conn(self, url):
         u = urllib.parse.urlsplit(url)
         if u.scheme == "https":
-            return http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=30,
+            return http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=60,
                                                context=self.ctx), u.path or "/"
-        return http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30), u.path
+        return http.client.HTTPConnection(u.hostname, u.port or 80, timeout=60), u.path
 
     def one(self, i):
         url = self.a.http if i % 2 == 0 else self.a.https
