@@ -379,21 +379,47 @@ problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+vproblem(struct audit *a, uint64_t leaf, int flag, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (leaf < a->first_bad)
 		a->first_bad = leaf;
-	if (a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
+	if (flag && a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
 	    a->flagged[a->n_flagged - 1] < leaf))
 		a->flagged[a->n_flagged++] = leaf;
 	if (a->problems++ >= AUDIT_MAX_SAID)
 		return;
-	va_start(ap, fmt);
 	fputs("tsactl: audit: ", stdout);
 	vprintf(fmt, ap);
 	fputs("\n", stdout);
+}
+
+/* A leaf found wrong itself: it explains the subtrees over it (check_nodes). */
+static void
+problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(a, leaf, 1, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A tree head that does not match, at the last leaf it covers: that leaf is not known to be
+ * wrong itself, so the subtrees over it are still compared (a leaf inserted just below a
+ * head's size is named by the smallest subtree that differs, not hidden by the head).
+ */
+static void
+head_problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+head_problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(a, leaf, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -836,8 +862,8 @@ log_audit(int argc, char **argv)
 				if (merkle_edge_root(&a.edge, root) == -1)
 					goto out;
 				if (memcmp(root, PQgetvalue(hr, t, 1), MERKLE_HASH_LEN) != 0)
-					problem(&a, a.edge.size - 1, "the tree head of"
-					    " size %" PRIu64 " does not match the archive",
+					head_problem(&a, a.edge.size - 1, "the tree head"
+					    " of size %" PRIu64 " does not match the archive",
 					    a.edge.size);
 			}
 		}
