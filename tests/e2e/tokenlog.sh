@@ -161,6 +161,35 @@ tokenlog_http() {
     return 0
 }
 
+# The same on the HTTPS service (mutual TLS), behind each web server: /log/... answered for a
+# registered client's certificate, and no answer without one (the handshake fails).
+tokenlog_https() {
+    local d serial dec base code out tls
+    d=$(casedir)
+    serial=$(tl_issue "$d") && [[ $serial == 0x* ]] || bad "no token issued"
+    tl_proof_wait "$serial" "$d/p.json" >/dev/null || bad "no inclusion proof within 2 s"
+    dec=$(json_field "$d/p.json" serial)
+    base="https://127.0.0.1:$TSA_HTTPS_PORT/log"
+    tls=(--cacert "$TSA_VAR/pki/ca.pem" --cert "$TSA_VAR/pki/client.pem" --key "$TSA_VAR/pki/client.key")
+    for what in sth keys "proof?serial=$dec"; do
+        code=$(curl -sS --max-time 30 "${tls[@]}" -o "$d/${what%%\?*}.json" -w '%{http_code} %{content_type}' "$base/$what") ||
+            bad "GET $base/$what failed"
+        [[ $code == "200 application/json" ]] || bad "GET $base/$what ($TSA_WEB): $code $(head -c 200 "$d/${what%%\?*}.json")"
+    done
+    out=$(python3 "$TLOG_VERIFY" sth-keys "$d/sth.json" "$d/keys.json") || bad "$base/sth: $out"
+    echo "$TSA_WEB $base: $out"
+    tsactl --json log sth --size "$(json_field "$d/proof.json" tree_size)" >"$d/head.json" ||
+        bad "no tree head of the proof's size"
+    out=$(python3 "$TLOG_VERIFY" inclusion "$d/head.json" "$d/proof.json" "$d/token.der") || bad "$base/proof: $out"
+    echo "$TSA_WEB $base: $out"
+    code=$(curl -sS --max-time 30 "${tls[@]}" -o /dev/null -w '%{http_code}' "$base/sth?x=1")
+    [[ $code == 400 ]] || bad "GET $base/sth?x=1: $code, not 400"
+    # No client certificate: nothing reaches the worker.
+    code=$(curl -sS --max-time 30 --cacert "$TSA_VAR/pki/ca.pem" -o "$d/none.out" -w '%{http_code}' "$base/sth" 2>/dev/null) || code=handshake
+    [[ $code != 200 ]] || bad "GET $base/sth without a client certificate: 200"
+    echo "$TSA_WEB: without a client certificate: $code"
+}
+
 # psql_as CONNINFO SQL
 psql_as() {
     local bin=psql found
@@ -497,6 +526,7 @@ tokenlog_tamper_truncated() {
 cases_tokenlog() {
     run_case tokenlog/inclusion tokenlog_inclusion
     run_case tokenlog/http tokenlog_http
+    run_case tokenlog/https tokenlog_https
     run_case tokenlog/signed-heads tokenlog_signed_heads
     run_case tokenlog/keys tokenlog_keys
     run_case tokenlog/metrics tokenlog_metrics
