@@ -51,11 +51,12 @@ LIB_SRC  := src/util/log.c src/util/invariant.c src/util/conf.c src/util/bytes.c
             src/clock/clock.c \
             src/store/db.c src/store/pgbound.c src/store/config.c src/store/tokens.c src/store/edit.c \
             src/store/edit_policy.c src/store/edit_access.c src/store/edit_signer.c \
-            src/store/edit_server.c \
+            src/store/edit_server.c src/store/edit_logkey.c \
             src/admin/form.c src/admin/csrf.c \
             src/fcgi/handler.c src/fcgi/params.c src/fcgi/metrics.c src/fcgi/ops.c \
             src/fcgi/refusals.c src/fcgi/gate.c src/fcgi/heartbeat.c src/fcgi/logapi.c \
-            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/log/query.c src/store/logstore.c
+            src/log/merkle.c src/log/leaf.c src/log/logjson.c src/log/query.c src/store/logstore.c \
+            src/log/logkeys.c
 ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o $(BUILD)/version.o
 
@@ -129,7 +130,7 @@ $(BUILD)/migrations.c: src/cli/embed-schema.sh $(sort $(wildcard schema/*.sql))
 
 $(BUILD)/tsactl: $(BUILD)/src/cli/tsactl.o $(BUILD)/src/cli/cli.o $(BUILD)/src/cli/output.o \
                  $(BUILD)/src/cli/admin.o $(BUILD)/src/cli/clients.o $(BUILD)/src/cli/keys.o \
-                 $(BUILD)/src/cli/servers.o $(BUILD)/src/cli/log.o \
+                 $(BUILD)/src/cli/servers.o $(BUILD)/src/cli/log.o $(BUILD)/src/cli/logkeys.o \
                  $(BUILD)/migrations.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -95,6 +95,10 @@ int	 cmd_filter(int argc, char **argv);
 int	 cmd_client(int argc, char **argv);	/* clients.c */
 int	 cmd_admin(int argc, char **argv);	/* clients.c: web console administrators */
 int	 cmd_log(int argc, char **argv);	/* log.c: the token log */
+/* log.c: a connection as the log's reader (tsa.conf log_reader_database), or exits. */
+PGconn	*cli_log_reader(void);
+int	 cli_log_keys(int argc, char **argv);	/* logkeys.c: the listed log keys */
+int	 cli_log_key(int argc, char **argv);
 int	 cmd_signer(int argc, char **argv);	/* keys.c */
 int	 cmd_server(int argc, char **argv);	/* servers.c: the fleet */
 

@@ -157,6 +157,15 @@ int	edit_signer_add(PGconn *c, const char *name, const char *uri, const char *ce
  * version. */
 int	edit_server_remove(PGconn *c, const char *host, const struct edit_actor *actor,
 	    PGresult **row, char *err, size_t errlen);
+/* Lists a server's token-log key (schema 013) with an event log-key; 1 when it is listed
+ * already.  *row: log_key, host, algorithm. */
+int	edit_logkey_add(PGconn *c, const char *host, const char *key_id, const char *algorithm,
+	    const unsigned char *spki, size_t len, const struct edit_actor *actor, PGresult **row,
+	    char *err, size_t errlen);
+/* Retires a listed log key (tree heads signed after now are refused); 1 when there is no such
+ * key in service.  *row: log_key, host, retired. */
+int	edit_logkey_retire(PGconn *c, const char *key_id, const struct edit_actor *actor,
+	    PGresult **row, char *err, size_t errlen);
 /* Binds a unit: host a server name or "any", group a name or "none"; NULL leaves it.  *row:
  * signer, host, group.  1 when there is no such signer or the place is taken. */
 int	edit_signer_set(PGconn *c, const char *name, const char *host, const char *group,

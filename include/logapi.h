@@ -1,9 +1,9 @@
 /*
  * logapi.h - the token log over HTTP, on every service (README "Token log"): GET URL/log/sth,
- * URL/log/proof?serial=DEC, URL/log/consistency?first=N&second=M, answered by any worker
+ * URL/log/proof?serial=DEC, URL/log/consistency?first=N&second=M, URL/log/keys, answered by any worker
  * with the JSON of logjson.h, through a connection of the log's read-only role (tsa.conf
  * log_reader_database), never the worker's own.  The web server selects them with the
- * FastCGI param TSA_OPS = log-sth, log-proof, log-consistency.
+ * FastCGI param TSA_OPS = log-sth, log-proof, log-consistency, log-keys.
  */
 #ifndef TSA_LOGAPI_H
 #define TSA_LOGAPI_H
@@ -20,7 +20,7 @@
 struct sbuf;
 void	logapi_metrics(struct worker *w, struct sbuf *b);
 
-/* Answers GET log-what (sth, proof, consistency), else 404; other methods 405. */
+/* Answers GET log-what (sth, proof, consistency, keys), else 404; other methods 405. */
 void	logapi_handle(struct worker *w, const char *what, const char *method, const char *query,
 	    struct http_response *resp);
 

@@ -784,6 +784,7 @@ EOF
     psql_tsa -d tsa --single-transaction -f "$sql" >/dev/null || die "seeding the demo configuration failed ($sql)"
     register_demo_client
     register_demo_admin
+    register_log_key
 }
 
 # With TSA_SCHEME=rsa-pss the default policies sign with RSA-PSS, which SOAP's XML-DSig tokens
@@ -844,6 +845,18 @@ register_demo_admin() {
     log "registering $PKI/admin.pem as the web console's administrator demo-admin"
     "$TSA_BUILD/tsactl" --conf "$CONF" admin add demo-admin --cert "$PKI/admin.pem" >>"$LOGDIR/migrate.log" 2>&1 ||
         die "tsactl admin add demo-admin failed (log: $LOGDIR/migrate.log)"
+}
+
+# The token log's key listed for auditors (README "Token log"; GET URL/log/keys): by tsactl,
+# which opens it on the token as a server's operator does.  Idempotent.
+register_log_key() {
+    local fp have
+    fp=$(pubkey_fp "$PKI/log.pub.pem")
+    have=$(psql_tsa -d tsa -tA -c "SELECT key_id FROM log_keys WHERE key_id = '$fp'" 2>/dev/null || true)
+    [[ -n $fp && $have == "$fp" ]] && return 0
+    log "listing the token log's key (tsactl log key add)"
+    "$TSA_BUILD/tsactl" --conf "$CONF" log key add >>"$LOGDIR/migrate.log" 2>&1 ||
+        die "tsactl log key add failed (log: $LOGDIR/migrate.log)"
 }
 
 # stop_daemon PIDFILE NAME SIGNAL: asks the daemon NAME of PIDFILE to stop with SIGNAL (its

@@ -20,6 +20,7 @@
 #include "bytes.h"
 #include "conf.h"
 #include "logjson.h"
+#include "logkeys.h"
 #include "logstore.h"
 #include "store.h"
 #include "strbuf.h"
@@ -35,14 +36,19 @@
 	"       log consistency FIRST [SECOND] [--root HEX]\n" \
 	"                                        consistency proof, verified; --root: the root\n" \
 	"                                        of a tree head kept from before\n" \
-	"       log audit                        the whole tree recomputed from the archive\n"
+	"       log audit                        the whole tree recomputed from the archive\n" \
+	"       log keys                         the log keys listed for auditors\n" \
+	"       log key add [--uri URI] [--host HOST] | retire KEY_ID\n" \
+	"                                        list this server's log key (run on it), or\n" \
+	"                                        retire one\n" \
+	"Every tree head is checked against the listed key of its log_key_id before use.\n"
 
 /* Audit: leaves per fetch, and problems printed before the count alone goes on. */
 #define AUDIT_CHUNK	10000
 #define AUDIT_MAX_SAID	20
 
-static PGconn *
-reader(void)
+PGconn *
+cli_log_reader(void)
 {
 	char why[512];
 	PGconn *c;
@@ -104,6 +110,24 @@ head_or_exit(PGconn *c, const char *size_s, struct log_head *h)
 	}
 }
 
+/* h's signature against the listed log keys (logkeys.h): returns, or exits 1 said. */
+static void
+head_signed_or_exit(PGconn *c, const struct log_head *h)
+{
+	struct logkeys ks = { 0, NULL };
+	char why[512];
+	int rc;
+
+	if ((rc = logkeys_load(c, &ks, why, sizeof(why))) == 0)
+		rc = logkeys_check_head(&ks, h, why, sizeof(why));
+	logkeys_free(&ks);
+	if (rc == -1) {
+		cli_err("%s", why);
+		PQfinish(c);
+		exit(1);
+	}
+}
+
 static int
 log_sth(int argc, char **argv)
 {
@@ -114,8 +138,9 @@ log_sth(int argc, char **argv)
 	PGconn *c;
 
 	cli_args(LOG_USAGE, argc, argv, opts, 1, NULL, 0, 0);
-	c = reader();
+	c = cli_log_reader();
 	head_or_exit(c, size, &h);
+	head_signed_or_exit(c, &h);
 	PQfinish(c);
 	if (cli_json) {
 		if ((j = logjson_sth(&h)) == NULL)
@@ -126,8 +151,8 @@ log_sth(int argc, char **argv)
 	}
 	hex(h.root, MERKLE_HASH_LEN, root);
 	printf("tree_size:  %" PRIu64 "\ntimestamp:  %" PRIu64 " ms\nroot_hash:  %s\n"
-	    "signature:  %s\n", h.tree_size, h.timestamp, root,
-	    h.signature_len > 0 ? (h.key_id[0] != '\0' ? h.key_id : "yes") : "none");
+	    "signature:  verified with the listed log key %s\n", h.tree_size, h.timestamp, root,
+	    h.key_id);
 	return 0;
 }
 
@@ -191,8 +216,9 @@ log_proof(int argc, char **argv)
 		cli_err("'%s' is not a serial number", pos[0]);
 		return EX_USAGE;
 	}
-	c = reader();
+	c = cli_log_reader();
 	head_or_exit(c, size, &h);
+	head_signed_or_exit(c, &h);
 	rc = logstore_leaf_by_serial(c, dec, &index, leaf, &leaf_len, err, sizeof(err));
 	if (rc != 1) {
 		if (rc == 0)
@@ -267,8 +293,9 @@ log_consistency(int argc, char **argv)
 		cli_err("--root wants the 64 hex digits of a SHA-256 root hash");
 		return EX_USAGE;
 	}
-	c = reader();
+	c = cli_log_reader();
 	head_or_exit(c, pos[1], &second);
+	head_signed_or_exit(c, &second);
 	if (m > second.tree_size) {
 		cli_err("the first tree (size %" PRIu64 ") is larger than the second (%" PRIu64
 		    "): the log was truncated, or the size is wrong", m, second.tree_size);
@@ -288,6 +315,7 @@ log_consistency(int argc, char **argv)
 			return 1;
 		}
 		memcpy(root1, first.root, MERKLE_HASH_LEN);
+		head_signed_or_exit(c, &first);
 	}
 	hex(root1, MERKLE_HASH_LEN, h1);
 	if (rc == 1 && root_s != NULL && memcmp(first.root, root1, MERKLE_HASH_LEN) != 0) {
@@ -332,6 +360,8 @@ struct audit {
 	uint64_t	 next;		/* the leaf index expected next */
 	uint64_t	 first_bad;	/* the first leaf that differs (UINT64_MAX: none) */
 	uint64_t	 problems, tokens, heads_checked;
+	uint64_t	 heads_signed;	/* tree heads whose signature verified */
+	size_t		 n_keys;	/* log keys listed */
 	uint64_t	 signatures, unchecked;	/* tokens whose signature verified / was not
 						 * checked (not RFC 3161 or SOAP) */
 	const char	*certs;		/* PEM file of every signer's certificate and chain */
@@ -349,21 +379,47 @@ problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+vproblem(struct audit *a, uint64_t leaf, int flag, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (leaf < a->first_bad)
 		a->first_bad = leaf;
-	if (a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
+	if (flag && a->n_flagged < AUDIT_CHUNK && (a->n_flagged == 0 ||
 	    a->flagged[a->n_flagged - 1] < leaf))
 		a->flagged[a->n_flagged++] = leaf;
 	if (a->problems++ >= AUDIT_MAX_SAID)
 		return;
-	va_start(ap, fmt);
 	fputs("tsactl: audit: ", stdout);
 	vprintf(fmt, ap);
 	fputs("\n", stdout);
+}
+
+/* A leaf found wrong itself: it explains the subtrees over it (check_nodes). */
+static void
+problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(a, leaf, 1, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A tree head that does not match, at the last leaf it covers: that leaf is not known to be
+ * wrong itself, so the subtrees over it are still compared (a leaf inserted just below a
+ * head's size is named by the smallest subtree that differs, not hidden by the head).
+ */
+static void
+head_problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+head_problem(struct audit *a, uint64_t leaf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(a, leaf, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -650,6 +706,75 @@ audit_row(struct audit *a, PGresult *r, int k)
 	return merkle_edge_append(&a->edge, lh, keep_node, a);
 }
 
+/*
+ * Every stored tree head's signature against the listed log keys (logkeys.h): a head signed
+ * by a key nobody listed, after its key was retired, or whose signature does not verify, is a
+ * problem named by its size (it is no leaf's).  In the audit's snapshot.  0 or -1.
+ */
+static int
+audit_heads(struct audit *a)
+{
+	struct logkeys ks = { 0, NULL };
+	struct log_head h;
+	PGresult *r = NULL;
+	char why[512];
+	int k, rc = -1;
+
+	if (logkeys_load(a->c, &ks, why, sizeof(why)) == -1) {
+		cli_err("audit: %s", why);
+		return -1;
+	}
+	a->n_keys = ks.n;
+	r = PQexec(a->c, "DECLARE heads NO SCROLL CURSOR FOR SELECT tree_size, timestamp,"
+	    " root_hash, signature, log_key_id FROM log_heads ORDER BY tree_size");
+	for (;;) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) !=
+		    PGRES_TUPLES_OK) {
+			cli_err("audit: the tree heads: %s", PQresultErrorMessage(r));
+			goto out;
+		}
+		PQclear(r);
+		r = PQexecParams(a->c, "FETCH 10000 FROM heads", 0, NULL, NULL, NULL, NULL, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			cli_err("audit: the tree heads: %s", PQresultErrorMessage(r));
+			goto out;
+		}
+		if (PQntuples(r) == 0)
+			break;
+		for (k = 0; k < PQntuples(r); k++) {
+			memset(&h, 0, sizeof(h));
+			if (PQgetlength(r, k, 0) != 8 || PQgetlength(r, k, 1) != 8 ||
+			    PQgetlength(r, k, 2) != MERKLE_HASH_LEN ||
+			    PQgetlength(r, k, 3) > LOG_MAX_SIGNATURE ||
+			    PQgetlength(r, k, 4) >= LOG_MAX_KEY_ID) {
+				cli_err("audit: a tree head of the wrong shape");
+				goto out;
+			}
+			h.tree_size = get64(PQgetvalue(r, k, 0));
+			h.timestamp = get64(PQgetvalue(r, k, 1));
+			memcpy(h.root, PQgetvalue(r, k, 2), MERKLE_HASH_LEN);
+			if (!PQgetisnull(r, k, 3)) {
+				h.signature_len = (size_t)PQgetlength(r, k, 3);
+				memcpy(h.signature, PQgetvalue(r, k, 3), h.signature_len);
+			}
+			if (!PQgetisnull(r, k, 4))
+				memcpy(h.key_id, PQgetvalue(r, k, 4),
+				    (size_t)PQgetlength(r, k, 4));
+			if (logkeys_check_head(&ks, &h, why, sizeof(why)) == 0) {
+				a->heads_signed++;
+				continue;
+			}
+			if (a->problems++ < AUDIT_MAX_SAID)
+				printf("tsactl: audit: %s\n", why);
+		}
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	logkeys_free(&ks);
+	return rc;
+}
+
 /* The audit's outcome as an event (kind log-audit), for the console and the trail. */
 static void
 audit_event(PGconn *c, int ok, const char *summary)
@@ -673,7 +798,7 @@ log_audit(int argc, char **argv)
 	struct audit a;
 	struct log_head h;
 	merkle_hash root;
-	char err[256], hx[2 * MERKLE_HASH_LEN + 1], certs[256] = "", summary[400];
+	char err[256], hx[2 * MERKLE_HASH_LEN + 1], certs[256] = "", summary[512];
 	PGresult *r = NULL, *hr = NULL;
 	int k, t, rc = EX_UNAVAILABLE;
 
@@ -737,8 +862,8 @@ log_audit(int argc, char **argv)
 				if (merkle_edge_root(&a.edge, root) == -1)
 					goto out;
 				if (memcmp(root, PQgetvalue(hr, t, 1), MERKLE_HASH_LEN) != 0)
-					problem(&a, a.edge.size - 1, "the tree head of"
-					    " size %" PRIu64 " does not match the archive",
+					head_problem(&a, a.edge.size - 1, "the tree head"
+					    " of size %" PRIu64 " does not match the archive",
 					    a.edge.size);
 			}
 		}
@@ -746,6 +871,9 @@ log_audit(int argc, char **argv)
 			goto out;
 	}
 	PQclear(r);
+	r = NULL;
+	if (audit_heads(&a) == -1)
+		goto out;
 	/* Tokens in the archive that are no leaf: recorded without the log, or forged. */
 	r = PQexec(a.c, "SELECT t.serial::text FROM issued_tokens t WHERE NOT EXISTS (SELECT 1"
 	    " FROM log_leaves l WHERE l.serial = t.serial) AND NOT EXISTS (SELECT 1 FROM"
@@ -766,9 +894,10 @@ log_audit(int argc, char **argv)
 	if (a.problems == 0) {
 		snprintf(summary, sizeof(summary), "audit: %" PRIu64 " leaves, %" PRIu64
 		    " archived tokens (%" PRIu64 " signatures verified, %" PRIu64 " Authenticode"
-		    " not checked) and %" PRIu64 " tree heads agree; latest tree head: size %"
-		    PRIu64 ", root %s", a.edge.size, a.tokens, a.signatures, a.unchecked,
-		    a.heads_checked, h.tree_size, hx);
+		    " not checked) and %" PRIu64 " tree heads agree (%" PRIu64 " signed with"
+		    " the %zu listed log keys); latest tree head: size %" PRIu64 ", root %s",
+		    a.edge.size, a.tokens, a.signatures, a.unchecked, a.heads_checked,
+		    a.heads_signed, a.n_keys, h.tree_size, hx);
 		rc = 0;
 	} else if (a.first_bad != UINT64_MAX) {
 		snprintf(summary, sizeof(summary), "audit FAILED: %" PRIu64 " problems; the"
@@ -798,6 +927,7 @@ cmd_log(int argc, char **argv)
 	static const struct cli_sub subs[] = {
 		{ "sth", log_sth }, { "proof", log_proof },
 		{ "consistency", log_consistency }, { "audit", log_audit },
+		{ "keys", cli_log_keys }, { "key", cli_log_key },
 	};
 
 	return cli_dispatch(LOG_USAGE, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);

@@ -1,5 +1,5 @@
 /*
- * logapi.c - GET URL/log/sth, /log/proof, /log/consistency (see logapi.h).  Untrusted input:
+ * logapi.c - GET URL/log/sth, /log/proof, /log/consistency, /log/keys (see logapi.h).  Untrusted input:
  * the query string, parsed strictly and bounded (src/log/query.c) before anything reads the
  * database; the
  * answers come from the log's rows (logstore.c checks their shape) and every proof is
@@ -12,6 +12,7 @@
 #include "log.h"
 #include "logapi.h"
 #include "logjson.h"
+#include "logkeys.h"
 #include "logstore.h"
 #include "metrics.h"
 #include "strbuf.h"
@@ -175,6 +176,26 @@ consistency(struct worker *w, PGconn *c, const char *query, struct http_response
 	answer(resp, 200, logjson_consistency(first, second, p, len));
 }
 
+/* The log keys listed for auditors (schema 013), each checked as it is read (logkeys.c). */
+static void
+keys(struct worker *w, PGconn *c, struct http_response *resp)
+{
+	struct logkeys ks = { 0, NULL };
+	char err[512];
+
+	if (logkeys_load(c, &ks, err, sizeof(err)) == -1) {
+		if (PQstatus(c) != CONNECTION_OK)
+			failed(w, resp, err);
+		else {
+			log_msg(LOG_ERR, "token log: %s", err);
+			error(resp, 500, "the listed log keys are damaged");
+		}
+		return;
+	}
+	answer(resp, 200, logjson_keys(&ks));
+	logkeys_free(&ks);
+}
+
 void
 logapi_handle(struct worker *w, const char *what, const char *method, const char *query,
     struct http_response *resp)
@@ -183,7 +204,7 @@ logapi_handle(struct worker *w, const char *what, const char *method, const char
 
 	memset(resp, 0, sizeof(*resp));
 	if (strcmp(what, "sth") != 0 && strcmp(what, "proof") != 0 &&
-	    strcmp(what, "consistency") != 0) {
+	    strcmp(what, "consistency") != 0 && strcmp(what, "keys") != 0) {
 		error(resp, 404, "no such log endpoint");
 		return;
 	}
@@ -192,8 +213,9 @@ logapi_handle(struct worker *w, const char *what, const char *method, const char
 		resp->allow = "GET, HEAD";
 		return;
 	}
-	if (strcmp(what, "sth") == 0 && query != NULL && *query != '\0') {
-		error(resp, 400, "the tree head takes no query");
+	if ((strcmp(what, "sth") == 0 || strcmp(what, "keys") == 0) && query != NULL &&
+	    *query != '\0') {
+		error(resp, 400, "the tree head and the keys take no query");
 		return;
 	}
 	if ((c = logconn(w)) == NULL) {
@@ -206,6 +228,8 @@ logapi_handle(struct worker *w, const char *what, const char *method, const char
 		sth(w, c, resp);
 	else if (strcmp(what, "proof") == 0)
 		proof(w, c, query, resp);
+	else if (strcmp(what, "keys") == 0)
+		keys(w, c, resp);
 	else
 		consistency(w, c, query, resp);
 }

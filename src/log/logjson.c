@@ -109,3 +109,32 @@ logjson_consistency(uint64_t first, uint64_t second, const merkle_hash *proof, s
 	hashes(&b, proof, len);
 	return done(&b);
 }
+
+char *
+logjson_keys(const struct logkeys *ks)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+
+	sb_str(&b, "{\"keys\":[");
+	for (i = 0; i < ks->n; i++) {
+		const struct logkey_entry *e = &ks->e[i];
+
+		/* Every text was checked at load (logkeys.c); printable() once more. */
+		if (!printable(e->key_id) || !printable(e->host) || !printable(e->algorithm) ||
+		    !printable(e->added) || !printable(e->retired)) {
+			b.failed = 1;
+			break;
+		}
+		sb_printf(&b, "%s{\"log_key_id\":\"%s\",\"host\":\"%s\",\"algorithm\":\"%s\","
+		    "\"public_key\":", i ? "," : "", e->key_id, e->host, e->algorithm);
+		b64(&b, e->spki, e->spki_len);
+		sb_printf(&b, ",\"added\":\"%s\",\"retired\":", e->added);
+		if (e->retired[0] != '\0')
+			sb_printf(&b, "\"%s\"}", e->retired);
+		else
+			sb_str(&b, "null}");
+	}
+	sb_str(&b, "]");
+	return done(&b);
+}

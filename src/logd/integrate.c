@@ -163,42 +163,59 @@ struct nodes {
 	int		n;
 };
 
-static int
-keep_node(void *ctx, unsigned level, uint64_t idx, const merkle_hash h)
+/*
+ * Array literals are built without printf: a batch formats tens of thousands of numbers and
+ * hashes, and vfprintf was most of the integrator's own CPU (perf, tests/bench/
+ * log_backlog.sh).  put_u64 appends v in decimal after a comma unless first; hex_elem a
+ * bytea element "\\x<hex>" (n at most TLOG_MAX_LEAF octets).
+ */
+static void
+put_u64(struct sbuf *b, int first, uint64_t v)
 {
-	struct nodes *nd = ctx;
-	int i;
+	char d[22];
+	size_t i = sizeof(d);
 
-	sb_printf(&nd->level, "%s%u", nd->n ? "," : "", level);
-	sb_printf(&nd->idx, "%s%llu", nd->n ? "," : "", (unsigned long long)idx);
-	sb_str(&nd->hash, nd->n ? ",\"\\\\x" : "\"\\\\x");
-	for (i = 0; i < MERKLE_HASH_LEN; i++)
-		sb_printf(&nd->hash, "%02x", h[i]);
-	sb_str(&nd->hash, "\"");
-	nd->n++;
-	return 0;
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (!first)
+		d[--i] = ',';
+	sb_add(b, d + i, sizeof(d) - i);
 }
 
 static void
 hex_elem(struct sbuf *b, int first, const unsigned char *p, size_t n)
 {
-	size_t i;
+	static const char x[] = "0123456789abcdef";
+	char out[2 * TLOG_MAX_LEAF + 8];
+	size_t i, o = 0;
 
-	sb_str(b, first ? "\"\\\\x" : ",\"\\\\x");
-	for (i = 0; i < n; i++)
-		sb_printf(b, "%02x", p[i]);
-	sb_str(b, "\"");
+	if (n > TLOG_MAX_LEAF) {
+		b->failed = 1;
+		return;
+	}
+	if (!first)
+		out[o++] = ',';
+	memcpy(out + o, "\"\\\\x", 4);
+	o += 4;
+	for (i = 0; i < n; i++) {
+		out[o++] = x[p[i] >> 4];
+		out[o++] = x[p[i] & 15];
+	}
+	out[o++] = '"';
+	sb_add(b, out, o);
 }
 
-static uint64_t
-get64(const char *p)
+static int
+keep_node(void *ctx, unsigned level, uint64_t idx, const merkle_hash h)
 {
-	uint64_t v = 0;
-	int i;
+	struct nodes *nd = ctx;
 
-	for (i = 0; i < 8; i++)
-		v = v << 8 | (unsigned char)p[i];
-	return v;
+	put_u64(&nd->level, nd->n == 0, level);
+	put_u64(&nd->idx, nd->n == 0, idx);
+	hex_elem(&nd->hash, nd->n == 0, h, MERKLE_HASH_LEN);
+	nd->n++;
+	return 0;
 }
 
 /* The tree head of the edge's size and root signed by the signing process: its time in *ms,
@@ -246,9 +263,9 @@ sign_head(struct integrator *in, const merkle_hash root, uint64_t *ms, char *sig
 static int
 integrate(struct integrator *in)
 {
-	struct sbuf ids = { 0 }, idx = { 0 }, serials = { 0 }, leaves = { 0 }, hashes = { 0 };
+	struct sbuf idx = { 0 }, serials = { 0 }, leaves = { 0 }, hashes = { 0 };
 	struct nodes nd = { { 0 }, { 0 }, { 0 }, 0 };
-	unsigned char *t[8] = { 0 };
+	unsigned char *t[7] = { 0 };
 	const char *params[6];
 	char bsz[24], sz[24], ts[24], ep[24], rhex[2 * MERKLE_HASH_LEN + 3];
 	char sighex[2 * ORDER_MAX_SIGNATURE + 3], keyid[ORDER_MAX_KEY_ID];
@@ -267,17 +284,22 @@ integrate(struct integrator *in)
 		goto fail;
 	snprintf(bsz, sizeof(bsz), "%zu", in->batch);
 	params[0] = bsz;
-	r = PQexecParams(in->c, "SELECT id, serial::text, leaf FROM log_queue ORDER BY id"
-	    " LIMIT $1::int", 1, NULL, params, NULL, NULL, 1);
+	/* Taken from the queue as it is read (one statement, no list of ids sent back): the
+	 * rows come back in the queue's order, and a rollback puts them back. */
+	/* = ANY (ARRAY(...)), not IN (...): IN plans as a hash join over a sequential scan of
+	 * the whole queue, once per batch (quadratic on a backlog); this stays two index scans. */
+	r = PQexecParams(in->c, "WITH taken AS (DELETE FROM log_queue WHERE id = ANY (ARRAY("
+	    "SELECT id FROM log_queue ORDER BY id LIMIT $1::int)) RETURNING id, serial, leaf)"
+	    " SELECT id, serial::text, leaf FROM taken ORDER BY id", 1, NULL, params, NULL,
+	    NULL, 1);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_msg(LOG_ERR, "reading the log's queue: %s", PQresultErrorMessage(r));
+		log_msg(LOG_ERR, "taking the leaves from the log's queue: %s", PQresultErrorMessage(r));
 		goto fail;
 	}
 	if ((n = PQntuples(r)) == 0) {
 		PQclear(r);
 		return exec_cmd(in->c, "COMMIT", 0, NULL, "COMMIT") == 0 ? 0 : (in->loaded = 0, -1);
 	}
-	sb_str(&ids, "{");
 	sb_str(&idx, "{");
 	sb_str(&serials, "{");
 	sb_str(&leaves, "{");
@@ -300,10 +322,10 @@ integrate(struct integrator *in)
 		if (tlog_leaf_decode(leaf, len, &dl) == -1)
 			log_msg(LOG_WARNING, "leaf %llu (serial %s) is no well-formed leaf",
 			    (unsigned long long)in->edge.size, serial);
-		sb_printf(&ids, "%s%llu", k ? "," : "", (unsigned long long)get64(PQgetvalue(r,
-		    k, 0)));
-		sb_printf(&idx, "%s%llu", k ? "," : "", (unsigned long long)in->edge.size);
-		sb_printf(&serials, "%s%s", k ? "," : "", serial);
+		put_u64(&idx, k == 0, in->edge.size);
+		if (k > 0)
+			sb_add(&serials, ",", 1);
+		sb_str(&serials, serial);
 		hex_elem(&leaves, k == 0, leaf, len);
 		if (merkle_leaf_hash(leaf, len, lh) == -1 ||
 		    merkle_edge_append(&in->edge, lh, keep_node, &nd) == -1)
@@ -312,7 +334,6 @@ integrate(struct integrator *in)
 	}
 	PQclear(r);
 	r = NULL;
-	sb_str(&ids, "}");
 	sb_str(&idx, "}");
 	sb_str(&serials, "}");
 	sb_str(&leaves, "}");
@@ -321,35 +342,25 @@ integrate(struct integrator *in)
 	sb_str(&nd.idx, "}");
 	sb_str(&nd.hash, "}");
 	handed = 1;	/* from here the buffers are t's (or freed by sb_done) */
-	bad = sb_done(&ids, &t[0], &tl);
-	bad |= sb_done(&idx, &t[1], &tl);
-	bad |= sb_done(&serials, &t[2], &tl);
-	bad |= sb_done(&leaves, &t[3], &tl);
-	bad |= sb_done(&hashes, &t[4], &tl);
-	bad |= sb_done(&nd.level, &t[5], &tl);
-	bad |= sb_done(&nd.idx, &t[6], &tl);
-	bad |= sb_done(&nd.hash, &t[7], &tl);
+	bad = sb_done(&idx, &t[0], &tl);
+	bad |= sb_done(&serials, &t[1], &tl);
+	bad |= sb_done(&leaves, &t[2], &tl);
+	bad |= sb_done(&hashes, &t[3], &tl);
+	bad |= sb_done(&nd.level, &t[4], &tl);
+	bad |= sb_done(&nd.idx, &t[5], &tl);
+	bad |= sb_done(&nd.hash, &t[6], &tl);
 	if (bad) {
 		log_msg(LOG_ERR, "integrating: out of memory");
 		goto fail;
 	}
-	params[0] = (const char *)t[0];
-	r = PQexecParams(in->c, "DELETE FROM log_queue WHERE id = ANY ($1::int8[])", 1, NULL,
-	    params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK || atoi(PQcmdTuples(r)) != n) {
-		log_msg(LOG_ERR, "taking the leaves from the queue: %s", PQresultErrorMessage(r));
-		goto fail;
-	}
-	PQclear(r);
-	r = NULL;
 	for (k = 0; k < 4; k++)
-		params[k] = (const char *)t[k + 1];
+		params[k] = (const char *)t[k];
 	if (exec_cmd(in->c, "INSERT INTO log_leaves (leaf_index, serial, leaf, leaf_hash)"
 	    " SELECT * FROM unnest($1::int8[], $2::numeric[], $3::bytea[], $4::bytea[])", 4,
 	    params, "appending the leaves") == -1)
 		goto fail;
 	for (k = 0; k < 3; k++)
-		params[k] = (const char *)t[k + 5];
+		params[k] = (const char *)t[k + 4];
 	if (nd.n > 0 && exec_cmd(in->c, "INSERT INTO log_nodes (level, idx, hash)"
 	    " SELECT * FROM unnest($1::int2[], $2::int8[], $3::bytea[])", 3, params,
 	    "keeping the tree's nodes") == -1)
@@ -390,12 +401,12 @@ fail:
 	r = NULL;
 	rollback(in);	/* the edge in memory is dropped with the transaction */
 	if (!handed) {
-		free(ids.p), free(idx.p), free(serials.p), free(leaves.p), free(hashes.p);
+		free(idx.p), free(serials.p), free(leaves.p), free(hashes.p);
 		free(nd.level.p), free(nd.idx.p), free(nd.hash.p);
 	}
 out:
 	PQclear(r);
-	for (k = 0; k < 8; k++)
+	for (k = 0; k < 7; k++)
 		free(t[k]);
 	return rc;
 }

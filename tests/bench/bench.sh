@@ -104,10 +104,12 @@ sql() { psql -X -Atq -v ON_ERROR_STOP=1 "host=$TSA_VAR/pg/run dbname=tsa user=ts
 
 # cpu_ticks: "role ticks" for each part of this stack (user + system clock ticks of its main
 # process and their children, summed), for the share of the CPU each used in a measurement.
-# Only this stack's processes count: another stack may be running on the same machine.
+# Only this stack's processes count: another stack may be running on the same machine.  The
+# token log's integrator is tsa-log, and its PostgreSQL session (the backend of tsa.conf's
+# log_database role) is counted apart from postgres as tsa-log-db.
 cpu_ticks() {
     local -A role=()
-    local f pid ppid rest
+    local f pid ppid rest logrole
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid" 2>/dev/null || true)
     [[ -n $pid ]] && role[$pid]=tsa-fcgi
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid" 2>/dev/null || true)
@@ -116,6 +118,14 @@ cpu_ticks() {
     [[ -n $pid ]] && role[$pid]=postgres
     pid=$(tr -dc '0-9' <"$TSA_VAR/nginx/nginx.pid" 2>/dev/null || true)
     [[ -n $pid ]] && role[$pid]=nginx
+    pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-log.pid" 2>/dev/null || true)
+    [[ -n $pid ]] && role[$pid]=tsa-log
+    logrole=$(sed -n 's/^log_database *=.*user=\([A-Za-z0-9_]*\).*/\1/p' "$TSA_VAR/tsa.conf" 2>/dev/null || true)
+    if [[ -n $logrole ]]; then
+        for pid in $(sql "SELECT pid FROM pg_stat_activity WHERE usename = '$logrole'" 2>/dev/null || true); do
+            role[$pid]=tsa-log-db
+        done
+    fi
     # wrk has exited when the second snapshot is taken: its time is in this shell's
     # children's time (cutime + cstime, fields 16 and 17), which it is the bulk of meanwhile.
     rest=$(<"/proc/$$/stat"); rest=${rest##*) }
@@ -147,7 +157,7 @@ cpu_share() {
         FNR == NR { b[$1] = $2; next }
         { d[$1] = $2 - b[$1] }
         END {
-            n = split("tsa-fcgi tsa-signer postgres nginx wrk", order, " ")
+            n = split("tsa-fcgi tsa-signer postgres tsa-log tsa-log-db nginx wrk", order, " ")
             for (i = 1; i <= n; i++)
                 if (order[i] in d)
                     printf "%s%s %.0f%%", (out++ ? ", " : ""), order[i], 100 * d[order[i]] / hz / s
@@ -165,7 +175,7 @@ cpu_per_token() {
         { d[$1] = $2 - b[$1] }
         END {
             if (n <= 0) { print "-"; exit }
-            k = split("tsa-fcgi tsa-signer postgres nginx wrk", order, " ")
+            k = split("tsa-fcgi tsa-signer postgres tsa-log tsa-log-db nginx wrk", order, " ")
             for (i = 1; i <= k; i++)
                 if (order[i] in d) {
                     printf "%s %.3f ", order[i], 1000 * d[order[i]] / hz / n
@@ -367,6 +377,13 @@ bench_e2e() {
     say "$tag: CPU during the run (100% = one core): $cpu"
     per_token=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows")
     say "$tag: CPU ms per token: $per_token"
+    # The token log's share (README "Token log"): the integrator and its database session;
+    # a leaf's insert and its SHA-256 are inside tsa-signer's and postgres's figures.
+    if [[ $per_token == *tsa-log* ]]; then
+        say "$tag: token log: $(awk -v l="$(sed -n 's/.*tsa-log \([0-9.]*\) .*/\1/p' <<<"$per_token")" \
+            -v d="$(sed -n 's/.*tsa-log-db \([0-9.]*\) .*/\1/p' <<<"$per_token")" -v t="${per_token##*total }" '
+            BEGIN { if (d == "") d = 0; printf "tsa-log %.3f + its database session %.3f = %.3f CPU ms per token, %.1f%% of the whole token", l, d, l + d, (t > 0 ? 100 * (l + d) / t : 0) }')"
+    fi
     [[ $per_token != - ]] && cpu_ms=${per_token##*total }
     if [[ $syncs_before != - && $syncs_after != - ]] && (( after > before )); then
         say "$tag: WAL flushes per token: $(awk -v n=$((syncs_after - syncs_before)) -v t=$((after - before)) 'BEGIN { printf "%.2f", n / t }')"

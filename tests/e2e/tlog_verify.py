@@ -13,6 +13,10 @@ answers (GET URL/log/sth, URL/log/proof, URL/log/consistency, or tsactl --json l
   tlog_verify.py sth STH.json LOGKEY.pem
       the tree head's signature (RFC 6962 3.5's TreeHeadSignature octets, SHA-256) by the
       log's public key, checked by openssl; its key id the SHA-256 of that key's DER
+  tlog_verify.py sth-keys STH.json KEYS.json
+      the same with the key of the head's log_key_id taken from the listed keys (GET
+      URL/log/keys): the key's id must be the SHA-256 of its DER, and the head signed before
+      the key was retired
 
 Prints "ok: ..." and exits 0, or "FAIL: ..." and exits 1.
 """
@@ -121,6 +125,28 @@ def parse_leaf(leaf):
     return token_hash, serial, gen_us, alg, imprint
 
 
+def verify_sth(sth, der):
+    """The head's signature with the public key der (SubjectPublicKeyInfo), checked by openssl."""
+    if sth["tree_head_signature"] is None:
+        fail("the tree head is not signed")
+    tbs = (bytes([0, 1]) + sth["timestamp"].to_bytes(8, "big") + sth["tree_size"].to_bytes(8, "big")
+           + b64(sth["sha256_root_hash"]))
+    if hashlib.sha256(der).hexdigest() != sth["log_key_id"]:
+        fail("log_key_id is not the SHA-256 of this public key")
+    pem = ("-----BEGIN PUBLIC KEY-----\n" + base64.encodebytes(der).decode() +
+           "-----END PUBLIC KEY-----\n")
+    with tempfile.TemporaryDirectory() as d:
+        for name, data in (("tbs", tbs), ("sig", b64(sth["tree_head_signature"])),
+                           ("key.pem", pem.encode())):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", os.path.join(d, "key.pem"),
+                            "-signature", os.path.join(d, "sig"), os.path.join(d, "tbs")],
+                           capture_output=True)
+    if r.returncode != 0:
+        fail("the signature does not verify: " + r.stdout.decode() + r.stderr.decode())
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "inclusion":
         sth, proof = load(sys.argv[2]), load(sys.argv[3])
@@ -155,24 +181,26 @@ def main():
         return
     if len(sys.argv) == 4 and sys.argv[1] == "sth":
         sth = load(sys.argv[2])
-        if sth["tree_head_signature"] is None:
-            fail("the tree head is not signed")
-        tbs = (bytes([0, 1]) + sth["timestamp"].to_bytes(8, "big") + sth["tree_size"].to_bytes(8, "big")
-               + b64(sth["sha256_root_hash"]))
         der = subprocess.run(["openssl", "pkey", "-pubin", "-in", sys.argv[3], "-outform", "DER"],
                              capture_output=True, check=True).stdout
-        if hashlib.sha256(der).hexdigest() != sth["log_key_id"]:
-            fail("log_key_id is not the SHA-256 of this public key")
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, "tbs"), "wb") as f:
-                f.write(tbs)
-            with open(os.path.join(d, "sig"), "wb") as f:
-                f.write(b64(sth["tree_head_signature"]))
-            r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", sys.argv[3], "-signature",
-                                os.path.join(d, "sig"), os.path.join(d, "tbs")], capture_output=True)
-        if r.returncode != 0:
-            fail("the signature does not verify: " + r.stdout.decode() + r.stderr.decode())
+        verify_sth(sth, der)
         print("ok: tree head of size %d signed by the log key %s" % (sth["tree_size"], sth["log_key_id"][:16]))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "sth-keys":
+        sth, keys = load(sys.argv[2]), load(sys.argv[3])
+        found = [k for k in keys["keys"] if k["log_key_id"] == sth["log_key_id"]]
+        if len(found) != 1:
+            fail("the tree head's key %s is not listed (%d keys listed)" % (sth["log_key_id"], len(keys["keys"])))
+        k = found[0]
+        if k["retired"] is not None:
+            # RFC 3339 UTC, seconds: the head must have been signed before.
+            import calendar, time
+            retired_ms = calendar.timegm(time.strptime(k["retired"], "%Y-%m-%dT%H:%M:%SZ")) * 1000
+            if sth["timestamp"] > retired_ms:
+                fail("the tree head was signed after its key was retired")
+        verify_sth(sth, b64(k["public_key"]))
+        print("ok: tree head of size %d signed by the listed log key %s of %s (%s)" %
+              (sth["tree_size"], k["log_key_id"][:16], k["host"], k["algorithm"]))
         return
     print(__doc__)
     sys.exit(64)

@@ -161,6 +161,35 @@ tokenlog_http() {
     return 0
 }
 
+# The same on the HTTPS service (mutual TLS), behind each web server: /log/... answered for a
+# registered client's certificate, and no answer without one (the handshake fails).
+tokenlog_https() {
+    local d serial dec base code out tls
+    d=$(casedir)
+    serial=$(tl_issue "$d") && [[ $serial == 0x* ]] || bad "no token issued"
+    tl_proof_wait "$serial" "$d/p.json" >/dev/null || bad "no inclusion proof within 2 s"
+    dec=$(json_field "$d/p.json" serial)
+    base="https://127.0.0.1:$TSA_HTTPS_PORT/log"
+    tls=(--cacert "$TSA_VAR/pki/ca.pem" --cert "$TSA_VAR/pki/client.pem" --key "$TSA_VAR/pki/client.key")
+    for what in sth keys "proof?serial=$dec"; do
+        code=$(curl -sS --max-time 30 "${tls[@]}" -o "$d/${what%%\?*}.json" -w '%{http_code} %{content_type}' "$base/$what") ||
+            bad "GET $base/$what failed"
+        [[ $code == "200 application/json" ]] || bad "GET $base/$what ($TSA_WEB): $code $(head -c 200 "$d/${what%%\?*}.json")"
+    done
+    out=$(python3 "$TLOG_VERIFY" sth-keys "$d/sth.json" "$d/keys.json") || bad "$base/sth: $out"
+    echo "$TSA_WEB $base: $out"
+    tsactl --json log sth --size "$(json_field "$d/proof.json" tree_size)" >"$d/head.json" ||
+        bad "no tree head of the proof's size"
+    out=$(python3 "$TLOG_VERIFY" inclusion "$d/head.json" "$d/proof.json" "$d/token.der") || bad "$base/proof: $out"
+    echo "$TSA_WEB $base: $out"
+    code=$(curl -sS --max-time 30 "${tls[@]}" -o /dev/null -w '%{http_code}' "$base/sth?x=1")
+    [[ $code == 400 ]] || bad "GET $base/sth?x=1: $code, not 400"
+    # No client certificate: nothing reaches the worker.
+    code=$(curl -sS --max-time 30 --cacert "$TSA_VAR/pki/ca.pem" -o "$d/none.out" -w '%{http_code}' "$base/sth" 2>/dev/null) || code=handshake
+    [[ $code != 200 ]] || bad "GET $base/sth without a client certificate: 200"
+    echo "$TSA_WEB: without a client certificate: $code"
+}
+
 # psql_as CONNINFO SQL
 psql_as() {
     local bin=psql found
@@ -212,6 +241,78 @@ PY
 ) || bad "talking to the signer: $out"
     [[ $out == "answer type 2" ]] || bad "a tree head ordered by root: $out, not refused (type 2)"
     grep -q 'tree head ordered by pid .* uid 0 refused' "$TSA_VAR/log/tsa-signer.log" || bad "the signer did not log the refusal"
+}
+
+# Every server's log key listed for auditors (schema 013): GET URL/log/keys and tsactl log
+# keys give the stack's key, the Python verifier checks a tree head with the key fetched
+# there, and a head whose key is not listed (or retired before it) is refused by tsactl log
+# sth and named by tsactl log audit.
+tokenlog_keys() {
+    local d base code id out row fp conn
+    d=$(casedir)
+    tl_issue "$d" >/dev/null || bad "no token issued"
+    for base in "http://127.0.0.1:$TSA_HTTP_PORT/tsa" "http://127.0.0.1:$TSA_HTTP_PORT/verificationserver/timestamp"; do
+        code=$(curl -sS -o "$d/keys.json" -w '%{http_code} %{content_type}' "$base/log/keys") ||
+            bad "GET $base/log/keys failed"
+        [[ $code == "200 application/json" ]] || bad "GET $base/log/keys: $code $(head -c 200 "$d/keys.json")"
+        curl -sS -o "$d/sth.json" "$base/log/sth" || bad "GET $base/log/sth failed"
+        out=$(python3 "$TLOG_VERIFY" sth-keys "$d/sth.json" "$d/keys.json") || bad "$base: $out"
+        echo "$base: $out"
+    done
+    code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/log/keys?x=1")
+    [[ $code == 400 ]] || bad "GET $base/log/keys?x=1: $code, not 400"
+    # The stack's key, listed as the one its public key file holds.
+    fp=$(openssl pkey -pubin -in "$TSA_VAR/pki/log.pub.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+    id=$(json_field "$d/sth.json" log_key_id)
+    [[ $id == "$fp" ]] || bad "the tree head's key $id is not the stack's log key $fp"
+    out=$(tsactl log keys) || bad "tsactl log keys: $out"
+    [[ $out == *"$fp"*ecdsa-sha256* ]] || bad "tsactl log keys does not list $fp: $out"
+    tsactl --json log keys >"$d/keys2.json" || bad "tsactl --json log keys failed"
+    out=$(python3 "$TLOG_VERIFY" sth-keys "$d/sth.json" "$d/keys2.json") || bad "tsactl --json log keys: $out"
+    out=$(tsactl log sth) || bad "tsactl log sth: $out"
+    [[ $out == *"verified with the listed log key $fp"* ]] || bad "tsactl log sth: $out"
+    # Listed again: refused, the list unchanged.
+    out=$(tsactl log key add 2>&1) && bad "a key listed twice: $out"
+    [[ $out == *"listed already"* ]] || bad "tsactl log key add again: $out"
+    # Only the owner writes the list: not the log's readers, the integrator or the signer.
+    local var
+    for var in log_reader_database log_database signer_database database; do
+        conn=$(sed -n "s/^$var *= *//p" "$TSA_VAR/tsa.conf")
+        out=$(psql_as "$conn" "UPDATE log_keys SET retired_at = NULL" 2>&1) && bad "$var's role wrote log_keys: $out"
+        out=$(psql_as "$conn" "DELETE FROM log_keys" 2>&1) && bad "$var's role deleted from log_keys: $out"
+    done
+    # The key taken off the list (as an owner of the database could): every tree head is then
+    # signed by a key nobody listed.  The row is put back before anything is judged.
+    row=$(tsa_psql -c "SELECT key_id FROM log_keys WHERE key_id = '$fp'")
+    [[ $row == "$fp" ]] || bad "the stack's key is not in log_keys"
+    tsa_psql -c "DROP TABLE IF EXISTS log_keys_saved; CREATE TABLE log_keys_saved AS
+        SELECT * FROM log_keys WHERE key_id = '$fp'; DELETE FROM log_keys WHERE key_id = '$fp';" >/dev/null ||
+        bad "could not take the key off"
+    local sth_out sth_rc audit_out audit_rc http_out
+    sth_out=$(tsactl log sth 2>&1); sth_rc=$?
+    audit_out=$(tsactl log audit 2>&1); audit_rc=$?
+    curl -sS -o "$d/keys3.json" "$base/log/keys"
+    http_out=$(python3 "$TLOG_VERIFY" sth-keys "$d/sth.json" "$d/keys3.json" 2>&1)
+    tsa_psql -c "INSERT INTO log_keys SELECT * FROM log_keys_saved; DROP TABLE log_keys_saved" >/dev/null ||
+        bad "could not put the key back"
+    (( sth_rc == 1 )) && [[ $sth_out == *"which is not listed"* ]] ||
+        bad "tsactl log sth with its key not listed: $sth_rc $sth_out"
+    echo "$sth_out"
+    (( audit_rc == 1 )) && [[ $audit_out == *"is signed by the log key $fp, which is not listed"* ]] ||
+        bad "tsactl log audit with the key not listed: $audit_rc $(oneline <<<"$audit_out")"
+    grep -m1 'not listed' <<<"$audit_out"
+    [[ $http_out == FAIL*"not listed"* ]] || bad "the Python verifier with the key not listed: $http_out"
+    out=$(tsactl log sth) || bad "tsactl log sth with the key back: $out"
+    # Retired: heads signed after its retirement are refused; put back in service after.
+    tsa_psql -c "UPDATE log_keys SET retired_at = now() - interval '1 hour' WHERE key_id = '$fp'" >/dev/null ||
+        bad "could not retire the key"
+    sth_out=$(tsactl log sth 2>&1); sth_rc=$?
+    tsa_psql -c "UPDATE log_keys SET retired_at = NULL WHERE key_id = '$fp'" >/dev/null || bad "could not restore the key"
+    (( sth_rc == 1 )) && [[ $sth_out == *"after it was retired"* ]] || bad "a head after its key's retirement: $sth_rc $sth_out"
+    echo "$sth_out"
+    out=$(tl_audit_clean) || exit 1
+    [[ $out == *"signed with the 1 listed log keys"* ]] || bad "tsactl log audit: $(oneline <<<"$out")"
+    return 0
 }
 
 tokenlog_heads() {
@@ -425,7 +526,9 @@ tokenlog_tamper_truncated() {
 cases_tokenlog() {
     run_case tokenlog/inclusion tokenlog_inclusion
     run_case tokenlog/http tokenlog_http
+    run_case tokenlog/https tokenlog_https
     run_case tokenlog/signed-heads tokenlog_signed_heads
+    run_case tokenlog/keys tokenlog_keys
     run_case tokenlog/metrics tokenlog_metrics
     run_case tokenlog/heads-every-second tokenlog_heads
     run_case tokenlog/consistency tokenlog_consistency
