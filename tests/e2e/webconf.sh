@@ -168,6 +168,20 @@ webconf_live_check() {
         out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/$t") || true
         [[ $out == 200 || $out == 503 ]] || bad "/$t answered '$out' to 127.0.0.1"
     done
+    # The token log under each service's URL (README "Token log"): a tree head within 5 s of
+    # the tokens above, the log keys.
+    local i
+    for t in "http://127.0.0.1:$p1/tsa/log/sth" "http://127.0.0.1:$p1/verificationserver/timestamp/log/sth" \
+             "http://127.0.0.1:$p1/tsa/log/keys" "https://127.0.0.1:$p2/log/sth"; do
+        for ((i = 0; i < 25; i++)); do
+            out=$(curl -s --max-time 10 --cacert "$pki/ca.pem" --cert "$pki/client.pem" \
+                --key "$pki/client.key" -o "$d/log.json" -w '%{http_code}' "$t") || true
+            [[ $out == 200 ]] && break
+            sleep 0.2
+        done
+        [[ $out == 200 ]] && python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$d/log.json" ||
+            bad "$t answered '$out': $(head -c 200 "$d/log.json" | oneline)"
+    done
     out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/other") || true
     [[ $out == 40[34] ]] || bad "/other answered '$out'"
     # The WSDL's address is the configured server name, whatever Host the client sends.
