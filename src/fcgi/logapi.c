@@ -201,6 +201,7 @@ logapi_handle(struct worker *w, const char *what, const char *method, const char
     struct http_response *resp)
 {
 	PGconn *c;
+	int attempt, reused;
 
 	memset(resp, 0, sizeof(*resp));
 	if (strcmp(what, "sth") != 0 && strcmp(what, "proof") != 0 &&
@@ -218,20 +219,31 @@ logapi_handle(struct worker *w, const char *what, const char *method, const char
 		error(resp, 400, "the tree head and the keys take no query");
 		return;
 	}
-	if ((c = logconn(w)) == NULL) {
-		error(resp, w->conf->log_reader_database == NULL ? 404 : 503,
-		    w->conf->log_reader_database == NULL ? "no token log on this server" :
-		    "the token log cannot be read now");
-		return;
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = w->logc != NULL;
+		if ((c = logconn(w)) == NULL) {
+			error(resp, w->conf->log_reader_database == NULL ? 404 : 503,
+			    w->conf->log_reader_database == NULL ? "no token log on this server" :
+			    "the token log cannot be read now");
+			return;
+		}
+		if (strcmp(what, "sth") == 0)
+			sth(w, c, resp);
+		else if (strcmp(what, "proof") == 0)
+			proof(w, c, query, resp);
+		else if (strcmp(what, "keys") == 0)
+			keys(w, c, resp);
+		else
+			consistency(w, c, query, resp);
+		/*
+		 * A kept connection found dead (the server restarted since it was made, or a
+		 * failover): failed() dropped it; the request is read once more on a new one.
+		 */
+		if (resp->status != 503 || !reused || w->logc != NULL)
+			return;
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
 	}
-	if (strcmp(what, "sth") == 0)
-		sth(w, c, resp);
-	else if (strcmp(what, "proof") == 0)
-		proof(w, c, query, resp);
-	else if (strcmp(what, "keys") == 0)
-		keys(w, c, resp);
-	else
-		consistency(w, c, query, resp);
 }
 
 void
