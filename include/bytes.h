@@ -1,12 +1,13 @@
 /*
  * bytes.h - small conversions between byte strings and text: hex, and the decimal form of a
  * big-endian unsigned integer (serial numbers are shown and stored in decimal, up to 160 bits,
- * beyond any C integer type).
+ * beyond any C integer type), and 64-bit big-endian integers.
  */
 #ifndef TSA_BYTES_H
 #define TSA_BYTES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Lower-case hex of p into out (2*len+1 bytes needed). Returns 0, or -1 if out is too small. */
 int	hex_encode(const unsigned char *p, size_t len, char *out, size_t outlen);
@@ -14,6 +15,9 @@ int	hex_encode(const unsigned char *p, size_t len, char *out, size_t outlen);
 int	hex_decode(const char *hex, unsigned char *out, size_t max, size_t *outlen);
 /* The value of one hex digit (either case), or -1. */
 int	hex_digit(int c);
+/* The unsigned 64-bit big-endian integer in p[0..7] (network order, as PostgreSQL's binary
+ * int8 and RFC 9162's uint64 are written). */
+uint64_t	be64_get(const unsigned char *p);
 /*
  * Percent-decodes s[0..n) (RFC 3986 2.1) into out, NUL-terminated, at most max bytes with the
  * NUL; with form, '+' is a space (application/x-www-form-urlencoded).  0 with *outlen, or -1:

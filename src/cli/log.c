@@ -443,17 +443,6 @@ keep_node(void *ctx, unsigned level, uint64_t idx, const merkle_hash h)
 	return 0;
 }
 
-static uint64_t
-get64(const char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | (unsigned char)p[i];
-	return v;
-}
-
 /* Whether a leaf in [from, to) was found wrong itself. */
 static int
 explained(const struct audit *a, uint64_t from, uint64_t to)
@@ -635,7 +624,7 @@ audit_row(struct audit *a, PGresult *r, int k)
 		cli_err("audit: a row of the wrong shape");
 		return -1;
 	}
-	index = get64(PQgetvalue(r, k, 0));
+	index = be64_get((const unsigned char *)PQgetvalue(r, k, 0));
 	memcpy(stored, PQgetvalue(r, k, 3), MERKLE_HASH_LEN);
 	if (index != a->next) {
 		problem(a, a->next, "leaves %" PRIu64 "..%" PRIu64 " are missing from the log",
@@ -674,7 +663,7 @@ audit_row(struct audit *a, PGresult *r, int k)
 		    " bounds", index, serial);
 		return merkle_edge_append(&a->edge, lh, keep_node, a);
 	}
-	arch.gen_time_us = (int64_t)get64(PQgetvalue(r, k, 5));
+	arch.gen_time_us = (int64_t)be64_get((const unsigned char *)PQgetvalue(r, k, 5));
 	memcpy(arch.hash_alg, PQgetvalue(r, k, 6), (size_t)PQgetlength(r, k, 6));
 	arch.imprint_len = (size_t)PQgetlength(r, k, 7);
 	memcpy(arch.imprint, PQgetvalue(r, k, 7), arch.imprint_len);
@@ -750,8 +739,8 @@ audit_heads(struct audit *a)
 				cli_err("audit: a tree head of the wrong shape");
 				goto out;
 			}
-			h.tree_size = get64(PQgetvalue(r, k, 0));
-			h.timestamp = get64(PQgetvalue(r, k, 1));
+			h.tree_size = be64_get((const unsigned char *)PQgetvalue(r, k, 0));
+			h.timestamp = be64_get((const unsigned char *)PQgetvalue(r, k, 1));
 			memcpy(h.root, PQgetvalue(r, k, 2), MERKLE_HASH_LEN);
 			if (!PQgetisnull(r, k, 3)) {
 				h.signature_len = (size_t)PQgetlength(r, k, 3);
@@ -853,9 +842,9 @@ log_audit(int argc, char **argv)
 				goto out;
 			}
 			/* Every tree head the log kept, against the archive's tree at its size. */
-			for (; t < PQntuples(hr) && get64(PQgetvalue(hr, t, 0)) <= a.edge.size;
+			for (; t < PQntuples(hr) && be64_get((const unsigned char *)PQgetvalue(hr, t, 0)) <= a.edge.size;
 			    t++) {
-				if (get64(PQgetvalue(hr, t, 0)) < a.edge.size ||
+				if (be64_get((const unsigned char *)PQgetvalue(hr, t, 0)) < a.edge.size ||
 				    PQgetlength(hr, t, 1) != MERKLE_HASH_LEN)
 					continue;
 				a.heads_checked++;

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "tlog.h"
 
 static void
@@ -49,7 +50,6 @@ int
 tlog_leaf_decode(const unsigned char *p, size_t len, struct tlog_leaf *l)
 {
 	struct tlog_leaf t;
-	uint64_t v = 0;
 	size_t i, n = 0, k;
 
 	memset(&t, 0, sizeof(t));
@@ -65,9 +65,8 @@ tlog_leaf_decode(const unsigned char *p, size_t len, struct tlog_leaf *l)
 	n += k;
 	if (len - n < 8 + 1)
 		return -1;
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[n++];
-	t.gen_time_us = (int64_t)v;
+	t.gen_time_us = (int64_t)be64_get(p + n);
+	n += 8;
 	k = p[n++];
 	if (k == 0 || k > TLOG_MAX_ALG_NAME || len - n < k + 1)
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "logstore.h"
 #include "strbuf.h"
 
@@ -65,17 +66,6 @@ lookup(void *ctx, unsigned level, uint64_t idx, merkle_hash out)
 		return -1;
 	memcpy(out, r->e[i].h, MERKLE_HASH_LEN);
 	return 0;
-}
-
-static uint64_t
-get64(const char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | (unsigned char)p[i];
-	return v;
 }
 
 /* One query for every node r names. */
@@ -137,7 +127,7 @@ fetch(PGconn *c, struct refs *r, char *err, size_t errlen)
 			goto out;
 		}
 		level = (unsigned)(unsigned char)lv[3];
-		if ((j = find(r, level, get64(PQgetvalue(res, k, 1)))) < 0) {
+		if ((j = find(r, level, be64_get((const unsigned char *)PQgetvalue(res, k, 1)))) < 0) {
 			snprintf(err, errlen, "the log's nodes: a node not asked for");
 			goto out;
 		}
@@ -238,8 +228,8 @@ head_row(PGresult *res, struct log_head *h, char *err, size_t errlen)
 		snprintf(err, errlen, "a tree head of the wrong shape");
 		return -1;
 	}
-	h->tree_size = get64(PQgetvalue(res, 0, 0));
-	h->timestamp = get64(PQgetvalue(res, 0, 1));
+	h->tree_size = be64_get((const unsigned char *)PQgetvalue(res, 0, 0));
+	h->timestamp = be64_get((const unsigned char *)PQgetvalue(res, 0, 1));
 	memcpy(h->root, PQgetvalue(res, 0, 2), MERKLE_HASH_LEN);
 	if (!PQgetisnull(res, 0, 3)) {
 		h->signature_len = (size_t)PQgetlength(res, 0, 3);
@@ -296,7 +286,7 @@ logstore_leaf_by_serial(PGconn *c, const char *serial, uint64_t *index, unsigned
 	else if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) > TLOG_MAX_LEAF)
 		snprintf(err, errlen, "a leaf of the wrong shape");
 	else {
-		*index = get64(PQgetvalue(res, 0, 0));
+		*index = be64_get((const unsigned char *)PQgetvalue(res, 0, 0));
 		*leaf_len = (size_t)PQgetlength(res, 0, 1);
 		memcpy(leaf, PQgetvalue(res, 0, 1), *leaf_len);
 		rc = 1;

@@ -182,3 +182,14 @@ file_read(const char *path, size_t max, unsigned char **out, size_t *outlen)
 	*outlen = n;
 	return 0;
 }
+
+uint64_t
+be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
