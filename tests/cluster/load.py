@@ -17,6 +17,7 @@ answer), and the times (seconds from the start) of every request not granted.
 import argparse
 import base64
 import http.client
+import importlib.util
 import json
 import os
 import ssl
@@ -24,44 +25,11 @@ import threading
 import time
 import urllib.parse
 
-SHA256_ALG = bytes.fromhex("300d06096086480165030402010500")
-
-
-def tsq(imprint):
-    """TimeStampReq { version 1, messageImprint { sha256, imprint }, certReq TRUE } (DER)."""
-    mi = SHA256_ALG + b"\x04\x20" + imprint
-    body = b"\x02\x01\x01" + b"\x30" + bytes([len(mi)]) + mi + b"\x01\x01\xff"
-    return b"\x30" + bytes([len(body)]) + body
-
-
-def tlv(buf, off):
-    """(tag, start of content, end) of the DER element at off."""
-    tag = buf[off]
-    n = buf[off + 1]
-    off += 2
-    if n & 0x80:
-        k = n & 0x7F
-        if k == 0 or k > 4:
-            raise ValueError("bad length")
-        n = int.from_bytes(buf[off:off + k], "big")
-        off += k
-    if off + n > len(buf):
-        raise ValueError("truncated")
-    return tag, off, off + n
-
-
-def granted_token(resp):
-    """The TimeStampToken of a granted TimeStampResp, or None (with the PKIStatus)."""
-    tag, start, end = tlv(resp, 0)
-    if tag != 0x30:
-        raise ValueError("not a SEQUENCE")
-    _, sstart, send = tlv(resp, start)             # PKIStatusInfo
-    stag, vstart, vend = tlv(resp, sstart)         # status INTEGER
-    status = int.from_bytes(resp[vstart:vend], "big")
-    if status not in (0, 1) or send >= end:
-        return None, status
-    _, _, tend = tlv(resp, send)
-    return resp[send:tend], status
+# The RFC 3161 request and answer codecs of the soak's load (tests/soak/load.py): one of each.
+_spec = importlib.util.spec_from_file_location(
+    "soak_load", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "soak", "load.py"))
+soak = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(soak)
 
 
 class Load:
@@ -92,7 +60,7 @@ class Load:
         kind = None
         try:
             c, path = self.conn(url)
-            c.request("POST", path, tsq(os.urandom(32)),
+            c.request("POST", path, soak.rfc3161_query(os.urandom(32)),
                       {"Content-Type": "application/timestamp-query"})
             r = c.getresponse()
             body = r.read()
@@ -100,8 +68,8 @@ class Load:
             if r.status != 200:
                 kind = ("refused", "http %d" % r.status)
             else:
-                tok, status = granted_token(body)
-                if tok is None:
+                status, tok, _ = soak.rfc3161_answer(body)
+                if status not in (0, 1) or tok is None:
                     kind = ("refused", "status %d" % status)
         except Exception as e:  # no answer at all: counted, never fatal
             kind = ("failed", type(e).__name__)
