@@ -4,6 +4,8 @@
  * body have all arrived, so a peer that connects and stalls, or sends a byte every few
  * seconds, holds one slot of the gate and never the process; and none is held longer than
  * TSA_FCGI_REQUEST_DEADLINE from its accept (include/tsa_limits.h), whole request or not.
+ * A connection the web server keeps for its next request (FastCGI's FCGI_KEEP_CONN) comes
+ * back to the gate once answered and waits there, idle, costing a slot and never a process.
  */
 #ifndef TSA_GATE_H
 #define TSA_GATE_H
@@ -16,12 +18,15 @@
 struct gate_conn {
 	int	 fd;
 	long	 deadline_ms;		/* monotonic milliseconds */
+	int	 kept;			/* idle between two requests of a kept connection */
+	unsigned long seq;		/* when its request began, in the gate's order */
 };
 
 struct fcgi_gate {
 	int		 listen_fd;	/* non-blocking; owned by the caller */
 	struct gate_conn c[TSA_FCGI_PENDING];	/* connections owned by the gate */
 	size_t		 n;
+	unsigned long	 seq;		/* the next request's place in line */
 	unsigned char	 peek[TSA_FCGI_PEEK];
 	const struct cidr *allow;	/* TCP peers accepted (none: any); set after gate_init */
 	size_t		 n_allow;
@@ -44,14 +49,23 @@ int	gate_init(struct fcgi_gate *g, int listen_fd);
 /*
  * Waits up to timeout_ms, accepting new connections when `accepting`, for one whose request
  * is whole (or fills TSA_FCGI_PEEK: *whole is then 0); closes those past their deadline or
- * whose peer stopped sending.  Also returns when wake_fd (if >= 0) is readable or a signal
- * arrives.  Returns the connection (the caller owns it now; *deadline_ms is its deadline),
- * or -1 when none is ready.
+ * whose peer stopped sending.  Also returns when wake_fd (if >= 0) is readable (*woken is
+ * then 1) or a signal arrives.  Returns the connection (the caller owns it now;
+ * *deadline_ms is its deadline), or -1 when none is ready.
  */
 int	gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
-	    long *deadline_ms);
+	    long *deadline_ms, int *woken);
 
-/* Connections the gate holds (the requests a stopping process still owes an answer). */
+/*
+ * Takes back a connection whose request was answered and that the web server keeps for the
+ * next one (FCGI_KEEP_CONN): idle, it is held up to TSA_FCGI_KEPT_IDLE; from the first byte
+ * of its next request it is bound by the request deadline like a new connection.  A full gate
+ * makes room by closing its longest-idle kept connection when a new one waits.
+ */
+void	gate_keep(struct fcgi_gate *g, int fd);
+
+/* Connections the gate holds with a request begun or awaited from accept (the requests a
+ * stopping process still owes an answer); idle kept connections are not counted. */
 size_t	gate_pending(const struct fcgi_gate *g);
 
 /* Closes every connection the gate holds. */

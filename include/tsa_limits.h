@@ -52,6 +52,11 @@
  * serves any whole request among them, so a few that stall cost only their slots; past 32 it
  * stops accepting and leaves new connections to the other workers and the listen backlog. */
 #define TSA_FCGI_PENDING	32
+/* Seconds a kept FastCGI connection (FCGI_KEEP_CONN) may wait idle in a worker's gate for its
+ * next request: longer than the web servers keep an idle connection to the workers (deploy/:
+ * nginx's upstream keepalive_timeout 60 s), so that the web server, which knows when it
+ * reuses one, is the side that closes it; a connection it forgot is closed after this. */
+#define TSA_FCGI_KEPT_IDLE	120
 /* Bytes of a connection's queue looked at (MSG_PEEK) to see whether its request is whole: a
  * timestamp request with its params is a few KB, a console form at most 16 KiB plus params.
  * A larger one is handed to libfcgi at this size and read under the deadline's timer.  At

@@ -414,7 +414,7 @@ main(int argc, char **argv)
 	while (!stopping || gate_pending(&gate) > 0) {
 		struct console_resp rs;
 		long deadline;
-		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline);
+		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline, NULL);
 
 		if (c < 0)
 			continue;
@@ -433,6 +433,11 @@ main(int argc, char **argv)
 		write_response(&fr, &rs);
 		free(rs.body);
 		FCGX_Finish_r(&fr);
+		/* Still open: the web server keeps it for its next request (FCGI_KEEP_CONN). */
+		if (fr.ipcFd >= 0) {
+			gate_keep(&gate, fr.ipcFd);
+			fr.ipcFd = -1;
+		}
 	}
 	gate_close(&gate);
 	FCGX_Free(&fr, 1);

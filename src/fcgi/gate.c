@@ -10,6 +10,11 @@
  * connection serves nobody else meanwhile.  Here a process holds up to TSA_FCGI_PENDING
  * connections, serves whichever request is whole first, and closes each that is not whole
  * by its deadline; a single tsa-admin process stays available while one peer stalls.
+ *
+ * Kept connections (FCGI_KEEP_CONN, section 5.1): libfcgi leaves such a connection open once
+ * its request is answered, and the worker hands it back here (gate_keep) to wait for the next
+ * request among the others, so an idle kept connection never holds a process, and the web
+ * server and the worker are spared a connect, an accept and a close per request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +34,7 @@
 #define FCGI_VERSION_1	1
 #define FCGI_STDIN	5
 #define FCGI_HEADER_LEN	8
+#define NONE		((size_t)-1)
 
 int
 fcgi_request_whole(const unsigned char *p, size_t len)
@@ -79,7 +85,11 @@ gate_init(struct fcgi_gate *g, int listen_fd)
 size_t
 gate_pending(const struct fcgi_gate *g)
 {
-	return g->n;
+	size_t i, n = 0;
+
+	for (i = 0; i < g->n; i++)
+		n += !g->c[i].kept;
+	return n;
 }
 
 static void
@@ -96,9 +106,33 @@ gate_close(struct fcgi_gate *g)
 		drop(g, g->n - 1);
 }
 
+void
+gate_keep(struct fcgi_gate *g, int fd)
+{
+	if (g->n == TSA_FCGI_PENDING) {
+		close(fd);
+		return;
+	}
+	g->c[g->n].fd = fd;
+	g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_KEPT_IDLE * 1000L;
+	g->c[g->n++].kept = 1;
+}
+
+/* The index of the kept connection idle the longest, or g->n when none is kept. */
+static size_t
+longest_idle(const struct fcgi_gate *g)
+{
+	size_t i, best = g->n;
+
+	for (i = 0; i < g->n; i++)
+		if (g->c[i].kept && (best == g->n || g->c[i].deadline_ms < g->c[best].deadline_ms))
+			best = i;
+	return best;
+}
+
 /*
  * Connection i's request: 1 whole (or as much as the gate looks at), 0 not yet, -1 gone (the
- * peer closed or reset it before its request was whole).
+ * peer closed or reset it before its request was whole, or closed a kept connection).
  */
 static int
 look(struct fcgi_gate *g, size_t i, short revents, int *whole)
@@ -110,6 +144,12 @@ look(struct fcgi_gate *g, size_t i, short revents, int *whole)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		return -1;
+	/* A kept connection's next request has begun: from now on it is bound like a new one. */
+	if (g->c[i].kept) {
+		g->c[i].kept = 0;
+		g->c[i].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
+		g->c[i].seq = g->seq++;
+	}
 	w = fcgi_request_whole(g->peek, (size_t)n);
 	if (w != 0 || (size_t)n == sizeof(g->peek)) {
 		*whole = w == 1;
@@ -167,17 +207,20 @@ accept_allowed(struct fcgi_gate *g)
 
 int
 gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
-    long *deadline_ms)
+    long *deadline_ms, int *woken)
 {
 	struct pollfd pf[TSA_FCGI_PENDING + 2];
-	size_t i, np = 0, first;
+	size_t i, np = 0, first, best;
 	long now = gate_now_ms(), wait = timeout_ms;
-	int fd, r;
+	int fd, r, w, best_whole = 0;
 
+	if (woken != NULL)
+		*woken = 0;
 	for (i = 0; i < g->n; ) {
 		if (g->c[i].deadline_ms <= now) {
-			log_msg(LOG_WARNING, "closed a FastCGI connection whose request was not "
-			    "whole within %d s", TSA_FCGI_REQUEST_DEADLINE);
+			if (!g->c[i].kept)
+				log_msg(LOG_WARNING, "closed a FastCGI connection whose request was "
+				    "not whole within %d s", TSA_FCGI_REQUEST_DEADLINE);
 			drop(g, i);
 			continue;
 		}
@@ -188,37 +231,65 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 	for (i = 0; i < g->n; i++)
 		pf[np++] = (struct pollfd){ g->c[i].fd, POLLIN | POLLRDHUP, 0 };
 	first = np;
-	if (accepting && g->n < TSA_FCGI_PENDING)
+	if (accepting && (g->n < TSA_FCGI_PENDING || longest_idle(g) < g->n))
 		pf[np++] = (struct pollfd){ g->listen_fd, POLLIN, 0 };
 	if (wake_fd >= 0)
 		pf[np++] = (struct pollfd){ wake_fd, POLLIN, 0 };
 	if (poll(pf, (nfds_t)np, (int)wait) <= 0)
 		return -1;
-	/* pf[i] is g->c[i] for i < first: walked from the end, a drop moves only seen ones. */
+	if (woken != NULL && wake_fd >= 0 && pf[np - 1].revents != 0)
+		*woken = 1;
+	best = NONE;
+	/*
+	 * pf[i] is g->c[i] for i < first: walked from the end, a drop moves only seen ones.  Of
+	 * the whole requests, the one begun first is served: with kept connections a process
+	 * often holds several ready at once, and none may wait behind later ones.
+	 */
 	for (i = first; i-- > 0; ) {
 		if (pf[i].revents == 0)
 			continue;
-		if ((r = look(g, i, pf[i].revents, whole)) == 1)
-			return hand_over(g, i, deadline_ms);
-		if (r == -1)
+		if ((r = look(g, i, pf[i].revents, &w)) == 1 &&
+		    (best == NONE || g->c[i].seq < g->c[best].seq)) {
+			best = i;
+			best_whole = w;
+		} else if (r == -1) {
 			drop(g, i);
+			if (best != NONE && best == g->n)	/* the last one, moved into i */
+				best = i;
+		}
 	}
 	/*
 	 * One connection per call: the other workers poll the same socket, and a connection this
 	 * process holds is served by it alone, so a burst of connections is left to be spread.
-	 * EAGAIN: another worker took it.
+	 * Accepted even while a request is ready here: with kept connections every process may
+	 * always have one, and a new connection must not wait in the backlog meanwhile.  EAGAIN:
+	 * another worker took it.
 	 */
 	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
 	    (fd = accept_allowed(g)) >= 0) {
+		/* Full of connections, some of them idle kept ones: the longest idle makes room
+		 * (it is never the ready one, and the last one moves into its place). */
+		if (g->n == TSA_FCGI_PENDING) {
+			i = longest_idle(g);
+			drop(g, i);
+			if (best == g->n)
+				best = i;
+		}
 		g->c[g->n].fd = fd;
 		g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
+		g->c[g->n].kept = 0;
+		g->c[g->n].seq = g->seq++;
 		/* Most requests are whole already: no second poll for them. */
-		if ((r = look(g, g->n++, 0, whole)) == 1)
-			return hand_over(g, g->n - 1, deadline_ms);
-		if (r == -1)
+		if ((r = look(g, g->n++, 0, &w)) == 1 && best == NONE) {
+			best = g->n - 1;
+			best_whole = w;
+		} else if (r == -1)
 			drop(g, g->n - 1);
 	}
-	return -1;
+	if (best == NONE)
+		return -1;
+	*whole = best_whole;
+	return hand_over(g, best, deadline_ms);
 }
 
 /* The connection the deadline timer guards; the handler only shuts it down. */

@@ -154,7 +154,8 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
  * always the one it keeps) and writing the aggregated refusals when they are due.  Connections are accepted and held by the gate (gate.c) until
  * their request is whole, so a peer that stalls never holds the worker; libfcgi then reads
  * the request from the connection we hand it (FCGX_Request.ipcFd, with keepConnection set so
- * that FCGX_Accept_r does not close it first).  A worker that is stopping, or draining before
+ * that FCGX_Accept_r does not close it first), and a connection the web server keeps comes
+ * back to the gate after its answer.  A worker that is stopping, or draining before
  * it recycles itself, accepts nothing more but still serves the requests the gate holds.
  * Returns the connection, or -1 when the worker is to end.
  */
@@ -162,18 +163,27 @@ static int
 wait_connection(struct fcgi_gate *g, struct worker *w, int draining, int *whole,
     long *deadline_ms)
 {
+	static time_t refreshed;
 	long due = worker_tick(w);
-	int fd;
+	int fd, woken;
 
 	while ((!stopping && !draining) || gate_pending(g) > 0) {
 		/* Awake by the time aggregated refusals are due (refusals.h), else each second. */
 		fd = gate_next(g, w->db.conn != NULL ? PQsocket(w->db.conn) : -1,
 		    due >= 0 && due < 1000 ? (int)due + 1 : 1000, !stopping && !draining, whole,
-		    deadline_ms);
-		/* A request waiting is served with the configuration held rather than behind an
-		 * attempt to reconnect (bounded by database_timeout, but a wait all the same). */
-		if (fd < 0 || w->db.conn != NULL || w->cf.config == NULL)
+		    deadline_ms, &woken);
+		/*
+		 * The configuration is looked at when the database spoke (a notification), when
+		 * nothing else was to do, and once a second under load (config_follow's version
+		 * check): not at every request.  A request waiting is served with the configuration
+		 * held rather than behind an attempt to reconnect (bounded by database_timeout, but
+		 * a wait all the same).
+		 */
+		if (fd < 0 || w->cf.config == NULL ||
+		    (w->db.conn != NULL && (woken || time(NULL) != refreshed))) {
 			(void)worker_refresh(w);
+			refreshed = time(NULL);
+		}
 		due = worker_tick(w);
 		if (fd >= 0)
 			return fd;
@@ -265,6 +275,14 @@ worker_main(int listen_fd, const struct tsa_conf *conf)
 		if (!draining && conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_msg(LOG_INFO, "recycling after %ld requests", served);
 			draining = 1;
+		}
+		/* Still open: the web server keeps it for its next request (FCGI_KEEP_CONN). */
+		if (fr.ipcFd >= 0) {
+			if (stopping || draining)
+				close(fr.ipcFd);
+			else
+				gate_keep(&gate, fr.ipcFd);
+			fr.ipcFd = -1;
 		}
 	}
 	gate_close(&gate);

@@ -92,13 +92,13 @@ START_TEST(gate_serves_past_a_stalled_peer)
 	ck_assert_int_eq(write(stalled, req, 8), 8);
 	/* The stalled connection is accepted and held, not handed over. */
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
+		ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
 	ck_assert_uint_eq(gate_pending(&g), 1);
 
 	good = connect_to(sa.sun_path);
 	ck_assert_int_eq(write(good, req, sizeof(req)), (ssize_t)sizeof(req));
 	for (fd = -1, i = 0; fd < 0 && i < 5; i++)
-		fd = gate_next(&g, -1, 100, 1, &whole, &deadline);
+		fd = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(whole, 1);
 	ck_assert_int_ge(deadline, before + TSA_FCGI_REQUEST_DEADLINE * 1000L);
@@ -109,7 +109,7 @@ START_TEST(gate_serves_past_a_stalled_peer)
 
 	/* A peer that gives up before its request is whole is dropped. */
 	close(stalled);
-	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
 	ck_assert_uint_eq(gate_pending(&g), 0);
 
 	gate_close(&g);
