@@ -121,6 +121,77 @@ START_TEST(gate_serves_past_a_stalled_peer)
 }
 END_TEST
 
+/*
+ * A kept connection (FCGI_KEEP_CONN) handed back waits idle without counting as a request
+ * owed; its next request is served before a later one; the peer closing it drops it.
+ */
+START_TEST(gate_kept_connections)
+{
+	static struct fcgi_gate g;
+	struct sockaddr_un sa;
+	char dir[] = "/tmp/tsa-gate.XXXXXX";
+	int lfd, kept, other, fd, first, whole = -1, i;
+	long deadline = 0;
+	unsigned char got[sizeof(req)];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_eq(gate_init(&g, lfd), 0);
+
+	/* A first request, answered; the web server keeps the connection. */
+	kept = connect_to(sa.sun_path);
+	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
+	for (first = -1, i = 0; first < 0 && i < 5; i++)
+		first = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
+	ck_assert_int_ge(first, 0);
+	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
+	gate_keep(&g, first);
+	ck_assert_uint_eq(gate_pending(&g), 0);
+	ck_assert_int_eq(gate_next(&g, -1, 50, 1, &whole, &deadline, NULL), -1);
+
+	/* Its next request begins before a new connection's: it is served first. */
+	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
+	ck_assert_int_eq(gate_next(&g, -1, 100, 0, &whole, &deadline, NULL), first);
+	ck_assert_int_eq(whole, 1);
+	other = connect_to(sa.sun_path);
+	ck_assert_int_eq(write(other, req, sizeof(req)), (ssize_t)sizeof(req));
+	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
+	ck_assert_mem_eq(got, req, sizeof(req));
+	gate_keep(&g, first);
+	/* The new connection is accepted while the kept one's request is served... */
+	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), first);
+	ck_assert_uint_eq(gate_pending(&g), 1);
+	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
+	/* ...and served next, before the kept one's following request. */
+	gate_keep(&g, first);
+	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
+	fd = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ne(fd, first);
+	close(fd);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), first);
+	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
+
+	/* Kept again, then closed by the web server: dropped. */
+	gate_keep(&g, first);
+	close(kept);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
+	ck_assert_uint_eq(g.n, 0);
+
+	gate_close(&g);
+	close(other);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 gate_suite(void)
 {
@@ -128,6 +199,7 @@ gate_suite(void)
 	TCase *tc = tcase_create("gate");
 
 	tcase_add_test(tc, whole_request_walk);
+	tcase_add_test(tc, gate_kept_connections);
 	tcase_add_test(tc, gate_serves_past_a_stalled_peer);
 	suite_add_tcase(s, tc);
 	return s;
