@@ -24,6 +24,7 @@
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
 #   TSA_PER_CLIENT_CONNS  requests one client address may have in progress at once (default 64)
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
+#   TSA_FCGI_KEEP   1: nginx keeps its connections to the workers (fastcgi_keep_conn); default 0
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
 # host gives it: PostgreSQL runs as postgres, tsa-signer as tsa-signer, tsa-log as tsa-log, tsa-fcgi as tsa,
@@ -58,6 +59,7 @@ TSA_HTTP_PORT=${TSA_HTTP_PORT:-8080}
 TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
 TSA_WORKERS=${TSA_WORKERS:-4}
 TSA_SIGNER_PROCESSES=${TSA_SIGNER_PROCESSES:-0}
+TSA_FCGI_KEEP=${TSA_FCGI_KEEP:-0}
 TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-10}
 TSA_KEY=${TSA_KEY:-rsa2048}
 TSA_SCHEME=${TSA_SCHEME:-auto}
@@ -126,9 +128,9 @@ case $TSA_WEB in
     nginx|apache|lighttpd) ;;
     *) die "TSA_WEB must be nginx, apache or lighttpd (got '$TSA_WEB')" ;;
 esac
-for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES" "$TSA_DATABASE_WAIT"; do
+for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES" "$TSA_DATABASE_WAIT" "$TSA_FCGI_KEEP"; do
     [[ $p =~ ^[0-9]+$ ]] ||
-        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS, TSA_SIGNER_PROCESSES and TSA_DATABASE_WAIT must be numbers"
+        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS, TSA_SIGNER_PROCESSES, TSA_DATABASE_WAIT and TSA_FCGI_KEEP must be numbers"
 done
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -984,6 +986,7 @@ nginx_conf() {
     t=${t//@MAX_BODY@/$MAX_BODY}
     t=${t//@PER_CLIENT_CONNS@/$TSA_PER_CLIENT_CONNS}
     t=${t//@PER_CLIENT_RATE@/$TSA_PER_CLIENT_RATE}
+    t=${t//@FCGI_KEEP@/$( (( TSA_FCGI_KEEP )) && echo on || echo off)}
     printf '%s\n' "$t" >"$NGX/nginx.conf.new"
     local changed=1
     if cmp -s "$NGX/nginx.conf.new" "$NGX/nginx.conf"; then
