@@ -25,6 +25,7 @@
 #   TSA_PER_CLIENT_CONNS  requests one client address may have in progress at once (default 64)
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
 #   TSA_FCGI_KEEP   1: nginx keeps its connections to the workers (fastcgi_keep_conn); default 0
+#   TSA_BATCH_WAIT  tsa.conf's batch_wait: µs a signing round waits for busy workers (default 500)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
 # host gives it: PostgreSQL runs as postgres, tsa-signer as tsa-signer, tsa-log as tsa-log, tsa-fcgi as tsa,
@@ -60,6 +61,7 @@ TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
 TSA_WORKERS=${TSA_WORKERS:-4}
 TSA_SIGNER_PROCESSES=${TSA_SIGNER_PROCESSES:-0}
 TSA_FCGI_KEEP=${TSA_FCGI_KEEP:-0}
+TSA_BATCH_WAIT=${TSA_BATCH_WAIT:-500}
 TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-10}
 TSA_KEY=${TSA_KEY:-rsa2048}
 TSA_SCHEME=${TSA_SCHEME:-auto}
@@ -128,9 +130,9 @@ case $TSA_WEB in
     nginx|apache|lighttpd) ;;
     *) die "TSA_WEB must be nginx, apache or lighttpd (got '$TSA_WEB')" ;;
 esac
-for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES" "$TSA_DATABASE_WAIT" "$TSA_FCGI_KEEP"; do
+for p in "$TSA_HTTP_PORT" "$TSA_HTTPS_PORT" "$TSA_WORKERS" "$TSA_SIGNER_PROCESSES" "$TSA_DATABASE_WAIT" "$TSA_FCGI_KEEP" "$TSA_BATCH_WAIT"; do
     [[ $p =~ ^[0-9]+$ ]] ||
-        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS, TSA_SIGNER_PROCESSES, TSA_DATABASE_WAIT and TSA_FCGI_KEEP must be numbers"
+        die "TSA_HTTP_PORT, TSA_HTTPS_PORT, TSA_WORKERS, TSA_SIGNER_PROCESSES, TSA_DATABASE_WAIT, TSA_FCGI_KEEP and TSA_BATCH_WAIT must be numbers"
 done
 
 # ---- paths -------------------------------------------------------------------------------------
@@ -653,6 +655,7 @@ write_conf() {
         "admin_listen = unix:$ADMIN_SOCKET" \
         "workers = $TSA_WORKERS" \
         "signer_processes = $TSA_SIGNER_PROCESSES" \
+        "batch_wait = $TSA_BATCH_WAIT" \
         "database_wait = $TSA_DATABASE_WAIT" \
         "max_body = $MAX_BODY")
     [[ -f $CONF && $(<"$CONF") == "$conf" ]] || printf '%s\n' "$conf" >"$CONF"

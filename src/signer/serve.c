@@ -9,7 +9,10 @@
  * Service goes in rounds: one poll, then at most one whole order from each connection (so a
  * connection that floods is served in turn with the others), every token of the round
  * signed, all their rows recorded in one transaction (group commit: one commit and one WAL
- * flush for the round), and only then the answers.  Nothing waits on one peer: reads take
+ * flush for the round), and only then the answers.  A round whose busy connections (those
+ * that sent an order within SIGNER_BUSY_US) have not all sent their next order yet waits for
+ * them up to batch_wait microseconds (gather): the workers of a busy host then share one
+ * commit instead of splitting into rounds of one or two.  Nothing waits on one peer: reads take
  * what is there (a frame begun must be whole within SIGNER_ORDER_TIMEOUT_MS, or its
  * connection ends), and an answer the peer does not take at once ends its connection.
  */
@@ -65,6 +68,8 @@ struct conn {
 	size_t		 len;		/* the body's length */
 	size_t		 got;		/* bytes of the frame read, the length's included */
 	long long	 deadline;	/* ms: the frame begun must be whole by then */
+	long long	 last_order_us;	/* when its last whole order came (monotonic µs) */
+	int		 in_round;	/* its order is in the round being gathered */
 };
 
 /* An order of this round, from its frame to its answer. */
@@ -128,12 +133,18 @@ find_policy(const struct tsa_config *cfg, long long service_id, long long policy
 }
 
 static long long
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long
+now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 /* The current time truncated to the token's precision, so the row and the token agree. */
@@ -607,6 +618,56 @@ serve_round(struct signer_proc *sp, size_t n)
 	}
 }
 
+/* Connection c's whole order becomes the round's n-th slot. */
+static void
+take(struct conn *c, size_t n, long long now)
+{
+	slots[n].c = c;
+	slots[n].body = c->body;
+	slots[n].len = c->len;
+	c->body = NULL;
+	c->got = 0;
+	c->last_order_us = now;
+	c->in_round = 1;
+}
+
+/*
+ * Group commit across the workers: the round holds n orders; connections that were busy a
+ * moment ago (an order within SIGNER_BUSY_US) and have sent none yet are waited for, up to
+ * wait_us in all, so that their tokens share the round's commit.  A host at rest never
+ * waits (no connection is busy but the ones already in), and a worker that stays silent
+ * costs the round at most wait_us.  Returns the round's orders.
+ */
+static size_t
+gather(size_t n, long long wait_us)
+{
+	long long start = now_us(), now = start;
+	struct pollfd q[SIGNER_MAX_CONNECTIONS];
+	struct conn *qc[SIGNER_MAX_CONNECTIONS];
+	struct timespec ts;
+	size_t i, nq;
+
+	while (now - start < wait_us) {
+		for (i = nq = 0; i < SIGNER_MAX_CONNECTIONS; i++)
+			if (conns[i].fd >= 0 && !conns[i].in_round &&
+			    now - conns[i].last_order_us < SIGNER_BUSY_US) {
+				q[nq] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+				qc[nq++] = &conns[i];
+			}
+		if (nq == 0)
+			break;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(wait_us - (now - start)) * 1000;
+		if (ppoll(q, nq, &ts, NULL) <= 0)
+			break;
+		now = now_us();
+		for (i = 0; i < nq; i++)
+			if (q[i].revents != 0 && conn_read(qc[i]) == 1)
+				take(qc[i], n++, now);
+	}
+	return n;
+}
+
 static void
 on_signals(void)
 {
@@ -716,19 +777,18 @@ signer_serve(int lfd, const struct tsa_conf *conf, struct signer_pool *pool, siz
 
 			if (c == NULL || p[i].revents == 0 || conn_read(c) != 1)
 				continue;
-			slots[n].c = c;
-			slots[n].body = c->body;
-			slots[n].len = c->len;
-			n++;
-			c->body = NULL;
-			c->got = 0;
+			take(c, n++, now_us());
 		}
+		if (n > 0 && conf->batch_wait > 0)
+			n = gather(n, conf->batch_wait);
 		now = now_ms();
 		for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)
 			if (conns[i].fd >= 0 && conns[i].got > 0 && now >= conns[i].deadline)
 				conn_drop(&conns[i], strerror(ETIMEDOUT));
 		if (n > 0)
 			serve_round(&sp, n);
+		for (i = 0; i < n; i++)
+			slots[i].c->in_round = 0;
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	for (i = 0; i < SIGNER_MAX_CONNECTIONS; i++)

@@ -15,6 +15,9 @@
 #define SIGNER_MAX_CONNECTIONS	128
 /* Once an order's first byte came, the rest within this; an answer taken within this. */
 #define SIGNER_ORDER_TIMEOUT_MS	10000
+/* A connection that sent an order this recently is busy: its worker's next order is likely
+ * a moment away, and a round waits for it up to batch_wait (serve.c, gather). */
+#define SIGNER_BUSY_US		10000
 
 #define SIGNER_MAX_PROCESSES	64
 

@@ -145,6 +145,7 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	conf->signer_timeout = -1;	/* set below from the database's bounds */
 	conf->database_timeout = 5;
 	conf->database_wait = 10;
+	conf->batch_wait = 500;
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -238,6 +239,12 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 				goto out;
 			}
 			conf->signer_processes = (int)n;
+		} else if (strcmp(k, "batch_wait") == 0) {
+			if (parse_long(v, 0, 10000, &conf->batch_wait) == -1) {
+				snprintf(err, errlen, "%s:%d: batch_wait must be 0 to 10000 "
+				    "microseconds", path, lineno);
+				goto out;
+			}
 		} else if (strcmp(k, "host") == 0) {
 			if (!conf_host_ok(v)) {
 				snprintf(err, errlen, "%s:%d: host must be 1 to %d letters, digits, '-'"

@@ -397,6 +397,7 @@ START_TEST(conf_defaults_and_limits)
 	}
 	ck_assert_int_eq(c.database_timeout, 5);
 	ck_assert_int_eq(c.database_wait, 10);
+	ck_assert_int_eq(c.batch_wait, 500);
 	/* The worker outwaits the signer's own bound: database_wait + 2 x database_timeout. */
 	ck_assert_int_eq(c.signer_timeout, 25000);
 	conf_free(&c);
@@ -421,6 +422,10 @@ START_TEST(conf_refusals)
 	conf_refused("database = x\nfoo = bar\n", "tsa.conf:2: unknown key 'foo'");
 	conf_refused("database = x\ndatabase_timeout = 0\n", "database_timeout must be 1 to 300");
 	conf_refused("database = x\ndatabase_wait = 601\n", "database_wait must be 0 to 600");
+	conf_refused("database = x\nbatch_wait = 10001\n",
+	    "batch_wait must be 0 to 10000 microseconds");
+	conf_refused("database = x\nbatch_wait = -1\n",
+	    "batch_wait must be 0 to 10000 microseconds");
 	conf_refused("database = x\nsigner_timeout = 20000\n",
 	    "signer_timeout (20000 ms) must exceed database_wait + 2 x database_timeout");
 	conf_refused("database = x\nDatabase = y\n", "unknown key 'Database'");
