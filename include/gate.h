@@ -49,12 +49,12 @@ int	gate_init(struct fcgi_gate *g, int listen_fd);
 /*
  * Waits up to timeout_ms, accepting new connections when `accepting`, for one whose request
  * is whole (or fills TSA_FCGI_PEEK: *whole is then 0); closes those past their deadline or
- * whose peer stopped sending.  Also returns when wake_fd (if >= 0) is readable (*woken is
- * then 1) or a signal arrives.  Returns the connection (the caller owns it now;
- * *deadline_ms is its deadline), or -1 when none is ready.
+ * whose peer stopped sending.  Also returns when wake_fd (if >= 0) is readable or a signal
+ * arrives.  Returns the connection (the caller owns it now; *deadline_ms is its deadline),
+ * or -1 when none is ready.
  */
 int	gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
-	    long *deadline_ms, int *woken);
+	    long *deadline_ms);
 
 /*
  * Takes back a connection whose request was answered and that the web server keeps for the

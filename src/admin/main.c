@@ -414,7 +414,7 @@ main(int argc, char **argv)
 	while (!stopping || gate_pending(&gate) > 0) {
 		struct console_resp rs;
 		long deadline;
-		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline, NULL);
+		int whole, c = gate_next(&gate, -1, 1000, !stopping, &whole, &deadline);
 
 		if (c < 0)
 			continue;

@@ -207,15 +207,13 @@ accept_allowed(struct fcgi_gate *g)
 
 int
 gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *whole,
-    long *deadline_ms, int *woken)
+    long *deadline_ms)
 {
 	struct pollfd pf[TSA_FCGI_PENDING + 2];
 	size_t i, np = 0, first, best;
 	long now = gate_now_ms(), wait = timeout_ms;
 	int fd, r, w, best_whole = 0;
 
-	if (woken != NULL)
-		*woken = 0;
 	for (i = 0; i < g->n; ) {
 		if (g->c[i].deadline_ms <= now) {
 			if (!g->c[i].kept)
@@ -237,8 +235,6 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		pf[np++] = (struct pollfd){ wake_fd, POLLIN, 0 };
 	if (poll(pf, (nfds_t)np, (int)wait) <= 0)
 		return -1;
-	if (woken != NULL && wake_fd >= 0 && pf[np - 1].revents != 0)
-		*woken = 1;
 	best = NONE;
 	/*
 	 * pf[i] is g->c[i] for i < first: walked from the end, a drop moves only seen ones.  Of

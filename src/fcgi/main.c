@@ -163,27 +163,22 @@ static int
 wait_connection(struct fcgi_gate *g, struct worker *w, int draining, int *whole,
     long *deadline_ms)
 {
-	static time_t refreshed;
 	long due = worker_tick(w);
-	int fd, woken;
+	int fd;
 
 	while ((!stopping && !draining) || gate_pending(g) > 0) {
 		/* Awake by the time aggregated refusals are due (refusals.h), else each second. */
 		fd = gate_next(g, w->db.conn != NULL ? PQsocket(w->db.conn) : -1,
 		    due >= 0 && due < 1000 ? (int)due + 1 : 1000, !stopping && !draining, whole,
-		    deadline_ms, &woken);
+		    deadline_ms);
 		/*
-		 * The configuration is looked at when the database spoke (a notification), when
-		 * nothing else was to do, and once a second under load (config_follow's version
-		 * check): not at every request.  A request waiting is served with the configuration
-		 * held rather than behind an attempt to reconnect (bounded by database_timeout, but
-		 * a wait all the same).
+		 * Before every request: a notification may have been read from the socket with an
+		 * earlier statement's results, where poll no longer shows it.  A request waiting
+		 * is served with the configuration held rather than behind an attempt to reconnect
+		 * (bounded by database_timeout, but a wait all the same).
 		 */
-		if (fd < 0 || w->cf.config == NULL ||
-		    (w->db.conn != NULL && (woken || time(NULL) != refreshed))) {
+		if (fd < 0 || w->db.conn != NULL || w->cf.config == NULL)
 			(void)worker_refresh(w);
-			refreshed = time(NULL);
-		}
 		due = worker_tick(w);
 		if (fd >= 0)
 			return fd;

@@ -92,13 +92,13 @@ START_TEST(gate_serves_past_a_stalled_peer)
 	ck_assert_int_eq(write(stalled, req, 8), 8);
 	/* The stalled connection is accepted and held, not handed over. */
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
+		ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
 	ck_assert_uint_eq(gate_pending(&g), 1);
 
 	good = connect_to(sa.sun_path);
 	ck_assert_int_eq(write(good, req, sizeof(req)), (ssize_t)sizeof(req));
 	for (fd = -1, i = 0; fd < 0 && i < 5; i++)
-		fd = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
+		fd = gate_next(&g, -1, 100, 1, &whole, &deadline);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(whole, 1);
 	ck_assert_int_ge(deadline, before + TSA_FCGI_REQUEST_DEADLINE * 1000L);
@@ -109,7 +109,7 @@ START_TEST(gate_serves_past_a_stalled_peer)
 
 	/* A peer that gives up before its request is whole is dropped. */
 	close(stalled);
-	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
 	ck_assert_uint_eq(gate_pending(&g), 0);
 
 	gate_close(&g);
@@ -147,16 +147,16 @@ START_TEST(gate_kept_connections)
 	kept = connect_to(sa.sun_path);
 	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
 	for (first = -1, i = 0; first < 0 && i < 5; i++)
-		first = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
+		first = gate_next(&g, -1, 100, 1, &whole, &deadline);
 	ck_assert_int_ge(first, 0);
 	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
 	gate_keep(&g, first);
 	ck_assert_uint_eq(gate_pending(&g), 0);
-	ck_assert_int_eq(gate_next(&g, -1, 50, 1, &whole, &deadline, NULL), -1);
+	ck_assert_int_eq(gate_next(&g, -1, 50, 1, &whole, &deadline), -1);
 
 	/* Its next request begins before a new connection's: it is served first. */
 	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
-	ck_assert_int_eq(gate_next(&g, -1, 100, 0, &whole, &deadline, NULL), first);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 0, &whole, &deadline), first);
 	ck_assert_int_eq(whole, 1);
 	other = connect_to(sa.sun_path);
 	ck_assert_int_eq(write(other, req, sizeof(req)), (ssize_t)sizeof(req));
@@ -165,23 +165,23 @@ START_TEST(gate_kept_connections)
 	gate_keep(&g, first);
 	/* The new connection is accepted while the kept one's request is served... */
 	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
-	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), first);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), first);
 	ck_assert_uint_eq(gate_pending(&g), 1);
 	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
 	/* ...and served next, before the kept one's following request. */
 	gate_keep(&g, first);
 	ck_assert_int_eq(write(kept, req, sizeof(req)), (ssize_t)sizeof(req));
-	fd = gate_next(&g, -1, 100, 1, &whole, &deadline, NULL);
+	fd = gate_next(&g, -1, 100, 1, &whole, &deadline);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_ne(fd, first);
 	close(fd);
-	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), first);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), first);
 	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
 
 	/* Kept again, then closed by the web server: dropped. */
 	gate_keep(&g, first);
 	close(kept);
-	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline, NULL), -1);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
 	ck_assert_uint_eq(g.n, 0);
 
 	gate_close(&g);
