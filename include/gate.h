@@ -19,6 +19,7 @@ struct gate_conn {
 	int	 fd;
 	long	 deadline_ms;		/* monotonic milliseconds */
 	int	 kept;			/* idle between two requests of a kept connection */
+	int	 reused;		/* a kept connection (its request is not its first) */
 	unsigned long seq;		/* when its request began, in the gate's order */
 };
 

@@ -115,6 +115,7 @@ gate_keep(struct fcgi_gate *g, int fd)
 	}
 	g->c[g->n].fd = fd;
 	g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_KEPT_IDLE * 1000L;
+	g->c[g->n].reused = 1;
 	g->c[g->n++].kept = 1;
 }
 
@@ -255,12 +256,15 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		}
 	}
 	/*
-	 * One connection per call: the other workers poll the same socket, and a connection this
-	 * process holds is served by it alone, so a burst of connections is left to be spread.
-	 * Accepted even while a request is ready here: with kept connections every process may
-	 * always have one, and a new connection must not wait in the backlog meanwhile.  EAGAIN:
-	 * another worker took it.
+	 * One connection per call, and none while a new connection's request is ready: the other
+	 * workers poll the same socket, and a connection this process holds is served by it
+	 * alone (and fails with it), so connections are left in the shared backlog for whichever
+	 * worker is free.  A request on a kept connection does not stop the accept: with kept
+	 * connections a busy process may always have one ready, and a new connection must not
+	 * wait in the backlog behind them.  EAGAIN: another worker took it.
 	 */
+	if (best != NONE && !g->c[best].reused)
+		goto out;
 	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
 	    (fd = accept_allowed(g)) >= 0) {
 		/* Full of connections, some of them idle kept ones: the longest idle makes room
@@ -274,6 +278,7 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		g->c[g->n].fd = fd;
 		g->c[g->n].deadline_ms = gate_now_ms() + TSA_FCGI_REQUEST_DEADLINE * 1000L;
 		g->c[g->n].kept = 0;
+		g->c[g->n].reused = 0;
 		g->c[g->n].seq = g->seq++;
 		/* Most requests are whole already: no second poll for them. */
 		if ((r = look(g, g->n++, 0, &w)) == 1 && best == NONE) {
@@ -282,6 +287,7 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		} else if (r == -1)
 			drop(g, g->n - 1);
 	}
+out:
 	if (best == NONE)
 		return -1;
 	*whole = best_whole;

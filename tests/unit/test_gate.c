@@ -130,7 +130,7 @@ START_TEST(gate_kept_connections)
 	static struct fcgi_gate g;
 	struct sockaddr_un sa;
 	char dir[] = "/tmp/tsa-gate.XXXXXX";
-	int lfd, kept, other, fd, first, whole = -1, i;
+	int lfd, kept, other, fd, first, late, got_fd, whole = -1, i;
 	long deadline = 0;
 	unsigned char got[sizeof(req)];
 
@@ -177,6 +177,25 @@ START_TEST(gate_kept_connections)
 	close(fd);
 	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), first);
 	ck_assert_int_eq(read(first, got, sizeof(got)), (ssize_t)sizeof(got));
+
+	/* A new connection's request ready: nothing more is accepted meanwhile (the next
+	 * connection stays in the shared backlog, for whichever worker is free). */
+	fd = connect_to(sa.sun_path);
+	ck_assert_int_eq(write(fd, req, 8), 8);
+	ck_assert_int_eq(gate_next(&g, -1, 100, 1, &whole, &deadline), -1);
+	ck_assert_uint_eq(gate_pending(&g), 1);
+	late = connect_to(sa.sun_path);
+	ck_assert_int_eq(write(late, req, sizeof(req)), (ssize_t)sizeof(req));
+	ck_assert_int_eq(write(fd, req + 8, sizeof(req) - 8), (ssize_t)sizeof(req) - 8);
+	got_fd = gate_next(&g, -1, 100, 1, &whole, &deadline);
+	ck_assert_int_ge(got_fd, 0);
+	ck_assert_uint_eq(gate_pending(&g), 0);
+	close(got_fd);
+	got_fd = gate_next(&g, -1, 100, 1, &whole, &deadline);
+	ck_assert_int_ge(got_fd, 0);
+	close(got_fd);
+	close(fd);
+	close(late);
 
 	/* Kept again, then closed by the web server: dropped. */
 	gate_keep(&g, first);
