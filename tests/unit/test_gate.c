@@ -70,6 +70,22 @@ connect_to(const char *path)
 	return fd;
 }
 
+/* A listening unix socket at DIR/s, DIR made from its mkdtemp template; its address in *sa. */
+static int
+listen_in(char *dir, struct sockaddr_un *sa)
+{
+	int lfd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	return lfd;
+}
+
 START_TEST(gate_serves_past_a_stalled_peer)
 {
 	static struct fcgi_gate g;
@@ -79,13 +95,7 @@ START_TEST(gate_serves_past_a_stalled_peer)
 	long deadline = 0, before = gate_now_ms();
 	unsigned char got[sizeof(req)];
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
+	lfd = listen_in(dir, &sa);
 	ck_assert_int_eq(gate_init(&g, lfd), 0);
 
 	stalled = connect_to(sa.sun_path);
@@ -134,13 +144,7 @@ START_TEST(gate_kept_connections)
 	long deadline = 0;
 	unsigned char got[sizeof(req)];
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
+	lfd = listen_in(dir, &sa);
 	ck_assert_int_eq(gate_init(&g, lfd), 0);
 
 	/* A first request, answered; the web server keeps the connection. */
