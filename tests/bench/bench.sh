@@ -22,7 +22,7 @@
 # other protocols were measured ("e2e: ..."); the others name theirs ("e2e soap: ...").
 #
 # Environment (all optional):
-#   BENCH_KEYS     key types, space separated (default "rsa2048 p256"; also rsa3072, p384)
+#   BENCH_KEYS     key types, space separated (default "rsa2048 rsa3072 p256"; also p384)
 #   BENCH_PROTOCOLS  protocols measured end to end, space separated, in this order (default
 #                  "rfc3161 soap authenticode")
 #   BENCH_SECONDS  seconds of each measurement (default 10)
@@ -47,7 +47,7 @@ BUILD=$(realpath -m -- "$BUILD")
 # shellcheck source=../e2e/soap.sh
 source "$ROOT/tests/e2e/soap.sh"
 
-BENCH_KEYS=${BENCH_KEYS:-rsa2048 p256}
+BENCH_KEYS=${BENCH_KEYS:-rsa2048 rsa3072 p256}
 BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-rfc3161 soap authenticode}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_THREADS=${BENCH_THREADS:-2}
