@@ -30,6 +30,9 @@
 #   BENCH_WORKERS  tsa-fcgi worker processes (default 4)
 #   BENCH_CONNS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
 #   BENCH_RAW=0    skip the raw measurement; BENCH_E2E=0 skip the end-to-end ones
+#   BENCH_PROFILE=1  perf samples the whole machine during each end-to-end run and the log
+#                  shows each process's busiest functions (perf's own cost, a few per cent,
+#                  is then in that run's CPU figures)
 #   TSA_SCHEME     auto (default) | rsa-pss, as for deploy/stack/stack.sh
 #   TSA_FCGI_KEEP=1, TSA_SIGNER_PROCESSES=N  as for deploy/stack/stack.sh: kept FastCGI
 #                  connections between nginx and the workers; signing processes
@@ -73,6 +76,7 @@ for p in $BENCH_PROTOCOLS; do
     case $p in rfc3161|soap|authenticode) ;; *) die "unknown protocol '$p' in BENCH_PROTOCOLS" ;; esac
 done
 tools=(wrk curl openssl psql ss)
+[[ -z ${BENCH_PROFILE:-} ]] || tools+=(perf)
 [[ " $BENCH_PROTOCOLS " == *" soap "* ]] && (( BENCH_E2E )) && tools+=(xmlsec1)
 for c in "${tools[@]}"; do
     command -v "$c" >/dev/null 2>&1 || die "$c is missing (deploy/deps.sh installs it)"
@@ -336,12 +340,30 @@ reply_check() {
     return 1
 }
 
+# profile_report PERF-DATA TAG: each process's busiest functions in the run (share of that
+# process's samples, kernel included), as BENCH_PROFILE asks.
+profile_report() {
+    local data=$1 tag=$2 comm
+    for comm in tsa-fcgi tsa-signer postgres nginx; do
+        say "$tag: profile of $comm by library: $(perf report -i "$data" --comm "$comm" \
+            --no-children --sort dso,symbol --stdio -g none --percentage relative 2>/dev/null |
+            awk '!/^#/ && NF > 2 { sub("%", "", $1); share[$2] += $1 }
+                 END { for (d in share) printf "%.1f%% %s\n", share[d], d }' |
+            sort -rn | head -n 6 | paste -sd ',' | sed 's/,/, /g' || true)"
+        say "$tag: profile of $comm (share of its samples; dso, function):"
+        perf report -i "$data" --comm "$comm" --no-children --sort dso,symbol --stdio -g none \
+            --percentage relative 2>/dev/null | grep -v -e '^#' -e '^$' | head -n 12 |
+            awk '{ printf "    %s %s %s\n", $1, $2, $4 }' || true
+    done
+}
+
 # bench_e2e KEY PROTOCOL RAW SIG-MS: one end-to-end measurement on the current stack, its
 # lines in the log and its row in the summary.
 bench_e2e() {
     local key=$1 proto=$2 raw=$3 sig_ms=$4 out=$TSA_VAR/bench url e2e=- ratio=- p50=- p90=- p99=-
     local rows=- reqs=- before after wrk_line non2xx errs inflight cpu per_token cpu_ratio=-
     local cpu_ms=- syncs_before syncs_after reply headers text failures_before=$FAILURES status tag=e2e check=check
+    local perf_pid=
     local counted="SELECT count(*) FROM issued_tokens WHERE protocol = '$proto'"
     # The RFC 3161 lines read as they always did: old logs stay comparable.
     [[ $proto == rfc3161 ]] || { tag="e2e $proto" check="check $proto"; }
@@ -352,6 +374,10 @@ bench_e2e() {
     # WAL flushes (one per durable commit unless commits share one): pg_stat_wal, PG 14 up.
     syncs_before=$(sql 'SELECT wal_sync FROM pg_stat_wal' 2>/dev/null || echo -)
     cpu_ticks >"$out/cpu.before"
+    if [[ -n ${BENCH_PROFILE:-} ]]; then
+        perf record -a -g -F 499 -o "$out/perf.data" -- sleep "$BENCH_SECONDS" >"$out/perf.log" 2>&1 &
+        perf_pid=$!
+    fi
     say "$tag: wrk -t$BENCH_WRK_THREADS -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency POST $url"
     if ! BENCH_BODY=$out/$proto.req BENCH_CONTENT_TYPE=$REQ_TYPE BENCH_SOAPACTION=$REQ_ACTION \
             timeout $((BENCH_SECONDS + 30)) wrk -t"$BENCH_WRK_THREADS" \
@@ -361,6 +387,7 @@ bench_e2e() {
         die "wrk failed for $key $proto"
     fi
     cpu_ticks >"$out/cpu.after"
+    [[ -z $perf_pid ]] || { wait "$perf_pid" || true; profile_report "$out/perf.data" "$tag"; }
     cpu=$(cpu_share "$out/cpu.before" "$out/cpu.after" "$BENCH_SECONDS")
     grep -v '^BENCH ' "$out/wrk.out" | sed 's/^/    /'
     wrk_line=$(grep '^BENCH ' "$out/wrk.out") || die "no summary line from post.lua"
