@@ -263,10 +263,8 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 	 * connections a busy process may always have one ready, and a new connection must not
 	 * wait in the backlog behind them.  EAGAIN: another worker took it.
 	 */
-	if (best != NONE && !g->c[best].reused)
-		goto out;
-	if (first < np && pf[first].fd == g->listen_fd && (pf[first].revents & POLLIN) &&
-	    (fd = accept_allowed(g)) >= 0) {
+	if ((best == NONE || g->c[best].reused) && first < np && pf[first].fd == g->listen_fd &&
+	    (pf[first].revents & POLLIN) && (fd = accept_allowed(g)) >= 0) {
 		/* Full of connections, some of them idle kept ones: the longest idle makes room
 		 * (it is never the ready one, and the last one moves into its place). */
 		if (g->n == TSA_FCGI_PENDING) {
@@ -287,7 +285,6 @@ gate_next(struct fcgi_gate *g, int wake_fd, int timeout_ms, int accepting, int *
 		} else if (r == -1)
 			drop(g, g->n - 1);
 	}
-out:
 	if (best == NONE)
 		return -1;
 	*whole = best_whole;

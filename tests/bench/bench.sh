@@ -343,17 +343,15 @@ reply_check() {
 # profile_report PERF-DATA TAG: each process's busiest functions in the run (share of that
 # process's samples, kernel included), as BENCH_PROFILE asks.
 profile_report() {
-    local data=$1 tag=$2 comm
+    local data=$1 tag=$2 comm rows
     for comm in tsa-fcgi tsa-signer postgres nginx; do
-        say "$tag: profile of $comm by library: $(perf report -i "$data" --comm "$comm" \
-            --no-children --sort dso,symbol --stdio -g none --percentage relative 2>/dev/null |
-            awk '!/^#/ && NF > 2 { sub("%", "", $1); share[$2] += $1 }
-                 END { for (d in share) printf "%.1f%% %s\n", share[d], d }' |
-            sort -rn | head -n 6 | paste -sd ',' | sed 's/,/, /g' || true)"
+        rows=$(perf report -i "$data" --comm "$comm" --no-children --sort dso,symbol --stdio \
+            -g none --percentage relative 2>/dev/null | grep -v -e '^#' -e '^$' || true)
+        say "$tag: profile of $comm by library: $(awk 'NF > 2 { sub("%", "", $1); share[$2] += $1 }
+            END { for (d in share) printf "%.1f%% %s\n", share[d], d }' <<<"$rows" |
+            sort -rn | head -n 6 | paste -sd ',' | sed 's/,/, /g')"
         say "$tag: profile of $comm (share of its samples; dso, function):"
-        perf report -i "$data" --comm "$comm" --no-children --sort dso,symbol --stdio -g none \
-            --percentage relative 2>/dev/null | grep -v -e '^#' -e '^$' | head -n 12 |
-            awk '{ printf "    %s %s %s\n", $1, $2, $4 }' || true
+        head -n 12 <<<"$rows" | awk '{ printf "    %s %s %s\n", $1, $2, $4 }'
     done
 }
 
