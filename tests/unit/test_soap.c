@@ -39,6 +39,7 @@
 #include "soap.h"
 #include "token.h"
 #include "xmltoken.h"
+#include "xmlverify.h"
 
 #include "testlib.h"
 
@@ -1058,6 +1059,57 @@ START_TEST(token_without_echo)
 }
 END_TEST
 
+/* The token's text is written in its canonical form (xmltoken.c): text that C14N escapes (a
+ * carriage return in the echoed DigestValue's white space) and the three Accuracy attributes,
+ * which C14N orders by name, still give digests and a signature that libxml2's C14N
+ * (xmlverify.c) and xmlsec1 agree with. */
+START_TEST(token_canonical_text)
+{
+	static const unsigned char serial[] = { 0x3a, 0x00, 0xff };
+	struct xmlverify_result vr;
+	struct tsa_request req;
+	struct tsa_refusal ref;
+	struct tsa_echo echo;
+	struct tsa_opts opts;
+	struct token_job job;
+	struct signer s;
+	unsigned char *tok;
+	size_t tok_len, half;
+	char err[256], *text, value[sizeof(echo.digest_value)];
+
+	memset(&s, 0, sizeof(s));
+	load(&s, URI_EC, G.ec, "sha256");
+	ck_assert_int_eq(parse(req_sha256_no_nonce, &req, &echo, &ref), 0);
+	half = strlen(echo.digest_value) / 2;
+	snprintf(value, sizeof(value), "\r\n\t%.*s \r\n%s\t", (int)half, echo.digest_value,
+	    echo.digest_value + half);
+	snprintf(echo.digest_value, sizeof(echo.digest_value), "%s", value);
+	tsa_opts_defaults(&opts);
+	opts.acc_seconds = 1;
+	opts.acc_millis = 2;
+	opts.acc_micros = 3;
+	memset(&job, 0, sizeof(job));
+	job.req = &req;
+	job.opts = &opts;
+	job.signer = &s;
+	job.policy_oid = "1.2.3.4";
+	job.serial = serial;
+	job.serial_len = sizeof(serial);
+	clock_gettime(CLOCK_REALTIME, &job.gen_time);
+	ck_assert_int_eq(soap_token_echo(&job, &echo, &tok, &tok_len), 0);
+	ck_assert_ptr_nonnull(text = strndup((const char *)tok, tok_len));
+	ck_assert_ptr_nonnull(strstr(text, "<ds:DigestValue>&#xD;\n\t"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "<ts:Accuracy microseconds=\"3\" milliseconds=\"2\" seconds=\"1\"/>"));
+	ck_assert_msg(xml_token_verify(tok, tok_len, NULL, &vr, err, sizeof(err)) == 0, "%s", err);
+	if (G.have_xmlsec)
+		ck_assert_int_eq(xmlsec_verify(text, "canonical-text", 1), 0);
+	free(text);
+	free(tok);
+	signer_free(&s);
+}
+END_TEST
+
 static Suite *
 soap_suite(void)
 {
@@ -1075,7 +1127,7 @@ soap_suite(void)
 	tcase_add_test(tc, fixture_verifies);
 
 	tc = tl_tcase(s, "token", 60, token_rsa_sha256, token_rsa_sha1_legacy, token_ecdsa,
-	    token_without_echo, NULL);
+	    token_without_echo, token_canonical_text, NULL);
 	tcase_add_checked_fixture(tc, token_setup, token_teardown);
 	return s;
 }
