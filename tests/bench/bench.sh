@@ -9,6 +9,9 @@
 #      Entrust timestamp-protocol-20020207 request of tests/e2e/soap.sh, SHA-256, a nonce) and
 #      Authenticode (base64 of the ContentInfo carrying 256 signature bytes to countersign, as
 #      tests/e2e/authenticode.sh builds it);
+#   3. PostgreSQL alone (pgbench): the signing processes' statement with one of the run's RFC
+#      3161 rows, in as many sessions and rows per commit as the RFC 3161 run had, so the
+#      database's own CPU per token shows beside its end-to-end figure;
 # then, for each protocol, the ratio to the raw rate, wrk's latency percentiles, the CPU share
 # and the CPU ms per token of each part of the stack, the "cpu ratio" (raw CPU per signature /
 # CPU per whole token: the ratio an idle machine would show, since both runs are CPU-bound;
@@ -414,7 +417,11 @@ bench_e2e() {
     [[ $per_token != - ]] && cpu_ms=${per_token##*total }
     if [[ $syncs_before != - && $syncs_after != - ]] && (( after > before )); then
         say "$tag: WAL flushes per token: $(awk -v n=$((syncs_after - syncs_before)) -v t=$((after - before)) 'BEGIN { printf "%.2f", n / t }')"
+        [[ $proto != rfc3161 ]] || E2E_ROWS_PER_COMMIT=$(awk -v n=$((syncs_after - syncs_before)) \
+            -v t=$((after - before)) 'BEGIN { r = n > 0 ? int(t / n + 0.5) : 1; print r < 1 ? 1 : r }')
     fi
+    [[ $proto != rfc3161 || $per_token != *postgres* ]] ||
+        E2E_POSTGRES_MS=$(sed -n 's/.*postgres \([0-9.]*\) .*/\1/p' <<<"$per_token")
     if [[ -n $sig_ms && $per_token != - ]]; then
         # What a token costs beyond its signature (the raw run's CPU per signature) is
         # the rest of the stack's work.  With the cores to itself, a ratio r allows the
@@ -464,6 +471,93 @@ bench_e2e() {
         "$reqs" "$rows" "$status"
 }
 
+# pg_ticks: the CPU clock ticks of this stack's PostgreSQL so far: the postmaster's own and
+# its exited children's (reaped: cutime + cstime), and its live children's.  pgbench's
+# sessions end before the second reading, so cpu_ticks (live processes only) would miss them.
+pg_ticks() {
+    local pm c rest t
+    pm=$(head -n1 "$TSA_VAR/pg/data/postmaster.pid" | tr -dc '0-9')
+    rest=$(<"/proc/$pm/stat"); rest=${rest##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    t=$(( ${12} + ${13} + ${14} + ${15} ))
+    for c in $(ps -o pid= --ppid "$pm"); do
+        { IFS= read -r rest <"/proc/$c/stat"; } 2>/dev/null || continue
+        rest=${rest##*) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        t=$(( t + ${12} + ${13} ))
+    done
+    echo "$t"
+}
+
+# bench_pg_alone KEY: PostgreSQL alone, without the rest of the stack: the signing processes'
+# statement (src/store/db.c's insert_token: the token's row and its log leaf), with the values
+# of one of this run's RFC 3161 rows, run by pgbench in as many sessions as there are signing
+# processes and as many rows per commit (one pipeline, one sync) as the end-to-end run made
+# per WAL flush, into copies of the two tables (schema bench_floor, dropped after).  Its CPU
+# per row is what the database alone costs per token on this machine: a floor under the
+# postgres figure of the end-to-end run.  pgbench's own serials and imprints (numeric
+# arithmetic and md5 per row) cost the database a little more than the signer's parameters.
+bench_pg_alone() {
+    local key=$1 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
+    local before after tx reloptions token request leaf
+    sessions=${TSA_SIGNER_PROCESSES:-0}
+    (( sessions > 0 )) || sessions=$(nproc)
+    vals=$(sql "SELECT encode(t.token, 'hex') || ' ' || coalesce(encode(t.request, 'hex'), '-') || ' ' ||
+        encode(coalesce(l.leaf, q.leaf), 'hex') FROM issued_tokens t
+        LEFT JOIN log_leaves l ON l.serial = t.serial LEFT JOIN log_queue q ON q.serial = t.serial
+        WHERE t.protocol = 'rfc3161' AND coalesce(l.leaf, q.leaf) IS NOT NULL LIMIT 1" 2>&1) ||
+        { say "postgres alone: $vals"; vals=; }
+    [[ -n $vals ]] || { say "postgres alone: no RFC 3161 row with its leaf to copy; skipped"; return 0; }
+    read -r token request leaf <<<"$vals"
+    # The request is kept only when the policy says so (NULL otherwise).
+    if [[ $request == - ]]; then request=NULL; else request="'\\x$request'::bytea"; fi
+    reloptions=$(sql "SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class
+        WHERE oid = 'issued_tokens'::regclass")
+    sql "DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor;
+        CREATE TABLE bench_floor.issued_tokens (LIKE issued_tokens INCLUDING ALL);
+        CREATE TABLE bench_floor.log_queue (LIKE log_queue INCLUDING ALL);
+        ${reloptions:+ALTER TABLE bench_floor.issued_tokens SET ($reloptions);}" ||
+        { say "FAIL: postgres alone: the tables could not be copied"; FAILURES=$((FAILURES + 1)); return 0; }
+    script=$out/pg-alone.sql
+    {
+        for ((i = 0; i < rows; i++)); do
+            echo "\\set h$i random(1, 4611686018427387903)"
+            echo "\\set l$i random(1, 4611686018427387903)"
+        done
+        echo '\startpipeline'
+        for ((i = 0; i < rows; i++)); do
+            echo "WITH t AS (INSERT INTO bench_floor.issued_tokens (serial, gen_time, service_id," \
+                "policy_id, service, policy_oid, protocol, hash_alg, imprint, nonce, requester," \
+                "client_identity, token, request, signer, host) VALUES (:h$i::numeric *" \
+                "4611686018427387904 + :l$i, now(), 1, 1, 'bench', '1.3.6.1.4.1.99999.1'," \
+                "'rfc3161', 'sha256', decode(md5(:h$i::text) || md5(:l$i::text), 'hex')," \
+                "'\\x0102030405060708'::bytea, '127.0.0.1'::inet, NULL, '\\x$token'::bytea," \
+                "$request, 'bench-$key', 'bench') ON CONFLICT (serial) DO NOTHING" \
+                "RETURNING serial) INSERT INTO bench_floor.log_queue (serial, leaf)" \
+                "SELECT serial, '\\x$leaf'::bytea FROM t;"
+        done
+        echo '\endpipeline'
+    } >"$script"
+    chmod 644 "$script"
+    say "postgres alone: pgbench, ${BENCH_SECONDS}s, sessions: $sessions, rows per commit: $rows, the signing processes' statement with this run's RFC 3161 row"
+    before=$(pg_ticks)
+    if ! tx=$(timeout $((BENCH_SECONDS + 30)) pgbench -n -M prepared -c "$sessions" -j 1 \
+            -T "$BENCH_SECONDS" -f "$script" -h "$TSA_VAR/pg/run" -U tsa tsa 2>"$out/pgbench.err" |
+            awk '/actually processed/ { print $NF }') || [[ -z $tx ]] || (( tx == 0 )); then
+        sed 's/^/    /' "$out/pgbench.err" | tail -n 5
+        say "FAIL: postgres alone: pgbench failed"
+        FAILURES=$((FAILURES + 1))
+        return 0
+    fi
+    sleep 1   # its sessions' ends reaped by the postmaster
+    after=$(pg_ticks)
+    say "postgres alone: $((tx * rows)) rows, CPU ms per row: $(awk -v d=$((after - before)) \
+        -v hz="$(getconf CLK_TCK)" -v n=$((tx * rows)) 'BEGIN { printf "%.3f", 1000 * d / hz / n }') (in the end-to-end run: ${E2E_POSTGRES_MS:--} per token)"
+    sql "DROP SCHEMA bench_floor CASCADE" || true
+}
+
 bench_key() {
     local key=$1 http https out uri raw_line raw=- sig_ms='' sync fsync proto failures_before=$FAILURES
 
@@ -511,9 +605,12 @@ bench_key() {
 
     # 2. End to end through nginx, each protocol on the same stack.
     if (( BENCH_E2E )); then
+        E2E_ROWS_PER_COMMIT= E2E_POSTGRES_MS=
         for proto in $BENCH_PROTOCOLS; do
             bench_e2e "$key" "$proto" "$raw" "$sig_ms"
         done
+        # 3. The database alone, as the RFC 3161 run used it.
+        [[ -z $E2E_POSTGRES_MS ]] || bench_pg_alone "$key"
     else
         local status=ok
         (( ! KEY_FAILED )) || status=INVALID

@@ -1026,6 +1026,21 @@ START_TEST(token_ecdsa)
 }
 END_TEST
 
+/* A job for req signed by s now, with policy 1.2.3.4 and the serial given. */
+static void
+job_now(struct token_job *job, const struct tsa_request *req, const struct tsa_opts *opts,
+    const struct signer *s, const unsigned char *serial, size_t serial_len)
+{
+	memset(job, 0, sizeof(*job));
+	job->req = req;
+	job->opts = opts;
+	job->signer = s;
+	job->policy_oid = "1.2.3.4";
+	job->serial = serial;
+	job->serial_len = serial_len;
+	clock_gettime(CLOCK_REALTIME, &job->gen_time);
+}
+
 /* Without the echo the token re-encodes the request: same text for canonical input. */
 START_TEST(token_without_echo)
 {
@@ -1042,14 +1057,7 @@ START_TEST(token_without_echo)
 	load(&s, URI_EC, G.ec, "sha256");
 	ck_assert_int_eq(parse(req_compact, &req, NULL, &ref), 0);
 	tsa_opts_defaults(&opts);
-	memset(&job, 0, sizeof(job));
-	job.req = &req;
-	job.opts = &opts;
-	job.signer = &s;
-	job.policy_oid = "1.2.3.4";
-	job.serial = serial;
-	job.serial_len = sizeof(serial);
-	clock_gettime(CLOCK_REALTIME, &job.gen_time);
+	job_now(&job, &req, &opts, &s, serial, sizeof(serial));
 	ck_assert_int_eq(soap_token(&job, &tok, &tok_len), 0);
 	ck_assert_ptr_nonnull(memmem(tok, tok_len, "Id=\"TimeStampInfo-7F\"", 21));
 	ck_assert_ptr_nonnull(memmem(tok, tok_len, "<ts:Nonce>2376587872813388064</ts:Nonce>", 40));
@@ -1088,14 +1096,7 @@ START_TEST(token_canonical_text)
 	opts.acc_seconds = 1;
 	opts.acc_millis = 2;
 	opts.acc_micros = 3;
-	memset(&job, 0, sizeof(job));
-	job.req = &req;
-	job.opts = &opts;
-	job.signer = &s;
-	job.policy_oid = "1.2.3.4";
-	job.serial = serial;
-	job.serial_len = sizeof(serial);
-	clock_gettime(CLOCK_REALTIME, &job.gen_time);
+	job_now(&job, &req, &opts, &s, serial, sizeof(serial));
 	ck_assert_int_eq(soap_token_echo(&job, &echo, &tok, &tok_len), 0);
 	ck_assert_ptr_nonnull(text = strndup((const char *)tok, tok_len));
 	ck_assert_ptr_nonnull(strstr(text, "<ds:DigestValue>&#xD;\n\t"));
