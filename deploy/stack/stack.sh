@@ -24,7 +24,7 @@
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
 #   TSA_PER_CLIENT_CONNS  requests one client address may have in progress at once (default 64)
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
-#   TSA_FCGI_KEEP   1: nginx keeps its connections to the workers (fastcgi_keep_conn); default 0
+#   TSA_FCGI_KEEP   1 (default): nginx keeps its connections to the workers (fastcgi_keep_conn); 0 not
 #   TSA_BATCH_WAIT  tsa.conf's batch_wait: µs a signing round waits for busy workers (default 500)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production
@@ -60,7 +60,7 @@ TSA_HTTP_PORT=${TSA_HTTP_PORT:-8080}
 TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
 TSA_WORKERS=${TSA_WORKERS:-4}
 TSA_SIGNER_PROCESSES=${TSA_SIGNER_PROCESSES:-0}
-TSA_FCGI_KEEP=${TSA_FCGI_KEEP:-0}
+TSA_FCGI_KEEP=${TSA_FCGI_KEEP:-1}
 TSA_BATCH_WAIT=${TSA_BATCH_WAIT:-500}
 TSA_DATABASE_WAIT=${TSA_DATABASE_WAIT:-10}
 TSA_KEY=${TSA_KEY:-rsa2048}

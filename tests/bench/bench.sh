@@ -37,7 +37,7 @@
 #                  shows each process's busiest functions (perf's own cost, a few per cent,
 #                  is then in that run's CPU figures)
 #   TSA_SCHEME     auto (default) | rsa-pss, as for deploy/stack/stack.sh
-#   TSA_FCGI_KEEP=1, TSA_SIGNER_PROCESSES=N  as for deploy/stack/stack.sh: kept FastCGI
+#   TSA_FCGI_KEEP=0|1, TSA_SIGNER_PROCESSES=N  as for deploy/stack/stack.sh: kept FastCGI
 #                  connections between nginx and the workers; signing processes
 #   TSA_BUILD      where the programs are (default build/ at the project root)
 #   KEEP=1         keep each stack's state directory (its path is printed)
@@ -619,7 +619,7 @@ bench_key() {
     stop_stack
 }
 
-say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: $BENCH_WORKERS workers, wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS; kept FastCGI connections: ${TSA_FCGI_KEEP:-0}; signing processes: ${TSA_SIGNER_PROCESSES:-0} (0: one per CPU)"
+say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: $BENCH_WORKERS workers, wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS; kept FastCGI connections: ${TSA_FCGI_KEEP:-1}; signing processes: ${TSA_SIGNER_PROCESSES:-0} (0: one per CPU)"
 for key in $BENCH_KEYS; do
     bench_key "$key"
 done
