@@ -24,7 +24,7 @@
 #   TSA_BUILD       where tsa-fcgi and tsactl are (default: build/ at the project root)
 #   TSA_PER_CLIENT_CONNS  requests one client address may have in progress at once (default 64)
 #   TSA_PER_CLIENT_RATE   requests one client address may start per second (default 200)
-#   TSA_FCGI_KEEP   1 (default): nginx keeps its connections to the workers (fastcgi_keep_conn); 0 not
+#   TSA_FCGI_KEEP   1 (default): nginx keeps its connections to the workers (fastcgi_keep_conn)
 #   TSA_BATCH_WAIT  tsa.conf's batch_wait: µs a signing round waits for busy workers (default 500)
 #
 # Who runs what.  Run as root, the stack gives each daemon the unprivileged user a production

@@ -41,8 +41,8 @@ faults_granted() {
     ossl_verify "$d/data" "$d/r.tsr" "$d/q.tsq" cert
 }
 
-# faults_check RECORD: every token load.py was granted is in issued_tokens exactly once.
-# faults_check RECORD [RESENT]: RESENT requests the web server may have sent twice (check.py).
+# faults_check RECORD [RESENT]: every token load.py was granted is in issued_tokens exactly
+# once; RESENT: requests the web server may have sent twice (check.py --resent).
 faults_check() {
     local out
     out=$(python3 "$SOAK_DIR/check.py" --conf "$TSA_VAR/tsa.conf" --record "$1" \
