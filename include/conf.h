@@ -39,7 +39,7 @@ struct tsa_conf {
 	long	 database_wait;		/* s: how long a token waits for a primary */
 	int	 signer_processes;	/* tsa-signer's signing processes (0: one per CPU) */
 	long	 batch_wait;		/* µs a round waits for busy workers' next orders */
-	int	 workers;		/* worker processes */
+	int	 workers;		/* worker processes (0: four per CPU, at most 32) */
 	size_t	 max_body;		/* request body cap, bytes */
 	long	 max_requests;		/* recycle a worker after this many (0: never) */
 	long	 pkcs11_keepalive;	/* seconds idle before a keep-alive signature (0: off) */

@@ -15,7 +15,7 @@
 #   TSA_HTTP_PORT   HTTP port on 127.0.0.1 (default 8080)
 #   TSA_HTTPS_PORT  HTTPS port on 127.0.0.1 with required client certificates (default 8443)
 #   TSA_WEB         nginx (default) | apache | lighttpd: the web server in front
-#   TSA_WORKERS     tsa-fcgi worker processes (default 4)
+#   TSA_WORKERS     tsa-fcgi worker processes (default 0: tsa.conf's default, four per CPU)
 #   TSA_SIGNER_PROCESSES  tsa-signer's signing processes (default 0: one per CPU)
 #   TSA_DATABASE_WAIT     tsa.conf's database_wait, seconds a token waits for PostgreSQL
 #                         (default 10)
@@ -58,7 +58,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TSA_VAR=${TSA_VAR:-$ROOT/var}
 TSA_HTTP_PORT=${TSA_HTTP_PORT:-8080}
 TSA_HTTPS_PORT=${TSA_HTTPS_PORT:-8443}
-TSA_WORKERS=${TSA_WORKERS:-4}
+TSA_WORKERS=${TSA_WORKERS:-0}
 TSA_SIGNER_PROCESSES=${TSA_SIGNER_PROCESSES:-0}
 TSA_FCGI_KEEP=${TSA_FCGI_KEEP:-1}
 TSA_BATCH_WAIT=${TSA_BATCH_WAIT:-500}
@@ -926,8 +926,9 @@ daemon_start() {
 }
 
 worker_start() {
-    daemon_start tsa-fcgi "$WORKER_PID" "$WORKER_LOG" "$SOCKET" AS_WORKER \
-        "$TSA_WORKERS workers as $WORKER_USER, $SOCKET"
+    local count="$TSA_WORKERS workers"
+    (( TSA_WORKERS )) || count="four workers per CPU"
+    daemon_start tsa-fcgi "$WORKER_PID" "$WORKER_LOG" "$SOCKET" AS_WORKER "$count as $WORKER_USER, $SOCKET"
 }
 
 worker_stop() {

@@ -420,6 +420,20 @@ clock_status(void)
 	return st.unsync ? 1 : 0;
 }
 
+/*
+ * workers = 0: four per CPU, at most 32.  A worker spends most of a token waiting, for the
+ * signing process and its commit, so more workers than CPUs keep the CPUs busy, and a signing
+ * round then records more tokens per commit (README, the signing process); each holds a
+ * PostgreSQL connection, hence the cap.
+ */
+static int
+default_workers(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 4 : cpus > 8 ? 32 : 4 * (int)cpus;
+}
+
 static void
 usage(void)
 {
@@ -453,6 +467,8 @@ main(int argc, char **argv)
 		return rc;
 	if (workers > 0 && workers <= 256)
 		conf.workers = workers;
+	if (conf.workers == 0)
+		conf.workers = default_workers();
 	if (FCGX_Init() != 0) {
 		log_msg(LOG_ERR, "FastCGI library initialisation failed");
 		return 70;

@@ -138,7 +138,6 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 	long n;
 
 	memset(conf, 0, sizeof(*conf));
-	conf->workers = 4;
 	conf->max_body = TSA_MAX_BODY_DEFAULT;
 	conf->pkcs11_keepalive = 300;
 	conf->heartbeat_interval = 5;
@@ -270,8 +269,9 @@ conf_load(const char *path, struct tsa_conf *conf, char *err, size_t errlen)
 				goto out;
 			}
 		} else if (strcmp(k, "workers") == 0) {
-			if (parse_long(v, 1, 256, &n) == -1) {
-				snprintf(err, errlen, "%s:%d: workers must be 1 to 256", path, lineno);
+			if (parse_long(v, 0, 256, &n) == -1) {
+				snprintf(err, errlen, "%s:%d: workers must be 0 (four per CPU) to 256",
+				    path, lineno);
 				goto out;
 			}
 			conf->workers = (int)n;

@@ -30,7 +30,8 @@
 #                  "rfc3161 soap authenticode")
 #   BENCH_SECONDS  seconds of each measurement (default 10)
 #   BENCH_THREADS  threads of the raw measurement (default 2)
-#   BENCH_WORKERS  tsa-fcgi worker processes (default 4)
+#   BENCH_WORKERS  tsa-fcgi worker processes (default 0: tsa.conf's default, four per CPU;
+#                  the log and the summary say how many ran)
 #   BENCH_CONNS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
 #   BENCH_RAW=0    skip the raw measurement; BENCH_E2E=0 skip the end-to-end ones
 #   BENCH_PROFILE=1  perf samples the whole machine during each end-to-end run and the log
@@ -57,7 +58,7 @@ BENCH_KEYS=${BENCH_KEYS:-rsa2048 rsa3072 p256}
 BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-rfc3161 soap authenticode}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_THREADS=${BENCH_THREADS:-2}
-BENCH_WORKERS=${BENCH_WORKERS:-4}
+BENCH_WORKERS=${BENCH_WORKERS:-0}
 BENCH_CONNS=${BENCH_CONNS:-16}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
 BENCH_RAW=${BENCH_RAW:-1}
@@ -67,9 +68,10 @@ SCHEME=${TSA_SCHEME:-auto}
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-for v in BENCH_SECONDS BENCH_THREADS BENCH_WORKERS BENCH_CONNS BENCH_WRK_THREADS; do
+for v in BENCH_SECONDS BENCH_THREADS BENCH_CONNS BENCH_WRK_THREADS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive whole number (got '${!v}')"
 done
+[[ $BENCH_WORKERS =~ ^(0|[1-9][0-9]*)$ ]] || die "BENCH_WORKERS must be a whole number (got '$BENCH_WORKERS')"
 (( BENCH_SECONDS <= 600 )) || die "BENCH_SECONDS is at most 600"
 (( BENCH_CONNS >= BENCH_WRK_THREADS )) || die "BENCH_CONNS must be at least BENCH_WRK_THREADS"
 for k in $BENCH_KEYS; do
@@ -245,6 +247,7 @@ trap 'exit 130' INT TERM
 
 SUMMARY=()
 FAILURES=0
+WORKERS_RAN='?'
 KEY_FAILED=0   # a check of the key's own (the stack's durability, the raw run) did not hold
 
 # summary_row KEY PROTOCOL RAW E2E RATIO CPU-RATIO CPU-MS P50 P90 P99 ANSWERS ROWS CHECKS
@@ -558,6 +561,17 @@ bench_pg_alone() {
     sql "DROP SCHEMA bench_floor CASCADE" || true
 }
 
+# How many workers tsa-fcgi started (its supervisor logs it once they are forked).
+workers_started() {
+    local i n
+    for ((i = 0; i < 50; i++)); do
+        n=$(grep -o '[0-9]* workers started' "$TSA_VAR/log/tsa-fcgi.log" | tail -n 1) || true
+        [[ -z $n ]] || { echo "${n%% *}"; return; }
+        sleep 0.1
+    done
+    echo '?'
+}
+
 bench_key() {
     local key=$1 http https out uri raw_line raw=- sig_ms='' sync fsync proto failures_before=$FAILURES
 
@@ -569,7 +583,7 @@ bench_key() {
     echo "$http" >"$out/http.port"
 
     echo
-    say "==== $key: stack in $TSA_VAR on 127.0.0.1:$http ($BENCH_WORKERS workers, scheme $SCHEME)"
+    say "==== $key: stack in $TSA_VAR on 127.0.0.1:$http (scheme $SCHEME)"
     # wrk is one client address: the web server's per-address limits (64 requests in
     # progress, 200 a second) raised above what it sends, so that they never shape the result.
     STACK_ENV=(TSA_VAR="$TSA_VAR" TSA_HTTP_PORT="$http" TSA_HTTPS_PORT="$https" TSA_KEY="$key"
@@ -581,6 +595,8 @@ bench_key() {
         die "the stack for $key did not start"
     fi
     STACK_UP=1
+    WORKERS_RAN=$(workers_started)
+    say "tsa-fcgi: $WORKERS_RAN workers"
     sync=$(sql 'SHOW synchronous_commit') fsync=$(sql 'SHOW fsync')
     say "PostgreSQL: synchronous_commit=$sync fsync=$fsync"
     [[ $sync == on && $fsync == on ]] || { say "FAIL: the database does not commit durably"; FAILURES=$((FAILURES + 1)); }
@@ -619,13 +635,13 @@ bench_key() {
     stop_stack
 }
 
-say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: $BENCH_WORKERS workers, wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS; kept FastCGI connections: ${TSA_FCGI_KEEP:-1}; signing processes: ${TSA_SIGNER_PROCESSES:-0} (0: one per CPU)"
+say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: BENCH_WORKERS $BENCH_WORKERS (0: four per CPU), wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS; kept FastCGI connections: ${TSA_FCGI_KEEP:-1}; signing processes: ${TSA_SIGNER_PROCESSES:-0} (0: one per CPU)"
 for key in $BENCH_KEYS; do
     bench_key "$key"
 done
 
 echo
-echo "Summary (over HTTP on loopback, to /tsa; scheme $SCHEME, digest sha256, $BENCH_WORKERS workers, $BENCH_CONNS connections, ${BENCH_SECONDS}s; $(nproc) CPUs)"
+echo "Summary (over HTTP on loopback, to /tsa; scheme $SCHEME, digest sha256, $WORKERS_RAN workers, $BENCH_CONNS connections, ${BENCH_SECONDS}s; $(nproc) CPUs)"
 # shellcheck disable=SC2059
 printf "$SUMMARY_FORMAT\n" key protocol 'raw sig/s' 'e2e tok/s' ratio 'cpu ratio' 'cpu ms/tok' \
     'p50 ms' 'p90 ms' 'p99 ms' answers rows checks

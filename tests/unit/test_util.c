@@ -382,7 +382,7 @@ START_TEST(conf_defaults_and_limits)
 	char err[512] = "";
 
 	ck_assert_int_eq(conf_load(conf_text("database=dbname=tsa\n"), &c, err, sizeof(err)), 0);
-	ck_assert_int_eq(c.workers, 4);
+	ck_assert_int_eq(c.workers, 0);		/* four per CPU, chosen by tsa-fcgi */
 	ck_assert_uint_eq(c.max_body, TSA_MAX_BODY_DEFAULT);
 	ck_assert_int_eq(c.max_requests, 0);
 	ck_assert_ptr_null(c.pkcs11_module);
@@ -406,7 +406,7 @@ START_TEST(conf_defaults_and_limits)
 	ck_assert_int_eq(c.signer_timeout, 4001);
 	conf_free(&c);
 	/* The edges of every range, accepted; a later line wins; no newline at the end. */
-	ck_assert_int_eq(conf_load(conf_text("database = a\ndatabase = b\nworkers = 1\n"
+	ck_assert_int_eq(conf_load(conf_text("database = a\ndatabase = b\nworkers = 0\n"
 	    "workers = 256\nmax_body = 1048576\nmax_requests = 0\nmax_requests=1000000000"),
 	    &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.database, "b");
@@ -432,10 +432,10 @@ START_TEST(conf_refusals)
 	conf_refused("database = x\njust words\n", ":2: expected key = value");
 	conf_refused("workers = 4\n", "'database' is required");
 	conf_refused("# nothing\n", "'database' is required");
-	conf_refused("database = x\nworkers = 0\n", "workers must be 1 to 256");
-	conf_refused("database = x\nworkers = 257\n", "workers must be 1 to 256");
-	conf_refused("database = x\nworkers = 4x\n", "workers must be 1 to 256");
-	conf_refused("database = x\nworkers =\n", "workers must be 1 to 256");
+	conf_refused("database = x\nworkers = -1\n", "workers must be 0 (four per CPU) to 256");
+	conf_refused("database = x\nworkers = 257\n", "workers must be 0 (four per CPU) to 256");
+	conf_refused("database = x\nworkers = 4x\n", "workers must be 0 (four per CPU) to 256");
+	conf_refused("database = x\nworkers =\n", "workers must be 0 (four per CPU) to 256");
 	conf_refused("database = x\nworkers = 99999999999999999999\n", "workers must be");
 	conf_refused("database = x\nmax_body = 1023\n", "max_body must be 1024 to 1048576");
 	conf_refused("database = x\nmax_body = 1048577\n", "max_body must be 1024 to 1048576");
