@@ -38,6 +38,8 @@ struct signer {
 	struct der_blob		 serial;		/* certificate serial, INTEGER contents */
 	gnutls_privkey_t	 key;
 	gnutls_pk_algorithm_t	 pk;
+	size_t			 ec_size;	/* ECDSA: the curve's size in bytes, from the
+						   certificate (XML-DSig's r || s); else 0 */
 	gnutls_sign_algorithm_t	 sign_algo;
 	const struct hash_alg	*digest;		/* digest of the CMS signature */
 	int			 pss;

@@ -512,6 +512,21 @@ out:
 	return ret;
 }
 
+/* The size in bytes of the certificate's curve; 0 when it cannot be read. */
+static size_t
+curve_size(gnutls_x509_crt_t cert)
+{
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	size_t size = 0;
+
+	if (gnutls_x509_crt_get_pk_ecc_raw(cert, &curve, &x, &y) >= 0)
+		size = (size_t)gnutls_ecc_curve_get_size(curve);
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	return size;
+}
+
 int
 signer_load(struct signer *s, long id, const char *name, const char *uri, const char *cert_pem,
     const char *chain_pem, const char *scheme, const char *digest, int open, char *err,
@@ -547,6 +562,8 @@ signer_load(struct signer *s, long id, const char *name, const char *uri, const 
 	/* The signature algorithm follows from the certificate's key type, the scheme and the
 	 * digest: known before the key opens (the policies' protocols are checked against it). */
 	s->pk = (gnutls_pk_algorithm_t)gnutls_x509_crt_get_pk_algorithm(s->cert, NULL);
+	if (s->pk == GNUTLS_PK_ECDSA)
+		s->ec_size = curve_size(s->cert);
 	if ((signer_check_cert(s->cert, time(NULL), why, sizeof(why)) == -1 ||
 	    choose_algorithm(s, scheme, why, sizeof(why)) == -1) &&
 	    (s->refused = strdup(why)) == NULL)

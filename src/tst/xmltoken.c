@@ -338,17 +338,13 @@ c14n_digest(const struct token_text *t,
 static char *
 signature_b64(const struct signer *s, const gnutls_datum_t *sig, int ecdsa)
 {
-	gnutls_datum_t r = { NULL, 0 }, sv = { NULL, 0 }, x = { NULL, 0 }, y = { NULL, 0 };
-	gnutls_ecc_curve_t curve;
+	gnutls_datum_t r = { NULL, 0 }, sv = { NULL, 0 };
 	unsigned char raw[2 * 66];
-	size_t size, rs, ss;
+	size_t size = s->ec_size, rs, ss;
 	char *out = NULL;
 
 	if (!ecdsa)
 		return xml_b64_encode(sig->data, sig->size);
-	if (gnutls_x509_crt_get_pk_ecc_raw(s->cert, &curve, &x, &y) < 0)
-		goto out;
-	size = (size_t)gnutls_ecc_curve_get_size(curve);
 	if (size == 0 || size * 2 > sizeof(raw) || gnutls_decode_rs_value(sig, &r, &sv) < 0)
 		goto out;
 	/* INTEGER contents may carry a leading zero octet, or be shorter than the curve. */
@@ -365,8 +361,6 @@ signature_b64(const struct signer *s, const gnutls_datum_t *sig, int ecdsa)
 	memcpy(raw + 2 * size - ss, sv.data + sv.size - ss, ss);
 	out = xml_b64_encode(raw, 2 * size);
 out:
-	gnutls_free(x.data);
-	gnutls_free(y.data);
 	gnutls_free(r.data);
 	gnutls_free(sv.data);
 	return out;
