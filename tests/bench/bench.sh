@@ -431,6 +431,12 @@ bench_e2e() {
         # whole token sig/r of CPU: the rest may cost sig/r - sig (0.25 sig at 0.8).
         say "$tag: $(awk -v sig="$sig_ms" -v tot="$cpu_ms" '
             BEGIN { printf "signature %.3f ms CPU (raw run), the rest %.3f ms per token; at ratio 0.8 on an idle machine the rest may cost %.3f ms", sig, tot - sig, sig / 0.8 - sig }')"
+        # The same split by owner: the web server's, and everything of ours (the workers, the
+        # signing process beyond its signatures, PostgreSQL, the token log); wrk is the client.
+        say "$tag: $(awk -v sig="$sig_ms" -v parts="$per_token" '
+            BEGIN { n = split(parts, f, " "); for (i = 1; i < n; i += 2) ms[f[i]] = f[i + 1]
+                    ours = ms["tsa-fcgi"] + ms["tsa-signer"] - sig + ms["postgres"] + ms["tsa-log"] + ms["tsa-log-db"]
+                    printf "beyond the signature, wrk excluded, %.3f ms per token: the web server %.3f, ours %.3f", ours + ms["nginx"], ms["nginx"], ours }')"
         # Both runs CPU-bound on the same cores: the ratio an idle machine would show.
         cpu_ratio=$(awk -v sig="$sig_ms" -v tot="$cpu_ms" 'BEGIN { printf "%.2f", sig / tot }')
         say "$tag: CPU ratio (signature / whole token, what an idle machine would show): $cpu_ratio"
