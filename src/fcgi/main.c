@@ -429,9 +429,9 @@ clock_status(void)
 static int
 default_workers(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = 4 * sysconf(_SC_NPROCESSORS_ONLN);
 
-	return cpus < 1 ? 4 : cpus > 8 ? 32 : 4 * (int)cpus;
+	return n < 4 ? 4 : n > 32 ? 32 : (int)n;
 }
 
 static void

@@ -176,6 +176,9 @@ cpu_share() {
         }' "$1" "$2"
 }
 
+# cpu_part NAME LINE: one part's CPU ms in a cpu_per_token line (empty when it has none).
+cpu_part() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<<" $2"; }
+
 # cpu_per_token BEFORE AFTER ROWS: "tsa-fcgi 1.05 postgres 0.25 ... total 1.47" (CPU ms per
 # recorded token of each part; all parts share the machine's cores, so these add up).
 cpu_per_token() {
@@ -367,6 +370,7 @@ bench_e2e() {
     local key=$1 proto=$2 raw=$3 sig_ms=$4 out=$TSA_VAR/bench url e2e=- ratio=- p50=- p90=- p99=-
     local rows=- reqs=- before after wrk_line non2xx errs inflight cpu per_token cpu_ratio=-
     local cpu_ms=- syncs_before syncs_after reply headers text failures_before=$FAILURES status tag=e2e check=check
+    local ours web part
     local perf_pid=
     local counted="SELECT count(*) FROM issued_tokens WHERE protocol = '$proto'"
     # The RFC 3161 lines read as they always did: old logs stay comparable.
@@ -413,8 +417,8 @@ bench_e2e() {
     # The token log's share (README "Token log"): the integrator and its database session;
     # a leaf's insert and its SHA-256 are inside tsa-signer's and postgres's figures.
     if [[ $per_token == *tsa-log* ]]; then
-        say "$tag: token log: $(awk -v l="$(sed -n 's/.*tsa-log \([0-9.]*\) .*/\1/p' <<<"$per_token")" \
-            -v d="$(sed -n 's/.*tsa-log-db \([0-9.]*\) .*/\1/p' <<<"$per_token")" -v t="${per_token##*total }" '
+        say "$tag: token log: $(awk -v l="$(cpu_part tsa-log "$per_token")" \
+            -v d="$(cpu_part tsa-log-db "$per_token")" -v t="${per_token##*total }" '
             BEGIN { if (d == "") d = 0; printf "tsa-log %.3f + its database session %.3f = %.3f CPU ms per token, %.1f%% of the whole token", l, d, l + d, (t > 0 ? 100 * (l + d) / t : 0) }')"
     fi
     [[ $per_token != - ]] && cpu_ms=${per_token##*total }
@@ -424,7 +428,7 @@ bench_e2e() {
             -v t=$((after - before)) 'BEGIN { r = n > 0 ? int(t / n + 0.5) : 1; print r < 1 ? 1 : r }')
     fi
     [[ $proto != rfc3161 || $per_token != *postgres* ]] ||
-        E2E_POSTGRES_MS=$(sed -n 's/.*postgres \([0-9.]*\) .*/\1/p' <<<"$per_token")
+        E2E_POSTGRES_MS=$(cpu_part postgres "$per_token")
     if [[ -n $sig_ms && $per_token != - ]]; then
         # What a token costs beyond its signature (the raw run's CPU per signature) is
         # the rest of the stack's work.  With the cores to itself, a ratio r allows the
@@ -433,10 +437,11 @@ bench_e2e() {
             BEGIN { printf "signature %.3f ms CPU (raw run), the rest %.3f ms per token; at ratio 0.8 on an idle machine the rest may cost %.3f ms", sig, tot - sig, sig / 0.8 - sig }')"
         # The same split by owner: the web server's, and everything of ours (the workers, the
         # signing process beyond its signatures, PostgreSQL, the token log); wrk is the client.
-        say "$tag: $(awk -v sig="$sig_ms" -v parts="$per_token" '
-            BEGIN { n = split(parts, f, " "); for (i = 1; i < n; i += 2) ms[f[i]] = f[i + 1]
-                    ours = ms["tsa-fcgi"] + ms["tsa-signer"] - sig + ms["postgres"] + ms["tsa-log"] + ms["tsa-log-db"]
-                    printf "beyond the signature, wrk excluded, %.3f ms per token: the web server %.3f, ours %.3f", ours + ms["nginx"], ms["nginx"], ours }')"
+        ours=$(for part in tsa-fcgi tsa-signer postgres tsa-log tsa-log-db; do
+                   cpu_part "$part" "$per_token"
+               done | awk -v sig="$sig_ms" '{ s += $1 } END { printf "%.3f", s - sig }')
+        web=$(cpu_part nginx "$per_token")
+        say "$tag: beyond the signature, wrk excluded, $(awk -v o="$ours" -v w="$web" 'BEGIN { printf "%.3f", o + w }') ms per token: the web server $web, ours $ours"
         # Both runs CPU-bound on the same cores: the ratio an idle machine would show.
         cpu_ratio=$(awk -v sig="$sig_ms" -v tot="$cpu_ms" 'BEGIN { printf "%.2f", sig / tot }')
         say "$tag: CPU ratio (signature / whole token, what an idle machine would show): $cpu_ratio"
