@@ -27,7 +27,9 @@
 # Environment (all optional):
 #   BENCH_KEYS     key types, space separated (default "rsa2048 rsa3072 p256"; also p384)
 #   BENCH_PROTOCOLS  protocols measured end to end, space separated, in this order (default
-#                  "rfc3161 soap authenticode")
+#                  "rfc3161 soap authenticode"); one named twice is measured twice, a row each
+#                  (mirrored order, "rfc3161 soap authenticode authenticode soap rfc3161",
+#                  weighs a drift of the machine on each protocol alike)
 #   BENCH_SECONDS  seconds of each measurement (default 10)
 #   BENCH_THREADS  threads of the raw measurement (default 2)
 #   BENCH_WORKERS  tsa-fcgi worker processes (default 0: tsa.conf's default, four per CPU;
