@@ -7,6 +7,11 @@ STACK=$ROOT/deploy/stack/stack.sh
 BUILD=${TSA_BUILD:-$ROOT/build}
 shopt -s extglob
 
+# The soak and fault loads come from 127.0.0.1 at full speed: the stacks of run.sh and of the
+# soak raise the web server's per-address request rate (TSA_PER_CLIENT_RATE, 200/s by default)
+# above it.
+LOOPBACK_LOAD_RATE=100000
+
 PASSED=0
 FAILED=0
 

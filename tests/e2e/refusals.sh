@@ -82,14 +82,17 @@ http_status() {
     [[ $code == "$want" ]] || bad "HTTP $code, want $want"
 }
 
+# Repeated refusals are written when their second is up (README, Events and the log): the
+# earlier cases' (truncated-der then trailing-bytes, the same failure from the same address)
+# are waited out, so that a case's events and counts are its own.
+refusals_settle() { sleep 1.5; }
+
 # A rejection is an event too (request-refused, named by its failure, with the requester), so
 # the console counts it among the refusals per minute; within a second of it, should an
 # earlier case have been refused the same way just before (README, Events and the log).
 refusal_event() {
     local url=$1 since ev
-    # The earlier cases' repeats (truncated-der then trailing-bytes: the same failure from the
-    # same address) are written when their second is up: wait them out first.
-    sleep 1.5
+    refusals_settle
     since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
     rejected_query "$url" "-sha1 -cert" "$FI_BAD_ALG" >/dev/null
     events_wait "id > $since AND kind = 'request-refused'" 1 min || bad "no request-refused event"
@@ -117,9 +120,7 @@ refusals_aggregated() {
     head -c 100 /dev/urandom >"$d/data"
     openssl ts -query -data "$d/data" -sha1 -cert -out "$d/q.tsq" || bad "openssl ts -query failed"
     for ((i = 0; i < n; i++)); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done >"$d/curl.conf"
-    # The earlier cases' repeats are written within a second: wait them out, so that the
-    # console's count before is complete.
-    sleep 1.5
+    refusals_settle    # the console's count before is then complete
     since=$(tsa_psql -c 'SELECT coalesce(max(id), 0) FROM events')
     where="id > $since AND kind = 'request-refused' AND detail LIKE 'rfc3161 badAlg:%'"
     ops_scrape "$d/before"

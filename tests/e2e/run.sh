@@ -59,10 +59,9 @@ TSA_HTTP_PORT=$(free_port) && TSA_HTTPS_PORT=$(free_port "$TSA_HTTP_PORT") ||
     { echo "FAIL e2e: no free loopback port"; echo "0 passed, 1 failed"; exit 1; }
 TSA_WORKERS=${TSA_E2E_WORKERS:-2}
 TSA_WEB=${TSA_WEB:-nginx}
-# The soak and fault loads come from 127.0.0.1 at full speed: the web server's per-address
-# request rate (200/s by default) raised above it.  The per-address count of requests in
-# progress keeps its default, which exhaustion.sh needs.
-TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-100000}
+# The per-address request rate raised for the loads (lib.sh); the per-address count of
+# requests in progress keeps its default, which exhaustion.sh needs.
+TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-$LOOPBACK_LOAD_RATE}
 # A token does not wait for PostgreSQL (database_wait 0; 10 s by default): the cases that stop
 # it (database/, faults/pg-restart-under-load: every protocol's refusal within a 3 s outage)
 # see refusals at once.  tests/e2e/ha.sh's workers of their own set their own bounds.

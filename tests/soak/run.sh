@@ -42,9 +42,8 @@ else
     TSA_HTTP_PORT=$(free_port) && TSA_HTTPS_PORT=$(free_port "$TSA_HTTP_PORT") ||
         { echo "soak: no free loopback port" >&2; exit 1; }
     TSA_WORKERS=${TSA_WORKERS:-$((CORES * 2))}
-    # The load comes from 127.0.0.1 at full speed: the web server's per-address request rate
-    # (200/s by default, else most answers are 429) raised above it, as tests/e2e/run.sh does.
-    TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-100000}
+    # Else most answers are 429 (lib.sh).
+    TSA_PER_CLIENT_RATE=${TSA_PER_CLIENT_RATE:-$LOOPBACK_LOAD_RATE}
     export TSA_VAR TSA_HTTP_PORT TSA_HTTPS_PORT TSA_WORKERS TSA_PER_CLIENT_RATE
     [[ -n ${TSA_BUILD:-} ]] && export TSA_BUILD
     cleanup() {
