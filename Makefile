@@ -61,7 +61,7 @@ ASN1_TAB := $(BUILD)/tsa_asn1_tab.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tsa_asn1_tab.o $(BUILD)/version.o
 
 PROGS    := $(BUILD)/tsa-fcgi $(BUILD)/tsa-signer $(BUILD)/tsactl $(BUILD)/tsa-admin $(BUILD)/tsa-log \
-            $(BUILD)/tsa-bench-sign $(BUILD)/tsa-test-record
+            $(BUILD)/tsa-bench-sign $(BUILD)/tsa-bench-hop $(BUILD)/tsa-test-record
 
 all: $(PROGS)
 
@@ -142,6 +142,9 @@ $(BUILD)/tsa-admin: $(BUILD)/src/admin/main.o $(BUILD)/src/admin/pages.o \
 
 $(BUILD)/tsa-bench-sign: $(BUILD)/tests/bench/bench_sign.o $(BUILD)/libtsa.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tsa-bench-hop: $(BUILD)/tests/bench/bench_hop.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # e2e signer/group-commit: the token recorder driven against PostgreSQL.
 $(BUILD)/tsa-test-record: $(BUILD)/tests/e2e/record_batch.o $(BUILD)/libtsa.a

@@ -12,6 +12,9 @@
 #   3. PostgreSQL alone (pgbench): the signing processes' statement with one of the run's RFC
 #      3161 rows, in as many sessions and rows per commit as the RFC 3161 run had, so the
 #      database's own CPU per token shows beside its end-to-end figure;
+#   4. once per run, what one message between two processes costs the machine in CPU
+#      (build/tsa-bench-hop), and so the crossings of each token: wrk, the web server, a
+#      worker, a signing process, and back (the database's round trip is its batch's);
 # then, for each protocol, the ratio to the raw rate, wrk's latency percentiles, the CPU share
 # and the CPU ms per token of each part of the stack, the "cpu ratio" (raw CPU per signature /
 # CPU per whole token: the ratio an idle machine would show, since both runs are CPU-bound;
@@ -88,7 +91,7 @@ tools=(wrk curl openssl psql ss)
 for c in "${tools[@]}"; do
     command -v "$c" >/dev/null 2>&1 || die "$c is missing (deploy/deps.sh installs it)"
 done
-for b in tsa-bench-sign tsa-fcgi tsa-signer tsactl; do
+for b in tsa-bench-sign tsa-bench-hop tsa-fcgi tsa-signer tsactl; do
     [[ -x $BUILD/$b ]] || die "$BUILD/$b is missing: run 'make all' first"
 done
 
@@ -429,8 +432,10 @@ bench_e2e() {
         [[ $proto != rfc3161 ]] || E2E_ROWS_PER_COMMIT=$(awk -v n=$((syncs_after - syncs_before)) \
             -v t=$((after - before)) 'BEGIN { r = n > 0 ? int(t / n + 0.5) : 1; print r < 1 ? 1 : r }')
     fi
-    [[ $proto != rfc3161 || $per_token != *postgres* ]] ||
+    if [[ $proto == rfc3161 && $per_token == *postgres* ]]; then
         E2E_POSTGRES_MS=$(cpu_part postgres "$per_token")
+        E2E_PER_TOKEN=$per_token E2E_SIG_MS=$sig_ms
+    fi
     if [[ -n $sig_ms && $per_token != - ]]; then
         # What a token costs beyond its signature (the raw run's CPU per signature) is
         # the rest of the stack's work.  With the cores to itself, a ratio r allows the
@@ -444,6 +449,8 @@ bench_e2e() {
                done | awk -v sig="$sig_ms" '{ s += $1 } END { printf "%.3f", s - sig }')
         web=$(cpu_part nginx "$per_token")
         say "$tag: beyond the signature, wrk excluded, $(awk -v o="$ours" -v w="$web" 'BEGIN { printf "%.3f", o + w }') ms per token: the web server $web, ours $ours"
+        # Each crossing wakes its reader; its CPU is in the figures of the two processes.
+        [[ -z $HOP_US ]] || say "$tag: crossings: $TOKEN_CROSSINGS messages between processes per token at $HOP_US µs of CPU each: $(awk -v h="$HOP_US" -v n="$TOKEN_CROSSINGS" -v t="$cpu_ms" 'BEGIN { printf "%.3f ms, %.1f%% of the whole token", n * h / 1000, 100 * n * h / 1000 / t }')"
         # Both runs CPU-bound on the same cores: the ratio an idle machine would show.
         cpu_ratio=$(awk -v sig="$sig_ms" -v tot="$cpu_ms" 'BEGIN { printf "%.2f", sig / tot }')
         say "$tag: CPU ratio (signature / whole token, what an idle machine would show): $cpu_ratio"
@@ -517,7 +524,7 @@ pg_ticks() {
 # arithmetic and md5 per row) cost the database a little more than the signer's parameters.
 bench_pg_alone() {
     local key=$1 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
-    local before after tx reloptions token request leaf
+    local before after tx reloptions token request leaf pg_row
     sessions=${TSA_SIGNER_PROCESSES:-0}
     (( sessions > 0 )) || sessions=$(nproc)
     vals=$(sql "SELECT encode(t.token, 'hex') || ' ' || coalesce(encode(t.request, 'hex'), '-') || ' ' ||
@@ -569,9 +576,33 @@ bench_pg_alone() {
     fi
     sleep 1   # its sessions' ends reaped by the postmaster
     after=$(pg_ticks)
-    say "postgres alone: $((tx * rows)) rows, CPU ms per row: $(awk -v d=$((after - before)) \
-        -v hz="$(getconf CLK_TCK)" -v n=$((tx * rows)) 'BEGIN { printf "%.3f", 1000 * d / hz / n }') (in the end-to-end run: ${E2E_POSTGRES_MS:--} per token)"
+    pg_row=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n=$((tx * rows)) \
+        'BEGIN { printf "%.3f", 1000 * d / hz / n }')
+    say "postgres alone: $((tx * rows)) rows, CPU ms per row: $pg_row (in the end-to-end run: ${E2E_POSTGRES_MS:--} per token)"
+    [[ -z $HOP_US || -z $E2E_SIG_MS ]] || bench_floor "$pg_row"
     sql "DROP SCHEMA bench_floor CASCADE" || true
+}
+
+# The RFC 3161 token's floor on this machine, from the same run's figures: what no change of
+# ours could take away while each token is signed, recorded durably and carried across the
+# same processes.  The signature (raw run), PostgreSQL alone (its statement, without the
+# rest), the web server and wrk as measured, the token log, and of the crossings (HOP_US) the
+# three whose CPU is ours: worker -> signing process -> worker, and the worker's half of the
+# web server's two (the other half is in the web server's figure).  A lower bound: the
+# stack's processes wait in poll(2) and epoll, dearer than the probe's read(2).  What ours
+# costs beyond it (the workers and the signing process, less the signature and those
+# crossings) is the work a change of ours could cut.
+bench_floor() {
+    local pg_row=$1 p=$E2E_PER_TOKEN
+    say "floor: $(awk -v sig="$E2E_SIG_MS" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
+        -v wrk="$(cpu_part wrk "$p")" -v tl="$(cpu_part tsa-log "$p")" -v tld="$(cpu_part tsa-log-db "$p")" \
+        -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
+        -v hop="$HOP_US" -v tot="${p##*total }" 'BEGIN {
+            cross = 3 * hop / 1000; log_ = tl + tld
+            floor = sig + pg + web + wrk + log_ + cross
+            rest = fcgi + signer - sig - cross
+            printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + 3 crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, cross, floor, sig / floor
+            printf "the workers and the signing process beyond it %.3f ms (whole token %.3f); a CPU ratio of 0.23 would leave them %.3f", rest, tot, sig / 0.23 - floor }')"
 }
 
 # How many workers tsa-fcgi started (its supervisor logs it once they are forked).
@@ -634,7 +665,7 @@ bench_key() {
 
     # 2. End to end through nginx, each protocol on the same stack.
     if (( BENCH_E2E )); then
-        E2E_ROWS_PER_COMMIT= E2E_POSTGRES_MS=
+        E2E_ROWS_PER_COMMIT='' E2E_POSTGRES_MS='' E2E_PER_TOKEN='' E2E_SIG_MS=''
         for proto in $BENCH_PROTOCOLS; do
             bench_e2e "$key" "$proto" "$raw" "$sig_ms"
         done
@@ -648,6 +679,16 @@ bench_key() {
     stop_stack
 }
 
+# 4. The machine's cost of a message between two processes.  A token crosses six, none shared:
+# wrk -> web server -> worker -> signing process, and back.
+TOKEN_CROSSINGS=6 HOP_US=
+if hop_line=$("$BUILD/tsa-bench-hop" 2>&1); then
+    HOP_US=$(field hop_cpu_us "$hop_line")
+    say "machine: a message between two processes costs $HOP_US µs of CPU, both sides together ($hop_line)"
+else
+    say "FAIL: tsa-bench-hop: $hop_line"
+    FAILURES=$((FAILURES + 1))
+fi
 say "keys: $BENCH_KEYS; $BENCH_SECONDS s per measurement; raw: $BENCH_THREADS threads; e2e: BENCH_WORKERS $BENCH_WORKERS (0: four per CPU), wrk $BENCH_WRK_THREADS threads $BENCH_CONNS connections; protocols: $BENCH_PROTOCOLS; kept FastCGI connections: ${TSA_FCGI_KEEP:-1}; signing processes: ${TSA_SIGNER_PROCESSES:-0} (0: one per CPU)"
 for key in $BENCH_KEYS; do
     bench_key "$key"
