@@ -589,20 +589,19 @@ bench_pg_alone() {
 # rest), the web server and wrk as measured, the token log, and of the crossings (HOP_US) the
 # three whose CPU is ours: worker -> signing process -> worker, and the worker's half of the
 # web server's two (the other half is in the web server's figure).  A lower bound: the
-# stack's processes wait in poll(2) and epoll, dearer than the probe's read(2).  What ours
-# costs beyond it (the workers and the signing process, less the signature and those
-# crossings) is the work a change of ours could cut.
+# stack's processes wait in poll(2) and epoll, dearer than the probe's read(2).  Beyond the
+# floor is what a change of ours could cut: the workers and the signing process less the
+# signature and those crossings, and what PostgreSQL costs end to end beyond its statement.
 bench_floor() {
     local pg_row=$1 p=$E2E_PER_TOKEN
     say "floor: $(awk -v sig="$E2E_SIG_MS" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
         -v wrk="$(cpu_part wrk "$p")" -v tl="$(cpu_part tsa-log "$p")" -v tld="$(cpu_part tsa-log-db "$p")" \
         -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
-        -v hop="$HOP_US" -v tot="${p##*total }" 'BEGIN {
+        -v pge2e="$(cpu_part postgres "$p")" -v hop="$HOP_US" -v tot="${p##*total }" 'BEGIN {
             cross = 3 * hop / 1000; log_ = tl + tld
             floor = sig + pg + web + wrk + log_ + cross
-            rest = fcgi + signer - sig - cross
             printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + 3 crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, cross, floor, sig / floor
-            printf "the workers and the signing process beyond it %.3f ms (whole token %.3f); a CPU ratio of 0.23 would leave them %.3f", rest, tot, sig / 0.23 - floor }')"
+            printf "beyond it %.3f (whole token %.3f): the workers and the signing process %.3f, postgres beyond alone %.3f", tot - floor, tot, fcgi + signer - sig - cross, pge2e - pg }')"
 }
 
 # How many workers tsa-fcgi started (its supervisor logs it once they are forked).
