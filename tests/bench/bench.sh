@@ -680,7 +680,7 @@ bench_key() {
 
 # 4. The machine's cost of a message between two processes.  A token crosses six, none shared:
 # wrk -> web server -> worker -> signing process, and back.
-TOKEN_CROSSINGS=6 HOP_US=
+TOKEN_CROSSINGS=6 HOP_US=''
 if hop_line=$("$BUILD/tsa-bench-hop" 2>&1); then
     HOP_US=$(field hop_cpu_us "$hop_line")
     say "machine: a message between two processes costs $HOP_US µs of CPU, both sides together ($hop_line)"
