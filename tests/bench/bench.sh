@@ -432,10 +432,7 @@ bench_e2e() {
         [[ $proto != rfc3161 ]] || E2E_ROWS_PER_COMMIT=$(awk -v n=$((syncs_after - syncs_before)) \
             -v t=$((after - before)) 'BEGIN { r = n > 0 ? int(t / n + 0.5) : 1; print r < 1 ? 1 : r }')
     fi
-    if [[ $proto == rfc3161 && $per_token == *postgres* ]]; then
-        E2E_POSTGRES_MS=$(cpu_part postgres "$per_token")
-        E2E_PER_TOKEN=$per_token E2E_SIG_MS=$sig_ms
-    fi
+    [[ $proto != rfc3161 || $per_token != *postgres* ]] || E2E_PER_TOKEN=$per_token
     if [[ -n $sig_ms && $per_token != - ]]; then
         # What a token costs beyond its signature (the raw run's CPU per signature) is
         # the rest of the stack's work.  With the cores to itself, a ratio r allows the
@@ -522,8 +519,9 @@ pg_ticks() {
 # per row is what the database alone costs per token on this machine: a floor under the
 # postgres figure of the end-to-end run.  pgbench's own serials and imprints (numeric
 # arithmetic and md5 per row) cost the database a little more than the signer's parameters.
+# A second argument, the raw run's CPU per signature, is for the floor after it (bench_floor).
 bench_pg_alone() {
-    local key=$1 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
+    local key=$1 sig_ms=$2 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
     local before after tx reloptions token request leaf pg_row
     sessions=${TSA_SIGNER_PROCESSES:-0}
     (( sessions > 0 )) || sessions=$(nproc)
@@ -578,8 +576,8 @@ bench_pg_alone() {
     after=$(pg_ticks)
     pg_row=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n=$((tx * rows)) \
         'BEGIN { printf "%.3f", 1000 * d / hz / n }')
-    say "postgres alone: $((tx * rows)) rows, CPU ms per row: $pg_row (in the end-to-end run: ${E2E_POSTGRES_MS:--} per token)"
-    [[ -z $HOP_US || -z $E2E_SIG_MS ]] || bench_floor "$pg_row"
+    say "postgres alone: $((tx * rows)) rows, CPU ms per row: $pg_row (in the end-to-end run: $(cpu_part postgres "$E2E_PER_TOKEN") per token)"
+    [[ -z $HOP_US || -z $sig_ms ]] || bench_floor "$sig_ms" "$pg_row"
     sql "DROP SCHEMA bench_floor CASCADE" || true
 }
 
@@ -587,20 +585,21 @@ bench_pg_alone() {
 # ours could take away while each token is signed, recorded durably and carried across the
 # same processes.  The signature (raw run), PostgreSQL alone (its statement, without the
 # rest), the web server and wrk as measured, the token log, and of the crossings (HOP_US) the
-# three whose CPU is ours: worker -> signing process -> worker, and the worker's half of the
-# web server's two (the other half is in the web server's figure).  A lower bound: the
+# OUR_CROSSINGS whose CPU is ours: worker -> signing process -> worker, and the worker's half
+# of the web server's two (the other half is in the web server's figure).  A lower bound: the
 # stack's processes wait in poll(2) and epoll, dearer than the probe's read(2).  Beyond the
 # floor is what a change of ours could cut: the workers and the signing process less the
 # signature and those crossings, and what PostgreSQL costs end to end beyond its statement.
 bench_floor() {
-    local pg_row=$1 p=$E2E_PER_TOKEN
-    say "floor: $(awk -v sig="$E2E_SIG_MS" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
+    local sig_ms=$1 pg_row=$2 p=$E2E_PER_TOKEN
+    say "floor: $(awk -v sig="$sig_ms" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
         -v wrk="$(cpu_part wrk "$p")" -v tl="$(cpu_part tsa-log "$p")" -v tld="$(cpu_part tsa-log-db "$p")" \
         -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
-        -v pge2e="$(cpu_part postgres "$p")" -v hop="$HOP_US" -v tot="${p##*total }" 'BEGIN {
-            cross = 3 * hop / 1000; log_ = tl + tld
+        -v pge2e="$(cpu_part postgres "$p")" -v hop="$HOP_US" -v n="$OUR_CROSSINGS" \
+        -v tot="${p##*total }" 'BEGIN {
+            cross = n * hop / 1000; log_ = tl + tld
             floor = sig + pg + web + wrk + log_ + cross
-            printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + 3 crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, cross, floor, sig / floor
+            printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + %d crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, n, cross, floor, sig / floor
             printf "beyond it %.3f (whole token %.3f): the workers and the signing process %.3f, postgres beyond alone %.3f", tot - floor, tot, fcgi + signer - sig - cross, pge2e - pg }')"
 }
 
@@ -664,12 +663,12 @@ bench_key() {
 
     # 2. End to end through nginx, each protocol on the same stack.
     if (( BENCH_E2E )); then
-        E2E_ROWS_PER_COMMIT='' E2E_POSTGRES_MS='' E2E_PER_TOKEN='' E2E_SIG_MS=''
+        E2E_ROWS_PER_COMMIT='' E2E_PER_TOKEN=''
         for proto in $BENCH_PROTOCOLS; do
             bench_e2e "$key" "$proto" "$raw" "$sig_ms"
         done
         # 3. The database alone, as the RFC 3161 run used it.
-        [[ -z $E2E_POSTGRES_MS ]] || bench_pg_alone "$key"
+        [[ -z $E2E_PER_TOKEN ]] || bench_pg_alone "$key" "$sig_ms"
     else
         local status=ok
         (( ! KEY_FAILED )) || status=INVALID
@@ -679,8 +678,8 @@ bench_key() {
 }
 
 # 4. The machine's cost of a message between two processes.  A token crosses six, none shared:
-# wrk -> web server -> worker -> signing process, and back.
-TOKEN_CROSSINGS=6 HOP_US=''
+# wrk -> web server -> worker -> signing process, and back; the CPU of three is ours (bench_floor).
+TOKEN_CROSSINGS=6 OUR_CROSSINGS=3 HOP_US=''
 if hop_line=$("$BUILD/tsa-bench-hop" 2>&1); then
     HOP_US=$(field hop_cpu_us "$hop_line")
     say "machine: a message between two processes costs $HOP_US µs of CPU, both sides together ($hop_line)"

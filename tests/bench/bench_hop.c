@@ -44,6 +44,13 @@ read_all(int fd, unsigned char *buf, size_t len)
 	return 0;
 }
 
+/* One message to fd; a peer gone is an error, not SIGPIPE. */
+static int
+send_msg(int fd, const unsigned char *buf)
+{
+	return send(fd, buf, MSG_LEN, MSG_NOSIGNAL) == MSG_LEN ? 0 : -1;
+}
+
 /* Each message of fd answered with itself, n times. */
 static int
 echo(int fd, long n)
@@ -51,8 +58,7 @@ echo(int fd, long n)
 	unsigned char buf[MSG_LEN];
 
 	for (; n > 0; n--)
-		if (read_all(fd, buf, sizeof(buf)) == -1 ||
-		    write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		if (read_all(fd, buf, sizeof(buf)) == -1 || send_msg(fd, buf) == -1)
 			return -1;
 	return 0;
 }
@@ -95,8 +101,7 @@ main(int argc, char **argv)
 	}
 	close(sv[1]);
 	for (i = 0; i < n; i++)
-		if (write(sv[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
-		    read_all(sv[0], buf, sizeof(buf)) == -1)
+		if (send_msg(sv[0], buf) == -1 || read_all(sv[0], buf, sizeof(buf)) == -1)
 			break;
 	close(sv[0]);
 	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||

@@ -83,7 +83,7 @@ faults_pg_restart() {
 # faults_signer_gone URI-SED WANT: points the signer at a key that is not there, expects the
 # refusal and tsactl status's reason, then puts the URI back and expects tokens again.
 faults_signer_gone() {
-    local d uri bad_uri out status i text=
+    local d uri bad_uri restore out status i text=
     d=$(casedir)
     uri=$(tsa_psql -c "SELECT pkcs11_uri FROM signers ORDER BY id LIMIT 1")
     bad_uri=$(sed "$1" <<<"$uri")
@@ -91,8 +91,9 @@ faults_signer_gone() {
     tsa_psql -c "UPDATE signers SET pkcs11_uri = '$bad_uri' WHERE pkcs11_uri = '$uri'" ||
         bad "cannot update the signer"
     # Restored however the case ends (bad ends its subshell): the cases after it need the key.
+    restore="UPDATE signers SET pkcs11_uri = '$uri' WHERE pkcs11_uri = '$bad_uri'"
     # shellcheck disable=SC2064
-    trap "tsa_psql -c \"UPDATE signers SET pkcs11_uri = '$uri' WHERE pkcs11_uri = '$bad_uri'\"" EXIT
+    trap "tsa_psql -c \"$restore\"" EXIT
     head -c 100 /dev/urandom >"$d/data"
     openssl ts -query -data "$d/data" -sha256 -cert -out "$d/q.tsq" || bad "openssl ts -query failed"
     # Both workers must have reloaded: ask a few times, every answer after 3 s refused.
@@ -105,8 +106,7 @@ faults_signer_gone() {
     reply_text "$d/r.tsr" | grep -q 'cannot sign now' || bad "the refusal does not say the TSA cannot sign"
     status=$(tsactl status 2>&1)
     echo "$status"
-    tsa_psql -c "UPDATE signers SET pkcs11_uri = '$uri' WHERE pkcs11_uri = '$bad_uri'" ||
-        bad "cannot restore the signer"
+    tsa_psql -c "$restore" || bad "cannot restore the signer"
     grep -q 'REFUSED' <<<"$status" || bad "tsactl status does not say the signer is refused: $(oneline <<<"$status")"
     grep -q "why: .*$2" <<<"$status" || bad "tsactl status does not say why ($2): $(oneline <<<"$status")"
     faults_granted "after the signer was restored: "
