@@ -125,7 +125,7 @@ sql() { psql -X -Atq -v ON_ERROR_STOP=1 "host=$TSA_VAR/pg/run dbname=tsa user=ts
 # log_database role) is counted apart from postgres as tsa-log-db.
 cpu_ticks() {
     local -A role=()
-    local f pid ppid rest logrole
+    local f pid ppid rest logrole r
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-fcgi.pid" 2>/dev/null || true)
     [[ -n $pid ]] && role[$pid]=tsa-fcgi
     pid=$(tr -dc '0-9' <"$TSA_VAR/run/tsa-signer.pid" 2>/dev/null || true)
@@ -156,11 +156,13 @@ cpu_ticks() {
         # shellcheck disable=SC2086
         set -- $rest
         ppid=$2
-        if [[ -n ${role[$pid]:-} ]]; then
-            echo "${role[$pid]} $(( ${12} + ${13} ))"
-        elif [[ -n ${role[$ppid]:-} ]]; then
-            echo "${role[$ppid]} $(( ${12} + ${13} ))"
+        if [[ -n ${role[$pid]:-} ]]; then r=${role[$pid]}
+        elif [[ -n ${role[$ppid]:-} ]]; then r=${role[$ppid]}
+        else continue
         fi
+        echo "$r $(( ${12} + ${13} ))"
+        # Our two programs' user time apart too (tsa-fcgi-user, tsa-signer-user): bench_floor.
+        [[ $r != tsa-fcgi && $r != tsa-signer ]] || echo "$r-user ${12}"
     done | awk '{ t[$1] += $2 } END { for (n in t) print n, t[n] }'
 }
 
@@ -184,17 +186,18 @@ cpu_share() {
 # cpu_part NAME LINE: one part's CPU ms in a cpu_per_token line (empty when it has none).
 cpu_part() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<<" $2"; }
 
-# cpu_per_token BEFORE AFTER ROWS: "tsa-fcgi 1.05 postgres 0.25 ... total 1.47" (CPU ms per
-# recorded token of each part; all parts share the machine's cores, so these add up).
+# cpu_per_token BEFORE AFTER ROWS [PARTS]: "tsa-fcgi 1.05 postgres 0.25 ... total 1.47" (CPU ms
+# per recorded token of each part; all parts share the machine's cores, so these add up).
+# PARTS, the parts and their order, are every part of the stack unless given.
 cpu_per_token() {
     local hz
     hz=$(getconf CLK_TCK)
-    awk -v hz="$hz" -v n="$3" '
+    awk -v hz="$hz" -v n="$3" -v parts="${4:-tsa-fcgi tsa-signer postgres tsa-log tsa-log-db nginx wrk}" '
         FNR == NR { b[$1] = $2; next }
         { d[$1] = $2 - b[$1] }
         END {
             if (n <= 0) { print "-"; exit }
-            k = split("tsa-fcgi tsa-signer postgres tsa-log tsa-log-db nginx wrk", order, " ")
+            k = split(parts, order, " ")
             for (i = 1; i <= k; i++)
                 if (order[i] in d) {
                     printf "%s %.3f ", order[i], 1000 * d[order[i]] / hz / n
@@ -373,7 +376,7 @@ profile_report() {
 # lines in the log and its row in the summary.
 bench_e2e() {
     local key=$1 proto=$2 raw=$3 sig_ms=$4 out=$TSA_VAR/bench url e2e=- ratio=- p50=- p90=- p99=-
-    local rows=- reqs=- before after wrk_line non2xx errs inflight cpu per_token cpu_ratio=-
+    local rows=- reqs=- before after wrk_line non2xx errs inflight cpu per_token user cpu_ratio=-
     local cpu_ms=- syncs_before syncs_after reply headers text failures_before=$FAILURES status tag=e2e check=check
     local ours web part
     local perf_pid=
@@ -433,6 +436,9 @@ bench_e2e() {
             -v t=$((after - before)) 'BEGIN { r = n > 0 ? int(t / n + 0.5) : 1; print r < 1 ? 1 : r }')
     fi
     [[ $proto != rfc3161 || $per_token != *postgres* ]] || E2E_PER_TOKEN=$per_token
+    user=$(cpu_per_token "$out/cpu.before" "$out/cpu.after" "$rows" "tsa-fcgi-user tsa-signer-user")
+    say "$tag: CPU ms per token in user space: $user (the rest of each is the kernel's)"
+    [[ $proto != rfc3161 ]] || E2E_USER=$user
     if [[ -n $sig_ms && $per_token != - ]]; then
         # What a token costs beyond its signature (the raw run's CPU per signature) is
         # the rest of the stack's work.  With the cores to itself, a ratio r allows the
@@ -519,9 +525,10 @@ pg_ticks() {
 # per row is what the database alone costs per token on this machine: a floor under the
 # postgres figure of the end-to-end run.  pgbench's own serials and imprints (numeric
 # arithmetic and md5 per row) cost the database a little more than the signer's parameters.
-# A second argument, the raw run's CPU per signature, is for the floor after it (bench_floor).
+# The raw run's CPU per signature and its user-space part are for the floor after it
+# (bench_floor).
 bench_pg_alone() {
-    local key=$1 sig_ms=$2 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
+    local key=$1 sig_ms=$2 sig_user_ms=$3 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
     local before after tx reloptions token request leaf pg_row
     sessions=${TSA_SIGNER_PROCESSES:-0}
     (( sessions > 0 )) || sessions=$(nproc)
@@ -577,7 +584,7 @@ bench_pg_alone() {
     pg_row=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n=$((tx * rows)) \
         'BEGIN { printf "%.3f", 1000 * d / hz / n }')
     say "postgres alone: $((tx * rows)) rows, CPU ms per row: $pg_row (in the end-to-end run: $(cpu_part postgres "$E2E_PER_TOKEN") per token)"
-    [[ -z $HOP_US || -z $sig_ms ]] || bench_floor "$sig_ms" "$pg_row"
+    [[ -z $HOP_US || -z $sig_ms ]] || bench_floor "$sig_ms" "$pg_row" "$sig_user_ms"
     sql "DROP SCHEMA bench_floor CASCADE" || true
 }
 
@@ -590,8 +597,11 @@ bench_pg_alone() {
 # stack's processes wait in poll(2) and epoll, dearer than the probe's read(2).  Beyond the
 # floor is what a change of ours could cut: the workers and the signing process less the
 # signature and those crossings, and what PostgreSQL costs end to end beyond its statement.
+# The ceiling bounds what any such change could reach: were the workers' user-space CPU and
+# the signing process's beyond its signatures' (the raw run's) all gone, and PostgreSQL down
+# to its statement alone, only the kernel's part of our two programs would be left of it.
 bench_floor() {
-    local sig_ms=$1 pg_row=$2 p=$E2E_PER_TOKEN
+    local sig_ms=$1 pg_row=$2 sig_user_ms=$3 p=$E2E_PER_TOKEN u=$E2E_USER
     say "floor: $(awk -v sig="$sig_ms" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
         -v wrk="$(cpu_part wrk "$p")" -v tl="$(cpu_part tsa-log "$p")" -v tld="$(cpu_part tsa-log-db "$p")" \
         -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
@@ -601,6 +611,14 @@ bench_floor() {
             floor = sig + pg + web + wrk + log_ + cross
             printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + %d crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, n, cross, floor, sig / floor
             printf "beyond it %.3f (whole token %.3f): the workers and the signing process %.3f, postgres beyond alone %.3f", tot - floor, tot, fcgi + signer - sig - cross, pge2e - pg }')"
+    [[ -n $sig_user_ms && -n $u && $u != - ]] || return 0
+    say "ceiling: $(awk -v sig="$sig_ms" -v sigu="$sig_user_ms" -v pg="$pg_row" \
+        -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
+        -v pge2e="$(cpu_part postgres "$p")" -v tot="${p##*total }" \
+        -v fu="$(cpu_part tsa-fcgi-user "$u")" -v su="$(cpu_part tsa-signer-user "$u")" 'BEGIN {
+            user = fu + su - sigu; whole = tot - user - (pge2e - pg)
+            printf "without the user-space CPU of the workers (%.3f) and of the signing process beyond its signatures (%.3f), and with postgres at its statement alone (%.3f less), ", fu, su - sigu, pge2e - pg
+            printf "the whole token would cost %.3f ms, a CPU ratio of at most %.2f; the kernel part of the workers and the signing process left in it: %.3f", whole, sig / whole, fcgi - fu + signer - su - (sig - sigu) }')"
 }
 
 # How many workers tsa-fcgi started (its supervisor logs it once they are forked).
@@ -615,7 +633,7 @@ workers_started() {
 }
 
 bench_key() {
-    local key=$1 http https out uri raw_line raw=- sig_ms='' sync fsync proto failures_before=$FAILURES
+    local key=$1 http https out uri raw_line raw=- sig_ms='' sig_user_ms='' sync fsync proto failures_before=$FAILURES
 
     TSA_VAR=$(mktemp -d /tmp/tsa-bench.XXXXXX) || die "mktemp failed"
     chmod 755 "$TSA_VAR"   # traversable by the postgres user and nginx's workers under root
@@ -652,7 +670,7 @@ bench_key() {
                 --digest sha256 2>"$out/raw.err"); then
             say "raw: $raw_line"
             raw=$(field raw_sign_per_sec "$raw_line")
-            sig_ms=$(field cpu_ms_per_sig "$raw_line")
+            sig_ms=$(field cpu_ms_per_sig "$raw_line") sig_user_ms=$(field user_ms_per_sig "$raw_line")
         else
             sed 's/^/    /' "$out/raw.err"
             say "FAIL: tsa-bench-sign failed for $key"
@@ -663,12 +681,12 @@ bench_key() {
 
     # 2. End to end through nginx, each protocol on the same stack.
     if (( BENCH_E2E )); then
-        E2E_ROWS_PER_COMMIT='' E2E_PER_TOKEN=''
+        E2E_ROWS_PER_COMMIT='' E2E_PER_TOKEN='' E2E_USER=''
         for proto in $BENCH_PROTOCOLS; do
             bench_e2e "$key" "$proto" "$raw" "$sig_ms"
         done
         # 3. The database alone, as the RFC 3161 run used it.
-        [[ -z $E2E_PER_TOKEN ]] || bench_pg_alone "$key" "$sig_ms"
+        [[ -z $E2E_PER_TOKEN ]] || bench_pg_alone "$key" "$sig_ms" "$sig_user_ms"
     else
         local status=ok
         (( ! KEY_FAILED )) || status=INVALID
