@@ -528,8 +528,8 @@ pg_ticks() {
 # The raw run's CPU per signature and its user-space part are for the floor after it
 # (bench_floor).
 bench_pg_alone() {
-    local key=$1 sig_ms=$2 sig_user_ms=$3 out=$TSA_VAR/bench sessions rows=${E2E_ROWS_PER_COMMIT:-1} vals i script
-    local before after tx reloptions token request leaf pg_row
+    local key=$1 sig_ms=$2 sig_user_ms=$3 out=$TSA_VAR/bench rows=${E2E_ROWS_PER_COMMIT:-1}
+    local sessions vals i script before after tx reloptions token request leaf pg_row
     sessions=${TSA_SIGNER_PROCESSES:-0}
     (( sessions > 0 )) || sessions=$(nproc)
     vals=$(sql "SELECT encode(t.token, 'hex') || ' ' || coalesce(encode(t.request, 'hex'), '-') || ' ' ||
@@ -601,24 +601,23 @@ bench_pg_alone() {
 # the signing process's beyond its signatures' (the raw run's) all gone, and PostgreSQL down
 # to its statement alone, only the kernel's part of our two programs would be left of it.
 bench_floor() {
-    local sig_ms=$1 pg_row=$2 sig_user_ms=$3 p=$E2E_PER_TOKEN u=$E2E_USER
-    say "floor: $(awk -v sig="$sig_ms" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
+    local sig_ms=$1 pg_row=$2 sig_user_ms=$3 p=$E2E_PER_TOKEN u=$E2E_USER line
+    awk -v sig="$sig_ms" -v sigu="$sig_user_ms" -v pg="$pg_row" -v web="$(cpu_part nginx "$p")" \
         -v wrk="$(cpu_part wrk "$p")" -v tl="$(cpu_part tsa-log "$p")" -v tld="$(cpu_part tsa-log-db "$p")" \
         -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
         -v pge2e="$(cpu_part postgres "$p")" -v hop="$HOP_US" -v n="$OUR_CROSSINGS" \
-        -v tot="${p##*total }" 'BEGIN {
-            cross = n * hop / 1000; log_ = tl + tld
+        -v tot="${p##*total }" -v fu="$(cpu_part tsa-fcgi-user "$u")" \
+        -v su="$(cpu_part tsa-signer-user "$u")" 'BEGIN {
+            cross = n * hop / 1000; log_ = tl + tld; pgx = pge2e - pg
             floor = sig + pg + web + wrk + log_ + cross
-            printf "signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + %d crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, n, cross, floor, sig / floor
-            printf "beyond it %.3f (whole token %.3f): the workers and the signing process %.3f, postgres beyond alone %.3f", tot - floor, tot, fcgi + signer - sig - cross, pge2e - pg }')"
-    [[ -n $sig_user_ms && -n $u && $u != - ]] || return 0
-    say "ceiling: $(awk -v sig="$sig_ms" -v sigu="$sig_user_ms" -v pg="$pg_row" \
-        -v fcgi="$(cpu_part tsa-fcgi "$p")" -v signer="$(cpu_part tsa-signer "$p")" \
-        -v pge2e="$(cpu_part postgres "$p")" -v tot="${p##*total }" \
-        -v fu="$(cpu_part tsa-fcgi-user "$u")" -v su="$(cpu_part tsa-signer-user "$u")" 'BEGIN {
-            user = fu + su - sigu; whole = tot - user - (pge2e - pg)
-            printf "without the user-space CPU of the workers (%.3f) and of the signing process beyond its signatures (%.3f), and with postgres at its statement alone (%.3f less), ", fu, su - sigu, pge2e - pg
-            printf "the whole token would cost %.3f ms, a CPU ratio of at most %.2f; the kernel part of the workers and the signing process left in it: %.3f", whole, sig / whole, fcgi - fu + signer - su - (sig - sigu) }')"
+            printf "floor: signature %.3f + postgres alone %.3f + web server %.3f + wrk %.3f + token log %.3f + %d crossings %.3f = %.3f ms per RFC 3161 token, a CPU ratio of at most %.2f; ", sig, pg, web, wrk, log_, n, cross, floor, sig / floor
+            printf "beyond it %.3f (whole token %.3f): the workers and the signing process %.3f, postgres beyond alone %.3f\n", tot - floor, tot, fcgi + signer - sig - cross, pgx
+            if (sigu == "" || fu == "" || su == "")
+                exit
+            whole = tot - (fu + su - sigu) - pgx
+            printf "ceiling: without the user-space CPU of the workers (%.3f) and of the signing process beyond its signatures (%.3f), and with postgres at its statement alone (%.3f less), ", fu, su - sigu, pgx
+            printf "the whole token would cost %.3f ms, a CPU ratio of at most %.2f; the kernel part of the workers and the signing process left in it: %.3f\n", whole, sig / whole, fcgi - fu + signer - su - (sig - sigu) }' |
+        while IFS= read -r line; do say "$line"; done
 }
 
 # How many workers tsa-fcgi started (its supervisor logs it once they are forked).
